@@ -1,0 +1,434 @@
+# cython: language_level=3
+"""Compiled data plane: one nogil loop over a chunk of the trace.
+
+Mirrors `_reference.py` line for line (read that file for the semantics); the differential tests
+require identical counters, histograms, state and completion times. Inputs are validated by the
+caller (`hwmodel.engine`) before they reach this module; here nothing is checked per access.
+State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.CoreState`.
+"""
+from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
+
+include "_layout.pxi"
+
+cdef extern from *:
+    """
+    static inline int hw_bitlen(unsigned long long v) { return v ? 64 - __builtin_clzll(v) : 0; }
+    """
+    int hw_bitlen(unsigned long long v) noexcept nogil
+
+DEF OUT = 0
+DEF IN = 1
+
+
+cdef struct Dram:
+    const int64_t* d       # DRAM parameters (D_* indices)
+    int64_t* open_row      # per bank (channel-major): open row, -1 = precharged
+    int64_t* bank_free     # per bank: earliest next command, ps
+    int64_t* bus_free      # per channel: data bus free, ps
+    int64_t* cnt           # shared counters
+    int c_hit              # counter index of row hits (misses, conflicts follow)
+    int c_bytes            # counter index of data-bus bytes
+
+
+cdef struct Core:
+    const int64_t* p
+    int64_t* cnt
+    int64_t* hist
+    int64_t* vm_stats
+    int64_t* sc
+    int64_t* ring
+    int64_t* link_free
+    int64_t* frame_ready
+    int32_t* loc
+    int32_t* frame_page
+    int32_t* prev
+    int32_t* nxt
+    int32_t* head
+    int32_t* tail
+    int32_t* used
+    int32_t* hand
+    int32_t* blade_next
+    uint8_t* dirty
+    uint8_t* ref
+    uint64_t rng
+    int64_t ushift, smask, n_sets, ways, prop, victim
+    Dram local
+    Dram blade
+
+
+cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
+    return a if a > b else b
+
+
+cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t ch = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
+    cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS])
+                          | ((addr >> d[D_BG_SHIFT]) & d[D_BG_MASK])) << d[D_BA_BITS]) \
+        | ((addr >> d[D_BA_SHIFT]) & d[D_BA_MASK])
+    cdef int64_t b = ch * d[D_N_BANKS] + bank
+    cdef int64_t row = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
+    cdef int64_t start = imax(t, m.bank_free[b])
+    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
+    cdef int64_t lat
+    if m.open_row[b] == row:
+        lat = cas
+        m.cnt[m.c_hit] += 1
+    elif m.open_row[b] < 0:
+        lat = d[D_T_RCD] + cas
+        m.cnt[m.c_hit + 1] += 1
+    else:
+        lat = d[D_T_RP] + d[D_T_RCD] + cas
+        m.cnt[m.c_hit + 2] += 1
+    cdef int64_t data = imax(start + lat, m.bus_free[ch])
+    cdef int64_t busy = nbursts * d[D_T_BURST]
+    cdef int64_t done = data + busy
+    m.bus_free[ch] = done
+    if d[D_CLOSED]:
+        m.open_row[b] = -1
+        m.bank_free[b] = done + d[D_T_RP]
+    else:
+        m.open_row[b] = row
+        m.bank_free[b] = data - cas + busy
+    m.cnt[m.c_bytes] += nbursts * d[D_BURST_BYTES]
+    return done
+
+
+cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
+    return dram_access(m, addr, t, m.d[D_LINE_BURSTS], w)
+
+
+cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
+    cdef int64_t seg = 1 << m.d[D_SEG_SHIFT]
+    if seg > nbytes:
+        seg = nbytes
+    cdef int64_t nb = seg >> m.d[D_BURST_SHIFT]
+    if nb < 1:
+        nb = 1
+    cdef int64_t done = t
+    cdef int64_t a = addr
+    while a < addr + nbytes:
+        done = imax(done, dram_access(m, a, t, nb, w))
+        a += seg
+    return done
+
+
+cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, int64_t wire) noexcept nogil:
+    cdef int64_t start = imax(t, c.link_free[direction])
+    c.link_free[direction] = start + ser
+    c.cnt[C_LINK_BYTES_OUT + direction] += wire
+    return start + ser + c.prop
+
+
+cdef int64_t remote_line(Core* c, int64_t t, int64_t baddr, int w) noexcept nogil:
+    cdef const int64_t* p = c.p
+    cdef int64_t t1, t2
+    c.cnt[C_REMOTE_ACCESSES] += 1
+    if w:
+        t1 = link_send(c, OUT, t, p[P_SER_WLINE_PS], p[P_WIRE_WLINE_B])
+    else:
+        t1 = link_send(c, OUT, t, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+    t2 = dram_line(&c.blade, baddr, t1 + p[P_AGENT_PS], w)
+    if w:
+        return link_send(c, IN, t2, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+    return link_send(c, IN, t2, p[P_SER_LINE_PS], p[P_WIRE_LINE_B])
+
+
+cdef inline void lru_remove(Core* c, int32_t f, int64_t j) noexcept nogil:
+    cdef int32_t a = c.prev[f]
+    cdef int32_t b = c.nxt[f]
+    if a >= 0:
+        c.nxt[a] = b
+    else:
+        c.head[j] = b
+    if b >= 0:
+        c.prev[b] = a
+    else:
+        c.tail[j] = a
+
+
+cdef inline void lru_push(Core* c, int32_t f, int64_t j) noexcept nogil:
+    c.prev[f] = -1
+    c.nxt[f] = c.head[j]
+    if c.head[j] >= 0:
+        c.prev[c.head[j]] = f
+    else:
+        c.tail[j] = f
+    c.head[j] = f
+
+
+cdef inline void touch(Core* c, int32_t f) noexcept nogil:
+    cdef int64_t j
+    if c.victim == 0:
+        j = f & c.smask
+        if c.head[j] != f:
+            lru_remove(c, f, j)
+            lru_push(c, f, j)
+    elif c.victim == 1:
+        c.ref[f] = 1
+
+
+cdef inline int32_t take_free(Core* c, int64_t j) noexcept nogil:
+    if c.used[j] >= c.ways:
+        return -1
+    cdef int32_t f = <int32_t>(c.used[j] * c.n_sets + j)
+    c.used[j] += 1
+    if c.victim == 0:
+        lru_push(c, f, j)
+    elif c.victim == 1:
+        c.ref[f] = 1
+    return f
+
+
+cdef inline uint64_t splitmix64(uint64_t* x) noexcept nogil:
+    x[0] += 0x9E3779B97F4A7C15ULL
+    cdef uint64_t z = x[0]
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
+    cdef int32_t f
+    if c.victim == 0:
+        f = c.tail[j]
+        lru_remove(c, f, j)
+        lru_push(c, f, j)
+        return f
+    if c.victim == 1:
+        while True:
+            f = <int32_t>(c.hand[j] * c.n_sets + j)
+            c.hand[j] = (c.hand[j] + 1) % c.ways
+            if c.ref[f]:
+                c.ref[f] = 0
+            else:
+                c.ref[f] = 1
+                return f
+    if c.victim == 2:
+        f = <int32_t>(c.hand[j] * c.n_sets + j)
+        c.hand[j] = (c.hand[j] + 1) % c.ways
+        return f
+    cdef uint64_t r = splitmix64(&c.rng)
+    return <int32_t>((r % <uint64_t>c.ways) * c.n_sets + j)
+
+
+cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int w) noexcept nogil:
+    c.cnt[C_LOCAL_ACCESSES] += 1
+    cdef int64_t done = dram_line(&c.local, (<int64_t>f << c.ushift) + off, imax(t, c.frame_ready[f]), w)
+    touch(c, f)
+    if w:
+        c.dirty[f] = 1
+    return done
+
+
+cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
+    cdef const int64_t* p = c.p
+    cdef int64_t unit = 1 << c.ushift
+    c.cnt[C_FAULTS] += 1
+    cdef int64_t t0 = t + p[P_TRAP_PS]
+    cdef int64_t j = g & c.smask
+    cdef int32_t f = take_free(c, j)
+    if f < 0:
+        f = pick_victim(c, j)
+    cdef int64_t baddr = slot << c.ushift
+    cdef int64_t faddr = <int64_t>f << c.ushift
+    cdef int64_t t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+    cdef int64_t t_rd = dram_block(&c.blade, baddr, unit, t_req + p[P_AGENT_PS], 0)
+    cdef int64_t start = imax(t_rd, c.link_free[IN])
+    c.link_free[IN] = start + p[P_SER_UNIT_PS]
+    c.cnt[C_LINK_BYTES_IN] += p[P_WIRE_UNIT_B]
+    cdef int64_t t_all = start + p[P_SER_UNIT_PS] + c.prop
+    cdef int64_t t_first = start + p[P_SER_FIRST_PS] + c.prop
+    cdef int32_t v = c.frame_page[f]
+    cdef int64_t free_at = t0
+    cdef int64_t t_c, t_wb
+    if v >= 0:
+        t_c = dram_block(&c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
+        t_c = dram_block(&c.local, p[P_TEMP_ADDR], unit, t_c, 1)
+        t_wb = link_send(c, OUT, t_c, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+        dram_block(&c.blade, baddr, unit, t_wb + p[P_AGENT_PS], 1)
+        c.loc[v] = <int32_t>(-2 - slot)
+        c.cnt[C_SWAP_OUTS] += 1
+        c.cnt[C_DIRTY_VICTIMS] += c.dirty[f]
+        free_at = t_c
+    cdef int64_t t_fill = dram_block(&c.local, faddr, unit, imax(t_all, free_at), 1)
+    cdef int64_t ready = t_fill + p[P_MAP_UPDATE_PS]
+    c.frame_ready[f] = ready
+    c.frame_page[f] = <int32_t>g
+    c.loc[g] = f
+    c.dirty[f] = <uint8_t>w
+    c.cnt[C_SWAP_INS] += 1
+    if p[P_CBF]:
+        return imax(t_first, free_at)
+    return dram_line(&c.local, faddr + off, ready, w)
+
+
+cdef inline int64_t hist_bin(int64_t v) noexcept nogil:
+    cdef int k = hw_bitlen(<unsigned long long>v)
+    if k <= HIST_SUB_BITS + 1:
+        return v
+    return ((<int64_t>(k - HIST_SUB_BITS - 1)) << HIST_SUB_BITS) + (v >> (k - HIST_SUB_BITS - 1))
+
+
+cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
+                   const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
+                   bint want_out) noexcept nogil:
+    cdef const int64_t* p = c.p
+    cdef int64_t* cnt = c.cnt
+    cdef int64_t* sc = c.sc
+    cdef int64_t policy = p[P_POLICY]
+    cdef int64_t timing = p[P_TIMING]
+    cdef int64_t window = p[P_WINDOW]
+    cdef int64_t local_bytes = p[P_LOCAL_BYTES]
+    cdef int64_t umask = (1 << c.ushift) - 1
+    cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
+    cdef Py_ssize_t i
+    cdef int64_t arr, issue, ready_at, m, g, off, done, lat, j
+    cdef int32_t l, f
+    cdef int w, v
+    for i in range(n):
+        if timing == 0:
+            arr = t_col[i]
+        else:
+            issue = sc[S_LAST_ISSUE_PS] + t_col[i]
+            ready_at = c.ring[sc[S_RING_IDX]]
+            arr = imax(issue, ready_at)
+            cnt[C_STALL_PS] += arr - issue
+            sc[S_LAST_ISSUE_PS] = arr
+        if not sc[S_STARTED]:
+            sc[S_STARTED] = 1
+            cnt[C_FIRST_ARRIVAL_PS] = arr
+        w = op[i]
+        v = vm[i]
+        m = vm_base[v] + <int64_t>addr[i]
+        if policy == 0:
+            if m < local_bytes:
+                cnt[C_LOCAL_ACCESSES] += 1
+                done = dram_line(&c.local, m, arr, w)
+            else:
+                done = remote_line(c, arr, m - local_bytes, w)
+        else:
+            g = m >> c.ushift
+            off = m & umask
+            l = c.loc[g]
+            if l == -1:
+                j = g & c.smask
+                f = take_free(c, j)
+                if f >= 0:
+                    l = f
+                    c.frame_page[f] = <int32_t>g
+                    cnt[C_FIRST_TOUCH_LOCAL] += 1
+                else:
+                    l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
+                    c.blade_next[j] += 1
+                    cnt[C_FIRST_TOUCH_REMOTE] += 1
+                c.loc[g] = l
+            if l >= 0:
+                done = local_access(c, arr, l, off, w)
+            elif policy == 1:
+                done = remote_line(c, arr + p[P_FILTER_PS], ((-2 - <int64_t>l) << c.ushift) + off, w)
+            else:
+                done = swap_in(c, arr, g, -2 - <int64_t>l, off, w)
+        lat = done - arr
+        cnt[C_ACCESSES] += 1
+        if w:
+            cnt[C_WRITES] += 1
+        else:
+            cnt[C_READS] += 1
+        cnt[C_LATENCY_SUM_PS] += lat
+        if lat > cnt[C_LATENCY_MAX_PS]:
+            cnt[C_LATENCY_MAX_PS] = lat
+        c.hist[hist_bin(lat)] += 1
+        c.vm_stats[2 * v] += 1
+        c.vm_stats[2 * v + 1] += lat
+        if done > last_completion:
+            last_completion = done
+        if timing == 1:
+            c.ring[sc[S_RING_IDX]] = done
+            sc[S_RING_IDX] = (sc[S_RING_IDX] + 1) % window
+        if want_out:
+            out[i] = done
+        sc[S_LAST_ARRIVAL_PS] = arr
+    cnt[C_LAST_COMPLETION_PS] = last_completion
+
+
+cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix, int64_t* cnt, int c_hit, int c_bytes):
+    cdef int64_t[::1] open_row = st[prefix + "open_row"]
+    cdef int64_t[::1] bank_free = st[prefix + "bank_free"]
+    cdef int64_t[::1] bus_free = st[prefix + "bus_free"]
+    m.d = &d[0]
+    m.open_row = &open_row[0]
+    m.bank_free = &bank_free[0]
+    m.bus_free = &bus_free[0]
+    m.cnt = cnt
+    m.c_hit = c_hit
+    m.c_bytes = c_bytes
+
+
+def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, dict st,
+              const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
+              const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out):
+    """Advance the state dict `st` over one chunk; same contract as `_reference.run_chunk`.
+
+    Every array in `st` must have at least one element (the engine pads empty tables), so that
+    taking the address of element 0 is valid.
+    """
+    cdef Core c
+    cdef int64_t[::1] cnt = st["counters"]
+    cdef int64_t[::1] hist = st["hist"]
+    cdef int64_t[::1] vm_stats = st["vm_stats"]
+    cdef int64_t[::1] sc = st["scalars"]
+    cdef int64_t[::1] ring = st["ring"]
+    cdef int64_t[::1] link_free = st["link_free"]
+    cdef int64_t[::1] frame_ready = st["frame_ready"]
+    cdef int32_t[::1] loc = st["loc"]
+    cdef int32_t[::1] frame_page = st["frame_page"]
+    cdef int32_t[::1] prev = st["lru_prev"]
+    cdef int32_t[::1] nxt = st["lru_next"]
+    cdef int32_t[::1] head = st["set_head"]
+    cdef int32_t[::1] tail = st["set_tail"]
+    cdef int32_t[::1] used = st["set_used"]
+    cdef int32_t[::1] hand = st["set_hand"]
+    cdef int32_t[::1] blade_next = st["blade_next"]
+    cdef uint8_t[::1] dirty = st["dirty"]
+    cdef uint8_t[::1] ref = st["ref"]
+    cdef Py_ssize_t n = addr.shape[0]
+    if t_col.shape[0] != n or op.shape[0] != n or vm.shape[0] != n:
+        raise ValueError("run_chunk: trace columns differ in length")
+    if out.shape[0] != 0 and out.shape[0] != n:
+        raise ValueError("run_chunk: out must be empty or as long as the chunk")
+    if n == 0:
+        return
+    c.p = &p[0]
+    c.cnt = &cnt[0]
+    c.hist = &hist[0]
+    c.vm_stats = &vm_stats[0]
+    c.sc = &sc[0]
+    c.ring = &ring[0]
+    c.link_free = &link_free[0]
+    c.frame_ready = &frame_ready[0]
+    c.loc = &loc[0]
+    c.frame_page = &frame_page[0]
+    c.prev = &prev[0]
+    c.nxt = &nxt[0]
+    c.head = &head[0]
+    c.tail = &tail[0]
+    c.used = &used[0]
+    c.hand = &hand[0]
+    c.blade_next = &blade_next[0]
+    c.dirty = &dirty[0]
+    c.ref = &ref[0]
+    c.rng = <uint64_t>sc[S_RNG]
+    c.ushift = p[P_UNIT_SHIFT]
+    c.n_sets = p[P_N_SETS]
+    c.smask = p[P_N_SETS] - 1
+    c.ways = p[P_WAYS]
+    c.prop = p[P_PROP_PS]
+    c.victim = p[P_VICTIM]
+    bind_dram(&c.local, dl, st, "local_", c.cnt, C_LOCAL_ROW_HITS, C_LOCAL_DRAM_BYTES)
+    bind_dram(&c.blade, db, st, "blade_", c.cnt, C_BLADE_ROW_HITS, C_BLADE_DRAM_BYTES)
+    cdef int64_t dummy = 0
+    cdef int64_t* outp = &out[0] if out.shape[0] else &dummy
+    with nogil:
+        run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+    sc[S_RNG] = <int64_t>c.rng

@@ -1,0 +1,85 @@
+"""Flat layout shared by the compiled core and its Python twin: parameter, DRAM and counter indices,
+policy codes. `_core.pyx` declares the same indices as anonymous enums; a test checks they agree.
+"""
+
+# Policy codes: the one table from names to the integers the core switches on.
+POLICIES = {"static": 0, "fgra": 1, "page_swap": 2, "subpage_swap": 3}
+VICTIMS = {"lru": 0, "clock": 1, "fifo": 2, "random": 3}
+PLACEMENTS = {"low": 0, "first_touch": 1}
+TIMINGS = {"open": 0, "closed": 1}
+
+PARAM_NAMES = (
+    "POLICY", "VICTIM", "PLACEMENT", "CBF", "TIMING", "WINDOW",
+    "UNIT_SHIFT",      # log2 of the swap unit (page, or sub page)
+    "N_SETS",          # frame sets: 1 for page_swap, sub pages per super page for subpage_swap
+    "WAYS",            # frames per set
+    "N_PAGES",         # guest pages (swap units) of all VMs
+    "LOCAL_BYTES",     # guest-usable local memory, bytes
+    "TEMP_ADDR",       # local DRAM address of the hypervisor's temporary page
+    "TRAP_PS", "MAP_UPDATE_PS", "FILTER_PS", "AGENT_PS",
+    "PROP_PS",         # link propagation, each direction
+    "SER_REQ_PS", "SER_LINE_PS", "SER_WLINE_PS", "SER_UNIT_PS", "SER_FIRST_PS",
+    "WIRE_REQ_B", "WIRE_LINE_B", "WIRE_WLINE_B", "WIRE_UNIT_B",
+    "LINE_SHIFT",      # log2 of the cache line, bytes
+    "SEED",
+)
+P = {name: i for i, name in enumerate(PARAM_NAMES)}
+
+# One DRAM (local or blade): its own small parameter vector.
+DRAM_NAMES = (
+    "CH_SHIFT", "CH_MASK", "RA_SHIFT", "RA_MASK", "BG_SHIFT", "BG_MASK", "BA_SHIFT", "BA_MASK",
+    "RO_SHIFT", "RO_MASK",
+    "BG_BITS", "BA_BITS",    # to flatten (rank, bank group, bank) into one bank index
+    "N_CH", "N_BANKS",       # channels; banks per channel
+    "T_CL", "T_CWL", "T_RCD", "T_RP", "T_BURST",   # ps
+    "BURST_BYTES", "BURST_SHIFT",
+    "LINE_BURSTS",           # bursts to move one cache line
+    "SEG_SHIFT",             # log2 of the largest aligned run of bytes in one (channel, bank, row)
+    "CLOSED",                # 1 = closed-page policy
+)
+D = {name: i for i, name in enumerate(DRAM_NAMES)}
+
+COUNTER_NAMES = (
+    "accesses", "reads", "writes",
+    "local_accesses", "remote_accesses",   # served from local DRAM / over the link at line size
+    "faults",                              # hypervisor traps for a remote page or sub page
+    "swap_ins", "swap_outs",               # swap units moved into / out of local memory
+    "dirty_victims",                       # swapped-out units that had been written
+    "first_touch_local", "first_touch_remote",
+    "link_bytes_out", "link_bytes_in",     # wire bytes incl. headers, compute->blade / blade->compute
+    "local_dram_bytes", "blade_dram_bytes",
+    "local_row_hits", "local_row_misses", "local_row_conflicts",
+    "blade_row_hits", "blade_row_misses", "blade_row_conflicts",
+    "latency_sum_ps", "latency_max_ps",
+    "first_arrival_ps", "last_completion_ps",
+    "stall_ps",                            # closed loop: issue delay caused by a full window
+)
+C = {name: i for i, name in enumerate(COUNTER_NAMES)}
+
+# Scalars of the run state.
+SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started")
+S = {name: i for i, name in enumerate(SCALAR_NAMES)}
+
+# Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).
+HIST_SUB_BITS = 7
+HIST_BINS = (64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)
+
+# Page-location encoding in `loc`: >= 0 local frame; UNTOUCHED; <= -2 blade slot (-2 - loc).
+UNTOUCHED = -1
+
+
+def hist_bin(v: int) -> int:
+    """Histogram bin of a latency in ps (the core computes the same with a count-leading-zeros)."""
+    k = v.bit_length()
+    if k <= HIST_SUB_BITS + 1:
+        return v
+    return ((k - HIST_SUB_BITS - 1) << HIST_SUB_BITS) + (v >> (k - HIST_SUB_BITS - 1))
+
+
+def hist_bin_bounds(b: int) -> tuple:
+    """[low, high) latency range in ps of histogram bin b."""
+    if b < (2 << HIST_SUB_BITS):
+        return b, b + 1
+    e = (b >> HIST_SUB_BITS) - 1
+    m = b - (e << HIST_SUB_BITS)
+    return m << e, (m + 1) << e

@@ -1,0 +1,348 @@
+"""Plain-Python twin of `_core.pyx`: the same state layout and the same arithmetic, one access at a
+time. It is the test oracle (differential tests require identical results) and the fallback when the
+compiled core is missing. Keep it small and literal; any change here is a change to `_core.pyx`.
+
+Semantics of one access (times in integer ps):
+- arrival: the timestamp (open loop), or previous issue + gap, delayed until the access W places
+  earlier has completed (closed loop, in-order window of W outstanding accesses);
+- static: machine address < local size -> local DRAM, else one line over the link;
+- fgra / page_swap / subpage_swap: the hypervisor's table gives a local frame or a blade slot;
+  untouched pages take a free local frame (first_touch) or a blade slot;
+- fgra: a remote page is read or written a line at a time over the link, never moved;
+- page_swap / subpage_swap: a remote unit traps; a victim frame of the unit's set is chosen; the
+  victim is copied to the temporary page and sent to the blade into the slot the fetched unit
+  vacates (off the critical path, but it holds the outbound link and DRAM); the fetched unit is
+  written into the frame once it has arrived and the frame is free; the access then completes
+  locally (or, with critical-block-first, when the first packet arrives).
+"""
+from __future__ import annotations
+
+from ._layout import C, D, P, S, UNTOUCHED, hist_bin
+
+_MASK64 = (1 << 64) - 1
+OUT, IN = 0, 1
+
+
+def _to_signed(x: int) -> int:
+    return x - (1 << 64) if x >= (1 << 63) else x
+
+
+def splitmix64(x: int):
+    """(new state, output) of SplitMix64; states are unsigned 64-bit."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x, z ^ (z >> 31)
+
+
+class _Dram:
+    """Bank / row-buffer / data-bus timing of one DRAM (local or blade), on lists."""
+
+    def __init__(self, d, st, prefix, cnt):
+        self.d = [int(x) for x in d]
+        self.open_row = st[prefix + "open_row"].tolist()
+        self.bank_free = st[prefix + "bank_free"].tolist()
+        self.bus_free = st[prefix + "bus_free"].tolist()
+        self.st, self.prefix, self.cnt = st, prefix, cnt
+        self.c_hit = C[prefix + "row_hits"]
+        self.c_bytes = C[prefix + "dram_bytes"]
+
+    def save(self):
+        for name in ("open_row", "bank_free", "bus_free"):
+            self.st[self.prefix + name][:] = getattr(self, name)
+
+    def access(self, addr, t, nbursts, is_write):
+        d = self.d
+        ch = (addr >> d[D["CH_SHIFT"]]) & d[D["CH_MASK"]]
+        bank = ((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << d[D["BG_BITS"]]
+                 | ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]])) << d[D["BA_BITS"]]) \
+            | ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]])
+        b = ch * d[D["N_BANKS"]] + bank
+        row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
+        start = max(t, self.bank_free[b])
+        cas = d[D["T_CWL"]] if is_write else d[D["T_CL"]]
+        if self.open_row[b] == row:
+            lat = cas
+            self.cnt[self.c_hit] += 1
+        elif self.open_row[b] < 0:
+            lat = d[D["T_RCD"]] + cas
+            self.cnt[self.c_hit + 1] += 1
+        else:
+            lat = d[D["T_RP"]] + d[D["T_RCD"]] + cas
+            self.cnt[self.c_hit + 2] += 1
+        data = max(start + lat, self.bus_free[ch])
+        busy = nbursts * d[D["T_BURST"]]
+        done = data + busy
+        self.bus_free[ch] = done
+        if d[D["CLOSED"]]:
+            self.open_row[b] = -1
+            self.bank_free[b] = done + d[D["T_RP"]]
+        else:
+            self.open_row[b] = row
+            # the next column command may follow once this burst train has been issued
+            self.bank_free[b] = data - cas + busy
+        self.cnt[self.c_bytes] += nbursts * d[D["BURST_BYTES"]]
+        return done
+
+    def line(self, addr, t, is_write):
+        return self.access(addr, t, self.d[D["LINE_BURSTS"]], is_write)
+
+    def block(self, addr, nbytes, t, is_write):
+        """A page-sized transfer: one multi-burst access per (channel, bank, row) segment, all issued at t."""
+        seg = min(1 << self.d[D["SEG_SHIFT"]], nbytes)
+        nb = max(1, seg >> self.d[D["BURST_SHIFT"]])
+        done = t
+        for a in range(addr, addr + nbytes, seg):
+            done = max(done, self.access(a, t, nb, is_write))
+        return done
+
+
+def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
+    """Advance `st` (dict of numpy arrays, updated in place) over one chunk of accesses.
+
+    p, dl, db: int64 parameter vectors (see _layout); t_col: arrival (open) or gap (closed) in ps;
+    addr: guest byte addresses; op: 0 read / 1 write; vm: VM ids; vm_base: machine byte address of
+    each VM's guest address 0; out: per-access completion time in ps (length 0 = not wanted).
+    """
+    p = [int(x) for x in p]
+    cnt = st["counters"].tolist()
+    hist = st["hist"].tolist()
+    vm_stats = st["vm_stats"].tolist()
+    sc = st["scalars"].tolist()
+    loc = st["loc"].tolist()
+    frame_page = st["frame_page"].tolist()
+    frame_ready = st["frame_ready"].tolist()
+    dirty = st["dirty"].tolist()
+    ref = st["ref"].tolist()
+    prev = st["lru_prev"].tolist()
+    nxt = st["lru_next"].tolist()
+    head = st["set_head"].tolist()
+    tail = st["set_tail"].tolist()
+    used = st["set_used"].tolist()
+    hand = st["set_hand"].tolist()
+    blade_next = st["blade_next"].tolist()
+    ring = st["ring"].tolist()
+    link_free = st["link_free"].tolist()
+    local = _Dram(dl, st, "local_", cnt)
+    blade = _Dram(db, st, "blade_", cnt)
+    vm_base = [int(x) for x in vm_base]
+
+    policy, victim_policy, timing, window = p[P["POLICY"]], p[P["VICTIM"]], p[P["TIMING"]], p[P["WINDOW"]]
+    ushift = p[P["UNIT_SHIFT"]]
+    unit = 1 << ushift
+    umask = unit - 1
+    smask = p[P["N_SETS"]] - 1
+    n_sets = p[P["N_SETS"]]
+    ways = p[P["WAYS"]]
+    prop = p[P["PROP_PS"]]
+    rng = sc[S["rng"]] & _MASK64
+
+    def link_send(direction, t, ser, wire):
+        start = max(t, link_free[direction])
+        link_free[direction] = start + ser
+        cnt[C["link_bytes_out"] + direction] += wire
+        return start + ser + prop
+
+    def remote_line(t, baddr, w):
+        cnt[C["remote_accesses"]] += 1
+        if w:
+            t1 = link_send(OUT, t, p[P["SER_WLINE_PS"]], p[P["WIRE_WLINE_B"]])
+        else:
+            t1 = link_send(OUT, t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+        t2 = blade.line(baddr, t1 + p[P["AGENT_PS"]], w)
+        if w:  # completion message
+            return link_send(IN, t2, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+        return link_send(IN, t2, p[P["SER_LINE_PS"]], p[P["WIRE_LINE_B"]])
+
+    def lru_remove(f, j):
+        a, b = prev[f], nxt[f]
+        if a >= 0:
+            nxt[a] = b
+        else:
+            head[j] = b
+        if b >= 0:
+            prev[b] = a
+        else:
+            tail[j] = a
+
+    def lru_push(f, j):
+        prev[f] = -1
+        nxt[f] = head[j]
+        if head[j] >= 0:
+            prev[head[j]] = f
+        else:
+            tail[j] = f
+        head[j] = f
+
+    def touch(f):
+        if victim_policy == 0:
+            j = f & smask
+            if head[j] != f:
+                lru_remove(f, j)
+                lru_push(f, j)
+        elif victim_policy == 1:
+            ref[f] = 1
+
+    def take_free(j):
+        """A never-used frame of set j, entered into the replacement order, or -1."""
+        if used[j] >= ways:
+            return -1
+        f = used[j] * n_sets + j
+        used[j] += 1
+        if victim_policy == 0:
+            lru_push(f, j)
+        elif victim_policy == 1:
+            ref[f] = 1
+        return f
+
+    def pick_victim(j):
+        nonlocal rng
+        if victim_policy == 0:
+            f = tail[j]
+            lru_remove(f, j)
+            lru_push(f, j)
+            return f
+        if victim_policy == 1:
+            while True:
+                f = hand[j] * n_sets + j
+                hand[j] = (hand[j] + 1) % ways
+                if ref[f]:
+                    ref[f] = 0
+                else:
+                    ref[f] = 1
+                    return f
+        if victim_policy == 2:
+            f = hand[j] * n_sets + j
+            hand[j] = (hand[j] + 1) % ways
+            return f
+        rng, r = splitmix64(rng)
+        return (r % ways) * n_sets + j
+
+    def local_access(t, f, off, w):
+        cnt[C["local_accesses"]] += 1
+        done = local.line((f << ushift) + off, max(t, frame_ready[f]), w)
+        touch(f)
+        if w:
+            dirty[f] = 1
+        return done
+
+    def swap_in(t, g, slot, off, w):
+        cnt[C["faults"]] += 1
+        t0 = t + p[P["TRAP_PS"]]
+        j = g & smask
+        f = take_free(j)
+        if f < 0:
+            f = pick_victim(j)
+        baddr = slot << ushift
+        # fetch: request out, blade DRAM read, the whole unit back (store and forward)
+        t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+        t_rd = blade.block(baddr, unit, t_req + p[P["AGENT_PS"]], 0)
+        start = max(t_rd, link_free[IN])
+        link_free[IN] = start + p[P["SER_UNIT_PS"]]
+        cnt[C["link_bytes_in"]] += p[P["WIRE_UNIT_B"]]
+        t_all = start + p[P["SER_UNIT_PS"]] + prop
+        t_first = start + p[P["SER_FIRST_PS"]] + prop
+        v = frame_page[f]
+        free_at = t0
+        if v >= 0:
+            # swapping module: victim to the temporary page; transmission module: on to the blade,
+            # into the slot the fetched unit vacates
+            t_c = local.block(f << ushift, unit, max(t0, frame_ready[f]), 0)
+            t_c = local.block(p[P["TEMP_ADDR"]], unit, t_c, 1)
+            t_wb = link_send(OUT, t_c, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+            blade.block(baddr, unit, t_wb + p[P["AGENT_PS"]], 1)
+            loc[v] = -2 - slot
+            cnt[C["swap_outs"]] += 1
+            cnt[C["dirty_victims"]] += dirty[f]
+            free_at = t_c
+        t_fill = local.block(f << ushift, unit, max(t_all, free_at), 1)
+        ready = t_fill + p[P["MAP_UPDATE_PS"]]
+        frame_ready[f] = ready
+        frame_page[f] = g
+        loc[g] = f
+        dirty[f] = w
+        cnt[C["swap_ins"]] += 1
+        if p[P["CBF"]]:
+            return max(t_first, free_at)
+        return local.line((f << ushift) + off, ready, w)
+
+    n = len(addr)
+    want_out = len(out) > 0
+    last_completion = cnt[C["last_completion_ps"]]
+    for i in range(n):
+        if timing == 0:
+            arr = int(t_col[i])
+        else:
+            issue = sc[S["last_issue_ps"]] + int(t_col[i])
+            ready_at = ring[sc[S["ring_idx"]]]
+            arr = max(issue, ready_at)
+            cnt[C["stall_ps"]] += arr - issue
+            sc[S["last_issue_ps"]] = arr
+        if not sc[S["started"]]:
+            sc[S["started"]] = 1
+            cnt[C["first_arrival_ps"]] = arr
+        a = int(addr[i])
+        w = int(op[i])
+        v = int(vm[i])
+        m = vm_base[v] + a
+        if policy == 0:
+            if m < p[P["LOCAL_BYTES"]]:
+                cnt[C["local_accesses"]] += 1
+                done = local.line(m, arr, w)
+            else:
+                done = remote_line(arr, m - p[P["LOCAL_BYTES"]], w)
+        else:
+            g = m >> ushift
+            off = m & umask
+            l = loc[g]
+            if l == UNTOUCHED:
+                j = g & smask
+                f = take_free(j)
+                if f >= 0:
+                    l = f
+                    frame_page[f] = g
+                    cnt[C["first_touch_local"]] += 1
+                else:
+                    l = -2 - (blade_next[j] * n_sets + j)
+                    blade_next[j] += 1
+                    cnt[C["first_touch_remote"]] += 1
+                loc[g] = l
+            if l >= 0:
+                done = local_access(arr, l, off, w)
+            elif policy == 1:
+                done = remote_line(arr + p[P["FILTER_PS"]], ((-2 - l) << ushift) + off, w)
+            else:
+                done = swap_in(arr, g, -2 - l, off, w)
+        lat = done - arr
+        cnt[C["accesses"]] += 1
+        cnt[C["writes"] if w else C["reads"]] += 1
+        cnt[C["latency_sum_ps"]] += lat
+        if lat > cnt[C["latency_max_ps"]]:
+            cnt[C["latency_max_ps"]] = lat
+        hist[hist_bin(lat)] += 1
+        vm_stats[2 * v] += 1
+        vm_stats[2 * v + 1] += lat
+        if done > last_completion:
+            last_completion = done
+        if timing == 1:
+            ring[sc[S["ring_idx"]]] = done
+            sc[S["ring_idx"]] = (sc[S["ring_idx"]] + 1) % window
+        if want_out:
+            out[i] = done
+        sc[S["last_arrival_ps"]] = arr
+    cnt[C["last_completion_ps"]] = last_completion
+    sc[S["rng"]] = _to_signed(rng)
+
+    st["counters"][:] = cnt
+    st["hist"][:] = hist
+    st["vm_stats"][:] = vm_stats
+    st["scalars"][:] = sc
+    for name, val in (("loc", loc), ("frame_page", frame_page), ("frame_ready", frame_ready),
+                      ("dirty", dirty), ("ref", ref), ("lru_prev", prev), ("lru_next", nxt),
+                      ("set_head", head), ("set_tail", tail), ("set_used", used),
+                      ("set_hand", hand), ("blade_next", blade_next), ("ring", ring),
+                      ("link_free", link_free)):
+        st[name][:] = val
+    local.save()
+    blade.save()
