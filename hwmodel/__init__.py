@@ -1,0 +1,17 @@
+"""hwmodel: cycle-approximate models of disaggregated memory hardware.
+
+Python classes describe the hardware (`ComputeBlade`, `Hypervisor`, `MemoryBlade`, `Link`,
+`CoreModel`, composed into a `System`); a compiled core runs traces through it chunk by chunk.
+"""
+__version__ = "0.1.0"
+
+from .blade import VM, ComputeBlade, MemoryBlade
+from .cpu import CoreModel
+from .dram import DRAM
+from .hypervisor import Hypervisor
+from .network import Link
+from .stats import Result
+from .system import System
+
+__all__ = ["VM", "ComputeBlade", "MemoryBlade", "CoreModel", "DRAM", "Hypervisor", "Link",
+           "Result", "System", "__version__"]

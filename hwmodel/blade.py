@@ -1,0 +1,143 @@
+"""Blades: the compute blade (local DRAM, its VMs) and the memory blade (remote capacity behind a
+protocol agent and its own DRAM)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .config import build
+from .dram import DRAM
+from .units import format_size, log2_exact, parse_size, parse_time
+
+
+def dram_from_config(value, path: str) -> DRAM:
+    """A DRAM from a preset name, a DRAMsim3 .ini path, or a mapping {preset|ini: ..., field: value}."""
+    if isinstance(value, DRAM):
+        return value
+    if value is None:
+        return DRAM()
+    if isinstance(value, str):
+        value = {"ini": value} if value.endswith(".ini") else {"preset": value}
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: expected a preset name, an .ini path or a mapping, got {value!r}")
+    value = dict(value)
+    preset, ini = value.pop("preset", None), value.pop("ini", None)
+    try:
+        if ini is not None:
+            base = DRAM.from_dramsim3_ini(ini)
+        elif preset is not None:
+            base = DRAM.preset(preset)
+        else:
+            base = DRAM()
+        names = {f.name for f in dataclasses.fields(DRAM)}
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"dram.{unknown[0]}: unknown parameter; allowed: preset, ini, {', '.join(sorted(names))}")
+        return dataclasses.replace(base, **value) if value else base
+    except ValueError as e:
+        msg = str(e)
+        raise ValueError(path + msg[len("dram"):] if msg.startswith("dram") else f"{path}: {msg}") from None
+
+
+@dataclass(frozen=True)
+class VM:
+    """A guest virtual machine: its guest-physical memory and the QoS class of its traffic."""
+    SECTION = "vm"
+    name: str = "vm0"
+    memory: str = "4GiB"     # guest-physical memory; trace addresses must fall below it
+    qos: int = 0             # QoS class (0 = highest priority)
+
+    def __post_init__(self):
+        if parse_size(self.memory, "vm.memory") == 0:
+            raise ValueError(f"vm.memory: {self.memory!r} must be > 0")
+        if not isinstance(self.qos, int) or isinstance(self.qos, bool) or self.qos < 0:
+            raise ValueError(f"vm.qos: {self.qos!r} must be an integer >= 0")
+
+    @property
+    def memory_bytes(self) -> int:
+        return parse_size(self.memory, "vm.memory")
+
+
+@dataclass(frozen=True)
+class ComputeBlade:
+    """A server blade: CPUs, a little local DRAM managed by the hypervisor in pages, and its VMs."""
+    SECTION = "compute"
+    local_memory: str = "1GiB"      # guest-usable local memory (the hypervisor's temporary page is extra)
+    page_size: str = "4KiB"
+    dram: DRAM = field(default_factory=DRAM)
+    vms: tuple = (VM(),)
+
+    def __post_init__(self):
+        object.__setattr__(self, "vms", tuple(self.vms))
+        log2_exact(self.page_bytes, "compute.page_size")
+        if self.local_bytes % self.page_bytes:
+            raise ValueError(f"compute.local_memory: {self.local_memory} is not a whole number of "
+                             f"{self.page_size} pages")
+        if not self.vms:
+            raise ValueError("compute.vms: a compute blade needs at least one VM")
+        names = [vm.name for vm in self.vms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"compute.vms: VM names must be unique, got {names}")
+        if len(self.vms) > 65535:
+            raise ValueError("compute.vms: at most 65535 VMs (trace VM ids are 16-bit)")
+        need = self.local_bytes + self.page_bytes
+        if need > self.dram.capacity_bytes:
+            raise ValueError(f"compute.local_memory: {self.local_memory} plus one temporary page does "
+                             f"not fit the local DRAM ({self.dram.name}, {format_size(self.dram.capacity_bytes)})")
+
+    @property
+    def local_bytes(self) -> int:
+        return parse_size(self.local_memory, "compute.local_memory")
+
+    @property
+    def page_bytes(self) -> int:
+        return parse_size(self.page_size, "compute.page_size")
+
+    @property
+    def guest_bytes(self) -> int:
+        return sum(vm.memory_bytes for vm in self.vms)
+
+    @classmethod
+    def from_dict(cls, data, path="compute"):
+        return build(cls, data, path, dram=dram_from_config, vms=_vms)
+
+
+def _vms(value, path):
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{path}: expected a list of VMs")
+    return tuple(build(VM, v, f"{path}[{i}]") for i, v in enumerate(value))
+
+
+@dataclass(frozen=True)
+class MemoryBlade:
+    """A memory blade: capacity handed out in super pages, a protocol agent that decodes each
+    request (agent_latency per request), and DRAM behind its memory controller."""
+    SECTION = "memory_blade"
+    capacity: str = "64GiB"
+    super_page: str = "16MiB"
+    agent_latency: str = "50ns"     # protocol-agent decode + address mapping, per request
+    dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))
+
+    def __post_init__(self):
+        cap = self.capacity_bytes
+        sp = parse_size(self.super_page, "memory_blade.super_page")
+        log2_exact(sp, "memory_blade.super_page")
+        if cap == 0 or cap % sp:
+            raise ValueError(f"memory_blade.capacity: {self.capacity} must be a positive multiple of the "
+                             f"super page ({self.super_page})")
+        if cap > self.dram.capacity_bytes:
+            raise ValueError(f"memory_blade.capacity: {self.capacity} exceeds its DRAM "
+                             f"({self.dram.name}, {format_size(self.dram.capacity_bytes)})")
+        parse_time(self.agent_latency, "memory_blade.agent_latency")
+
+    @property
+    def capacity_bytes(self) -> int:
+        return parse_size(self.capacity, "memory_blade.capacity")
+
+    @property
+    def agent_ps(self) -> int:
+        return parse_time(self.agent_latency, "memory_blade.agent_latency")
+
+    @classmethod
+    def from_dict(cls, data, path="memory_blade"):
+        return build(cls, data, path, dram=dram_from_config)

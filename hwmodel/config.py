@@ -1,0 +1,133 @@
+"""Building components from plain data (YAML, dicts, `-p key=value` overrides) and back.
+
+Components are frozen dataclasses whose `__post_init__` raises `ValueError("section.field: ...")`.
+`build()` constructs one from a mapping, rejects unknown keys, and rewrites the message prefix to the
+full parameter path (`compute.vms[1].memory: ...`), so every error says where the bad value is.
+YAML is read with the safe loader only: configuration files are data, never code.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+
+def build(cls, data, path: str, **nested):
+    """`cls(**data)` with unknown keys rejected and errors prefixed by `path`.
+
+    `nested` maps a field name to a function `(value, path) -> object` for fields that are
+    themselves components (or lists of them).
+    """
+    if isinstance(data, cls):
+        return data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__} {data!r}")
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in data if k not in names]
+    if unknown:
+        raise ValueError(f"{path}.{unknown[0]}: unknown parameter; allowed: {', '.join(names)}")
+    kwargs = {}
+    for k, v in data.items():
+        kwargs[k] = nested[k](v, f"{path}.{k}") if k in nested else v
+    try:
+        return cls(**kwargs)
+    except ValueError as e:
+        raise ValueError(_reprefix(str(e), getattr(cls, "SECTION", cls.__name__), path)) from None
+    except TypeError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def _reprefix(msg: str, section: str, path: str) -> str:
+    if msg.startswith(section + ".") or msg.startswith(section + ":"):
+        return path + msg[len(section):]
+    if msg.startswith(path):
+        return msg
+    return f"{path}: {msg}"
+
+
+def to_plain(obj):
+    """Dataclass tree -> plain dicts/lists/scalars (what YAML and JSON hold)."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(x) for x in obj]
+    return obj
+
+
+def load_yaml(path) -> dict:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read configuration: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ValueError(f"{path}: not valid YAML: {e}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a system configuration is a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def apply_overrides(data: dict, overrides) -> dict:
+    """Apply `key.path=value` strings (Ramulator-2 style `-p`) to a nested dict; returns a new dict.
+
+    Values are read as YAML scalars (`8`, `true`, `4GiB`, `[1, 2]`); list items are addressed by
+    index (`compute.vms.0.memory=8GiB`).
+    """
+    import copy
+
+    data = copy.deepcopy(data)
+    for item in overrides or ():
+        if "=" not in item:
+            raise ValueError(f"-p {item!r}: expected key.path=value")
+        key, raw = item.split("=", 1)
+        parts = key.strip().split(".")
+        if not all(parts):
+            raise ValueError(f"-p {item!r}: empty name in key path {key!r}")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            node = _child(node, part, ".".join(parts[: i + 1]), create=True)
+        last = parts[-1]
+        if isinstance(node, list):
+            idx = _index(node, last, key)
+            node[idx] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise ValueError(f"-p {key}: {'.'.join(parts[:-1])} is a value, not a section")
+    return data
+
+
+def _index(node: list, part: str, path: str) -> int:
+    try:
+        idx = int(part)
+    except ValueError:
+        raise ValueError(f"-p {path}: {part!r} is not a list index") from None
+    if not -len(node) <= idx < len(node):
+        raise ValueError(f"-p {path}: index {idx} out of range (the list has {len(node)} items)")
+    return idx
+
+
+def _child(node, part, path, create):
+    if isinstance(node, list):
+        return node[_index(node, part, path)]
+    if not isinstance(node, dict):
+        raise ValueError(f"-p {path}: cannot descend into a value")
+    if part not in node or node[part] is None:
+        if not create:
+            raise ValueError(f"-p {path}: no such section")
+        node[part] = {}
+    elif isinstance(node[part], str) and create:
+        # a preset given by name (dram: DDR4-2400) can be refined key by key
+        node[part] = {"preset": node[part]}
+    return node[part]

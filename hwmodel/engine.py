@@ -1,0 +1,241 @@
+"""The boundary between Python and the core: backend choice, run state, per-chunk input checks.
+
+`Compiled` holds the flat numbers a `System` compiles to; `Engine` owns the state arrays and feeds
+chunks of a trace to the chosen backend (compiled `_core` or the plain-Python `_reference`). Inputs
+are checked here, vectorized and with the GIL held, so the core never checks per access.
+State saves as numpy arrays plus a JSON header (no pickle), and refuses a different system.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _layout as L
+
+STATE_FORMAT = "hwmodel-state"
+STATE_VERSION = 1
+
+
+def select_backend(name: str | None = None):
+    """The core module: `compiled` (default) or `reference`; HWMODEL_BACKEND sets the default."""
+    name = name or os.environ.get("HWMODEL_BACKEND", "compiled")
+    if name == "reference":
+        from . import _reference
+        return _reference
+    if name != "compiled":
+        raise ValueError(f"backend {name!r} is not one of 'compiled', 'reference' (HWMODEL_BACKEND)")
+    try:
+        from . import _core
+    except ImportError as e:  # a source checkout without a build
+        warnings.warn(f"hwmodel: compiled core not available ({e}); using the slow reference backend",
+                      RuntimeWarning, stacklevel=2)
+        from . import _reference
+        return _reference
+    return _core
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Flat parameters of one system, as the core reads them."""
+    p: np.ndarray          # int64[len(PARAM_NAMES)]
+    dl: np.ndarray         # int64[len(DRAM_NAMES)], local DRAM
+    db: np.ndarray         # int64[len(DRAM_NAMES)], memory-blade DRAM
+    vm_base: np.ndarray    # int64[n_vm]: machine address of each VM's guest address 0
+    vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory
+    n_local_banks: int
+    n_local_channels: int
+    n_blade_banks: int
+    n_blade_channels: int
+
+    def param(self, name: str) -> int:
+        return int(self.p[L.P[name]])
+
+    def signature(self) -> str:
+        """Hash of everything that shapes the state: a saved state only fits the same numbers."""
+        h = hashlib.sha256()
+        for a in (self.p, self.dl, self.db, self.vm_base, self.vm_bytes):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()[:16]
+
+
+def new_state(c: Compiled) -> dict:
+    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement."""
+    g = c.param("N_PAGES")
+    n_sets, ways = c.param("N_SETS"), c.param("WAYS")
+    frames = n_sets * ways
+    n_vm = len(c.vm_base)
+
+    def arr(n, dtype, fill=0):
+        return np.full(max(n, 1), fill, dtype=dtype)  # never empty: the core takes &a[0]
+
+    st = {
+        "counters": np.zeros(len(L.COUNTER_NAMES), np.int64),
+        "hist": np.zeros(L.HIST_BINS, np.int64),
+        "vm_stats": np.zeros(2 * n_vm, np.int64),
+        "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
+        "ring": np.zeros(c.param("WINDOW"), np.int64),
+        "link_free": np.zeros(2, np.int64),
+        "loc": arr(g, np.int32, L.UNTOUCHED),
+        "frame_page": arr(frames, np.int32, -1),
+        "frame_ready": arr(frames, np.int64),
+        "dirty": arr(frames, np.uint8),
+        "ref": arr(frames, np.uint8),
+        "lru_prev": arr(frames, np.int32, -1),
+        "lru_next": arr(frames, np.int32, -1),
+        "set_head": arr(n_sets, np.int32, -1),
+        "set_tail": arr(n_sets, np.int32, -1),
+        "set_used": arr(n_sets, np.int32),
+        "set_hand": arr(n_sets, np.int32),
+        "blade_next": arr(n_sets, np.int32),
+        "local_open_row": np.full(c.n_local_banks * c.n_local_channels, -1, np.int64),
+        "local_bank_free": np.zeros(c.n_local_banks * c.n_local_channels, np.int64),
+        "local_bus_free": np.zeros(c.n_local_channels, np.int64),
+        "blade_open_row": np.full(c.n_blade_banks * c.n_blade_channels, -1, np.int64),
+        "blade_bank_free": np.zeros(c.n_blade_banks * c.n_blade_channels, np.int64),
+        "blade_bus_free": np.zeros(c.n_blade_channels, np.int64),
+    }
+    st["scalars"][L.S["rng"]] = c.param("SEED")
+    if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
+        _place_low(st, g, n_sets, ways, c.param("VICTIM"))
+    return st
+
+
+def _place_low(st, g, n_sets, ways, victim):
+    """Guest units in address order: the first `frames` are local (unit i in frame i), the rest on
+    the blade in order. Replacement order starts with frame i older than frame i + n_sets."""
+    frames = n_sets * ways
+    n_local = min(g, frames)
+    idx = np.arange(n_local, dtype=np.int32)
+    st["loc"][:n_local] = idx
+    st["frame_page"][:n_local] = idx
+    if g > frames:
+        st["loc"][frames:g] = -2 - np.arange(g - frames, dtype=np.int32)
+    used = np.zeros(n_sets, np.int32)
+    np.add.at(used, idx % n_sets, 1)
+    st["set_used"][:n_sets] = used
+    if victim == L.VICTIMS["lru"]:
+        # per set, frames j, j+S, j+2S, ... pushed to the head in that order: lowest is LRU
+        for j in range(n_sets):
+            members = np.arange(j, n_local, n_sets, dtype=np.int32)
+            if len(members) == 0:
+                continue
+            st["lru_next"][members[1:]] = members[:-1]
+            st["lru_prev"][members[:-1]] = members[1:]
+            st["lru_next"][members[0]] = -1
+            st["lru_prev"][members[-1]] = -1
+            st["set_head"][j] = members[-1]
+            st["set_tail"][j] = members[0]
+    if victim == L.VICTIMS["clock"]:
+        st["ref"][:n_local] = 1
+
+
+def save_state(path, state: dict, c: Compiled, extra: dict | None = None) -> None:
+    """State as an .npz of plain arrays with a JSON header naming format, version and system."""
+    header = {"format": STATE_FORMAT, "version": STATE_VERSION, "system": c.signature(),
+              "extra": extra or {}}
+    with open(path, "wb") as f:
+        np.savez(f, __header__=np.frombuffer(json.dumps(header).encode(), np.uint8), **state)
+
+
+def load_state(path, c: Compiled) -> tuple:
+    """(state, extra) from `save_state`; refuses another format, version or system."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a hwmodel state file ({e})") from None
+    if "__header__" not in data:
+        raise ValueError(f"{path}: not a hwmodel state file (no header)")
+    header = json.loads(bytes(data.pop("__header__")).decode())
+    if header.get("format") != STATE_FORMAT or header.get("version") != STATE_VERSION:
+        raise ValueError(f"{path}: state format {header.get('format')!r} version {header.get('version')!r}; "
+                         f"this hwmodel reads {STATE_FORMAT!r} version {STATE_VERSION}")
+    if header.get("system") != c.signature():
+        raise ValueError(f"{path}: saved for a different system (signature {header.get('system')}, "
+                         f"this system {c.signature()}); resume with the configuration it was saved with")
+    fresh = new_state(c)
+    for k, v in fresh.items():
+        if k not in data or data[k].shape != v.shape or data[k].dtype != v.dtype:
+            raise ValueError(f"{path}: array {k!r} is missing or has the wrong shape/type")
+        np.copyto(v, data[k])
+    return fresh, header.get("extra", {})
+
+
+class Engine:
+    """Runs chunks of (time, address, op, vm) through one backend, keeping the state between them."""
+
+    def __init__(self, compiled: Compiled, backend: str | None = None, state: dict | None = None):
+        self.c = compiled
+        self.core = select_backend(backend)
+        self.backend = "reference" if self.core.__name__.endswith("_reference") else "compiled"
+        self.state = state if state is not None else new_state(compiled)
+        self.open_loop = compiled.param("TIMING") == L.TIMINGS["open"]
+        self._vm_bytes = compiled.vm_bytes
+
+    def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0):
+        """Run one chunk; returns completion times (int64 ps) when asked, else None.
+
+        `where(i)` names record i for error messages (file and line); `first_record` is the index of
+        row 0 in the whole trace.
+        """
+        t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
+        addr = np.ascontiguousarray(addr, dtype=np.uint64)
+        op = np.ascontiguousarray(op, dtype=np.uint8)
+        vm = np.ascontiguousarray(vm, dtype=np.uint16)
+        n = len(addr)
+        if not (len(t_ps) == len(op) == len(vm) == n):
+            raise ValueError("trace columns differ in length")
+        self._check(t_ps, addr, op, vm, where or (lambda i: f"record {first_record + i}"))
+        out = np.empty(n if want_completions else 0, np.int64)
+        if n:
+            self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.state, t_ps, addr, op, vm,
+                                self.c.vm_base, out)
+        return out if want_completions else None
+
+    def _check(self, t, addr, op, vm, where):
+        if len(addr) == 0:
+            return
+        bad = np.flatnonzero(op > 1)
+        if len(bad):
+            raise ValueError(f"{where(bad[0])}: operation {op[bad[0]]} is not 0 (read) or 1 (write)")
+        bad = np.flatnonzero(vm >= len(self._vm_bytes))
+        if len(bad):
+            raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the compute blade has "
+                             f"{len(self._vm_bytes)} VM(s)")
+        bad = np.flatnonzero(addr >= self._vm_bytes[vm])
+        if len(bad):
+            i = bad[0]
+            raise ValueError(f"{where(i)}: address {int(addr[i]):#x} is outside VM {vm[i]}'s memory "
+                             f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
+                             f"(-p compute.vms.{vm[i]}.memory=...)")
+        bad = np.flatnonzero(t < 0)
+        if len(bad):
+            raise ValueError(f"{where(bad[0])}: negative time {t[bad[0]]} ps")
+        if self.open_loop:
+            prev = np.empty_like(t)
+            prev[0] = self.state["scalars"][L.S["last_arrival_ps"]] if self.state["scalars"][L.S["started"]] else 0
+            prev[1:] = t[:-1]
+            bad = np.flatnonzero(t < prev)
+            if len(bad):
+                raise ValueError(f"{where(bad[0])}: timestamp goes backwards ({t[bad[0]]} ps after "
+                                 f"{prev[bad[0]]} ps); open-loop traces must be sorted by time")
+
+
+def state_digest(state: dict) -> str:
+    """A short hash of a whole state, for tests and for noticing drift."""
+    h = hashlib.sha256()
+    for k in sorted(state):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(state[k]).tobytes())
+    return h.hexdigest()[:16]
+
+
+def state_bytes(state: dict) -> int:
+    return sum(a.nbytes for a in state.values())
+

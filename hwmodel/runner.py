@@ -1,0 +1,189 @@
+"""Streaming a trace through a system: chunks in, arrival times converted, state carried along."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import _layout as L
+from .engine import Engine, load_state, save_state
+from .stats import Result
+
+
+@dataclass
+class _Source:
+    """A trace as the runner needs it: its timing, time unit and chunks of columns."""
+    name: str
+    timing: str                 # timestamp | gap | none
+    time_unit: str
+    chunks: Callable[[], Iterator]   # yields (time, addr, op, vm, where(i) -> str)
+    reopen: Callable[[], "_Source"]
+
+
+def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
+    addr = np.asarray(data["addr"])
+    n = len(addr)
+    op = np.asarray(data.get("op", np.zeros(n, np.uint8)))
+    vm = np.asarray(data.get("vm", np.zeros(n, np.uint16)))
+    has_time = data.get("time") is not None
+    time = np.asarray(data["time"]) if has_time else np.zeros(n, np.int64)
+    timing = data.get("timing", "timestamp" if has_time else "none")
+    unit = data.get("time_unit", "ps")
+
+    def chunks():
+        for s in range(0, n, chunk_records):
+            e = min(n, s + chunk_records)
+            yield time[s:e], addr[s:e], op[s:e], vm[s:e], (lambda i, s=s: f"{name}: record {s + i}")
+
+    return _Source(name, timing, unit, chunks, lambda: _from_arrays(data, chunk_records, name))
+
+
+def _from_reader_factory(open_reader, name) -> _Source:
+    reader = open_reader()
+
+    def chunks():
+        r = reader
+        try:
+            for ch in r:
+                first = getattr(ch, "first_line", None)
+                where = (lambda i, f=first: f"{name}:{f + i}") if first else \
+                    (lambda i: f"{name}: record {i}")
+                yield ch.time, ch.addr, ch.op, ch.vm, where
+        finally:
+            close = getattr(r, "close", None)
+            if close:
+                close()
+
+    return _Source(name, reader.timing, reader.time_unit, chunks, lambda: _from_reader_factory(open_reader, name))
+
+
+def as_source(trace, chunk_records=1 << 20, format=None) -> _Source:
+    if isinstance(trace, _Source):
+        return trace
+    if isinstance(trace, (str, Path)):
+        from .trace import open_trace
+        path = str(trace)
+        return _from_reader_factory(lambda: open_trace(path, format=format, chunk_records=chunk_records), path)
+    if isinstance(trace, dict):
+        return _from_arrays(trace, chunk_records)
+    if hasattr(trace, "addr") and hasattr(trace, "time"):   # a trace.Chunk
+        return _from_arrays({"time": trace.time, "addr": trace.addr, "op": trace.op, "vm": trace.vm,
+                             "timing": getattr(trace, "timing", "timestamp"),
+                             "time_unit": getattr(trace, "time_unit", "ps")}, chunk_records)
+    if hasattr(trace, "timing") and hasattr(trace, "__iter__"):   # an open trace reader
+        path = getattr(trace, "path", "(reader)")
+        fmt = getattr(trace, "format", None)
+        first = [trace]
+
+        def reopen():
+            if first:
+                return first.pop()
+            from .trace import open_trace
+            return open_trace(path, format=fmt, chunk_records=chunk_records)
+        return _from_reader_factory(reopen, path)
+    raise TypeError(f"cannot run {type(trace).__name__}: give a trace path, a trace Chunk or reader, "
+                    f"or a dict of arrays (time, addr, op, vm)")
+
+
+def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
+    """Convert one chunk's time column to ps: arrivals (open loop) or issue gaps (closed loop)."""
+    def convert(raw):
+        raw = np.asarray(raw, dtype=np.int64)
+        if factor.denominator == 1:
+            return raw * factor.numerator
+        return (raw * factor.numerator) // factor.denominator
+
+    def f(raw, n):
+        if source.timing == "none":
+            from .units import parse_time
+            return np.full(n, parse_time(core.gap, "core.gap"), np.int64)
+        t = convert(raw)
+        if closed and source.timing == "timestamp":   # gaps from consecutive timestamps
+            prev = np.empty_like(t)
+            prev[0] = carry[0] if carry else (t[0] if n else 0)
+            prev[1:] = t[:-1]
+            if n:
+                carry[:] = [int(t[-1])]
+            return np.maximum(t - prev, 0)
+        return t
+    return f
+
+
+def run_system(system, trace, *, backend=None, completions=False, slowdown=False,
+               chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None):
+    source = as_source(trace, chunk_records, format)
+    compiled = system.compile(source.timing)
+    closed = compiled.param("TIMING") == L.TIMINGS["closed"]
+    factor = system.core.ps_per_unit(source.time_unit, system.compute.dram.tck_ps) \
+        if source.timing != "none" else Fraction(1)
+    state, skip = None, 0
+    if resume_from is not None:
+        state, extra = load_state(resume_from, compiled)
+        if extra.get("trace") != source.name:
+            raise ValueError(f"{resume_from}: saved while running trace {extra.get('trace')!r}, not {source.name!r}")
+        skip = int(extra.get("records_done", 0))
+    engine = Engine(compiled, backend, state)
+    to_ps = _times(source, factor, closed, system.core, [])
+    done_parts = []
+    bar = _progress_bar(progress, source.name)
+    records = 0
+    for t, addr, op, vm, where in source.chunks():
+        n = len(addr)
+        if records + n <= skip:     # finished before the state was saved
+            to_ps(t, n)             # keeps the gap carry right
+            records += n
+            continue
+        if records < skip:
+            cut = skip - records
+            to_ps(t[:cut], cut)
+            t, addr, op, vm = t[cut:], addr[cut:], op[cut:], vm[cut:]
+            base, where = records + cut, (lambda i, w=where, c=cut: w(i + c))
+            records, n = base, len(addr)
+        out = engine.run_chunk(to_ps(t, n), addr, op, vm, want_completions=completions, where=where,
+                               first_record=records)
+        if completions:
+            done_parts.append(out)
+        records += n
+        if save_state_to is not None:
+            save_state(save_state_to, engine.state, compiled, {"trace": source.name, "records_done": records})
+        if bar is not None:
+            bar.update(n)
+    if bar is not None:
+        bar.close()
+    result = make_result(system, engine, source, closed)
+    if completions:
+        result.completions = np.concatenate(done_parts) if done_parts else np.zeros(0, np.int64)
+    if slowdown:
+        result.baseline = run_system(system.all_local(), source.reopen(), backend=backend,
+                                     chunk_records=chunk_records)
+    return result
+
+
+def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result:
+    st = engine.state
+    from .units import parse_bandwidth
+    return Result(
+        counters={name: int(st["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)},
+        hist=st["hist"].copy(),
+        vm_names=[vm.name for vm in system.compute.vms],
+        vm_stats=st["vm_stats"].copy(),
+        config=system.to_dict(),
+        trace=source.name,
+        timing="closed" if closed else "open",
+        backend=engine.backend,
+        unit_bytes=1 << engine.c.param("UNIT_SHIFT"),
+        link_bytes_per_s=float(parse_bandwidth(system.link.bandwidth)),
+    )
+
+
+def _progress_bar(progress, name):
+    if not progress:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(desc=Path(name).name, unit=" acc", unit_scale=True)

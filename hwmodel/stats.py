@@ -1,0 +1,177 @@
+"""Results of a run: counters, latency distribution, derived rates, with units in every name."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _layout as L
+
+PERCENTILES = (50, 95, 99)
+
+
+def percentile_ps(hist: np.ndarray, q: float, max_ps: int) -> float:
+    """Nearest-rank percentile from the log-linear histogram: the midpoint of the bin holding it
+    (bins are under 0.8% wide), never above the exact maximum."""
+    total = int(hist.sum())
+    if total == 0:
+        return 0.0
+    rank = max(1, int(np.ceil(q / 100 * total)))
+    b = int(np.searchsorted(np.cumsum(hist), rank))
+    lo, hi = L.hist_bin_bounds(b)
+    return float(min((lo + hi - 1) / 2, max_ps))
+
+
+@dataclass
+class Result:
+    """What one run of a system over a trace gave."""
+    counters: dict
+    hist: np.ndarray
+    vm_names: list
+    vm_stats: np.ndarray            # per VM: accesses, latency sum (ps)
+    config: dict                    # the fully resolved system
+    trace: str = ""
+    timing: str = ""                # open | closed
+    backend: str = ""
+    unit_bytes: int = 4096          # swap unit (page or sub page)
+    link_bytes_per_s: float = 0.0
+    completions: np.ndarray | None = None
+    baseline: "Result | None" = None
+    version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
+
+    # -- derived ---------------------------------------------------------------------------
+    @property
+    def accesses(self) -> int:
+        return self.counters["accesses"]
+
+    @property
+    def sim_time_ps(self) -> int:
+        """End of run: the last access has completed (drained), counted from time 0."""
+        return self.counters["last_completion_ps"]
+
+    @property
+    def duration_ps(self) -> int:
+        """From the first arrival to the last completion."""
+        return max(0, self.counters["last_completion_ps"] - self.counters["first_arrival_ps"])
+
+    def latency_ns(self) -> dict:
+        n = self.accesses
+        out = {"mean": self.counters["latency_sum_ps"] / n / 1000 if n else 0.0}
+        for q in PERCENTILES:
+            out[f"p{q}"] = percentile_ps(self.hist, q, self.counters["latency_max_ps"]) / 1000
+        out["max"] = self.counters["latency_max_ps"] / 1000
+        return out
+
+    def slowdown(self) -> dict | None:
+        if self.baseline is None:
+            return None
+        b = self.baseline
+        return {
+            "sim_time": self.sim_time_ps / b.sim_time_ps if b.sim_time_ps else float("nan"),
+            "mean_latency": (self.latency_ns()["mean"] / b.latency_ns()["mean"]
+                             if b.latency_ns()["mean"] else float("nan")),
+        }
+
+    def _rate(self, nbytes: int) -> float:
+        """GB/s over the run's duration."""
+        return nbytes / self.duration_ps * 1000 if self.duration_ps else 0.0
+
+    def _row_hit_rate(self, prefix: str) -> float:
+        c = self.counters
+        n = c[prefix + "row_hits"] + c[prefix + "row_misses"] + c[prefix + "row_conflicts"]
+        return c[prefix + "row_hits"] / n if n else 0.0
+
+    def to_dict(self) -> dict:
+        c = self.counters
+        n = self.accesses
+        d = {
+            "hwmodel_version": self.version,
+            "backend": self.backend,
+            "trace": self.trace,
+            "timing": self.timing,
+            "accesses": n,
+            "counters": dict(c),
+            "latency_ns": self.latency_ns(),
+            "sim_time_ns": self.sim_time_ps / 1000,
+            "duration_ns": self.duration_ps / 1000,
+            "throughput_maccess_per_s": n / self.duration_ps * 1e6 if self.duration_ps else 0.0,
+            "local_fraction": c["local_accesses"] / n if n else 0.0,
+            "fault_rate": c["faults"] / n if n else 0.0,
+            "swap_unit_bytes": self.unit_bytes,
+            "link_GBps": {"out": self._rate(c["link_bytes_out"]), "in": self._rate(c["link_bytes_in"])},
+            "link_utilization": {
+                "out": self._rate(c["link_bytes_out"]) * 1e9 / self.link_bytes_per_s if self.link_bytes_per_s else 0.0,
+                "in": self._rate(c["link_bytes_in"]) * 1e9 / self.link_bytes_per_s if self.link_bytes_per_s else 0.0,
+            },
+            "dram_GBps": {"local": self._rate(c["local_dram_bytes"]), "blade": self._rate(c["blade_dram_bytes"])},
+            "row_hit_rate": {"local": self._row_hit_rate("local_"), "blade": self._row_hit_rate("blade_")},
+            "per_vm": [
+                {"vm": name, "accesses": int(self.vm_stats[2 * i]),
+                 "mean_latency_ns": self.vm_stats[2 * i + 1] / self.vm_stats[2 * i] / 1000 if self.vm_stats[2 * i] else 0.0}
+                for i, name in enumerate(self.vm_names)
+            ],
+            "config": self.config,
+        }
+        sd = self.slowdown()
+        if sd is not None:
+            d["slowdown"] = sd
+            d["baseline"] = {"sim_time_ns": self.baseline.sim_time_ps / 1000,
+                             "latency_ns": self.baseline.latency_ns()}
+        return d
+
+    def to_json(self, path=None, indent=2) -> str:
+        text = json.dumps(self.to_dict(), indent=indent, default=_json_default)
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text + "\n")
+        return text
+
+    def to_dataframe(self):
+        """One-row pandas DataFrame of the flattened summary (pandas must be installed)."""
+        import pandas as pd
+        return pd.json_normalize({k: v for k, v in self.to_dict().items() if k not in ("config", "per_vm")})
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        c = self.counters
+        lat = d["latency_ns"]
+        hv = self.config.get("hypervisor", {})
+        lines = [
+            f"hwmodel {self.version} | backend {self.backend} | trace {self.trace or '(in memory)'} | {self.timing} loop",
+            f"policy {hv.get('policy')} (victim {hv.get('victim')}, placement {hv.get('placement')}), "
+            f"local memory {self.config.get('compute', {}).get('local_memory')}, swap unit {self.unit_bytes} B",
+            "",
+            f"  accesses            {c['accesses']:>14,}   reads {c['reads']:,}  writes {c['writes']:,}",
+            f"  local / remote      {c['local_accesses']:>14,} / {c['remote_accesses']:,} line accesses "
+            f"({100 * d['local_fraction']:.2f}% local)",
+            f"  faults              {c['faults']:>14,}   ({100 * d['fault_rate']:.3f}% of accesses)",
+            f"  swaps in / out      {c['swap_ins']:>14,} / {c['swap_outs']:,}   dirty victims {c['dirty_victims']:,}",
+            f"  first touch         {c['first_touch_local']:>14,} local / {c['first_touch_remote']:,} remote",
+            f"  latency (ns)        mean {lat['mean']:.1f}  p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  "
+            f"p99 {lat['p99']:.1f}  max {lat['max']:.1f}",
+            f"  simulated time      {d['sim_time_ns'] / 1e6:.4f} ms   (duration {d['duration_ns'] / 1e6:.4f} ms)",
+            f"  link out / in       {c['link_bytes_out']:>14,} / {c['link_bytes_in']:,} bytes   "
+            f"({d['link_GBps']['out']:.3f} / {d['link_GBps']['in']:.3f} GB/s, "
+            f"{100 * d['link_utilization']['out']:.1f}% / {100 * d['link_utilization']['in']:.1f}% busy)",
+            f"  DRAM local / blade  {d['dram_GBps']['local']:.3f} / {d['dram_GBps']['blade']:.3f} GB/s   "
+            f"row hits {100 * d['row_hit_rate']['local']:.1f}% / {100 * d['row_hit_rate']['blade']:.1f}%",
+        ]
+        if c["stall_ps"]:
+            lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
+        if len(self.vm_names) > 1:
+            for v in d["per_vm"]:
+                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns")
+        sd = self.slowdown()
+        if sd is not None:
+            lines.append(f"  slowdown vs all-local: {sd['sim_time']:.3f}x simulated time, "
+                         f"{sd['mean_latency']:.3f}x mean latency")
+        return "\n".join(lines)
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")

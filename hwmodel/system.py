@@ -1,0 +1,219 @@
+"""A whole system: one compute blade, its hypervisor, a link and a memory blade; compiled once to
+the flat numbers of the core and run over a trace chunk by chunk."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import _layout as L
+from .blade import ComputeBlade, MemoryBlade
+from .config import apply_overrides, build, load_yaml, to_plain
+from .cpu import CoreModel
+from .dram import DRAM
+from .engine import Compiled, Engine, load_state, save_state
+from .hypervisor import Hypervisor
+from .network import Link
+from .units import format_size, log2_exact
+
+SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core")
+LINE_BYTES = 64
+
+
+@dataclass(frozen=True)
+class System:
+    """Composition of the hardware; `run(trace)` simulates it and returns a `Result`."""
+    compute: ComputeBlade = field(default_factory=ComputeBlade)
+    hypervisor: Hypervisor = field(default_factory=Hypervisor)
+    memory_blade: MemoryBlade = field(default_factory=MemoryBlade)
+    link: Link = field(default_factory=Link)
+    core: CoreModel = field(default_factory=CoreModel)
+
+    def __post_init__(self):
+        self._layout()  # cross-component checks fail at construction
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, overrides=()) -> "System":
+        data = apply_overrides(data or {}, overrides)
+        unknown = [k for k in data if k not in SECTIONS]
+        if unknown:
+            raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
+        return cls(
+            compute=ComputeBlade.from_dict(data.get("compute")),
+            hypervisor=build(Hypervisor, data.get("hypervisor"), "hypervisor"),
+            memory_blade=MemoryBlade.from_dict(data.get("memory_blade")),
+            link=build(Link, data.get("link"), "link"),
+            core=build(CoreModel, data.get("core"), "core"),
+        )
+
+    @classmethod
+    def from_yaml(cls, path, overrides=()) -> "System":
+        data = load_yaml(path)
+        try:
+            return cls.from_dict(data, overrides)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+
+    def to_dict(self) -> dict:
+        return to_plain(self)
+
+    def to_yaml(self, path=None) -> str:
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def replace(self, **sections) -> "System":
+        return dataclasses.replace(self, **sections)
+
+    # -- compilation -----------------------------------------------------------------------
+    def _layout(self) -> dict:
+        """Sizes in swap units, checked against each other; names the parameter that is wrong."""
+        cb, hv = self.compute, self.hypervisor
+        page = cb.page_bytes
+        if hv.policy == "subpage_swap":
+            unit, sp = page, hv.super_page_bytes
+            if sp <= page:
+                raise ValueError(f"hypervisor.super_page: {hv.super_page} must be larger than its sub page "
+                                 f"(compute.page_size = {cb.page_size})")
+            n_sets = sp // page
+            granule, granule_name = sp, "hypervisor.super_page"
+        else:
+            unit, n_sets, granule, granule_name = page, 1, page, "compute.page_size"
+        for i, vm in enumerate(cb.vms):
+            if vm.memory_bytes % granule:
+                raise ValueError(f"compute.vms[{i}].memory: {vm.memory} is not a multiple of {granule_name} "
+                                 f"({format_size(granule)})")
+        if cb.local_bytes % granule:
+            raise ValueError(f"compute.local_memory: {cb.local_memory} is not a multiple of {granule_name} "
+                             f"({format_size(granule)})")
+        guest = cb.guest_bytes
+        local = min(cb.local_bytes, guest)
+        remote = guest - local
+        if remote > self.memory_blade.capacity_bytes:
+            raise ValueError(f"memory_blade.capacity: {self.memory_blade.capacity} cannot hold the remote part "
+                             f"of guest memory ({format_size(remote)} = VMs' {format_size(guest)} minus local "
+                             f"{cb.local_memory})")
+        if guest // unit >= 2**31:
+            raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
+                             f"{format_size(unit)}; use a larger compute.page_size")
+        return {"unit": unit, "n_sets": n_sets, "ways": local // unit // n_sets,
+                "pages": guest // unit, "local": local}
+
+    def compile(self, trace_timing: str = "none") -> Compiled:
+        """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none."""
+        lay = self._layout()
+        cb, hv, ln = self.compute, self.hypervisor, self.link
+        unit = lay["unit"]
+        p = np.zeros(len(L.PARAM_NAMES), np.int64)
+
+        def put(name, value):
+            p[L.P[name]] = int(value)
+
+        put("POLICY", L.POLICIES[hv.policy])
+        put("VICTIM", L.VICTIMS[hv.victim])
+        put("PLACEMENT", L.PLACEMENTS[hv.placement])
+        put("CBF", hv.critical_block_first)
+        put("TIMING", L.TIMINGS["closed" if self.core.is_closed(trace_timing) else "open"])
+        put("WINDOW", self.core.window)
+        put("UNIT_SHIFT", log2_exact(unit, "swap unit"))
+        put("N_SETS", lay["n_sets"])
+        put("WAYS", lay["ways"])
+        put("N_PAGES", lay["pages"])
+        put("LOCAL_BYTES", lay["local"] if hv.policy == "static" else cb.local_bytes)
+        put("TEMP_ADDR", cb.local_bytes)
+        put("TRAP_PS", _ps(hv.trap))
+        put("MAP_UPDATE_PS", _ps(hv.map_update))
+        put("FILTER_PS", _ps(hv.fgra_filter))
+        put("AGENT_PS", self.memory_blade.agent_ps)
+        put("PROP_PS", ln.latency_ps)
+        for name, payload in (("REQ", 0), ("LINE", LINE_BYTES), ("WLINE", LINE_BYTES), ("UNIT", unit)):
+            wire = ln.wire_bytes(payload)
+            put(f"WIRE_{name}_B", wire)
+            put(f"SER_{name}_PS", ln.serialize_ps(wire))
+        first = min(unit, _max_payload(ln)) + ln.header_bytes
+        put("SER_FIRST_PS", ln.serialize_ps(first))
+        put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
+        put("SEED", hv.seed)
+        vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
+        vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
+        return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),
+                        vm_base=vm_base, vm_bytes=vm_bytes,
+                        n_local_banks=cb.dram.banks, n_local_channels=cb.dram.channels,
+                        n_blade_banks=self.memory_blade.dram.banks,
+                        n_blade_channels=self.memory_blade.dram.channels)
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
+            progress=False, save_state_to=None, resume_from=None, format=None):
+        """Simulate `trace` (a path, a `hwmodel.trace` Chunk or reader, or a dict of arrays
+        `time`, `addr`, `op`[, `vm`] with `timing`/`time_unit` keys) and return a `Result`.
+
+        completions=True keeps each access's completion time (ps) in `Result.completions`;
+        slowdown=True also runs an all-local copy of the system and reports the ratio.
+        """
+        from .runner import run_system
+        return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
+                          chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
+                          resume_from=resume_from, format=format)
+
+    def all_local(self) -> "System":
+        """The same system with every guest page in local DRAM: the baseline of slowdowns."""
+        guest = self.compute.guest_bytes
+        cb = dataclasses.replace(self.compute, local_memory=format_size(guest))
+        return dataclasses.replace(self, compute=cb,
+                                   hypervisor=dataclasses.replace(self.hypervisor, policy="static"))
+
+    save_state = staticmethod(save_state)
+    load_state = staticmethod(load_state)
+
+
+def _ps(value) -> int:
+    from .units import parse_time
+    return parse_time(value)
+
+
+def _max_payload(ln: Link) -> int:
+    from .units import parse_size
+    return parse_size(ln.max_payload)
+
+
+def dram_params(d: DRAM) -> np.ndarray:
+    """The DRAM vector the core reads (see _layout.DRAM_NAMES)."""
+    bits = d.field_bits()
+    v = np.zeros(len(L.DRAM_NAMES), np.int64)
+
+    def put(name, value):
+        v[L.D[name]] = int(value)
+
+    for f in ("ch", "ra", "bg", "ba", "ro"):
+        shift, width = bits[f]
+        put(f"{f.upper()}_SHIFT", shift)
+        put(f"{f.upper()}_MASK", (1 << width) - 1)
+    put("BG_BITS", bits["bg"][1])
+    put("BA_BITS", bits["ba"][1])
+    put("N_CH", d.channels)
+    put("N_BANKS", d.banks)
+    put("T_CL", d.CL * d.tck_ps)
+    put("T_CWL", d.CWL * d.tck_ps)
+    put("T_RCD", d.tRCD * d.tck_ps)
+    put("T_RP", d.tRP * d.tck_ps)
+    put("T_BURST", d.burst_ps())
+    put("BURST_BYTES", d.burst_bytes)
+    put("BURST_SHIFT", log2_exact(d.burst_bytes, "dram.burst_bytes"))
+    put("LINE_BURSTS", max(1, LINE_BYTES // d.burst_bytes))
+    # the largest aligned run of bytes that stays in one (channel, bank, row): below the lowest
+    # non-column field that has any bits
+    seg = min((shift for f, (shift, width) in bits.items() if f != "co" and width > 0), default=62)
+    put("SEG_SHIFT", seg)
+    put("CLOSED", d.row_policy == "closed")
+    return v
+
+
+def ps_factor(core: CoreModel, time_unit: str, compute: ComputeBlade) -> Fraction:
+    return core.ps_per_unit(time_unit, compute.dram.tck_ps)
