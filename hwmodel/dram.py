@@ -1,42 +1,76 @@
 """DRAM organisation, timing and address mapping of one memory controller's channel(s).
 
-Timings are integers in cycles of tCK, as JEDEC and DRAMsim3 give them; `tck_ps` converts.
-The address mapping is a DRAMsim3-style string read from the most significant field to the least
-(`ro` row, `ch` channel, `ra` rank, `bg` bank group, `ba` bank, `co` column); the column field
-covers the bytes of one burst too (the low `log2(bus_bytes * BL)` bits are the burst offset).
+Timings are integers in cycles of tCK, as JEDEC and DRAMsim3 give them; `tck_ps` converts, and
+`with_ns` turns nanosecond figures into cycles. The address mapping is a DRAMsim3-style string read
+from the most significant field to the least (`ro` row, `ch` channel, `ra` rank, `bg` bank group,
+`ba` bank, `co` column) or a Ramulator name (`RoBaRaCoCh`); see `hwmodel.address_map`. The column
+field covers the bytes of one burst too (the low `log2(bus_bytes * BL)` bits are the burst offset).
+
+`columns` counts device-width columns of one row, as DRAMsim3 does after its own normalisation
+(DRAMsim3 multiplies the ini's `columns` by BL for GDDR and by 2 for HBM; `from_dramsim3_ini`
+does the same), so that a row of one rank holds `columns * bus_bytes` bytes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+import warnings
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
-from .units import log2_exact
+from .address_map import FIELDS, AddressMap
+from .units import log2_exact, parse_time
 
-FIELDS = ("ch", "ra", "bg", "ba", "ro", "co")
+__all__ = ["DRAM", "FIELDS", "TIMINGS", "PROTOCOLS"]
+
+# Protocols DRAMsim3 knows (HMC aside: its burst comes from a link block size we do not model),
+# plus DDR5. Value: data transfers per tCK per pin, i.e. BL / DRAMsim3's burst_cycle.
+PROTOCOLS = {
+    "DDR3": 2, "DDR4": 2, "DDR5": 2, "LPDDR": 2, "LPDDR3": 2, "LPDDR4": 2, "HBM": 2, "HBM2": 2,
+    "GDDR5": 4, "GDDR5X": 8, "GDDR6": 16,  # DRAMsim3: burst_cycle = BL/4, BL/8, BL/16
+}
+_GDDR = ("GDDR5", "GDDR5X", "GDDR6")
+_HBM = ("HBM", "HBM2")
+
+# Timing fields (cycles of tCK), in declaration order.
+TIMINGS = ("CL", "CWL", "tRCD", "tRCDWR", "tRP", "tRAS", "tRC", "tWR", "tRTP", "tCCD_S", "tCCD_L",
+           "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRTRS", "tRPRE", "tWPRE")
+_TIMING_ALIASES = {"tCL": "CL", "tCWL": "CWL", "tRCDRD": "tRCD"}
+
+ROW_POLICIES = ("open", "closed")
+SCHEDULERS = ("fcfs", "frfcfs")
+QUEUE_STRUCTURES = ("per_bank", "per_rank")
+REFRESH_POLICIES = ("rank_level_staggered", "rank_level_simultaneous", "bank_level_staggered", "none")
+UNLOADED_STATES = ("hit", "closed", "conflict")
 
 
 @dataclass(frozen=True)
 class DRAM:
     """One DRAM subsystem behind a memory controller: what it is built of and how fast it answers.
 
-    A row hit costs CL + BL/2 cycles to the last data beat, a closed row tRCD more and a row
-    conflict tRP more again; each burst holds the channel's data bus for BL/2 cycles (DDR).
+    A read that hits the open row costs CL + burst cycles to its last data beat, one to a closed
+    bank tRCD more, and a row conflict tRP more again (`unloaded_read_ps`); each burst holds the
+    channel's data bus for burst = BL / transfers_per_tck cycles (BL/2 for DDR). The defaults are
+    the DDR4-2400 preset, DRAMsim3's DDR4_8Gb_x8_2400.ini.
     """
     name: str = "DDR4-2400"
+    protocol: str = "DDR4"      # JEDEC family, as DRAMsim3 names it
     # organisation
     channels: int = 1
     ranks: int = 2
     bankgroups: int = 4
     banks_per_group: int = 4
     rows: int = 65536
-    columns: int = 1024
-    device_width: int = 8      # bits per device
-    bus_width: int = 64        # bits per channel
-    BL: int = 8                # burst length (beats)
+    columns: int = 1024         # device-width columns per row (see module docstring)
+    device_width: int = 8       # bits per device
+    bus_width: int = 64         # bits per channel
+    BL: int = 8                 # burst length (beats)
+    transfers_per_tck: int = 2  # data beats per tCK: 2 for DDR; DRAMsim3 uses 4/8/16 for GDDR5/5X/6
     # timing, in cycles of tCK
-    tck_ps: int = 833
+    tck_ps: int = 830           # DRAMsim3's 0.83 ns (JEDEC DDR4-2400: 0.833 ns)
     CL: int = 17
     CWL: int = 12
-    tRCD: int = 17
+    tRCD: int = 17              # ACT to READ (GDDR/HBM: tRCDRD)
+    tRCDWR: int = 0             # ACT to WRITE where it differs (GDDR/HBM); 0 = same as tRCD
     tRP: int = 17
     tRAS: int = 39
     tRC: int = 56
@@ -51,25 +85,148 @@ class DRAM:
     tWTR_L: int = 9
     tRFC: int = 420
     tREFI: int = 9360
-    tRTRS: int = 1
+    tRTRS: int = 1              # rank-to-rank data-bus turnaround
+    tRPRE: int = 1              # read preamble (DRAMsim3 adds it to read-to-write turnaround)
+    tWPRE: int = 1              # write preamble (DRAMsim3: write-to-write across ranks)
     # controller
     address_mapping: str = "rochrababgco"
-    row_policy: str = "open"   # open | closed
+    bank_xor: bool = False      # XOR bank bits with low row bits (permutation interleaving)
+    row_policy: str = "open"    # open | closed
+    scheduler: str = "frfcfs"   # fcfs | frfcfs (first-ready, then first-come)
+    queue_structure: str = "per_bank"   # per_bank | per_rank command queues
+    trans_queue_size: int = 32  # transactions the controller accepts before it back-pressures
+    cmd_queue_size: int = 8     # commands per command queue
+    refresh_policy: str = "rank_level_staggered"
 
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
             if f.type == "int" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
                 raise ValueError(f"dram.{f.name}: {v!r} must be a non-negative integer")
-        for name in ("channels", "ranks", "bankgroups", "banks_per_group", "rows", "columns", "BL"):
+            if f.type == "bool" and not isinstance(v, bool):
+                raise ValueError(f"dram.{f.name}: {v!r} must be True or False")
+            if f.type == "str" and not isinstance(v, str):
+                raise ValueError(f"dram.{f.name}: {v!r} must be a string")
+        for name in ("channels", "ranks", "bankgroups", "banks_per_group", "rows", "columns", "BL",
+                     "device_width", "bus_width", "transfers_per_tck"):
             log2_exact(getattr(self, name), f"dram.{name}")
+        _choice("protocol", self.protocol, tuple(PROTOCOLS))
+        _choice("row_policy", self.row_policy, ROW_POLICIES)
+        _choice("scheduler", self.scheduler, SCHEDULERS)
+        _choice("queue_structure", self.queue_structure, QUEUE_STRUCTURES)
+        _choice("refresh_policy", self.refresh_policy, REFRESH_POLICIES)
         if self.tck_ps <= 0:
             raise ValueError(f"dram.tck_ps: {self.tck_ps} must be > 0")
-        if self.row_policy not in ("open", "closed"):
-            raise ValueError(f"dram.row_policy: {self.row_policy!r} is not one of 'open', 'closed'")
-        self.field_bits()  # validates the mapping string
+        if self.bus_width < self.device_width:
+            raise ValueError(f"dram.bus_width: {self.bus_width} bits is narrower than one device "
+                             f"(dram.device_width = {self.device_width})")
+        if self.BL < self.transfers_per_tck:
+            raise ValueError(f"dram.BL: {self.BL} beats is less than one tCK of transfers "
+                             f"(dram.transfers_per_tck = {self.transfers_per_tck})")
+        if self.columns < self.BL:
+            raise ValueError(f"dram.columns: {self.columns} is less than one burst (dram.BL = {self.BL})")
+        for name in ("CL", "tRCD", "tRP", "trans_queue_size", "cmd_queue_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"dram.{name}: {getattr(self, name)} must be > 0")
+        if self.tRAS < self.tRCD:
+            raise ValueError(f"dram.tRAS: {self.tRAS} cycles is less than dram.tRCD = {self.tRCD}; "
+                             f"a row must stay open at least until it can be read")
+        if self.tRC < self.tRAS + self.tRP:
+            raise ValueError(f"dram.tRC: {self.tRC} cycles is less than tRAS + tRP = "
+                             f"{self.tRAS} + {self.tRP} = {self.tRAS + self.tRP}")
+        if self.refresh_policy != "none" and self.tREFI <= self.tRFC:
+            raise ValueError(f"dram.tREFI: {self.tREFI} cycles must exceed dram.tRFC = {self.tRFC}, "
+                             f"or the rank would never leave refresh")
+        self.address_map()  # validates the mapping against the organisation
 
-    # -- derived quantities ---------------------------------------------------------------
+    # -- construction -----------------------------------------------------------------------
+    @classmethod
+    def presets(cls) -> list:
+        """Names of the built-in presets."""
+        from .dram_presets import PRESETS
+        return list(PRESETS)
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "DRAM":
+        """A built-in preset by name; case, '-', '_' and spaces are ignored ('ddr4_2400' works)."""
+        from .dram_presets import PRESETS
+        key = _norm(name)
+        for known, params in PRESETS.items():
+            if _norm(known) == key:
+                params = dict(params)
+                in_time = params.pop("ns", {})
+                return cls(**{"name": known, **params}).with_ns(**in_time).replace(**overrides)
+        raise ValueError(f"dram.preset: unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+
+    def replace(self, **changes) -> "DRAM":
+        """A copy with some fields changed; an unknown field name is an error."""
+        known = {f.name for f in fields(self)}
+        for k in changes:
+            if k not in known:
+                raise ValueError(f"dram.{k}: no such parameter; parameters: {', '.join(sorted(known))}")
+        return replace(self, **changes) if changes else self
+
+    def with_ns(self, **timings) -> "DRAM":
+        """A copy with timings given in time units ('13.75ns', '7.8us', '500ps'); ints stay cycles.
+
+        `tCK` (or `tck`) sets the clock first. Times become cycles by JEDEC's rounding algorithm
+        (DDR4 SPD annex): nCK = floor((t_ps * 1000 / tCK_ps + 974) / 1000), i.e. round up unless
+        the fraction is below 0.026, which absorbs a truncated tCK (0.833 for 0.8333 ns).
+        """
+        changes = {}
+        tck = timings.pop("tCK", timings.pop("tck", None))
+        tck_ps = self.tck_ps if tck is None else parse_time(tck, "dram.tCK", default_unit="ns")
+        if tck is not None:
+            if tck_ps <= 0:
+                raise ValueError(f"dram.tCK: {tck!r} must be > 0")
+            changes["tck_ps"] = tck_ps
+        for key, value in timings.items():
+            name = _TIMING_ALIASES.get(key, key)
+            if name not in TIMINGS:
+                raise ValueError(f"dram.{key}: not a timing; timings: {', '.join(TIMINGS)}")
+            if isinstance(value, int) and not isinstance(value, bool):
+                changes[name] = value
+            else:
+                changes[name] = ns_to_cycles(parse_time(value, f"dram.{key}"), tck_ps)
+        return self.replace(**changes)
+
+    @classmethod
+    def from_dramsim3_ini(cls, path, strict: bool = True, **overrides) -> "DRAM":
+        """Import a DRAMsim3 configuration file as it is; `overrides` then replace DRAM fields.
+
+        Read: [dram_structure] protocol, bankgroups, banks_per_group, bankgroup_enable, rows,
+        columns, device_width, BL; [timing] tCK (ns), CL, CWL, tRCD (GDDR/HBM: tRCDRD, tRCDWR),
+        tRP, tRAS, tRC (default tRAS + tRP, as DRAMsim3 always uses), tRFC, tREFI, tRRD_S/L,
+        tWTR_S/L, tFAW, tWR, tRTP, tCCD_S/L, tRTRS, tRPRE, tWPRE; [system] channel_size (MiB per
+        channel), channels, bus_width, address_mapping, row_buf_policy, queue_structure,
+        trans_queue_size, cmd_queue_size, refresh_policy. Sections [power], [thermal], [other] and
+        [hmc] are accepted and ignored (we model no power or temperature); so are DRAMsim3 keys we
+        do not model (tCKE, tXS, tRFCb, unified_queue, ...). Text after ';' is a comment.
+
+        ranks = channel_size / rank size, as DRAMsim3's Config::CalculateSize computes it; a
+        channel_size below one rank gets one rank with a warning (DRAMsim3 does the same, and its
+        own GDDR6_8Gb_x16.ini needs it); one that is not a power-of-two number of ranks is an error.
+        Missing secondary timings take DRAMsim3's defaults. Where the file's intent is plain and
+        DRAMsim3 silently falls back to a default, we follow the file (deviations from DRAMsim3):
+        `REFI` (DDR3_8Gb_x8_1600.ini) is read as tREFI, and a missing tRTP takes tRTP_L
+        (GDDR6, HBM2 files). Unknown sections and keys are errors (strict) or warnings.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as e:
+            raise ValueError(f"{path}: cannot read DRAMsim3 configuration: {e}") from None
+        ini = _Ini(text, str(path), strict)
+        known = {f.name for f in fields(cls)}
+        for k in overrides:
+            if k not in known:
+                raise ValueError(f"dram.{k}: no such parameter; parameters: {', '.join(sorted(known))}")
+        try:
+            return cls(**{**_dramsim3_params(ini, path.stem), **overrides})
+        except ValueError as e:
+            raise ValueError(ini.locate(str(e), set(overrides))) from None
+
+    # -- derived quantities -----------------------------------------------------------------
     @property
     def bus_bytes(self) -> int:
         return self.bus_width // 8
@@ -85,6 +242,10 @@ class DRAM:
         return self.ranks * self.bankgroups * self.banks_per_group
 
     @property
+    def devices_per_rank(self) -> int:
+        return self.bus_width // self.device_width
+
+    @property
     def row_bytes(self) -> int:
         """Bytes of one row across the rank (a DRAM 'page')."""
         return self.columns * self.bus_bytes
@@ -95,31 +256,317 @@ class DRAM:
 
     @property
     def peak_bytes_per_s(self) -> float:
-        """Data-bus peak of all channels: bus bytes x 2 transfers per tCK."""
-        return self.channels * self.bus_bytes * 2 * 1e12 / self.tck_ps
+        """Data-bus peak of all channels: bus bytes x transfers per tCK (2 for DDR) / tCK."""
+        return self.channels * self.bus_bytes * self.transfers_per_tck * 1e12 / self.tck_ps
+
+    @property
+    def burst_cycles(self) -> int:
+        """Cycles one burst holds the data bus: BL / transfers_per_tck (BL/2 for DDR)."""
+        return self.BL // self.transfers_per_tck
+
+    @property
+    def rcd_write(self) -> int:
+        """ACT-to-WRITE cycles: tRCDWR where given, else tRCD."""
+        return self.tRCDWR or self.tRCD
 
     def burst_ps(self) -> int:
-        return (self.BL // 2) * self.tck_ps
+        """Data-bus time of one burst, ps."""
+        return self.burst_cycles * self.tck_ps
+
+    def t_ps(self, name: str) -> int:
+        """A timing in integer ps: 'tRCD', 'CL' (or 'tCL'), 'tRFC', ..., 'tCK', 'tBL' (one burst)."""
+        if name in ("tCK", "tck"):
+            return self.tck_ps
+        if name in ("tBL", "burst"):
+            return self.burst_ps()
+        key = _TIMING_ALIASES.get(name, name)
+        if key not in TIMINGS:
+            raise ValueError(f"dram.{name}: not a timing; timings: tCK, tBL, {', '.join(TIMINGS)}")
+        return (self.rcd_write if key == "tRCDWR" else getattr(self, key)) * self.tck_ps
+
+    def unloaded_read_ps(self, state: str = "hit") -> int:
+        """Idle-system read latency in ps, command issue to last data beat, by row-buffer state.
+
+        hit:      (CL + burst) x tCK
+        closed:   (tRCD + CL + burst) x tCK           (ACT first)
+        conflict: (tRP + tRCD + CL + burst) x tCK     (PRE, then ACT)
+        with burst = BL / transfers_per_tck cycles. This is DRAMsim3's read_delay (RL + burst_cycle,
+        AL = 0) plus the ACT and PRE it needs. tRAS/tRC may delay a conflict further when the row
+        was opened less than tRAS ago; an idle system has no such recent row.
+        """
+        cycles = {"hit": 0, "closed": self.tRCD, "conflict": self.tRP + self.tRCD}
+        if state not in cycles:
+            raise ValueError(f"state {state!r} is not one of {', '.join(UNLOADED_STATES)}")
+        return (cycles[state] + self.CL + self.burst_cycles) * self.tck_ps
+
+    def address_map(self) -> AddressMap:
+        """The compiled address mapping of this DRAM (shift/mask tables, decode)."""
+        return AddressMap.build(self.address_mapping, self._field_widths(),
+                                log2_exact(self.burst_bytes, "dram.burst_bytes"), self.bank_xor)
 
     def field_bits(self) -> dict:
-        """Bit position and width of each field in a byte address: {'ch': (shift, bits), ...}."""
-        s = self.address_mapping
-        if len(s) != 12 or sorted(s[i:i + 2] for i in range(0, 12, 2)) != sorted(FIELDS):
-            raise ValueError(f"dram.address_mapping: {s!r} must name each of {', '.join(FIELDS)} once "
-                             f"(DRAMsim3 style, e.g. 'rochrababgco')")
-        widths = {
+        """Bit position and width of each field in a byte address: {'ch': (shift, bits), ...}.
+
+        The same positions as DRAMsim3's Config::SetAddressMapping (shift_bits = log2(bus_bytes *
+        BL), column width log2(columns) - log2(BL)). XOR hashing, if on, is in `address_map()`.
+        """
+        am = self.address_map()
+        return {f: (shift, mask.bit_length()) for f, (shift, mask, _, _) in am.fields().items()}
+
+    def _field_widths(self) -> dict:
+        return {
             "ch": log2_exact(self.channels, "dram.channels"),
             "ra": log2_exact(self.ranks, "dram.ranks"),
             "bg": log2_exact(self.bankgroups, "dram.bankgroups"),
             "ba": log2_exact(self.banks_per_group, "dram.banks_per_group"),
             "ro": log2_exact(self.rows, "dram.rows"),
-            # columns counted in bus-width units; a burst covers BL of them
+            # columns counted in device-width units; a burst covers BL of them
             "co": log2_exact(self.columns, "dram.columns") - log2_exact(self.BL, "dram.BL"),
         }
-        shift = log2_exact(self.burst_bytes, "dram.burst_bytes")
-        out = {}
-        for i in range(10, -2, -2):  # least significant field last in the string
-            name = s[i:i + 2]
-            out[name] = (shift, widths[name])
-            shift += widths[name]
-        return out
+
+
+def ns_to_cycles(t_ps: int, tck_ps: int) -> int:
+    """Whole tCK cycles covering `t_ps`, by JEDEC's rounding (see DRAM.with_ns)."""
+    return (t_ps * 1000 // tck_ps + 974) // 1000
+
+
+def _choice(name: str, value: str, allowed: tuple):
+    if value not in allowed:
+        raise ValueError(f"dram.{name}: {value!r} is not one of {', '.join(map(repr, allowed))}")
+
+
+def _norm(name) -> str:
+    return re.sub(r"[-_\s]", "", str(name)).upper()
+
+
+# -- DRAMsim3 .ini import ---------------------------------------------------------------------
+
+# Keys DRAMsim3's Config reads (and a few its own files carry), by section; values: the DRAM
+# field they feed, or None for keys accepted and ignored.
+_DRAMSIM3_KEYS = {
+    "dram_structure": {
+        "protocol": "protocol", "bankgroups": "bankgroups", "banks_per_group": "banks_per_group",
+        "bankgroup_enable": None, "rows": "rows", "columns": "columns", "device_width": "device_width",
+        "BL": "BL", "num_dies": None, "hbm_dual_cmd": None,
+    },
+    "timing": {
+        "tCK": "tck_ps", "AL": None, "CL": "CL", "CWL": "CWL", "tRCD": "tRCD", "tRCDRD": "tRCD",
+        "tRCDWR": "tRCDWR", "tRP": "tRP", "tRAS": "tRAS", "tRC": "tRC", "tRFC": "tRFC",
+        "tREFI": "tREFI", "REFI": "tREFI", "tRRD_S": "tRRD_S", "tRRD_L": "tRRD_L",
+        "tWTR_S": "tWTR_S", "tWTR_L": "tWTR_L", "tFAW": "tFAW", "tWR": "tWR", "tRTP": "tRTP",
+        "tRTP_L": "tRTP", "tRTP_S": None, "tCCD_S": "tCCD_S", "tCCD_L": "tCCD_L", "tRTRS": "tRTRS",
+        "tRPRE": "tRPRE", "tWPRE": "tWPRE",
+        # read by DRAMsim3 (or present in its files) but not modelled here
+        "tRFC2": None, "tRFC4": None, "tWR2": None, "tCKE": None, "tCKESR": None, "tCKSRE": None,
+        "tXS": None, "tXP": None, "tRFCb": None, "tREFIb": None, "tPPD": None, "t32AW": None,
+        "ideal_memory_latency": None,
+    },
+    "system": {
+        "channel_size": "ranks", "channels": "channels", "bus_width": "bus_width",
+        "address_mapping": "address_mapping", "queue_structure": "queue_structure",
+        "row_buf_policy": "row_policy", "cmd_queue_size": "cmd_queue_size",
+        "trans_queue_size": "trans_queue_size", "refresh_policy": "refresh_policy",
+        "unified_queue": None, "write_buf_size": None, "enable_self_refresh": None,
+        "sref_threshold": None, "aggressive_precharging_enabled": None, "mega_tick": None,
+    },
+}
+_IGNORED_SECTIONS = ("power", "thermal", "other", "hmc")
+_REQUIRED = {
+    "dram_structure": ("protocol", "bankgroups", "banks_per_group", "rows", "columns", "device_width", "BL"),
+    "timing": ("tCK", "CL", "tRP", "tRAS"),
+    "system": ("channel_size", "bus_width"),
+}
+# DRAMsim3's defaults (Config::Init*Params) for keys a file may leave out.
+_DRAMSIM3_DEFAULTS = {
+    "CWL": 12, "tCCD_L": 6, "tCCD_S": 4, "tRTRS": 2, "tRTP": 5, "tWTR_L": 5, "tWTR_S": 5, "tWR": 10,
+    "tRRD_L": 4, "tRRD_S": 4, "tRFC": 74, "tREFI": 7800, "tFAW": 50, "tRPRE": 1, "tWPRE": 1,
+    "tRCDWR": 20, "channels": 1, "address_mapping": "chrobabgraco", "queue_structure": "PER_BANK",
+    "row_buf_policy": "OPEN_PAGE", "cmd_queue_size": 16, "trans_queue_size": 32,
+    "refresh_policy": "RANK_LEVEL_STAGGERED",
+}
+
+
+class _Ini:
+    """An .ini file read the way DRAMsim3's inih reader reads it, with positions for messages."""
+
+    def __init__(self, text: str, path: str, strict: bool):
+        self.path, self.sections = path, {}
+        section = None
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.split(";", 1)[0].strip()  # DRAMsim3 values carry '; comment' tails
+            if not line or line.startswith("#"):
+                continue
+            m = re.match(r"^\[([^\]]+)\]$", line)
+            if m:
+                section = m.group(1).strip().lower()
+                if section not in _DRAMSIM3_KEYS and section not in _IGNORED_SECTIONS:
+                    self._unknown(strict, f"{path}:{lineno}: unknown section [{section}]; known: "
+                                  f"{', '.join(list(_DRAMSIM3_KEYS) + list(_IGNORED_SECTIONS))}")
+                if section in self.sections:
+                    raise ValueError(f"{path}:{lineno}: section [{section}] appears twice")
+                self.sections[section] = {}
+                continue
+            m = re.match(r"^([^=:]+?)\s*[=:]\s*(.*?)\s*(?:\s#.*)?$", line)
+            if not m:
+                raise ValueError(f"{path}:{lineno}: cannot read {raw.strip()!r} as 'key = value'")
+            if section is None:
+                raise ValueError(f"{path}:{lineno}: {raw.strip()!r} comes before any [section]")
+            key, value = m.groups()
+            if section in _IGNORED_SECTIONS or section not in _DRAMSIM3_KEYS:
+                continue
+            known = {k.lower(): k for k in _DRAMSIM3_KEYS[section]}
+            if key.lower() not in known:  # inih matches keys case-insensitively
+                self._unknown(strict, f"{path} [{section}] {key}: unknown key (line {lineno}); "
+                              f"known keys: {', '.join(_DRAMSIM3_KEYS[section])}")
+                continue
+            key = known[key.lower()]
+            if key in self.sections[section]:
+                raise ValueError(f"{path} [{section}] {key}: given twice (line {lineno}); "
+                                 f"first value {self.sections[section][key]!r}")
+            self.sections[section][key] = value
+        for sec, keys in _REQUIRED.items():
+            if sec not in self.sections:
+                raise ValueError(f"{path}: section [{sec}] is missing; it must give {', '.join(keys)}")
+            for key in keys:
+                if key not in self.sections[sec]:
+                    raise ValueError(f"{path} [{sec}] {key}: missing (required)")
+
+    @staticmethod
+    def _unknown(strict: bool, message: str):
+        if strict:
+            raise ValueError(message + " (strict=False turns this into a warning)")
+        warnings.warn(message + "; ignored", stacklevel=4)
+
+    def has(self, section: str, key: str) -> bool:
+        return key in self.sections.get(section, {})
+
+    def where(self, section: str, key: str) -> str:
+        return f"{self.path} [{section}] {key}"
+
+    def get_str(self, section: str, key: str) -> str:
+        if self.has(section, key):
+            return self.sections[section][key]
+        return _DRAMSIM3_DEFAULTS[key]
+
+    def get_int(self, section: str, key: str) -> int:
+        if not self.has(section, key):
+            return _DRAMSIM3_DEFAULTS[key]
+        v = self.sections[section][key]
+        try:
+            return int(v, 10) if v.strip().isdigit() else int(v, 0)  # inih's strtol takes 0x.. too
+        except ValueError:
+            raise ValueError(f"{self.where(section, key)}: {v!r} is not an integer") from None
+
+    def get_bool(self, section: str, key: str, default: bool) -> bool:
+        if not self.has(section, key):
+            return default
+        v = self.sections[section][key].lower()
+        if v in ("true", "yes", "on", "1"):
+            return True
+        if v in ("false", "no", "off", "0"):
+            return False
+        raise ValueError(f"{self.where(section, key)}: {self.sections[section][key]!r} is not a boolean")
+
+    def locate(self, message: str, overridden: set = frozenset()) -> str:
+        """Prefix a 'dram.<field>: ...' message with the file, section and key that set the field."""
+        m = re.match(r"^dram\.(\w+):", message)
+        if m and m.group(1) in overridden:
+            return message
+        if not m:
+            return message if message.startswith(self.path) else f"{self.path}: {message}"
+        for sec, keys in _DRAMSIM3_KEYS.items():
+            for key, field in keys.items():
+                if field == m.group(1) and self.has(sec, key):
+                    return f"{self.where(sec, key)}: {message}"
+        return f"{self.path}: {message}"
+
+
+def _dramsim3_params(ini: _Ini, name: str) -> dict:
+    """DRAM fields from a parsed DRAMsim3 file, deriving what DRAMsim3 derives."""
+    ds, tm, sy = "dram_structure", "timing", "system"
+    protocol = ini.get_str(ds, "protocol")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"{ini.where(ds, 'protocol')}: unknown protocol {protocol!r}; "
+                         f"known: {', '.join(PROTOCOLS)}")
+    gddr, hbm = protocol in _GDDR, protocol in _HBM
+    p = {"name": name, "protocol": protocol, "transfers_per_tck": PROTOCOLS[protocol]}
+
+    for key in ("bankgroups", "banks_per_group", "rows", "columns", "device_width", "BL"):
+        p[key] = ini.get_int(ds, key)
+        if p[key] <= 0:
+            raise ValueError(f"{ini.where(ds, key)}: {p[key]} must be > 0")
+    if not ini.get_bool(ds, "bankgroup_enable", True):  # DRAMsim3: all banks in one group
+        p["banks_per_group"] *= p["bankgroups"]
+        p["bankgroups"] = 1
+    # DRAMsim3 counts columns in device-width units: a GDDR column is BL of them, an HBM one 2
+    p["columns"] *= p["BL"] if gddr else 2 if hbm else 1
+
+    tck = ini.get_str(tm, "tCK")
+    p["tck_ps"] = parse_time(tck, ini.where(tm, "tCK"), default_unit="ns")
+    if p["tck_ps"] <= 0:
+        raise ValueError(f"{ini.where(tm, 'tCK')}: {tck!r} must be > 0")
+    if ini.has(tm, "AL") and ini.get_int(tm, "AL") != 0:
+        raise ValueError(f"{ini.where(tm, 'AL')}: additive latency {ini.get_int(tm, 'AL')} is not modelled; "
+                         f"fold it into CL and tRCD (AL = 0)")
+    rcd = "tRCDRD" if gddr or hbm else "tRCD"  # DRAMsim3 reads tRCDRD/tRCDWR for GDDR and HBM
+    if not ini.has(tm, rcd):
+        raise ValueError(f"{ini.where(tm, rcd)}: missing (required for {protocol})")
+    p["tRCD"] = ini.get_int(tm, rcd)
+    if gddr or hbm:
+        p["tRCDWR"] = ini.get_int(tm, "tRCDWR")
+    elif ini.has(tm, "tRCDRD") or ini.has(tm, "tRCDWR"):
+        raise ValueError(f"{ini.where(tm, 'tRCDRD')}: tRCDRD/tRCDWR apply to GDDR and HBM only; "
+                         f"{protocol} uses tRCD")
+    for key in ("CL", "CWL", "tRP", "tRAS", "tRFC", "tRRD_S", "tRRD_L", "tWTR_S", "tWTR_L", "tFAW",
+                "tWR", "tCCD_S", "tCCD_L", "tRTRS", "tRPRE", "tWPRE"):
+        p[key] = ini.get_int(tm, key)
+    for key, alias in (("tREFI", "REFI"), ("tRTP", "tRTP_L")):
+        if ini.has(tm, key) and ini.has(tm, alias) and ini.get_int(tm, key) != ini.get_int(tm, alias):
+            raise ValueError(f"{ini.where(tm, key)}: {ini.get_int(tm, key)} contradicts {alias} = {ini.get_int(tm, alias)}")
+        p[key] = ini.get_int(tm, key if ini.has(tm, key) or not ini.has(tm, alias) else alias)
+    # DRAMsim3 always uses tRC = tRAS + tRP; a larger tRC is legal JEDEC, a smaller one is not
+    p["tRC"] = ini.get_int(tm, "tRC") if ini.has(tm, "tRC") else p["tRAS"] + p["tRP"]
+    if p["tRC"] < p["tRAS"] + p["tRP"]:
+        raise ValueError(f"{ini.where(tm, 'tRC')}: {p['tRC']} is less than tRAS + tRP = {p['tRAS'] + p['tRP']}")
+
+    p["channels"] = ini.get_int(sy, "channels")
+    p["bus_width"] = ini.get_int(sy, "bus_width")
+    if p["bus_width"] <= 0 or p["bus_width"] % p["device_width"]:
+        raise ValueError(f"{ini.where(sy, 'bus_width')}: {p['bus_width']} bits is not a whole number of "
+                         f"{p['device_width']}-bit devices ([dram_structure] device_width)")
+    p["address_mapping"] = ini.get_str(sy, "address_mapping")
+    p["ranks"] = _dramsim3_ranks(ini, p)
+    for key, field, table in (("row_buf_policy", "row_policy", {"OPEN_PAGE": "open", "CLOSE_PAGE": "closed"}),
+                              ("queue_structure", "queue_structure", {"PER_BANK": "per_bank", "PER_RANK": "per_rank"}),
+                              ("refresh_policy", "refresh_policy",
+                               {k.upper(): k for k in REFRESH_POLICIES if k != "none"})):
+        v = ini.get_str(sy, key)
+        if v not in table:
+            raise ValueError(f"{ini.where(sy, key)}: unknown value {v!r}; known: {', '.join(table)}")
+        p[field] = table[v]
+    p["trans_queue_size"] = ini.get_int(sy, "trans_queue_size")
+    p["cmd_queue_size"] = ini.get_int(sy, "cmd_queue_size")
+    for key in ("enable_self_refresh", "aggressive_precharging_enabled"):
+        if ini.get_bool(sy, key, False):
+            raise ValueError(f"{ini.where(sy, key)}: true is not modelled; set it to false")
+    return p
+
+
+def _dramsim3_ranks(ini: _Ini, p: dict) -> int:
+    """Ranks per channel from channel_size (MiB), as DRAMsim3's Config::CalculateSize derives them."""
+    where = ini.where("system", "channel_size")
+    channel_mib = ini.get_int("system", "channel_size")
+    banks = p["bankgroups"] * p["banks_per_group"]
+    rank_bytes = p["columns"] * p["device_width"] // 8 * p["rows"] * banks * (p["bus_width"] // p["device_width"])
+    channel_bytes = channel_mib << 20
+    if channel_bytes <= 0:
+        raise ValueError(f"{where}: {channel_mib} must be > 0")
+    if rank_bytes > channel_bytes:
+        warnings.warn(f"{where}: {channel_mib} MiB is less than one rank of this organisation "
+                      f"({rank_bytes >> 20} MiB); using one rank, as DRAMsim3 does", stacklevel=4)
+        return 1
+    ranks, rest = divmod(channel_bytes, rank_bytes)
+    if rest or ranks & (ranks - 1):
+        raise ValueError(f"{where}: {channel_mib} MiB is not a power-of-two number of ranks of "
+                         f"{rank_bytes >> 20} MiB (banks x rows x columns x device_width x devices per rank)")
+    return ranks
