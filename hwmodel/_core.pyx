@@ -63,9 +63,9 @@ cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
 cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
     cdef const int64_t* d = m.d
     cdef int64_t ch = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
-    cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS])
-                          | ((addr >> d[D_BG_SHIFT]) & d[D_BG_MASK])) << d[D_BA_BITS]) \
-        | ((addr >> d[D_BA_SHIFT]) & d[D_BA_MASK])
+    cdef int64_t bg = ((addr >> d[D_BG_SHIFT]) & d[D_BG_MASK]) ^ ((addr >> d[D_BG_XSHIFT]) & d[D_BG_XMASK])
+    cdef int64_t ba = ((addr >> d[D_BA_SHIFT]) & d[D_BA_MASK]) ^ ((addr >> d[D_BA_XSHIFT]) & d[D_BA_XMASK])
+    cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS]) | bg) << d[D_BA_BITS]) | ba
     cdef int64_t b = ch * d[D_N_BANKS] + bank
     cdef int64_t row = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
     cdef int64_t start = imax(t, m.bank_free[b])

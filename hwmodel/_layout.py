@@ -29,6 +29,7 @@ P = {name: i for i, name in enumerate(PARAM_NAMES)}
 DRAM_NAMES = (
     "CH_SHIFT", "CH_MASK", "RA_SHIFT", "RA_MASK", "BG_SHIFT", "BG_MASK", "BA_SHIFT", "BA_MASK",
     "RO_SHIFT", "RO_MASK",
+    "BG_XSHIFT", "BG_XMASK", "BA_XSHIFT", "BA_XMASK",   # XOR bank hashing: field ^= (addr >> xshift) & xmask
     "BG_BITS", "BA_BITS",    # to flatten (rank, bank group, bank) into one bank index
     "N_CH", "N_BANKS",       # channels; banks per channel
     "T_CL", "T_CWL", "T_RCD", "T_RP", "T_BURST",   # ps

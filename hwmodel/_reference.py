@@ -55,9 +55,9 @@ class _Dram:
     def access(self, addr, t, nbursts, is_write):
         d = self.d
         ch = (addr >> d[D["CH_SHIFT"]]) & d[D["CH_MASK"]]
-        bank = ((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << d[D["BG_BITS"]]
-                 | ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]])) << d[D["BA_BITS"]]) \
-            | ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]])
+        bg = ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]]) ^ ((addr >> d[D["BG_XSHIFT"]]) & d[D["BG_XMASK"]])
+        ba = ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]]) ^ ((addr >> d[D["BA_XSHIFT"]]) & d[D["BA_XMASK"]])
+        bank = ((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << d[D["BG_BITS"]] | bg) << d[D["BA_BITS"]]) | ba
         b = ch * d[D["N_BANKS"]] + bank
         row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
         start = max(t, self.bank_free[b])

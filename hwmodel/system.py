@@ -185,18 +185,23 @@ def _max_payload(ln: Link) -> int:
 
 def dram_params(d: DRAM) -> np.ndarray:
     """The DRAM vector the core reads (see _layout.DRAM_NAMES)."""
-    bits = d.field_bits()
+    fields = d.address_map().fields()   # name -> (shift, mask, xor_shift, xor_mask)
     v = np.zeros(len(L.DRAM_NAMES), np.int64)
 
     def put(name, value):
         v[L.D[name]] = int(value)
 
     for f in ("ch", "ra", "bg", "ba", "ro"):
-        shift, width = bits[f]
+        shift, mask, xshift, xmask = fields[f]
+        if xmask and f not in ("bg", "ba"):
+            raise ValueError(f"dram.address_mapping: XOR hashing of the {f} field is not modelled")
         put(f"{f.upper()}_SHIFT", shift)
-        put(f"{f.upper()}_MASK", (1 << width) - 1)
-    put("BG_BITS", bits["bg"][1])
-    put("BA_BITS", bits["ba"][1])
+        put(f"{f.upper()}_MASK", mask)
+    for f in ("bg", "ba"):
+        put(f"{f.upper()}_XSHIFT", fields[f][2])
+        put(f"{f.upper()}_XMASK", fields[f][3])
+    put("BG_BITS", fields["bg"][1].bit_length())
+    put("BA_BITS", fields["ba"][1].bit_length())
     put("N_CH", d.channels)
     put("N_BANKS", d.banks)
     put("T_CL", d.CL * d.tck_ps)
@@ -209,7 +214,7 @@ def dram_params(d: DRAM) -> np.ndarray:
     put("LINE_BURSTS", max(1, LINE_BYTES // d.burst_bytes))
     # the largest aligned run of bytes that stays in one (channel, bank, row): below the lowest
     # non-column field that has any bits
-    seg = min((shift for f, (shift, width) in bits.items() if f != "co" and width > 0), default=62)
+    seg = min((shift for f, (shift, mask, _, _) in fields.items() if f != "co" and mask), default=62)
     put("SEG_SHIFT", seg)
     put("CLOSED", d.row_policy == "closed")
     return v

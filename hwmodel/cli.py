@@ -1,0 +1,147 @@
+"""`hwmodel` command line: a thin layer over the Python API.
+
+Exit codes: 0 success, 1 bad input (configuration, trace, state file), 2 bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+DEFAULT_WORKLOAD = dict(kind="zipf", n=2_000_000, footprint_bytes=4 << 30, read_ratio=0.7, seed=1)
+
+
+class InputError(Exception):
+    """A user's file or value is wrong: reported in one line, exit 1."""
+
+
+def _system(config, overrides):
+    from .system import System
+    if config is None:
+        return System.from_dict({}, overrides)
+    return System.from_yaml(config, overrides)
+
+
+def default_workload():
+    """The built-in workload of `hwmodel run` with no trace: a seeded zipf over a 4 GiB VM."""
+    from .trace import generate
+    return generate(**DEFAULT_WORKLOAD)
+
+
+def _split_positionals(paths):
+    """[CONFIG.yaml] [TRACE] in either order of presence; a config is recognised by its suffix."""
+    config = trace = None
+    for p in paths:
+        if Path(p).suffix.lower() in CONFIG_SUFFIXES and config is None:
+            config = p
+        elif trace is None:
+            trace = p
+        else:
+            raise InputError(f"too many files: {paths}; expected [CONFIG.yaml] [TRACE]")
+    return config, trace
+
+
+def cmd_run(args):
+    config, trace = _split_positionals(args.files)
+    system = _system(config, args.param)
+    if trace is None:
+        if args.resume or args.save_state:
+            raise InputError("--save-state/--resume need a trace file")
+        trace_obj, label = default_workload(), "built-in zipf workload (2M accesses over 4 GiB)"
+    else:
+        if not Path(trace).exists():
+            raise InputError(f"{trace}: no such trace file")
+        trace_obj, label = trace, trace
+    result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
+                        progress=args.progress, chunk_records=args.chunk,
+                        save_state_to=args.save_state, resume_from=args.resume)
+    if trace is None:
+        result.trace = label
+    if args.json:
+        if args.json == "-":
+            print(result.to_json())
+        else:
+            result.to_json(args.json)
+    if args.json != "-":
+        print(result.summary())
+    return 0
+
+
+def cmd_config(args):
+    system = _system(args.config, args.param)
+    sys.stdout.write(system.to_yaml())
+    return 0
+
+
+def cmd_presets(args):
+    from .dram import DRAM
+    print("DRAM presets (use as compute.dram / memory_blade.dram, or -p compute.dram.preset=NAME):")
+    for name in DRAM.presets():
+        d = DRAM.preset(name)
+        print(f"  {name:<14} tCK {d.tck_ps / 1000:.3f} ns  CL-tRCD-tRP {d.CL}-{d.tRCD}-{d.tRP}  "
+              f"{d.channels} ch x {d.ranks} rank  {d.capacity_bytes / 2**30:g} GiB  "
+              f"peak {d.peak_bytes_per_s / 1e9:.1f} GB/s")
+    from ._layout import PLACEMENTS, POLICIES, VICTIMS
+    print("hypervisor.policy:    " + ", ".join(POLICIES))
+    print("hypervisor.victim:    " + ", ".join(VICTIMS))
+    print("hypervisor.placement: " + ", ".join(PLACEMENTS))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="hwmodel", description="Cycle-approximate models of disaggregated memory hardware.")
+    ap.add_argument("--version", action="version", version=f"hwmodel {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a system on a trace",
+                         description="Simulate CONFIG.yaml (default: built-in system) on TRACE "
+                                     "(default: built-in workload) and print a summary.")
+    run.add_argument("files", nargs="*", metavar="[CONFIG.yaml] [TRACE]")
+    _param(run)
+    run.add_argument("--format", help="trace format (default: detected from the content)")
+    run.add_argument("--json", metavar="OUT", help="write the full result as JSON (- for stdout)")
+    run.add_argument("--backend", choices=("compiled", "reference"), default=None,
+                     help="core backend (default: compiled, or $HWMODEL_BACKEND)")
+    run.add_argument("--slowdown", action="store_true", help="also run all-local and report the slowdown")
+    run.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    run.add_argument("--chunk", type=int, default=1 << 20, help="records per chunk (default 1048576)")
+    run.add_argument("--save-state", metavar="FILE", help="save the run state after every chunk")
+    run.add_argument("--resume", metavar="FILE", help="resume from a state saved by --save-state")
+    run.set_defaults(func=cmd_run)
+
+    cfg = sub.add_parser("config", help="print the fully resolved configuration as YAML")
+    cfg.add_argument("config", nargs="?", metavar="CONFIG.yaml")
+    _param(cfg)
+    cfg.set_defaults(func=cmd_config)
+
+    pre = sub.add_parser("presets", help="list DRAM presets and policy names")
+    pre.set_defaults(func=cmd_presets)
+    return ap
+
+
+def _param(p):
+    p.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a configuration value, e.g. -p hypervisor.policy=fgra (repeatable)")
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "chunk", 1) < 1:
+        print("hwmodel: error: --chunk must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (InputError, ValueError, OSError) as e:
+        print(f"hwmodel: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hwmodel: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
