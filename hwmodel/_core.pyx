@@ -9,6 +9,7 @@ State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.Cor
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
 
 include "_layout.pxi"
+include "_dram.pxi"
 
 cdef extern from *:
     """
@@ -18,16 +19,6 @@ cdef extern from *:
 
 DEF OUT = 0
 DEF IN = 1
-
-
-cdef struct Dram:
-    const int64_t* d       # DRAM parameters (D_* indices)
-    int64_t* open_row      # per bank (channel-major): open row, -1 = precharged
-    int64_t* bank_free     # per bank: earliest next command, ps
-    int64_t* bus_free      # per channel: data bus free, ps
-    int64_t* cnt           # shared counters
-    int c_hit              # counter index of row hits (misses, conflicts follow)
-    int c_bytes            # counter index of data-bus bytes
 
 
 cdef struct Core:
@@ -54,63 +45,6 @@ cdef struct Core:
     int64_t ushift, smask, n_sets, ways, prop, victim
     Dram local
     Dram blade
-
-
-cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
-    return a if a > b else b
-
-
-cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
-    cdef const int64_t* d = m.d
-    cdef int64_t ch = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
-    cdef int64_t bg = ((addr >> d[D_BG_SHIFT]) & d[D_BG_MASK]) ^ ((addr >> d[D_BG_XSHIFT]) & d[D_BG_XMASK])
-    cdef int64_t ba = ((addr >> d[D_BA_SHIFT]) & d[D_BA_MASK]) ^ ((addr >> d[D_BA_XSHIFT]) & d[D_BA_XMASK])
-    cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS]) | bg) << d[D_BA_BITS]) | ba
-    cdef int64_t b = ch * d[D_N_BANKS] + bank
-    cdef int64_t row = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
-    cdef int64_t start = imax(t, m.bank_free[b])
-    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
-    cdef int64_t lat
-    if m.open_row[b] == row:
-        lat = cas
-        m.cnt[m.c_hit] += 1
-    elif m.open_row[b] < 0:
-        lat = d[D_T_RCD] + cas
-        m.cnt[m.c_hit + 1] += 1
-    else:
-        lat = d[D_T_RP] + d[D_T_RCD] + cas
-        m.cnt[m.c_hit + 2] += 1
-    cdef int64_t data = imax(start + lat, m.bus_free[ch])
-    cdef int64_t busy = nbursts * d[D_T_BURST]
-    cdef int64_t done = data + busy
-    m.bus_free[ch] = done
-    if d[D_CLOSED]:
-        m.open_row[b] = -1
-        m.bank_free[b] = done + d[D_T_RP]
-    else:
-        m.open_row[b] = row
-        m.bank_free[b] = data - cas + busy
-    m.cnt[m.c_bytes] += nbursts * d[D_BURST_BYTES]
-    return done
-
-
-cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
-    return dram_access(m, addr, t, m.d[D_LINE_BURSTS], w)
-
-
-cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
-    cdef int64_t seg = 1 << m.d[D_SEG_SHIFT]
-    if seg > nbytes:
-        seg = nbytes
-    cdef int64_t nb = seg >> m.d[D_BURST_SHIFT]
-    if nb < 1:
-        nb = 1
-    cdef int64_t done = t
-    cdef int64_t a = addr
-    while a < addr + nbytes:
-        done = imax(done, dram_access(m, a, t, nb, w))
-        a += seg
-    return done
 
 
 cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, int64_t wire) noexcept nogil:
@@ -352,19 +286,6 @@ cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const ui
     cnt[C_LAST_COMPLETION_PS] = last_completion
 
 
-cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix, int64_t* cnt, int c_hit, int c_bytes):
-    cdef int64_t[::1] open_row = st[prefix + "open_row"]
-    cdef int64_t[::1] bank_free = st[prefix + "bank_free"]
-    cdef int64_t[::1] bus_free = st[prefix + "bus_free"]
-    m.d = &d[0]
-    m.open_row = &open_row[0]
-    m.bank_free = &bank_free[0]
-    m.bus_free = &bus_free[0]
-    m.cnt = cnt
-    m.c_hit = c_hit
-    m.c_bytes = c_bytes
-
-
 def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, dict st,
               const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
               const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out):
@@ -425,8 +346,8 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.ways = p[P_WAYS]
     c.prop = p[P_PROP_PS]
     c.victim = p[P_VICTIM]
-    bind_dram(&c.local, dl, st, "local_", c.cnt, C_LOCAL_ROW_HITS, C_LOCAL_DRAM_BYTES)
-    bind_dram(&c.blade, db, st, "blade_", c.cnt, C_BLADE_ROW_HITS, C_BLADE_DRAM_BYTES)
+    bind_dram(&c.local, dl, st, "local_")
+    bind_dram(&c.blade, db, st, "blade_")
     cdef int64_t dummy = 0
     cdef int64_t* outp = &out[0] if out.shape[0] else &dummy
     with nogil:

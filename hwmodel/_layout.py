@@ -1,5 +1,6 @@
-"""Flat layout shared by the compiled core and its Python twin: parameter, DRAM and counter indices,
-policy codes. `_core.pyx` declares the same indices as anonymous enums; a test checks they agree.
+"""Flat layout shared by the compiled core and its Python twin: parameter and counter indices,
+policy codes (the DRAM subsystem has its own, in _dram_layout.py). setup.py generates the Cython
+enums of `_core.pyx` from this file, so the two backends cannot disagree on an index.
 """
 
 # Policy codes: the one table from names to the integers the core switches on.
@@ -25,21 +26,6 @@ PARAM_NAMES = (
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
-# One DRAM (local or blade): its own small parameter vector.
-DRAM_NAMES = (
-    "CH_SHIFT", "CH_MASK", "RA_SHIFT", "RA_MASK", "BG_SHIFT", "BG_MASK", "BA_SHIFT", "BA_MASK",
-    "RO_SHIFT", "RO_MASK",
-    "BG_XSHIFT", "BG_XMASK", "BA_XSHIFT", "BA_XMASK",   # XOR bank hashing: field ^= (addr >> xshift) & xmask
-    "BG_BITS", "BA_BITS",    # to flatten (rank, bank group, bank) into one bank index
-    "N_CH", "N_BANKS",       # channels; banks per channel
-    "T_CL", "T_CWL", "T_RCD", "T_RP", "T_BURST",   # ps
-    "BURST_BYTES", "BURST_SHIFT",
-    "LINE_BURSTS",           # bursts to move one cache line
-    "SEG_SHIFT",             # log2 of the largest aligned run of bytes in one (channel, bank, row)
-    "CLOSED",                # 1 = closed-page policy
-)
-D = {name: i for i, name in enumerate(DRAM_NAMES)}
-
 COUNTER_NAMES = (
     "accesses", "reads", "writes",
     "local_accesses", "remote_accesses",   # served from local DRAM / over the link at line size
@@ -48,9 +34,6 @@ COUNTER_NAMES = (
     "dirty_victims",                       # swapped-out units that had been written
     "first_touch_local", "first_touch_remote",
     "link_bytes_out", "link_bytes_in",     # wire bytes incl. headers, compute->blade / blade->compute
-    "local_dram_bytes", "blade_dram_bytes",
-    "local_row_hits", "local_row_misses", "local_row_conflicts",
-    "blade_row_hits", "blade_row_misses", "blade_row_conflicts",
     "latency_sum_ps", "latency_max_ps",
     "first_arrival_ps", "last_completion_ps",
     "stall_ps",                            # closed loop: issue delay caused by a full window

@@ -17,7 +17,8 @@ Semantics of one access (times in integer ps):
 """
 from __future__ import annotations
 
-from ._layout import C, D, P, S, UNTOUCHED, hist_bin
+from ._dram_reference import Dram
+from ._layout import C, P, S, UNTOUCHED, hist_bin
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -34,68 +35,6 @@ def splitmix64(x: int):
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
     return x, z ^ (z >> 31)
-
-
-class _Dram:
-    """Bank / row-buffer / data-bus timing of one DRAM (local or blade), on lists."""
-
-    def __init__(self, d, st, prefix, cnt):
-        self.d = [int(x) for x in d]
-        self.open_row = st[prefix + "open_row"].tolist()
-        self.bank_free = st[prefix + "bank_free"].tolist()
-        self.bus_free = st[prefix + "bus_free"].tolist()
-        self.st, self.prefix, self.cnt = st, prefix, cnt
-        self.c_hit = C[prefix + "row_hits"]
-        self.c_bytes = C[prefix + "dram_bytes"]
-
-    def save(self):
-        for name in ("open_row", "bank_free", "bus_free"):
-            self.st[self.prefix + name][:] = getattr(self, name)
-
-    def access(self, addr, t, nbursts, is_write):
-        d = self.d
-        ch = (addr >> d[D["CH_SHIFT"]]) & d[D["CH_MASK"]]
-        bg = ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]]) ^ ((addr >> d[D["BG_XSHIFT"]]) & d[D["BG_XMASK"]])
-        ba = ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]]) ^ ((addr >> d[D["BA_XSHIFT"]]) & d[D["BA_XMASK"]])
-        bank = ((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << d[D["BG_BITS"]] | bg) << d[D["BA_BITS"]]) | ba
-        b = ch * d[D["N_BANKS"]] + bank
-        row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
-        start = max(t, self.bank_free[b])
-        cas = d[D["T_CWL"]] if is_write else d[D["T_CL"]]
-        if self.open_row[b] == row:
-            lat = cas
-            self.cnt[self.c_hit] += 1
-        elif self.open_row[b] < 0:
-            lat = d[D["T_RCD"]] + cas
-            self.cnt[self.c_hit + 1] += 1
-        else:
-            lat = d[D["T_RP"]] + d[D["T_RCD"]] + cas
-            self.cnt[self.c_hit + 2] += 1
-        data = max(start + lat, self.bus_free[ch])
-        busy = nbursts * d[D["T_BURST"]]
-        done = data + busy
-        self.bus_free[ch] = done
-        if d[D["CLOSED"]]:
-            self.open_row[b] = -1
-            self.bank_free[b] = done + d[D["T_RP"]]
-        else:
-            self.open_row[b] = row
-            # the next column command may follow once this burst train has been issued
-            self.bank_free[b] = data - cas + busy
-        self.cnt[self.c_bytes] += nbursts * d[D["BURST_BYTES"]]
-        return done
-
-    def line(self, addr, t, is_write):
-        return self.access(addr, t, self.d[D["LINE_BURSTS"]], is_write)
-
-    def block(self, addr, nbytes, t, is_write):
-        """A page-sized transfer: one multi-burst access per (channel, bank, row) segment, all issued at t."""
-        seg = min(1 << self.d[D["SEG_SHIFT"]], nbytes)
-        nb = max(1, seg >> self.d[D["BURST_SHIFT"]])
-        done = t
-        for a in range(addr, addr + nbytes, seg):
-            done = max(done, self.access(a, t, nb, is_write))
-        return done
 
 
 def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
@@ -124,8 +63,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     blade_next = st["blade_next"].tolist()
     ring = st["ring"].tolist()
     link_free = st["link_free"].tolist()
-    local = _Dram(dl, st, "local_", cnt)
-    blade = _Dram(db, st, "blade_", cnt)
+    local = Dram(dl, st, "local_")
+    blade = Dram(db, st, "blade_")
     vm_base = [int(x) for x in vm_base]
 
     policy, victim_policy, timing, window = p[P["POLICY"]], p[P["VICTIM"]], p[P["TIMING"]], p[P["WINDOW"]]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _layout as L
+from ._dram_layout import DRAM_COUNTER_NAMES, new_dram_state
 
 STATE_FORMAT = "hwmodel-state"
 STATE_VERSION = 1
@@ -48,10 +49,6 @@ class Compiled:
     db: np.ndarray         # int64[len(DRAM_NAMES)], memory-blade DRAM
     vm_base: np.ndarray    # int64[n_vm]: machine address of each VM's guest address 0
     vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory
-    n_local_banks: int
-    n_local_channels: int
-    n_blade_banks: int
-    n_blade_channels: int
 
     def param(self, name: str) -> int:
         return int(self.p[L.P[name]])
@@ -93,13 +90,9 @@ def new_state(c: Compiled) -> dict:
         "set_used": arr(n_sets, np.int32),
         "set_hand": arr(n_sets, np.int32),
         "blade_next": arr(n_sets, np.int32),
-        "local_open_row": np.full(c.n_local_banks * c.n_local_channels, -1, np.int64),
-        "local_bank_free": np.zeros(c.n_local_banks * c.n_local_channels, np.int64),
-        "local_bus_free": np.zeros(c.n_local_channels, np.int64),
-        "blade_open_row": np.full(c.n_blade_banks * c.n_blade_channels, -1, np.int64),
-        "blade_bank_free": np.zeros(c.n_blade_banks * c.n_blade_channels, np.int64),
-        "blade_bus_free": np.zeros(c.n_blade_channels, np.int64),
     }
+    for prefix, d in (("local_", c.dl), ("blade_", c.db)):
+        st.update({prefix + k: v for k, v in new_dram_state(d).items()})
     st["scalars"][L.S["rng"]] = c.param("SEED")
     if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
         _place_low(st, g, n_sets, ways, c.param("VICTIM"))
@@ -225,6 +218,15 @@ class Engine:
             if len(bad):
                 raise ValueError(f"{where(bad[0])}: timestamp goes backwards ({t[bad[0]]} ps after "
                                  f"{prev[bad[0]]} ps); open-loop traces must be sorted by time")
+
+
+def counters(state: dict) -> dict:
+    """All counters of a state by name; DRAM ones prefixed local_ / blade_."""
+    out = {name: int(state["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)}
+    for prefix in ("local_", "blade_"):
+        for i, name in enumerate(DRAM_COUNTER_NAMES):
+            out[prefix + name] = int(state[prefix + "counters"][i])
+    return out
 
 
 def state_digest(state: dict) -> str:

@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import _layout as L
-from .engine import Engine, load_state, save_state
+from .engine import Engine, counters, load_state, save_state
 from .stats import Result
 
 
@@ -166,7 +166,7 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
     st = engine.state
     from .units import parse_bandwidth
     return Result(
-        counters={name: int(st["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)},
+        counters=counters(st),
         hist=st["hist"].copy(),
         vm_names=[vm.name for vm in system.compute.vms],
         vm_stats=st["vm_stats"].copy(),

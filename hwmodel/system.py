@@ -14,14 +14,13 @@ from . import _layout as L
 from .blade import ComputeBlade, MemoryBlade
 from .config import apply_overrides, build, load_yaml, to_plain
 from .cpu import CoreModel
-from .dram import DRAM
-from .engine import Compiled, Engine, load_state, save_state
+from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
+from .memctrl import LINE_BYTES, dram_params
 from .network import Link
 from .units import format_size, log2_exact
 
 SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core")
-LINE_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -143,10 +142,7 @@ class System:
         vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),
-                        vm_base=vm_base, vm_bytes=vm_bytes,
-                        n_local_banks=cb.dram.banks, n_local_channels=cb.dram.channels,
-                        n_blade_banks=self.memory_blade.dram.banks,
-                        n_blade_channels=self.memory_blade.dram.channels)
+                        vm_base=vm_base, vm_bytes=vm_bytes)
 
     # -- running ---------------------------------------------------------------------------
     def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
@@ -181,43 +177,6 @@ def _ps(value) -> int:
 def _max_payload(ln: Link) -> int:
     from .units import parse_size
     return parse_size(ln.max_payload)
-
-
-def dram_params(d: DRAM) -> np.ndarray:
-    """The DRAM vector the core reads (see _layout.DRAM_NAMES)."""
-    fields = d.address_map().fields()   # name -> (shift, mask, xor_shift, xor_mask)
-    v = np.zeros(len(L.DRAM_NAMES), np.int64)
-
-    def put(name, value):
-        v[L.D[name]] = int(value)
-
-    for f in ("ch", "ra", "bg", "ba", "ro"):
-        shift, mask, xshift, xmask = fields[f]
-        if xmask and f not in ("bg", "ba"):
-            raise ValueError(f"dram.address_mapping: XOR hashing of the {f} field is not modelled")
-        put(f"{f.upper()}_SHIFT", shift)
-        put(f"{f.upper()}_MASK", mask)
-    for f in ("bg", "ba"):
-        put(f"{f.upper()}_XSHIFT", fields[f][2])
-        put(f"{f.upper()}_XMASK", fields[f][3])
-    put("BG_BITS", fields["bg"][1].bit_length())
-    put("BA_BITS", fields["ba"][1].bit_length())
-    put("N_CH", d.channels)
-    put("N_BANKS", d.banks)
-    put("T_CL", d.CL * d.tck_ps)
-    put("T_CWL", d.CWL * d.tck_ps)
-    put("T_RCD", d.tRCD * d.tck_ps)
-    put("T_RP", d.tRP * d.tck_ps)
-    put("T_BURST", d.burst_ps())
-    put("BURST_BYTES", d.burst_bytes)
-    put("BURST_SHIFT", log2_exact(d.burst_bytes, "dram.burst_bytes"))
-    put("LINE_BURSTS", max(1, LINE_BYTES // d.burst_bytes))
-    # the largest aligned run of bytes that stays in one (channel, bank, row): below the lowest
-    # non-column field that has any bits
-    seg = min((shift for f, (shift, mask, _, _) in fields.items() if f != "co" and mask), default=62)
-    put("SEG_SHIFT", seg)
-    put("CLOSED", d.row_policy == "closed")
-    return v
 
 
 def ps_factor(core: CoreModel, time_unit: str, compute: ComputeBlade) -> Fraction:
