@@ -353,3 +353,30 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     with nogil:
         run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
     sc[S_RNG] = <int64_t>c.rng
+
+
+def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const uint16_t[::1] vm,
+                  const int64_t[::1] vm_base, bint lookup):
+    """Benchmark stages without timing or state change: decode (machine address -> swap unit,
+    offset, set) and, with `lookup`, the page-table lookup. Returns (a, b, c): a checksum of the
+    decoded fields and 0, 0 for decode; counts of local, remote and untouched units for lookup."""
+    cdef int32_t[::1] loc = st["loc"]
+    cdef Py_ssize_t i, n = addr.shape[0]
+    cdef int64_t ushift = p[P_UNIT_SHIFT], smask = p[P_N_SETS] - 1, umask = (1 << p[P_UNIT_SHIFT]) - 1
+    cdef int64_t m, g, a = 0, b = 0, c = 0
+    cdef int32_t l
+    with nogil:
+        for i in range(n):
+            m = vm_base[vm[i]] + <int64_t>addr[i]
+            g = m >> ushift
+            if not lookup:
+                a += g + (m & umask) + (g & smask)
+                continue
+            l = loc[g]
+            if l >= 0:
+                a += 1
+            elif l == -1:
+                c += 1
+            else:
+                b += 1
+    return a, b, c

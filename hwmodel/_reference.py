@@ -285,3 +285,26 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         st[name][:] = val
     local.save()
     blade.save()
+
+
+def decode_lookup(p, st, addr, vm, vm_base, lookup):
+    """Twin of `_core.decode_lookup` (benchmark stages: decode, or decode + page-table lookup)."""
+    ushift = int(p[P["UNIT_SHIFT"]])
+    smask = int(p[P["N_SETS"]]) - 1
+    umask = (1 << ushift) - 1
+    loc = st["loc"]
+    a = b = c = 0
+    for i in range(len(addr)):
+        m = int(vm_base[int(vm[i])]) + int(addr[i])
+        g = m >> ushift
+        if not lookup:
+            a += g + (m & umask) + (g & smask)
+            continue
+        entry = int(loc[g])
+        if entry >= 0:
+            a += 1
+        elif entry == UNTOUCHED:
+            c += 1
+        else:
+            b += 1
+    return a, b, c

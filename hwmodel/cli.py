@@ -12,7 +12,7 @@ from pathlib import Path
 from . import __version__
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
-DEFAULT_WORKLOAD = dict(kind="zipf", n=2_000_000, footprint_bytes=4 << 30, read_ratio=0.7, seed=1)
+DEFAULT_WORKLOAD = dict(kind="zipf", n=1_000_000, footprint_bytes=4 << 30, read_ratio=0.7, seed=1)
 
 
 class InputError(Exception):
@@ -51,7 +51,7 @@ def cmd_run(args):
     if trace is None:
         if args.resume or args.save_state:
             raise InputError("--save-state/--resume need a trace file")
-        trace_obj, label = default_workload(), "built-in zipf workload (2M accesses over 4 GiB)"
+        trace_obj, label = default_workload(), "built-in zipf workload (1M accesses over 4 GiB)"
     else:
         if not Path(trace).exists():
             raise InputError(f"{trace}: no such trace file")

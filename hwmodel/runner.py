@@ -24,14 +24,15 @@ class _Source:
 
 
 def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
+    """Columns in memory. Without an explicit `timing`, a time column that is all zero (or
+    missing) means an untimed trace, anything else timestamps in `time_unit` (default ps)."""
     addr = np.asarray(data["addr"])
     n = len(addr)
     op = np.asarray(data.get("op", np.zeros(n, np.uint8)))
     vm = np.asarray(data.get("vm", np.zeros(n, np.uint16)))
-    has_time = data.get("time") is not None
-    time = np.asarray(data["time"]) if has_time else np.zeros(n, np.int64)
-    timing = data.get("timing", "timestamp" if has_time else "none")
-    unit = data.get("time_unit", "ps")
+    time = np.asarray(data["time"]) if data.get("time") is not None else np.zeros(n, np.int64)
+    timing = data.get("timing") or ("timestamp" if np.any(time) else "none")
+    unit = data.get("time_unit") or "ps"
 
     def chunks():
         for s in range(0, n, chunk_records):
@@ -60,9 +61,11 @@ def _from_reader_factory(open_reader, name) -> _Source:
     return _Source(name, reader.timing, reader.time_unit, chunks, lambda: _from_reader_factory(open_reader, name))
 
 
-def as_source(trace, chunk_records=1 << 20, format=None) -> _Source:
+def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=None) -> _Source:
     if isinstance(trace, _Source):
         return trace
+    if isinstance(trace, dict) and (timing or time_unit):
+        trace = {**trace, **({"timing": timing} if timing else {}), **({"time_unit": time_unit} if time_unit else {})}
     if isinstance(trace, (str, Path)):
         from .trace import open_trace
         path = str(trace)
@@ -71,8 +74,8 @@ def as_source(trace, chunk_records=1 << 20, format=None) -> _Source:
         return _from_arrays(trace, chunk_records)
     if hasattr(trace, "addr") and hasattr(trace, "time"):   # a trace.Chunk
         return _from_arrays({"time": trace.time, "addr": trace.addr, "op": trace.op, "vm": trace.vm,
-                             "timing": getattr(trace, "timing", "timestamp"),
-                             "time_unit": getattr(trace, "time_unit", "ps")}, chunk_records)
+                             "timing": timing or getattr(trace, "timing", None),
+                             "time_unit": time_unit or getattr(trace, "time_unit", None)}, chunk_records)
     if hasattr(trace, "timing") and hasattr(trace, "__iter__"):   # an open trace reader
         path = getattr(trace, "path", "(reader)")
         fmt = getattr(trace, "format", None)
@@ -113,8 +116,9 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
 
 
 def run_system(system, trace, *, backend=None, completions=False, slowdown=False,
-               chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None):
-    source = as_source(trace, chunk_records, format)
+               chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None,
+               timing=None, time_unit=None):
+    source = as_source(trace, chunk_records, format, timing, time_unit)
     compiled = system.compile(source.timing)
     closed = compiled.param("TIMING") == L.TIMINGS["closed"]
     factor = system.core.ps_per_unit(source.time_unit, system.compute.dram.tck_ps) \

@@ -38,7 +38,13 @@ class System:
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict, overrides=()) -> "System":
-        data = apply_overrides(data or {}, overrides)
+        data = dict(data or {})
+        if any(o.startswith("compute.vms.") for o in overrides or ()):
+            # the VM list is the one list in a configuration: let -p address the default one too
+            compute = dict(data.get("compute") or {})
+            compute.setdefault("vms", to_plain(ComputeBlade().vms))
+            data["compute"] = compute
+        data = apply_overrides(data, overrides)
         unknown = [k for k in data if k not in SECTIONS]
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
@@ -146,9 +152,13 @@ class System:
 
     # -- running ---------------------------------------------------------------------------
     def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
-            progress=False, save_state_to=None, resume_from=None, format=None):
+            progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None):
         """Simulate `trace` (a path, a `hwmodel.trace` Chunk or reader, or a dict of arrays
-        `time`, `addr`, `op`[, `vm`] with `timing`/`time_unit` keys) and return a `Result`.
+        `time`, `addr`, `op`[, `vm`]) and return a `Result`.
+
+        For in-memory traces, `timing` (timestamp | gap | none) and `time_unit` (ps | ns | cycle |
+        instruction) say what the time column means; by default an all-zero column is untimed and
+        anything else is timestamps in ps. Files carry their own timing.
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;
         slowdown=True also runs an all-local copy of the system and reports the ratio.
@@ -156,7 +166,7 @@ class System:
         from .runner import run_system
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
-                          resume_from=resume_from, format=format)
+                          resume_from=resume_from, format=format, timing=timing, time_unit=time_unit)
 
     def all_local(self) -> "System":
         """The same system with every guest page in local DRAM: the baseline of slowdowns."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-_NUMBER = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 _SPLIT = re.compile(r"^\s*" + _NUMBER + r"\s*([A-Za-z/]*)\s*$")
 
 SIZE_UNITS = {

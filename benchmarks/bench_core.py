@@ -1,0 +1,82 @@
+"""Core throughput per stage, compiled and reference, in accesses per second.
+
+    python -m pytest benchmarks/bench_core.py --benchmark-only --benchmark-group-by=group
+
+Workload (the issue's): a seeded zipf (alpha 0.99) over a 4 GiB VM, 10 M accesses, 30% writes,
+1 GiB local memory (25%), page_swap with exact LRU, 'low' placement (the first 1 GiB starts local),
+untimed trace through the closed-loop core (window 16). Hot lines are scattered over the whole
+footprint, so nearly every page is touched and about 30% of accesses fault: a hard case.
+The reference backend runs a 100 k-access prefix (it is ~100x slower). HWMODEL_BENCH_ACCESSES
+sets the size (CI runs a quick pass with a small one).
+"""
+import os
+
+import numpy as np
+import pytest
+
+from hwmodel import System
+from hwmodel.engine import Engine, new_state
+from hwmodel.trace import generate
+
+N = int(os.environ.get("HWMODEL_BENCH_ACCESSES", 10_000_000))
+N_REFERENCE = min(N, 100_000)
+
+
+@pytest.fixture(scope="module")
+def workload():
+    return generate("zipf", N, 4 << 30, read_ratio=0.7, seed=1)
+
+
+def system(policy="page_swap"):
+    return System.from_dict({"compute": {"local_memory": "1GiB", "vms": [{"memory": "4GiB"}]},
+                             "hypervisor": {"policy": policy, "victim": "lru", "placement": "low"}})
+
+
+def _n(backend):
+    return N if backend == "compiled" else N_REFERENCE
+
+
+def _report(benchmark, n, engine=None):
+    benchmark.extra_info["accesses"] = n
+    benchmark.extra_info["accesses_per_s"] = n / benchmark.stats.stats.min
+    if engine is not None:
+        c = engine.state["counters"]
+        benchmark.extra_info["fault_rate"] = float(c[5] / c[0])
+
+
+@pytest.mark.parametrize("backend", ["compiled", "reference"])
+@pytest.mark.parametrize("stage", ["decode", "lookup"])
+def test_stage(benchmark, workload, backend, stage):
+    from hwmodel.engine import select_backend
+    core = select_backend(backend)
+    c = system().compile("none")
+    st = new_state(c)
+    n = _n(backend)
+    addr, vm = workload.addr[:n], workload.vm[:n]
+    benchmark.group = f"core-{stage}"
+    out = benchmark.pedantic(core.decode_lookup, args=(c.p, st, addr, vm, c.vm_base, stage == "lookup"),
+                             rounds=3, iterations=1)
+    if stage == "lookup":
+        assert out[0] + out[1] + out[2] == n
+    _report(benchmark, n)
+
+
+@pytest.mark.parametrize("backend", ["compiled", "reference"])
+@pytest.mark.parametrize("policy", ["page_swap", "subpage_swap", "fgra"])
+def test_full_run(benchmark, workload, backend, policy):
+    c = system(policy).compile("none")
+    n = _n(backend)
+    cols = (np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], workload.vm[:n])
+    engines = []
+
+    def setup():
+        engines.append(Engine(c, backend))
+        return (engines[-1],) + cols, {}
+
+    def run(engine, t, addr, op, vm):
+        engine.run_chunk(t, addr, op, vm)
+
+    benchmark.group = f"core-full-{policy}"
+    benchmark.pedantic(run, setup=setup, rounds=3 if backend == "compiled" else 1, iterations=1)
+    assert engines[-1].state["counters"][0] == n
+    _report(benchmark, n, engines[-1])

@@ -1,0 +1,108 @@
+"""The `hwmodel` command: runs with no arguments, reads configs and traces, fails loudly on bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hwmodel.cli import main
+from hwmodel.trace import generate, write_trace
+
+
+def test_run_with_no_arguments_prints_a_summary(capsys):
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "built-in zipf workload" in out
+    for word in ("accesses", "faults", "latency (ns)", "p99", "simulated time", "link out / in"):
+        assert word in out
+
+
+def test_console_script_is_installed():
+    proc = subprocess.run([sys.executable, "-m", "hwmodel.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("hwmodel ")
+
+
+@pytest.fixture
+def files(tmp_path):
+    cfg = tmp_path / "blade.yaml"
+    cfg.write_text("compute:\n  local_memory: 16MiB\n  vms:\n    - {name: vm0, memory: 64MiB}\n"
+                   "hypervisor:\n  policy: page_swap\n  victim: clock\n")
+    trace = tmp_path / "t.trace"
+    chunk = generate("uniform", 5000, 64 << 20, read_ratio=0.7, seed=3, interval=10)
+    write_trace(trace, chunk, format="dramsim3", timing="timestamp", time_unit="cycle")
+    npz = tmp_path / "t.npz"
+    write_trace(npz, chunk, format="native", timing="timestamp", time_unit="cycle")
+    return cfg, trace, npz
+
+
+def test_run_config_and_trace_with_overrides_and_json(files, tmp_path, capsys):
+    cfg, trace, npz = files
+    out = tmp_path / "r.json"
+    assert main(["run", str(cfg), str(trace), "-p", "hypervisor.policy=fgra", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["accesses"] == 5000 and d["config"]["hypervisor"]["policy"] == "fgra"
+    assert d["config"]["hypervisor"]["victim"] == "clock"
+    assert d["timing"] == "open" and d["counters"]["faults"] == 0 and d["counters"]["remote_accesses"] > 0
+    assert d["latency_ns"]["p50"] <= d["latency_ns"]["p99"] <= d["latency_ns"]["max"]
+    # the native format gives the same result as the text format of the same trace
+    out2 = tmp_path / "r2.json"
+    assert main(["run", str(cfg), str(npz), "-p", "hypervisor.policy=fgra", "--json", str(out2)]) == 0
+    assert json.loads(out2.read_text())["counters"] == d["counters"]
+    capsys.readouterr()
+    assert main(["run", str(cfg), str(trace), "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["hypervisor"]["policy"] == "page_swap"
+
+
+def test_slowdown_against_all_local(files, capsys):
+    cfg, trace, _ = files
+    assert main(["run", str(cfg), str(trace), "--slowdown"]) == 0
+    assert "slowdown vs all-local" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,match", [
+    (["run", "nope.trace"], "nope.trace: no such trace file"),
+    (["run", "-p", "hypervisor.policy=magic"], "hypervisor.policy: 'magic' is not one of"),
+    (["run", "-p", "link.bandwidth=0GB/s"], "link.bandwidth"),
+    (["run", "missing.yaml"], "missing.yaml: cannot read configuration"),
+])
+def test_bad_input_exits_nonzero_with_a_clear_message(args, match, capsys):
+    assert main(args) == 1
+    assert match in capsys.readouterr().err
+
+
+def test_malformed_trace_line_names_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "bad.trace"
+    bad.write_text("0x1000 READ 10\n0x2000 READ 20\n0xZZ READ 30\n")
+    assert main(["run", str(bad), "--format", "dramsim3"]) == 1
+    err = capsys.readouterr().err
+    assert "bad.trace:3" in err and "0xZZ" in err
+
+
+def test_address_outside_the_vm_names_the_line(tmp_path, capsys):
+    t = tmp_path / "far.trace"
+    t.write_text("0x1000 READ 10\n0x400000000 READ 20\n")   # 16 GiB: beyond the default 4 GiB VM
+    assert main(["run", str(t)]) == 1
+    err = capsys.readouterr().err
+    assert "far.trace:2" in err and "outside VM 0's memory" in err
+
+
+def test_save_state_and_resume(files, tmp_path, capsys):
+    cfg, trace, _ = files
+    state = tmp_path / "s.npz"
+    whole = tmp_path / "whole.json"
+    assert main(["run", str(cfg), str(trace), "--chunk", "1000", "--json", str(whole)]) == 0
+    part = tmp_path / "part.json"
+    assert main(["run", str(cfg), str(trace), "--chunk", "1000", "--save-state", str(state)]) == 0
+    # resuming a finished run redoes nothing and reports the same counters
+    assert main(["run", str(cfg), str(trace), "--chunk", "1000", "--resume", str(state), "--json", str(part)]) == 0
+    assert json.loads(part.read_text())["counters"] == json.loads(whole.read_text())["counters"]
+    assert main(["run", str(trace), "--resume", str(state)]) == 1
+    assert "different system" in capsys.readouterr().err
+
+
+def test_config_and_presets_commands(capsys):
+    assert main(["config", "-p", "hypervisor.policy=fgra"]) == 0
+    assert "policy: fgra" in capsys.readouterr().out
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "DDR4-2400" in out and "page_swap" in out
