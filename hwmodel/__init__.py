@@ -6,6 +6,7 @@ Python classes describe the hardware (`ComputeBlade`, `Hypervisor`, `MemoryBlade
 __version__ = "0.1.0"
 
 from .blade import VM, ComputeBlade, MemoryBlade
+from .cache import Cache
 from .cpu import CoreModel
 from .dram import DRAM
 from .hypervisor import Hypervisor
@@ -13,5 +14,5 @@ from .network import Link
 from .stats import Result
 from .system import System
 
-__all__ = ["VM", "ComputeBlade", "MemoryBlade", "CoreModel", "DRAM", "Hypervisor", "Link",
+__all__ = ["VM", "Cache", "ComputeBlade", "MemoryBlade", "CoreModel", "DRAM", "Hypervisor", "Link",
            "Result", "System", "__version__"]

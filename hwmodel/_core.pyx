@@ -41,8 +41,11 @@ cdef struct Core:
     int32_t* blade_next
     uint8_t* dirty
     uint8_t* ref
+    int64_t* cache_tag     # per cache way: line address held, -1 = invalid
+    int64_t* cache_stamp   # per cache way: last use (LRU)
+    uint8_t* cache_dirty
     uint64_t rng
-    int64_t ushift, smask, n_sets, ways, prop, victim
+    int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways
     Dram local
     Dram blade
 
@@ -204,21 +207,94 @@ cdef inline int64_t hist_bin(int64_t v) noexcept nogil:
     return ((<int64_t>(k - HIST_SUB_BITS - 1)) << HIST_SUB_BITS) + (v >> (k - HIST_SUB_BITS - 1))
 
 
+cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogil:
+    """One line-sized request from the processor side to the hypervisor's memory: local DRAM,
+    a remote line, or a swap, by policy."""
+    cdef const int64_t* p = c.p
+    cdef int64_t* cnt = c.cnt
+    cdef int64_t g, off, j, done
+    cdef int32_t l, f
+    if p[P_POLICY] == 0:
+        if m < p[P_LOCAL_BYTES]:
+            cnt[C_LOCAL_ACCESSES] += 1
+            done = dram_line(&c.local, m, arr, w)
+        else:
+            done = remote_line(c, arr, m - p[P_LOCAL_BYTES], w)
+    else:
+        g = m >> c.ushift
+        off = m & ((1 << c.ushift) - 1)
+        l = c.loc[g]
+        if l == -1:
+            j = g & c.smask
+            f = take_free(c, j)
+            if f >= 0:
+                l = f
+                c.frame_page[f] = <int32_t>g
+                cnt[C_FIRST_TOUCH_LOCAL] += 1
+            else:
+                l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
+                c.blade_next[j] += 1
+                cnt[C_FIRST_TOUCH_REMOTE] += 1
+            c.loc[g] = l
+        if l >= 0:
+            done = local_access(c, arr, l, off, w)
+        elif p[P_POLICY] == 1:
+            done = remote_line(c, arr + p[P_FILTER_PS], ((-2 - <int64_t>l) << c.ushift) + off, w)
+        else:
+            done = swap_in(c, arr, g, -2 - <int64_t>l, off, w)
+    return done
+
+
+cdef int64_t cache_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogil:
+    """Last-level cache filter (write-back, write-allocate): a hit ends here after the hit
+    latency; a miss evicts a way (a dirty victim is written back to memory off the critical
+    path) and fetches the line with a read after the tag check."""
+    cdef int64_t line = m >> c.p[P_LINE_SHIFT]
+    cdef int64_t base = (line & (c.cache_sets - 1)) * c.cache_ways
+    cdef int64_t k, v = -1, oldest
+    c.sc[S_CACHE_CLOCK] += 1
+    for k in range(base, base + c.cache_ways):
+        if c.cache_tag[k] == line:
+            c.cache_stamp[k] = c.sc[S_CACHE_CLOCK]
+            if w:
+                c.cache_dirty[k] = 1
+            c.cnt[C_CACHE_HITS] += 1
+            return arr + c.p[P_CACHE_HIT_PS]
+    c.cnt[C_CACHE_MISSES] += 1
+    for k in range(base, base + c.cache_ways):
+        if c.cache_tag[k] < 0:
+            v = k
+            break
+    if v < 0:
+        if c.p[P_CACHE_POLICY] == 0:
+            v = base
+            oldest = c.cache_stamp[base]
+            for k in range(base + 1, base + c.cache_ways):
+                if c.cache_stamp[k] < oldest:
+                    oldest = c.cache_stamp[k]
+                    v = k
+        else:
+            v = base + <int64_t>(splitmix64(&c.rng) % <uint64_t>c.cache_ways)
+        if c.cache_dirty[v]:
+            c.cnt[C_CACHE_WRITEBACKS] += 1
+            memory_access(c, arr, c.cache_tag[v] << c.p[P_LINE_SHIFT], 1)
+    c.cache_tag[v] = line
+    c.cache_stamp[v] = c.sc[S_CACHE_CLOCK]
+    c.cache_dirty[v] = <uint8_t>w
+    return memory_access(c, arr + c.p[P_CACHE_HIT_PS], m, 0)
+
+
 cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
                    const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
                    bint want_out) noexcept nogil:
     cdef const int64_t* p = c.p
     cdef int64_t* cnt = c.cnt
     cdef int64_t* sc = c.sc
-    cdef int64_t policy = p[P_POLICY]
     cdef int64_t timing = p[P_TIMING]
     cdef int64_t window = p[P_WINDOW]
-    cdef int64_t local_bytes = p[P_LOCAL_BYTES]
-    cdef int64_t umask = (1 << c.ushift) - 1
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
-    cdef int64_t arr, issue, ready_at, m, g, off, done, lat, j
-    cdef int32_t l, f
+    cdef int64_t arr, issue, ready_at, m, done, lat
     cdef int w, v
     for i in range(n):
         if timing == 0:
@@ -235,34 +311,10 @@ cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const ui
         w = op[i]
         v = vm[i]
         m = vm_base[v] + <int64_t>addr[i]
-        if policy == 0:
-            if m < local_bytes:
-                cnt[C_LOCAL_ACCESSES] += 1
-                done = dram_line(&c.local, m, arr, w)
-            else:
-                done = remote_line(c, arr, m - local_bytes, w)
+        if c.cache_sets:
+            done = cache_access(c, arr, m, w)
         else:
-            g = m >> c.ushift
-            off = m & umask
-            l = c.loc[g]
-            if l == -1:
-                j = g & c.smask
-                f = take_free(c, j)
-                if f >= 0:
-                    l = f
-                    c.frame_page[f] = <int32_t>g
-                    cnt[C_FIRST_TOUCH_LOCAL] += 1
-                else:
-                    l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
-                    c.blade_next[j] += 1
-                    cnt[C_FIRST_TOUCH_REMOTE] += 1
-                c.loc[g] = l
-            if l >= 0:
-                done = local_access(c, arr, l, off, w)
-            elif policy == 1:
-                done = remote_line(c, arr + p[P_FILTER_PS], ((-2 - <int64_t>l) << c.ushift) + off, w)
-            else:
-                done = swap_in(c, arr, g, -2 - <int64_t>l, off, w)
+            done = memory_access(c, arr, m, w)
         lat = done - arr
         cnt[C_ACCESSES] += 1
         if w:
@@ -313,6 +365,9 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int32_t[::1] blade_next = st["blade_next"]
     cdef uint8_t[::1] dirty = st["dirty"]
     cdef uint8_t[::1] ref = st["ref"]
+    cdef int64_t[::1] cache_tag = st["cache_tag"]
+    cdef int64_t[::1] cache_stamp = st["cache_stamp"]
+    cdef uint8_t[::1] cache_dirty = st["cache_dirty"]
     cdef Py_ssize_t n = addr.shape[0]
     if t_col.shape[0] != n or op.shape[0] != n or vm.shape[0] != n:
         raise ValueError("run_chunk: trace columns differ in length")
@@ -339,6 +394,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.blade_next = &blade_next[0]
     c.dirty = &dirty[0]
     c.ref = &ref[0]
+    c.cache_tag = &cache_tag[0]
+    c.cache_stamp = &cache_stamp[0]
+    c.cache_dirty = &cache_dirty[0]
+    c.cache_sets = p[P_CACHE_SETS]
+    c.cache_ways = p[P_CACHE_WAYS]
     c.rng = <uint64_t>sc[S_RNG]
     c.ushift = p[P_UNIT_SHIFT]
     c.n_sets = p[P_N_SETS]

@@ -8,6 +8,7 @@ POLICIES = {"static": 0, "fgra": 1, "page_swap": 2, "subpage_swap": 3}
 VICTIMS = {"lru": 0, "clock": 1, "fifo": 2, "random": 3}
 PLACEMENTS = {"low": 0, "first_touch": 1}
 TIMINGS = {"open": 0, "closed": 1}
+CACHE_POLICIES = {"lru": 0, "random": 1}
 
 PARAM_NAMES = (
     "POLICY", "VICTIM", "PLACEMENT", "CBF", "TIMING", "WINDOW",
@@ -23,6 +24,8 @@ PARAM_NAMES = (
     "WIRE_REQ_B", "WIRE_LINE_B", "WIRE_WLINE_B", "WIRE_UNIT_B",
     "LINE_SHIFT",      # log2 of the cache line, bytes
     "SEED",
+    "CACHE_SETS",      # last-level cache filter: sets (0 = no cache), ways, hit latency, policy
+    "CACHE_WAYS", "CACHE_HIT_PS", "CACHE_POLICY",
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -37,11 +40,12 @@ COUNTER_NAMES = (
     "latency_sum_ps", "latency_max_ps",
     "first_arrival_ps", "last_completion_ps",
     "stall_ps",                            # closed loop: issue delay caused by a full window
+    "cache_hits", "cache_misses", "cache_writebacks",   # LLC filter (writebacks: dirty evictions)
 )
 C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 
 # Scalars of the run state.
-SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started")
+SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started", "cache_clock")
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).

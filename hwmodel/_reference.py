@@ -63,6 +63,10 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     blade_next = st["blade_next"].tolist()
     ring = st["ring"].tolist()
     link_free = st["link_free"].tolist()
+    cache_tag = st["cache_tag"].tolist()
+    cache_stamp = st["cache_stamp"].tolist()
+    cache_dirty = st["cache_dirty"].tolist()
+    cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
     local = Dram(dl, st, "local_")
     blade = Dram(db, st, "blade_")
     vm_base = [int(x) for x in vm_base]
@@ -206,25 +210,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
             return max(t_first, free_at)
         return local.line((f << ushift) + off, ready, w)
 
-    n = len(addr)
-    want_out = len(out) > 0
-    last_completion = cnt[C["last_completion_ps"]]
-    for i in range(n):
-        if timing == 0:
-            arr = int(t_col[i])
-        else:
-            issue = sc[S["last_issue_ps"]] + int(t_col[i])
-            ready_at = ring[sc[S["ring_idx"]]]
-            arr = max(issue, ready_at)
-            cnt[C["stall_ps"]] += arr - issue
-            sc[S["last_issue_ps"]] = arr
-        if not sc[S["started"]]:
-            sc[S["started"]] = 1
-            cnt[C["first_arrival_ps"]] = arr
-        a = int(addr[i])
-        w = int(op[i])
-        v = int(vm[i])
-        m = vm_base[v] + a
+    def memory_access(arr, m, w):
+        """One line-sized request to the hypervisor's memory: local, remote line or swap."""
         if policy == 0:
             if m < p[P["LOCAL_BYTES"]]:
                 cnt[C["local_accesses"]] += 1
@@ -253,6 +240,56 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                 done = remote_line(arr + p[P["FILTER_PS"]], ((-2 - l) << ushift) + off, w)
             else:
                 done = swap_in(arr, g, -2 - l, off, w)
+        return done
+
+    def cache_access(arr, m, w):
+        """LLC filter: write-back, write-allocate; LRU by use stamp or seeded random."""
+        nonlocal rng
+        line = m >> p[P["LINE_SHIFT"]]
+        base = (line & (cache_sets - 1)) * cache_ways
+        sc[S["cache_clock"]] += 1
+        for k in range(base, base + cache_ways):
+            if cache_tag[k] == line:
+                cache_stamp[k] = sc[S["cache_clock"]]
+                if w:
+                    cache_dirty[k] = 1
+                cnt[C["cache_hits"]] += 1
+                return arr + p[P["CACHE_HIT_PS"]]
+        cnt[C["cache_misses"]] += 1
+        v = next((k for k in range(base, base + cache_ways) if cache_tag[k] < 0), -1)
+        if v < 0:
+            if p[P["CACHE_POLICY"]] == 0:
+                v = min(range(base, base + cache_ways), key=lambda k: cache_stamp[k])
+            else:
+                rng, r = splitmix64(rng)
+                v = base + r % cache_ways
+            if cache_dirty[v]:
+                cnt[C["cache_writebacks"]] += 1
+                memory_access(arr, cache_tag[v] << p[P["LINE_SHIFT"]], 1)
+        cache_tag[v] = line
+        cache_stamp[v] = sc[S["cache_clock"]]
+        cache_dirty[v] = w
+        return memory_access(arr + p[P["CACHE_HIT_PS"]], m, 0)
+
+    n = len(addr)
+    want_out = len(out) > 0
+    last_completion = cnt[C["last_completion_ps"]]
+    for i in range(n):
+        if timing == 0:
+            arr = int(t_col[i])
+        else:
+            issue = sc[S["last_issue_ps"]] + int(t_col[i])
+            ready_at = ring[sc[S["ring_idx"]]]
+            arr = max(issue, ready_at)
+            cnt[C["stall_ps"]] += arr - issue
+            sc[S["last_issue_ps"]] = arr
+        if not sc[S["started"]]:
+            sc[S["started"]] = 1
+            cnt[C["first_arrival_ps"]] = arr
+        w = int(op[i])
+        v = int(vm[i])
+        m = vm_base[v] + int(addr[i])
+        done = cache_access(arr, m, w) if cache_sets else memory_access(arr, m, w)
         lat = done - arr
         cnt[C["accesses"]] += 1
         cnt[C["writes"] if w else C["reads"]] += 1
@@ -281,7 +318,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                       ("dirty", dirty), ("ref", ref), ("lru_prev", prev), ("lru_next", nxt),
                       ("set_head", head), ("set_tail", tail), ("set_used", used),
                       ("set_hand", hand), ("blade_next", blade_next), ("ring", ring),
-                      ("link_free", link_free)):
+                      ("link_free", link_free), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
+                      ("cache_dirty", cache_dirty)):
         st[name][:] = val
     local.save()
     blade.save()

@@ -90,6 +90,9 @@ def new_state(c: Compiled) -> dict:
         "set_used": arr(n_sets, np.int32),
         "set_hand": arr(n_sets, np.int32),
         "blade_next": arr(n_sets, np.int32),
+        "cache_tag": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
+        "cache_stamp": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
+        "cache_dirty": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
     }
     for prefix, d in (("local_", c.dl), ("blade_", c.db)):
         st.update({prefix + k: v for k, v in new_dram_state(d).items()})

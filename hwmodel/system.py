@@ -12,6 +12,7 @@ import yaml
 
 from . import _layout as L
 from .blade import ComputeBlade, MemoryBlade
+from .cache import Cache
 from .config import apply_overrides, build, load_yaml, to_plain
 from .cpu import CoreModel
 from .engine import Compiled, load_state, save_state
@@ -20,7 +21,7 @@ from .memctrl import LINE_BYTES, dram_params
 from .network import Link
 from .units import format_size, log2_exact
 
-SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core")
+SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core", "cache")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class System:
     memory_blade: MemoryBlade = field(default_factory=MemoryBlade)
     link: Link = field(default_factory=Link)
     core: CoreModel = field(default_factory=CoreModel)
+    cache: Cache = field(default_factory=Cache)
 
     def __post_init__(self):
         self._layout()  # cross-component checks fail at construction
@@ -54,6 +56,7 @@ class System:
             memory_blade=MemoryBlade.from_dict(data.get("memory_blade")),
             link=build(Link, data.get("link"), "link"),
             core=build(CoreModel, data.get("core"), "core"),
+            cache=build(Cache, data.get("cache"), "cache"),
         )
 
     @classmethod
@@ -145,6 +148,10 @@ class System:
         put("SER_FIRST_PS", ln.serialize_ps(first))
         put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
         put("SEED", hv.seed)
+        put("CACHE_SETS", self.cache.sets)
+        put("CACHE_WAYS", self.cache.ways)
+        put("CACHE_HIT_PS", self.cache.hit_ps)
+        put("CACHE_POLICY", L.CACHE_POLICIES[self.cache.policy])
         vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),

@@ -9,7 +9,7 @@ from hwmodel.engine import Engine, load_state, save_state, state_digest
 
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,
-                 row_policy="open"):
+                 row_policy="open", cache=None):
     return System.from_dict({
         "compute": {"local_memory": "256KiB", "vms": [{"name": f"vm{i}", "memory": "1MiB"} for i in range(vms)],
                     "dram": {"preset": "DDR4-2400", "bank_xor": xor, "row_policy": row_policy}},
@@ -17,6 +17,7 @@ def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, 
                        "critical_block_first": cbf, "super_page": "64KiB", "seed": 7},
         "memory_blade": {"capacity": "16MiB", "super_page": "1MiB"},
         "core": {"timing": timing, "window": window},
+        "cache": dict(zip(("size", "ways", "policy"), cache)) if cache else {},
     })
 
 
@@ -43,14 +44,15 @@ POLICIES = ["static", "fgra", "page_swap", "subpage_swap"]
 VICTIMS = ["lru", "clock", "fifo", "random"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=st.sampled_from(POLICIES), victim=st.sampled_from(VICTIMS),
        placement=st.sampled_from(["low", "first_touch"]), cbf=st.booleans(), timed=st.booleans(),
        window=st.integers(1, 8), vms=st.integers(1, 3), xor=st.booleans(),
        row_policy=st.sampled_from(["open", "closed"]), seed=st.integers(0, 2**32 - 1),
-       n=st.integers(1, 400))
-def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, xor, row_policy, seed, n):
-    system = small_system(policy, victim, placement, cbf, window=window, vms=vms, xor=xor, row_policy=row_policy)
+       n=st.integers(1, 400), cache=st.sampled_from([None, ("4KiB", 2, "lru"), ("8KiB", 4, "random")]))
+def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, xor, row_policy, seed, n, cache):
+    system = small_system(policy, victim, placement, cbf, window=window, vms=vms, xor=xor,
+                          row_policy=row_policy, cache=cache)
     trace = random_trace(np.random.default_rng(seed), n, vms, timed=timed)
     (d1, s1), (d2, s2) = both(system, trace)
     assert np.array_equal(d1, d2)
