@@ -1,0 +1,147 @@
+"""Opening trace files: compression detected by magic bytes, truncation reported as an error.
+
+gzip, xz, bzip2 and zstd are recognised from the first bytes of the file (the suffix is not
+trusted).  A compressed stream that ends before its end-of-stream marker raises TraceError:
+a truncated download must not pass for a shorter trace.  `zstandard` is imported only when a
+zstd file is met.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import zlib
+
+from ._types import TraceError
+
+MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"\xfd7zXZ\x00": "xz",
+    b"BZh": "bz2",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+SUFFIX = {".gz": "gzip", ".xz": "xz", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+_RAW_BLOCK = 1 << 20
+
+
+def sniff_compression(head: bytes) -> str | None:
+    for magic, name in MAGIC.items():
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def _zstandard():
+    try:
+        import zstandard
+    except ImportError:
+        raise TraceError("reading or writing a .zst trace needs the zstandard module: "
+                         "pip install zstandard") from None
+    return zstandard
+
+
+class _ZstdReader(io.RawIOBase):
+    """Streaming zstd decompression that, unlike zstandard's stream_reader, notices truncation."""
+
+    def __init__(self, fh, name):
+        self._fh, self._name = fh, name
+        self._zstd = _zstandard()
+        self._obj = self._zstd.ZstdDecompressor().decompressobj()
+        self._buf = b""
+        self._fed_since_eof = False
+
+    def readable(self):
+        return True
+
+    def _fill(self) -> bool:
+        raw = self._fh.read(_RAW_BLOCK)
+        if not raw:
+            if self._fed_since_eof and not self._obj.eof:
+                raise EOFError("zstd stream ended before the end of its frame")
+            return False
+        while raw:
+            if self._obj.eof:  # a new frame follows the previous one
+                self._obj = self._zstd.ZstdDecompressor().decompressobj()
+            self._fed_since_eof = True
+            try:
+                self._buf += self._obj.decompress(raw)
+            except self._zstd.ZstdError as e:
+                raise EOFError(f"corrupt zstd data ({e})") from None
+            raw = self._obj.unused_data if self._obj.eof else b""
+            if self._obj.eof:
+                self._fed_since_eof = bool(raw)
+        return True
+
+    def readinto(self, b):
+        while not self._buf:
+            if not self._fill():
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self):
+        self._fh.close()
+        super().close()
+
+
+class TraceStream:
+    """Binary reader over a possibly compressed file; read() errors become TraceError(path)."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self.name = os.path.basename(self.path)
+        try:
+            raw = open(self.path, "rb")
+        except OSError as e:
+            raise TraceError(f"{self.path}: cannot open trace: {e.strerror}") from None
+        head = raw.read(8)
+        raw.seek(0)
+        self.compression = sniff_compression(head)
+        if self.compression == "gzip":
+            self._fh = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif self.compression == "xz":
+            self._fh = lzma.LZMAFile(raw, "rb")
+        elif self.compression == "bz2":
+            self._fh = bz2.BZ2File(raw, "rb")
+        elif self.compression == "zstd":
+            self._fh = io.BufferedReader(_ZstdReader(raw, self.path), buffer_size=_RAW_BLOCK)
+        else:
+            self._fh = raw
+        self._raw = raw
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._fh.read(n)
+        except (EOFError, zlib.error, lzma.LZMAError, OSError) as e:
+            kind = self.compression or "file"
+            raise TraceError(f"{self.path}: truncated or corrupt {kind} data: {e}") from None
+
+    def seekable(self) -> bool:
+        return self.compression is None
+
+    def close(self):
+        try:
+            self._fh.close()
+        finally:
+            self._raw.close()
+
+
+def open_output(path, name_for_suffix=None):
+    """Binary writer to `path`, compressed by the suffix (.gz, .xz, .bz2, .zst) of
+    `name_for_suffix` (default: path itself)."""
+    path = os.fspath(path)
+    kind = SUFFIX.get(os.path.splitext(os.fspath(name_for_suffix or path))[1].lower())
+    if kind == "gzip":
+        return gzip.open(path, "wb", compresslevel=6)
+    if kind == "xz":
+        return lzma.open(path, "wb")
+    if kind == "bz2":
+        return bz2.open(path, "wb")
+    if kind == "zstd":
+        zstd = _zstandard()
+        return zstd.ZstdCompressor().stream_writer(open(path, "wb"), closefd=True)
+    return open(path, "wb")
