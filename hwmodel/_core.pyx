@@ -19,6 +19,7 @@ cdef extern from *:
 
 DEF OUT = 0
 DEF IN = 1
+DEF ON_STORAGE = -2147483648   # _layout.ON_STORAGE
 
 
 cdef struct Core:
@@ -41,6 +42,11 @@ cdef struct Core:
     int32_t* blade_next
     uint8_t* dirty
     uint8_t* ref
+    int32_t* slot_page     # per blade slot: the unit it holds, -1 = free
+    int32_t* blade_hand    # per set: FIFO hand over its blade slots (eviction to storage)
+    int64_t* dev_unit_free # per storage-device unit: free at, ps
+    int64_t* dev_ring      # per queue slot: completion of the request that holds it
+    int64_t* buf_free      # per I/O-driver buffer: free at, ps
     int64_t* cache_tag     # per cache way: line address held, -1 = invalid
     int64_t* cache_stamp   # per cache way: last use (LRU)
     uint8_t* cache_dirty
@@ -158,7 +164,80 @@ cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int
     return done
 
 
+cdef int64_t storage_io(Core* c, int64_t t, int write) noexcept nogil:
+    """One swap unit to or from the storage device; returns when it is done. A request waits for
+    a queue slot (the request ST_QD earlier must be done) and a free internal unit, then takes
+    the device access time and its transfer on the shared data path."""
+    cdef const int64_t* p = c.p
+    cdef int64_t k, u = 0
+    cdef int64_t s = imax(t, c.dev_ring[c.sc[S_DEV_RING_IDX]])
+    for k in range(1, p[P_ST_UNITS]):
+        if c.dev_unit_free[k] < c.dev_unit_free[u]:
+            u = k
+    s = imax(s, c.dev_unit_free[u])
+    c.cnt[C_STORAGE_WAIT_PS] += s - t
+    cdef int64_t x = imax(s + (p[P_ST_WRITE_PS] if write else p[P_ST_READ_PS]), c.sc[S_DEV_BUS_FREE])
+    cdef int64_t done = x + p[P_ST_XFER_PS]
+    c.sc[S_DEV_BUS_FREE] = done
+    c.dev_unit_free[u] = done
+    c.dev_ring[c.sc[S_DEV_RING_IDX]] = done
+    c.sc[S_DEV_RING_IDX] = (c.sc[S_DEV_RING_IDX] + 1) % p[P_ST_QD]
+    if write:
+        c.cnt[C_STORAGE_WRITES] += 1
+    else:
+        c.cnt[C_STORAGE_READS] += 1
+    return done
+
+
+cdef int64_t driver_take(Core* c, int64_t t, int64_t* start) noexcept nogil:
+    """The I/O driver's earliest-free page buffer for a command issued at t; `start` gets the time
+    the command can begin (after the driver's overhead and the buffer being free)."""
+    cdef int64_t k, b = 0
+    for k in range(1, c.p[P_DRV_BUFS]):
+        if c.buf_free[k] < c.buf_free[b]:
+            b = k
+    cdef int64_t ready = t + c.p[P_DRV_OVERHEAD_PS]
+    if c.buf_free[b] > ready:
+        c.cnt[C_DRIVER_WAIT_PS] += c.buf_free[b] - ready
+        ready = c.buf_free[b]
+    start[0] = ready
+    return b
+
+
+cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil:
+    """A blade slot of set j for a victim leaving local memory at t, or -1 without a blade. A full
+    blade first pushes one of its pages down to storage through the I/O driver."""
+    cdef const int64_t* p = c.p
+    cdef int64_t per_set = p[P_BLADE_PER_SET]
+    cdef int64_t k, s, b, start, t_req, t_rd, t_in
+    cdef int32_t u
+    if per_set == 0:
+        return -1
+    if c.blade_next[j] < per_set:
+        s = c.blade_next[j] * c.n_sets + j
+        c.blade_next[j] += 1
+        return s
+    if p[P_ST_VICTIM] == 0:
+        k = c.blade_hand[j]
+        c.blade_hand[j] = <int32_t>((k + 1) % per_set)
+    else:
+        k = <int64_t>(splitmix64(&c.rng) % <uint64_t>per_set)
+    s = k * c.n_sets + j
+    u = c.slot_page[s]
+    # the driver pulls the page over the link into its buffer and writes it to the device
+    b = driver_take(c, t, &start)
+    t_req = link_send(c, OUT, start, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+    t_rd = dram_block(&c.blade, s << c.ushift, 1 << c.ushift, t_req + p[P_AGENT_PS], 0)
+    t_in = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+    c.buf_free[b] = storage_io(c, t_in, 1)
+    c.loc[u] = ON_STORAGE
+    c.slot_page[s] = -1
+    c.cnt[C_BLADE_EVICTIONS] += 1
+    return s
+
+
 cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
+    """Fault on unit g, which is in blade slot `slot`, or on storage when slot < 0."""
     cdef const int64_t* p = c.p
     cdef int64_t unit = 1 << c.ushift
     c.cnt[C_FAULTS] += 1
@@ -167,37 +246,65 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     cdef int32_t f = take_free(c, j)
     if f < 0:
         f = pick_victim(c, j)
-    cdef int64_t baddr = slot << c.ushift
     cdef int64_t faddr = <int64_t>f << c.ushift
-    cdef int64_t t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
-    cdef int64_t t_rd = dram_block(&c.blade, baddr, unit, t_req + p[P_AGENT_PS], 0)
-    cdef int64_t start = imax(t_rd, c.link_free[IN])
-    c.link_free[IN] = start + p[P_SER_UNIT_PS]
-    c.cnt[C_LINK_BYTES_IN] += p[P_WIRE_UNIT_B]
-    cdef int64_t t_all = start + p[P_SER_UNIT_PS] + c.prop
-    cdef int64_t t_first = start + p[P_SER_FIRST_PS] + c.prop
+    cdef int64_t t_req, t_rd, start, t_all, t_first, buf = -1
+    if slot >= 0:
+        # request right after the trap, blade DRAM read, the whole unit back (store and forward)
+        t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+        t_rd = dram_block(&c.blade, slot << c.ushift, unit, t_req + p[P_AGENT_PS], 0)
+        start = imax(t_rd, c.link_free[IN])
+        c.link_free[IN] = start + p[P_SER_UNIT_PS]
+        c.cnt[C_LINK_BYTES_IN] += p[P_WIRE_UNIT_B]
+        t_all = start + p[P_SER_UNIT_PS] + c.prop
+        t_first = start + p[P_SER_FIRST_PS] + c.prop
+        c.slot_page[slot] = -1
+    else:
+        # the I/O driver reads the unit from the device into one of its buffers
+        buf = driver_take(c, t0, &start)
+        t_all = storage_io(c, start, 0)
+        t_first = t_all
     cdef int32_t v = c.frame_page[f]
     cdef int64_t free_at = t0
-    cdef int64_t t_c, t_wb
+    cdef int64_t t_wb, dest, b2, s2
     if v >= 0:
-        t_c = dram_block(&c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
-        t_c = dram_block(&c.local, p[P_TEMP_ADDR], unit, t_c, 1)
-        t_wb = link_send(c, OUT, t_c, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
-        dram_block(&c.blade, baddr, unit, t_wb + p[P_AGENT_PS], 1)
-        c.loc[v] = <int32_t>(-2 - slot)
+        # swapping module: the victim to the temporary page, which frees the frame
+        free_at = dram_block(&c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
+        free_at = dram_block(&c.local, p[P_TEMP_ADDR], unit, free_at, 1)
+    cdef int64_t t_fill = dram_block(&c.local, faddr, unit, imax(t_all, free_at), 1)
+    if buf >= 0:
+        c.buf_free[buf] = t_fill   # the driver buffer is free once its unit is in the frame
+    if v >= 0:
+        # transmission module: the victim goes to the blade, into the slot the fetched unit
+        # vacated (or a fresh one), else down to storage through the driver
+        dest = slot if slot >= 0 else blade_slot_for_victim(c, j, free_at)
+        if dest >= 0:
+            t_wb = link_send(c, OUT, free_at, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+            dram_block(&c.blade, dest << c.ushift, unit, t_wb + p[P_AGENT_PS], 1)
+            c.loc[v] = <int32_t>(-2 - dest)
+            c.slot_page[dest] = v
+        else:
+            b2 = driver_take(c, free_at, &s2)
+            s2 = dram_block(&c.local, p[P_TEMP_ADDR], unit, s2, 0)
+            c.buf_free[b2] = storage_io(c, s2, 1)
+            c.loc[v] = ON_STORAGE
         c.cnt[C_SWAP_OUTS] += 1
         c.cnt[C_DIRTY_VICTIMS] += c.dirty[f]
-        free_at = t_c
-    cdef int64_t t_fill = dram_block(&c.local, faddr, unit, imax(t_all, free_at), 1)
     cdef int64_t ready = t_fill + p[P_MAP_UPDATE_PS]
     c.frame_ready[f] = ready
     c.frame_page[f] = <int32_t>g
     c.loc[g] = f
     c.dirty[f] = <uint8_t>w
     c.cnt[C_SWAP_INS] += 1
+    cdef int64_t done
     if p[P_CBF]:
-        return imax(t_first, free_at)
-    return dram_line(&c.local, faddr + off, ready, w)
+        done = imax(t_first, free_at)
+    else:
+        done = dram_line(&c.local, faddr + off, ready, w)
+    if slot >= 0:
+        c.cnt[C_BLADE_FAULT_PS] += done - t
+    else:
+        c.cnt[C_STORAGE_FAULT_PS] += done - t
+    return done
 
 
 cdef inline int64_t hist_bin(int64_t v) noexcept nogil:
@@ -232,16 +339,21 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
                 c.frame_page[f] = <int32_t>g
                 cnt[C_FIRST_TOUCH_LOCAL] += 1
             else:
-                l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
-                c.blade_next[j] += 1
-                cnt[C_FIRST_TOUCH_REMOTE] += 1
+                if c.blade_next[j] < p[P_BLADE_PER_SET]:
+                    l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
+                    c.slot_page[-2 - l] = <int32_t>g
+                    c.blade_next[j] += 1
+                    cnt[C_FIRST_TOUCH_REMOTE] += 1
+                else:
+                    l = ON_STORAGE
+                    cnt[C_FIRST_TOUCH_STORAGE] += 1
             c.loc[g] = l
         if l >= 0:
             done = local_access(c, arr, l, off, w)
         elif p[P_POLICY] == 1:
             done = remote_line(c, arr + p[P_FILTER_PS], ((-2 - <int64_t>l) << c.ushift) + off, w)
         else:
-            done = swap_in(c, arr, g, -2 - <int64_t>l, off, w)
+            done = swap_in(c, arr, g, -1 if l == ON_STORAGE else -2 - <int64_t>l, off, w)
     return done
 
 
@@ -365,6 +477,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int32_t[::1] blade_next = st["blade_next"]
     cdef uint8_t[::1] dirty = st["dirty"]
     cdef uint8_t[::1] ref = st["ref"]
+    cdef int32_t[::1] slot_page = st["slot_page"]
+    cdef int32_t[::1] blade_hand = st["blade_hand"]
+    cdef int64_t[::1] dev_unit_free = st["dev_unit_free"]
+    cdef int64_t[::1] dev_ring = st["dev_ring"]
+    cdef int64_t[::1] buf_free = st["buf_free"]
     cdef int64_t[::1] cache_tag = st["cache_tag"]
     cdef int64_t[::1] cache_stamp = st["cache_stamp"]
     cdef uint8_t[::1] cache_dirty = st["cache_dirty"]
@@ -394,6 +511,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.blade_next = &blade_next[0]
     c.dirty = &dirty[0]
     c.ref = &ref[0]
+    c.slot_page = &slot_page[0]
+    c.blade_hand = &blade_hand[0]
+    c.dev_unit_free = &dev_unit_free[0]
+    c.dev_ring = &dev_ring[0]
+    c.buf_free = &buf_free[0]
     c.cache_tag = &cache_tag[0]
     c.cache_stamp = &cache_stamp[0]
     c.cache_dirty = &cache_dirty[0]

@@ -9,6 +9,7 @@ VICTIMS = {"lru": 0, "clock": 1, "fifo": 2, "random": 3}
 PLACEMENTS = {"low": 0, "first_touch": 1}
 TIMINGS = {"open": 0, "closed": 1}
 CACHE_POLICIES = {"lru": 0, "random": 1}
+STORAGE_VICTIMS = {"fifo": 0, "random": 1}
 
 PARAM_NAMES = (
     "POLICY", "VICTIM", "PLACEMENT", "CBF", "TIMING", "WINDOW",
@@ -26,6 +27,14 @@ PARAM_NAMES = (
     "SEED",
     "CACHE_SETS",      # last-level cache filter: sets (0 = no cache), ways, hit latency, policy
     "CACHE_WAYS", "CACHE_HIT_PS", "CACHE_POLICY",
+    "BLADE_PER_SET",   # memory-blade slots per frame set (blade capacity in swap units / N_SETS)
+    "STORAGE",         # 1 = a storage device behind an I/O driver takes what the blade cannot hold
+    "ST_READ_PS", "ST_WRITE_PS",   # device access time of one swap unit, before its transfer
+    "ST_XFER_PS",      # transfer of one swap unit on the device's shared data path
+    "ST_UNITS",        # requests the device serves at once (internal parallelism)
+    "ST_QD",           # outstanding requests (queue depth), in submission order
+    "DRV_BUFS", "DRV_OVERHEAD_PS",   # I/O driver page buffers; software cost per command
+    "ST_VICTIM",       # which blade page goes down when the blade is full: 0 fifo, 1 random
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -41,19 +50,27 @@ COUNTER_NAMES = (
     "first_arrival_ps", "last_completion_ps",
     "stall_ps",                            # closed loop: issue delay caused by a full window
     "cache_hits", "cache_misses", "cache_writebacks",   # LLC filter (writebacks: dirty evictions)
+    "storage_reads", "storage_writes",     # swap units moved from / to the storage device
+    "blade_evictions",                     # blade pages pushed down to storage to make room
+    "first_touch_storage",                 # pages first touched when local and blade were full
+    "driver_wait_ps", "storage_wait_ps",   # waiting for a driver buffer / a device unit or queue slot
+    "blade_fault_ps", "storage_fault_ps",  # latency of faults served from the blade / from storage
 )
 C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 
 # Scalars of the run state.
-SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started", "cache_clock")
+SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started", "cache_clock",
+                "dev_bus_free", "dev_ring_idx")
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).
 HIST_SUB_BITS = 7
 HIST_BINS = (64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)
 
-# Page-location encoding in `loc`: >= 0 local frame; UNTOUCHED; <= -2 blade slot (-2 - loc).
+# Page-location encoding in `loc`: >= 0 local frame; UNTOUCHED; ON_STORAGE (block = page number);
+# other values <= -2: blade slot (-2 - loc).
 UNTOUCHED = -1
+ON_STORAGE = -(2**31)
 
 
 def hist_bin(v: int) -> int:

@@ -18,7 +18,7 @@ Semantics of one access (times in integer ps):
 from __future__ import annotations
 
 from ._dram_reference import Dram
-from ._layout import C, P, S, UNTOUCHED, hist_bin
+from ._layout import C, ON_STORAGE, P, S, UNTOUCHED, hist_bin
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -63,6 +63,11 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     blade_next = st["blade_next"].tolist()
     ring = st["ring"].tolist()
     link_free = st["link_free"].tolist()
+    slot_page = st["slot_page"].tolist()
+    blade_hand = st["blade_hand"].tolist()
+    dev_unit_free = st["dev_unit_free"].tolist()
+    dev_ring = st["dev_ring"].tolist()
+    buf_free = st["buf_free"].tolist()
     cache_tag = st["cache_tag"].tolist()
     cache_stamp = st["cache_stamp"].tolist()
     cache_dirty = st["cache_dirty"].tolist()
@@ -170,45 +175,117 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
             dirty[f] = 1
         return done
 
+    def storage_io(t, write):
+        """One swap unit to or from the device: queue slot, free unit, access time, transfer."""
+        ri = sc[S["dev_ring_idx"]]
+        s = max(t, dev_ring[ri])
+        u = min(range(p[P["ST_UNITS"]]), key=lambda k: dev_unit_free[k])
+        s = max(s, dev_unit_free[u])
+        cnt[C["storage_wait_ps"]] += s - t
+        x = max(s + (p[P["ST_WRITE_PS"]] if write else p[P["ST_READ_PS"]]), sc[S["dev_bus_free"]])
+        done = x + p[P["ST_XFER_PS"]]
+        sc[S["dev_bus_free"]] = done
+        dev_unit_free[u] = done
+        dev_ring[ri] = done
+        sc[S["dev_ring_idx"]] = (ri + 1) % p[P["ST_QD"]]
+        cnt[C["storage_writes"] if write else C["storage_reads"]] += 1
+        return done
+
+    def driver_take(t):
+        """(buffer, start) for an I/O command issued at t: earliest-free buffer, after the overhead."""
+        b = min(range(p[P["DRV_BUFS"]]), key=lambda k: buf_free[k])
+        ready = t + p[P["DRV_OVERHEAD_PS"]]
+        if buf_free[b] > ready:
+            cnt[C["driver_wait_ps"]] += buf_free[b] - ready
+            ready = buf_free[b]
+        return b, ready
+
+    def blade_slot_for_victim(j, t):
+        """A blade slot of set j for a victim, or -1 without a blade; a full blade first pushes
+        one of its pages down to storage through the driver."""
+        nonlocal rng
+        per_set = p[P["BLADE_PER_SET"]]
+        if per_set == 0:
+            return -1
+        if blade_next[j] < per_set:
+            s = blade_next[j] * n_sets + j
+            blade_next[j] += 1
+            return s
+        if p[P["ST_VICTIM"]] == 0:
+            k = blade_hand[j]
+            blade_hand[j] = (k + 1) % per_set
+        else:
+            rng, r = splitmix64(rng)
+            k = r % per_set
+        s = k * n_sets + j
+        u = slot_page[s]
+        b, start = driver_take(t)
+        t_req = link_send(OUT, start, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+        t_rd = blade.block(s << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
+        t_in = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+        buf_free[b] = storage_io(t_in, 1)
+        loc[u] = ON_STORAGE
+        slot_page[s] = -1
+        cnt[C["blade_evictions"]] += 1
+        return s
+
     def swap_in(t, g, slot, off, w):
+        """Fault on unit g, in blade slot `slot` or on storage when slot < 0."""
         cnt[C["faults"]] += 1
         t0 = t + p[P["TRAP_PS"]]
         j = g & smask
         f = take_free(j)
         if f < 0:
             f = pick_victim(j)
-        baddr = slot << ushift
-        # fetch: request out, blade DRAM read, the whole unit back (store and forward)
-        t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
-        t_rd = blade.block(baddr, unit, t_req + p[P["AGENT_PS"]], 0)
-        start = max(t_rd, link_free[IN])
-        link_free[IN] = start + p[P["SER_UNIT_PS"]]
-        cnt[C["link_bytes_in"]] += p[P["WIRE_UNIT_B"]]
-        t_all = start + p[P["SER_UNIT_PS"]] + prop
-        t_first = start + p[P["SER_FIRST_PS"]] + prop
+        faddr = f << ushift
+        buf = -1
+        if slot >= 0:
+            # request right after the trap, blade DRAM read, the whole unit back (store and forward)
+            t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+            t_rd = blade.block(slot << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
+            start = max(t_rd, link_free[IN])
+            link_free[IN] = start + p[P["SER_UNIT_PS"]]
+            cnt[C["link_bytes_in"]] += p[P["WIRE_UNIT_B"]]
+            t_all = start + p[P["SER_UNIT_PS"]] + prop
+            t_first = start + p[P["SER_FIRST_PS"]] + prop
+            slot_page[slot] = -1
+        else:
+            buf, start = driver_take(t0)
+            t_all = t_first = storage_io(start, 0)
         v = frame_page[f]
         free_at = t0
         if v >= 0:
-            # swapping module: victim to the temporary page; transmission module: on to the blade,
-            # into the slot the fetched unit vacates
-            t_c = local.block(f << ushift, unit, max(t0, frame_ready[f]), 0)
-            t_c = local.block(p[P["TEMP_ADDR"]], unit, t_c, 1)
-            t_wb = link_send(OUT, t_c, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
-            blade.block(baddr, unit, t_wb + p[P["AGENT_PS"]], 1)
-            loc[v] = -2 - slot
+            # swapping module: the victim to the temporary page, which frees the frame
+            free_at = local.block(faddr, unit, max(t0, frame_ready[f]), 0)
+            free_at = local.block(p[P["TEMP_ADDR"]], unit, free_at, 1)
+        t_fill = local.block(faddr, unit, max(t_all, free_at), 1)
+        if buf >= 0:
+            buf_free[buf] = t_fill   # the driver buffer is free once its unit is in the frame
+        if v >= 0:
+            # transmission module: the victim goes to the blade, into the slot the fetched unit
+            # vacated (or a fresh one), else down to storage through the driver
+            dest = slot if slot >= 0 else blade_slot_for_victim(j, free_at)
+            if dest >= 0:
+                t_wb = link_send(OUT, free_at, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+                blade.block(dest << ushift, unit, t_wb + p[P["AGENT_PS"]], 1)
+                loc[v] = -2 - dest
+                slot_page[dest] = v
+            else:
+                b2, s2 = driver_take(free_at)
+                s2 = local.block(p[P["TEMP_ADDR"]], unit, s2, 0)
+                buf_free[b2] = storage_io(s2, 1)
+                loc[v] = ON_STORAGE
             cnt[C["swap_outs"]] += 1
             cnt[C["dirty_victims"]] += dirty[f]
-            free_at = t_c
-        t_fill = local.block(f << ushift, unit, max(t_all, free_at), 1)
         ready = t_fill + p[P["MAP_UPDATE_PS"]]
         frame_ready[f] = ready
         frame_page[f] = g
         loc[g] = f
         dirty[f] = w
         cnt[C["swap_ins"]] += 1
-        if p[P["CBF"]]:
-            return max(t_first, free_at)
-        return local.line((f << ushift) + off, ready, w)
+        done = max(t_first, free_at) if p[P["CBF"]] else local.line(faddr + off, ready, w)
+        cnt[C["blade_fault_ps"] if slot >= 0 else C["storage_fault_ps"]] += done - t
+        return done
 
     def memory_access(arr, m, w):
         """One line-sized request to the hypervisor's memory: local, remote line or swap."""
@@ -229,17 +306,21 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                     l = f
                     frame_page[f] = g
                     cnt[C["first_touch_local"]] += 1
-                else:
+                elif blade_next[j] < p[P["BLADE_PER_SET"]]:
                     l = -2 - (blade_next[j] * n_sets + j)
+                    slot_page[-2 - l] = g
                     blade_next[j] += 1
                     cnt[C["first_touch_remote"]] += 1
+                else:
+                    l = ON_STORAGE
+                    cnt[C["first_touch_storage"]] += 1
                 loc[g] = l
             if l >= 0:
                 done = local_access(arr, l, off, w)
             elif policy == 1:
                 done = remote_line(arr + p[P["FILTER_PS"]], ((-2 - l) << ushift) + off, w)
             else:
-                done = swap_in(arr, g, -2 - l, off, w)
+                done = swap_in(arr, g, -1 if l == ON_STORAGE else -2 - l, off, w)
         return done
 
     def cache_access(arr, m, w):
@@ -318,7 +399,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                       ("dirty", dirty), ("ref", ref), ("lru_prev", prev), ("lru_next", nxt),
                       ("set_head", head), ("set_tail", tail), ("set_used", used),
                       ("set_hand", hand), ("blade_next", blade_next), ("ring", ring),
-                      ("link_free", link_free), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
+                      ("link_free", link_free), ("slot_page", slot_page), ("blade_hand", blade_hand), ("dev_unit_free", dev_unit_free),
+                      ("dev_ring", dev_ring), ("buf_free", buf_free), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
                       ("cache_dirty", cache_dirty)):
         st[name][:] = val
     local.save()

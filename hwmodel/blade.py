@@ -111,7 +111,8 @@ def _vms(value, path):
 @dataclass(frozen=True)
 class MemoryBlade:
     """A memory blade: capacity handed out in super pages, a protocol agent that decodes each
-    request (agent_latency per request), and DRAM behind its memory controller."""
+    request (agent_latency per request), and DRAM behind its memory controller. Capacity 0 means
+    there is no memory blade (with a storage device: the classic swap-to-disk system)."""
     SECTION = "memory_blade"
     capacity: str = "64GiB"
     super_page: str = "16MiB"
@@ -122,9 +123,9 @@ class MemoryBlade:
         cap = self.capacity_bytes
         sp = parse_size(self.super_page, "memory_blade.super_page")
         log2_exact(sp, "memory_blade.super_page")
-        if cap == 0 or cap % sp:
-            raise ValueError(f"memory_blade.capacity: {self.capacity} must be a positive multiple of the "
-                             f"super page ({self.super_page})")
+        if cap % sp:
+            raise ValueError(f"memory_blade.capacity: {self.capacity} must be a multiple of the "
+                             f"super page ({self.super_page}); 0 means no memory blade")
         if cap > self.dram.capacity_bytes:
             raise ValueError(f"memory_blade.capacity: {self.capacity} exceeds its DRAM "
                              f"({self.dram.name}, {format_size(self.dram.capacity_bytes)})")

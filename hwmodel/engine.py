@@ -90,6 +90,11 @@ def new_state(c: Compiled) -> dict:
         "set_used": arr(n_sets, np.int32),
         "set_hand": arr(n_sets, np.int32),
         "blade_next": arr(n_sets, np.int32),
+        "slot_page": arr(c.param("BLADE_PER_SET") * n_sets, np.int32, -1),
+        "blade_hand": arr(n_sets, np.int32),
+        "dev_unit_free": arr(c.param("ST_UNITS"), np.int64),
+        "dev_ring": arr(c.param("ST_QD"), np.int64),
+        "buf_free": arr(c.param("DRV_BUFS"), np.int64),
         "cache_tag": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
         "cache_stamp": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
         "cache_dirty": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
@@ -98,20 +103,25 @@ def new_state(c: Compiled) -> dict:
         st.update({prefix + k: v for k, v in new_dram_state(d).items()})
     st["scalars"][L.S["rng"]] = c.param("SEED")
     if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
-        _place_low(st, g, n_sets, ways, c.param("VICTIM"))
+        _place_low(st, g, n_sets, ways, c.param("VICTIM"), c.param("BLADE_PER_SET"))
     return st
 
 
-def _place_low(st, g, n_sets, ways, victim):
-    """Guest units in address order: the first `frames` are local (unit i in frame i), the rest on
-    the blade in order. Replacement order starts with frame i older than frame i + n_sets."""
+def _place_low(st, g, n_sets, ways, victim, blade_per_set):
+    """Guest units in address order: the first `frames` are local (unit i in frame i), the next
+    ones on the blade in order (slot i), the rest on storage. Replacement order starts with frame
+    i older than frame i + n_sets."""
     frames = n_sets * ways
     n_local = min(g, frames)
     idx = np.arange(n_local, dtype=np.int32)
     st["loc"][:n_local] = idx
     st["frame_page"][:n_local] = idx
-    if g > frames:
-        st["loc"][frames:g] = -2 - np.arange(g - frames, dtype=np.int32)
+    n_blade = min(max(g - frames, 0), blade_per_set * n_sets)
+    slots = np.arange(n_blade, dtype=np.int32)
+    st["loc"][frames:frames + n_blade] = -2 - slots
+    st["slot_page"][:n_blade] = frames + slots
+    np.add.at(st["blade_next"], slots % n_sets, 1)
+    st["loc"][frames + n_blade:g] = L.ON_STORAGE
     used = np.zeros(n_sets, np.int32)
     np.add.at(used, idx % n_sets, 1)
     st["set_used"][:n_sets] = used

@@ -19,9 +19,10 @@ from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
 from .memctrl import LINE_BYTES, dram_params
 from .network import Link
-from .units import format_size, log2_exact
+from .storage import IODriver, StorageDevice
+from .units import format_size, log2_exact, parse_bandwidth, transfer_ps
 
-SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core", "cache")
+SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core", "cache", "storage", "io_driver")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class System:
     link: Link = field(default_factory=Link)
     core: CoreModel = field(default_factory=CoreModel)
     cache: Cache = field(default_factory=Cache)
+    storage: StorageDevice = field(default_factory=StorageDevice)
+    io_driver: IODriver = field(default_factory=IODriver)
 
     def __post_init__(self):
         self._layout()  # cross-component checks fail at construction
@@ -57,6 +60,8 @@ class System:
             link=build(Link, data.get("link"), "link"),
             core=build(CoreModel, data.get("core"), "core"),
             cache=build(Cache, data.get("cache"), "cache"),
+            storage=build(StorageDevice, data.get("storage"), "storage"),
+            io_driver=build(IODriver, data.get("io_driver"), "io_driver"),
         )
 
     @classmethod
@@ -103,15 +108,21 @@ class System:
         guest = cb.guest_bytes
         local = min(cb.local_bytes, guest)
         remote = guest - local
-        if remote > self.memory_blade.capacity_bytes:
+        if self.storage.enabled:
+            if hv.policy not in ("page_swap", "subpage_swap"):
+                raise ValueError(f"storage.device: a storage tier needs hypervisor.policy page_swap or "
+                                 f"subpage_swap (pages move between tiers), not {hv.policy!r}")
+        elif remote > self.memory_blade.capacity_bytes:
             raise ValueError(f"memory_blade.capacity: {self.memory_blade.capacity} cannot hold the remote part "
                              f"of guest memory ({format_size(remote)} = VMs' {format_size(guest)} minus local "
-                             f"{cb.local_memory})")
+                             f"{cb.local_memory}); enlarge it or add a storage device (storage.device)")
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
+        # blade slots per set: no more than the units of guest memory could ever need
+        blade_per_set = min(self.memory_blade.capacity_bytes // unit // n_sets, guest // unit // n_sets)
         return {"unit": unit, "n_sets": n_sets, "ways": local // unit // n_sets,
-                "pages": guest // unit, "local": local}
+                "pages": guest // unit, "local": local, "blade_per_set": blade_per_set}
 
     def compile(self, trace_timing: str = "none") -> Compiled:
         """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none."""
@@ -152,6 +163,22 @@ class System:
         put("CACHE_WAYS", self.cache.ways)
         put("CACHE_HIT_PS", self.cache.hit_ps)
         put("CACHE_POLICY", L.CACHE_POLICIES[self.cache.policy])
+        put("BLADE_PER_SET", lay["blade_per_set"])
+        st = self.storage
+        put("STORAGE", st.enabled)
+        put("ST_VICTIM", L.STORAGE_VICTIMS[st.victim])
+        put("DRV_BUFS", self.io_driver.buffer_pages)
+        put("DRV_OVERHEAD_PS", _ps(self.io_driver.overhead))
+        if st.enabled:
+            v = st.values()
+            put("ST_READ_PS", _ps(v["read_latency"]))
+            put("ST_WRITE_PS", _ps(v["write_latency"]))
+            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth")))
+            put("ST_UNITS", v["units"])
+            put("ST_QD", v["queue_depth"])
+        else:
+            put("ST_UNITS", 1)
+            put("ST_QD", 1)
         vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),
