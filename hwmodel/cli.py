@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 bad input (configuration, trace, state file), 2 bad usa
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -57,6 +56,7 @@ def cmd_run(args):
             raise InputError(f"{trace}: no such trace file")
         trace_obj, label = trace, trace
     result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
+                        skip_bad_lines=args.skip_bad_lines,
                         progress=args.progress, chunk_records=args.chunk,
                         save_state_to=args.save_state, resume_from=args.resume)
     if trace is None:
@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("files", nargs="*", metavar="[CONFIG.yaml] [TRACE]")
     _param(run)
     run.add_argument("--format", help="trace format (default: detected from the content)")
+    run.add_argument("--skip-bad-lines", action="store_true",
+                     help="skip malformed trace lines instead of stopping (the count is reported)")
     run.add_argument("--json", metavar="OUT", help="write the full result as JSON (- for stdout)")
     run.add_argument("--backend", choices=("compiled", "reference"), default=None,
                      help="core backend (default: compiled, or $HWMODEL_BACKEND)")
@@ -120,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = sub.add_parser("presets", help="list DRAM presets and policy names")
     pre.set_defaults(func=cmd_presets)
+
+    from . import cli_study, cli_trace
+    cli_trace.add_commands(sub)
+    cli_study.add_commands(sub)
     return ap
 
 

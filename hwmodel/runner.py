@@ -21,6 +21,7 @@ class _Source:
     time_unit: str
     chunks: Callable[[], Iterator]   # yields (time, addr, op, vm, where(i) -> str)
     reopen: Callable[[], "_Source"]
+    reader: object = None            # the file reader, for its skipped-line count
 
 
 def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
@@ -58,10 +59,12 @@ def _from_reader_factory(open_reader, name) -> _Source:
             if close:
                 close()
 
-    return _Source(name, reader.timing, reader.time_unit, chunks, lambda: _from_reader_factory(open_reader, name))
+    return _Source(name, reader.timing, reader.time_unit, chunks, lambda: _from_reader_factory(open_reader, name),
+                   reader)
 
 
-def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=None) -> _Source:
+def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=None,
+              skip_bad_lines=False) -> _Source:
     if isinstance(trace, _Source):
         return trace
     if isinstance(trace, dict) and (timing or time_unit):
@@ -69,7 +72,8 @@ def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=
     if isinstance(trace, (str, Path)):
         from .trace import open_trace
         path = str(trace)
-        return _from_reader_factory(lambda: open_trace(path, format=format, chunk_records=chunk_records), path)
+        return _from_reader_factory(lambda: open_trace(path, format=format, chunk_records=chunk_records,
+                                                       skip_bad_lines=skip_bad_lines), path)
     if isinstance(trace, dict):
         return _from_arrays(trace, chunk_records)
     if hasattr(trace, "addr") and hasattr(trace, "time"):   # a trace.Chunk
@@ -117,8 +121,8 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
 
 def run_system(system, trace, *, backend=None, completions=False, slowdown=False,
                chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None,
-               timing=None, time_unit=None):
-    source = as_source(trace, chunk_records, format, timing, time_unit)
+               timing=None, time_unit=None, skip_bad_lines=False):
+    source = as_source(trace, chunk_records, format, timing, time_unit, skip_bad_lines)
     compiled = system.compile(source.timing)
     closed = compiled.param("TIMING") == L.TIMINGS["closed"]
     factor = system.core.ps_per_unit(source.time_unit, system.compute.dram.tck_ps) \
@@ -158,6 +162,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     if bar is not None:
         bar.close()
     result = make_result(system, engine, source, closed)
+    result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
     if completions:
         result.completions = np.concatenate(done_parts) if done_parts else np.zeros(0, np.int64)
     if slowdown:

@@ -37,6 +37,7 @@ class Result:
     unit_bytes: int = 4096          # swap unit (page or sub page)
     link_bytes_per_s: float = 0.0
     completions: np.ndarray | None = None
+    skipped_lines: int = 0          # malformed trace lines skipped on request
     baseline: "Result | None" = None
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
@@ -90,6 +91,7 @@ class Result:
             "backend": self.backend,
             "trace": self.trace,
             "timing": self.timing,
+            "skipped_lines": self.skipped_lines,
             "accesses": n,
             "counters": dict(c),
             "latency_ns": self.latency_ns(),
@@ -157,6 +159,18 @@ class Result:
             f"  DRAM local / blade  {d['dram_GBps']['local']:.3f} / {d['dram_GBps']['blade']:.3f} GB/s   "
             f"row hits {100 * d['row_hit_rate']['local']:.1f}% / {100 * d['row_hit_rate']['blade']:.1f}%",
         ]
+        if c["cache_hits"] + c["cache_misses"]:
+            hits = c["cache_hits"] / (c["cache_hits"] + c["cache_misses"])
+            lines.append(f"  LLC hits / misses   {c['cache_hits']:>14,} / {c['cache_misses']:,}   "
+                         f"({100 * hits:.2f}% hits, {c['cache_writebacks']:,} dirty evictions)")
+        if c["storage_reads"] + c["storage_writes"] + c["first_touch_storage"]:
+            lines.append(f"  storage reads/writes{c['storage_reads']:>14,} / {c['storage_writes']:,} units   "
+                         f"blade evictions {c['blade_evictions']:,}")
+            lines.append(f"  fault time by tier  blade {c['blade_fault_ps'] / 1e9:.4f} ms, storage "
+                         f"{c['storage_fault_ps'] / 1e9:.4f} ms   waits: driver {c['driver_wait_ps'] / 1e9:.4f} ms, "
+                         f"device {c['storage_wait_ps'] / 1e9:.4f} ms")
+        if self.skipped_lines:
+            lines.append(f"  WARNING             {self.skipped_lines:,} malformed trace lines were skipped")
         if c["stall_ps"]:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
         if len(self.vm_names) > 1:

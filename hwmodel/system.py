@@ -186,13 +186,15 @@ class System:
 
     # -- running ---------------------------------------------------------------------------
     def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
-            progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None):
+            progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None,
+            skip_bad_lines=False):
         """Simulate `trace` (a path, a `hwmodel.trace` Chunk or reader, or a dict of arrays
         `time`, `addr`, `op`[, `vm`]) and return a `Result`.
 
         For in-memory traces, `timing` (timestamp | gap | none) and `time_unit` (ps | ns | cycle |
         instruction) say what the time column means; by default an all-zero column is untimed and
-        anything else is timestamps in ps. Files carry their own timing.
+        anything else is timestamps in ps. Files carry their own timing. skip_bad_lines=True skips
+        malformed lines of a trace file and reports how many in `Result.skipped_lines`.
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;
         slowdown=True also runs an all-local copy of the system and reports the ratio.
@@ -200,7 +202,8 @@ class System:
         from .runner import run_system
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
-                          resume_from=resume_from, format=format, timing=timing, time_unit=time_unit)
+                          resume_from=resume_from, format=format, timing=timing, time_unit=time_unit,
+                          skip_bad_lines=skip_bad_lines)
 
     def all_local(self) -> "System":
         """The same system with every guest page in local DRAM: the baseline of slowdowns."""

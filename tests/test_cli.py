@@ -106,3 +106,26 @@ def test_config_and_presets_commands(capsys):
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
     assert "DDR4-2400" in out and "page_swap" in out
+
+
+def test_trace_gen_info_convert(tmp_path, capsys):
+    out = tmp_path / "g.npz"
+    assert main(["trace", "gen", "zipf", str(out), "-n", "5000", "--footprint", "64MiB", "--seed", "2",
+                 "--interval", "10"]) == 0
+    assert main(["trace", "info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert info["records"] == 5000 and info["timing"] == "timestamp" and info["addr_max"] < 64 << 20
+    txt = tmp_path / "g.trace.gz"
+    assert main(["trace", "convert", str(out), str(txt), "--to", "dramsim3"]) == 0
+    assert main(["trace", "info", str(txt)]) == 0
+    text = capsys.readouterr().out
+    assert "dramsim3 (gzip)" in text and "5,000" in text
+
+
+def test_skip_bad_lines_is_reported(tmp_path, capsys):
+    bad = tmp_path / "bad.trace"
+    bad.write_text("0x1000 READ 10\n0xZZ READ 20\n0x2000 WRITE 30\n")
+    with pytest.warns(UserWarning, match="skipped 1 malformed line"):
+        assert main(["run", str(bad), "--format", "dramsim3", "--skip-bad-lines"]) == 0
+    out = capsys.readouterr().out
+    assert "1 malformed trace lines were skipped" in out and "accesses                         2" in out
