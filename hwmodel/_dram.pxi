@@ -1,12 +1,47 @@
-# DRAM subsystem timing, included into _core.pyx: one memory controller with its channels, banks
-# and rows. Semantics are defined by _dram_reference.py (keep the two identical).
-# Indices come from _dram_layout.py through the generated _layout.pxi.
+# DRAM subsystem timing, included into _core.pyx: one memory controller with its channels, banks,
+# rows, data-bus calendar, queues, write buffer and refresh. Semantics (and what is approximated)
+# are defined by _dram_reference.py: keep the two identical, line for line.
+# Parameter/counter indices come from _dram_layout.py through the generated _layout.pxi; the
+# record fields below mirror BANK_FIELDS / RANK_FIELDS / CHAN_FIELDS there (a test checks them).
+
+cdef enum:
+    DB_ACT_T = 0
+    DB_COL_FREE = 1
+    DB_PRE_OK = 2
+    DB_ACT_OK = 3
+    DB_PREV_ROW = 4
+    DB_PREV_PRE = 5
+    DB_PREV_COL = 6
+    DB_CQ_IDX = 7
+    DB_N = 8
+    DR_LAST_ACT = 0
+    DR_FAW_IDX = 1
+    DR_FAW0 = 2
+    DR_REF_DUE = 6
+    DR_N = 8
+    DH_BUS_HEAD = 0
+    DH_BUS_N = 1
+    DH_BUS_FLOOR = 2
+    DH_TQ_IDX = 3
+    DH_BLOCKED = 4
+    DH_WB_N = 5
+    DH_WB_BLOOM = 6
+    DH_LAST_RD_LEAVE = 7
+    DH_LAST_COL = 8
+    DH_N = 10
+
 
 cdef struct Dram:
     const int64_t* d       # parameters (D_* indices)
     int64_t* open_row      # per bank (channel-major): open row, -1 = precharged
-    int64_t* bank_free     # per bank: earliest next column command, ps
-    int64_t* bus_free      # per channel: data bus free, ps
+    int64_t* bank          # per bank: DB_* record
+    int64_t* cq            # per bank: ring of CQ_SIZE column-command times
+    int64_t* bg_act        # per (rank, bank group): last ACT
+    int64_t* rank          # per rank: DR_* record
+    int64_t* chan          # per channel: DH_* record
+    int64_t* bus           # per channel: calendar ring of BUS_SLOTS (start, end, tag)
+    int64_t* tq            # per channel: ring of Q_SIZE read queue-leave times
+    int64_t* wb            # per channel: WB_HI buffered writes (line, bank << 32 | row)
     int64_t* cnt           # DC_* counters of this DRAM
 
 
@@ -14,42 +49,358 @@ cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
     return a if a > b else b
 
 
-cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
+cdef inline void dram_decode(Dram* m, int64_t addr, int64_t* ch, int64_t* b, int64_t* row) noexcept nogil:
     cdef const int64_t* d = m.d
-    cdef int64_t ch = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
+    cdef int64_t c = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
     cdef int64_t bg = ((addr >> d[D_BG_SHIFT]) & d[D_BG_MASK]) ^ ((addr >> d[D_BG_XSHIFT]) & d[D_BG_XMASK])
     cdef int64_t ba = ((addr >> d[D_BA_SHIFT]) & d[D_BA_MASK]) ^ ((addr >> d[D_BA_XSHIFT]) & d[D_BA_XMASK])
     cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS]) | bg) << d[D_BA_BITS]) | ba
-    cdef int64_t b = ch * d[D_N_BANKS] + bank
-    cdef int64_t row = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
-    cdef int64_t start = imax(t, m.bank_free[b])
-    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
-    cdef int64_t lat
-    if m.open_row[b] == row:
-        lat = cas
-        m.cnt[DC_ROW_HITS] += 1
-    elif m.open_row[b] < 0:
-        lat = d[D_T_RCD] + cas
-        m.cnt[DC_ROW_MISSES] += 1
-    else:
-        lat = d[D_T_RP] + d[D_T_RCD] + cas
-        m.cnt[DC_ROW_CONFLICTS] += 1
-    cdef int64_t data = imax(start + lat, m.bus_free[ch])
-    cdef int64_t busy = nbursts * d[D_T_BURST]
-    cdef int64_t done = data + busy
-    m.bus_free[ch] = done
-    if d[D_CLOSED]:
+    ch[0] = c
+    b[0] = c * d[D_N_BANKS] + bank
+    row[0] = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
+
+
+cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept nogil:
+    if (p >> 1) == (q >> 1):
+        if (p & 1) == (q & 1):
+            return d[D_G_CCDL]
+        return d[D_G_RW] if (q & 1) else d[D_G_WTRL]
+    if (p >> (1 + d[D_BG_BITS])) == (q >> (1 + d[D_BG_BITS])):
+        if (p & 1) == (q & 1):
+            return d[D_G_CCDS]
+        return d[D_G_RW] if (q & 1) else d[D_G_WTRS]
+    return d[D_G_WWO] if (p & q & 1) else d[D_G_RTRS]
+
+
+cdef int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, int64_t now) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t K = d[D_BUS_SLOTS]
+    cdef int64_t mask = K - 1
+    cdef int64_t* bus = m.bus + ch * K * 3
+    cdef int64_t* chan = m.chan + ch * DH_N
+    cdef int64_t head = chan[DH_BUS_HEAD]
+    cdef int64_t n = chan[DH_BUS_N]
+    cdef int64_t e, x, pos, k, j, after, dst, src
+    while n > 0 and (bus[3 * head + 1] <= now or n == K):
+        e = bus[3 * head + 1]
+        if e > chan[DH_BUS_FLOOR]:
+            chan[DH_BUS_FLOOR] = e
+        head = (head + 1) & mask
+        n -= 1
+    x = s if s > chan[DH_BUS_FLOOR] else chan[DH_BUS_FLOOR]
+    pos = n
+    for k in range(n):
+        j = 3 * ((head + k) & mask)
+        after = bus[j + 1] + dram_gap(d, bus[j + 2], tag)
+        if x >= after:
+            continue
+        if x + dur + dram_gap(d, tag, bus[j + 2]) <= bus[j]:
+            pos = k
+            break
+        x = after
+    k = n
+    while k > pos:
+        dst = 3 * ((head + k) & mask)
+        src = 3 * ((head + k - 1) & mask)
+        bus[dst] = bus[src]
+        bus[dst + 1] = bus[src + 1]
+        bus[dst + 2] = bus[src + 2]
+        k -= 1
+    j = 3 * ((head + pos) & mask)
+    bus[j] = x
+    bus[j + 1] = x + dur
+    bus[j + 2] = tag
+    chan[DH_BUS_HEAD] = head
+    chan[DH_BUS_N] = n + 1
+    return x
+
+
+cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t* rk = m.rank + r * DR_N
+    cdef int64_t refi = d[D_T_REFI]
+    cdef int64_t due = rk[DR_REF_DUE]
+    cdef int64_t k, b, v, at, end
+    if s >= due + refi:
+        k = (s - due) // refi
+        m.cnt[DC_REFRESHES] += k
+        due += k * refi
+    at = due
+    cdef int64_t nb = d[D_N_BANKS] // d[D_N_RANKS]
+    for b in range(b0, b0 + nb):
+        if m.open_row[b] >= 0:
+            v = m.bank[b * DB_N + DB_PRE_OK] + d[D_T_RP]
+        else:
+            v = m.bank[b * DB_N + DB_ACT_OK]
+        if v > at:
+            at = v
+    end = at + d[D_T_RFC]
+    for b in range(b0, b0 + nb):
         m.open_row[b] = -1
-        m.bank_free[b] = done + d[D_T_RP]
+        m.bank[b * DB_N + DB_PREV_ROW] = -1
+        m.bank[b * DB_N + DB_ACT_OK] = end
+    rk[DR_REF_DUE] = due + refi
+    m.cnt[DC_REFRESHES] += 1
+
+
+cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t* rk = m.rank + r * DR_N
+    cdef int64_t last = rk[DR_LAST_ACT]
+    if last <= act and last + d[D_T_RRD_S] > act:
+        act = last + d[D_T_RRD_S]
+    last = m.bg_act[rb]
+    if last <= act and last + d[D_T_RRD_L] > act:
+        act = last + d[D_T_RRD_L]
+    cdef int64_t faw = d[D_T_FAW]
+    cdef int64_t lo = act
+    cdef int64_t k, v
+    for k in range(4):
+        v = rk[DR_FAW0 + k]
+        if v > act or v <= act - faw:
+            return act
+        if v < lo:
+            lo = v
+    return lo + faw
+
+
+cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
+                                int64_t nb, int w) noexcept nogil:
+    cdef int64_t* bk = m.bank + b * DB_N
+    cdef int64_t C = m.d[D_CQ_SIZE]
+    cdef int64_t k = bk[DB_CQ_IDX]
+    m.cq[b * C + k] = col
+    bk[DB_CQ_IDX] = k + 1 if k + 1 < C else 0
+    cdef int64_t* chan = m.chan + ch * DH_N
+    if col > chan[DH_LAST_COL]:
+        chan[DH_LAST_COL] = col
+    if w:
+        m.cnt[DC_WRITE_CMDS] += 1
     else:
-        m.open_row[b] = row
-        m.bank_free[b] = data - cas + busy
-    m.cnt[DC_DRAM_BYTES] += nbursts * d[D_BURST_BYTES]
+        m.cnt[DC_READ_CMDS] += 1
+    m.cnt[DC_DRAM_BYTES] += nb * m.d[D_BURST_BYTES]
     return done
 
 
+cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, int64_t nb, int w,
+                        int64_t now) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t* bk = m.bank + b * DB_N
+    cdef int64_t* cnt = m.cnt
+    cdef int64_t bl = b - ch * d[D_N_BANKS]
+    cdef int64_t rbl = bl >> d[D_BA_BITS]
+    cdef int64_t rl = rbl >> d[D_BG_BITS]
+    cdef int64_t r = ch * d[D_N_RANKS] + rl
+    cdef int64_t rb = ch * (d[D_N_BANKS] >> d[D_BA_BITS]) + rbl
+    cdef int64_t tag = (rbl << 1) | w
+    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
+    cdef int64_t rcd = d[D_T_RCDWR] if w else d[D_T_RCD]
+    cdef int64_t train = d[D_T_BURST] + (nb - 1) * d[D_T_TRAIN]
+    cdef int64_t ref_mode = d[D_REF_MODE]
+    cdef int64_t* rk = m.rank + r * DR_N
+    cdef int64_t col0, x, col, last, need, shift, orow, act, pre, s, v
+    cdef int kind
+    if (d[D_FRFCFS] and row == bk[DB_PREV_ROW] and row != m.open_row[b]
+            and e <= bk[DB_PREV_PRE]):
+        col0 = e if e > bk[DB_PREV_COL] else bk[DB_PREV_COL]
+        if not (ref_mode and rk[DR_REF_DUE] <= col0):
+            x = dram_bus(m, ch, col0 + cas, train, tag, now)
+            col = x - cas
+            last = col + (nb - 1) * d[D_T_TRAIN]
+            if w:
+                need = last + cas + d[D_T_BURST] + d[D_T_WR]
+            else:
+                need = last + d[D_T_RTP]
+            shift = need - bk[DB_PREV_PRE]
+            if shift > 0:
+                bk[DB_PREV_PRE] += shift
+                bk[DB_ACT_T] += shift
+                bk[DB_COL_FREE] += shift
+                bk[DB_PRE_OK] += shift
+            bk[DB_PREV_COL] = last + d[D_T_TRAIN]
+            cnt[DC_ROW_HITS] += 1
+            cnt[DC_BYPASS_HITS] += 1
+            if w:
+                cnt[DC_WRITE_ROW_HITS] += 1
+            else:
+                cnt[DC_READ_ROW_HITS] += 1
+            return dram_finish(m, ch, b, col, x + train, nb, w)
+    while True:
+        orow = m.open_row[b]
+        act = 0
+        pre = 0
+        if orow == row:
+            kind = 0
+            col0 = e if e > bk[DB_COL_FREE] else bk[DB_COL_FREE]
+            s = col0
+        else:
+            if orow < 0:
+                kind = 1
+                act = e if e > bk[DB_ACT_OK] else bk[DB_ACT_OK]
+                s = act
+            else:
+                kind = 2
+                pre = e if e > bk[DB_PRE_OK] else bk[DB_PRE_OK]
+                s = pre
+                act = pre + d[D_T_RP]
+                v = bk[DB_ACT_T] + d[D_T_RC]
+                if v > act:
+                    act = v
+            act = dram_act_window(m, r, rb, act)
+            col0 = act + rcd
+        if ref_mode and rk[DR_REF_DUE] <= s:
+            dram_refresh(m, r, ch * d[D_N_BANKS] + rl * (d[D_N_BANKS] // d[D_N_RANKS]), s)
+            continue
+        break
+    if not d[D_FRFCFS]:
+        v = m.chan[ch * DH_N + DH_LAST_COL]
+        if v > col0:
+            col0 = v
+    x = dram_bus(m, ch, col0 + cas, train, tag, now)
+    col = x - cas
+    last = col + (nb - 1) * d[D_T_TRAIN]
+    if kind == 0:
+        cnt[DC_ROW_HITS] += 1
+        if w:
+            cnt[DC_WRITE_ROW_HITS] += 1
+        else:
+            cnt[DC_READ_ROW_HITS] += 1
+    else:
+        if kind == 2:
+            cnt[DC_ROW_CONFLICTS] += 1
+            bk[DB_PREV_ROW] = orow
+            bk[DB_PREV_PRE] = pre
+            bk[DB_PREV_COL] = bk[DB_COL_FREE]
+        else:
+            cnt[DC_ROW_MISSES] += 1
+            bk[DB_PREV_ROW] = -1
+        m.open_row[b] = row
+        bk[DB_ACT_T] = act
+        bk[DB_PRE_OK] = act + d[D_T_RAS]
+        if act > rk[DR_LAST_ACT]:
+            rk[DR_LAST_ACT] = act
+        if act > m.bg_act[rb]:
+            m.bg_act[rb] = act
+        rk[DR_FAW0 + rk[DR_FAW_IDX]] = act
+        rk[DR_FAW_IDX] = (rk[DR_FAW_IDX] + 1) & 3
+    bk[DB_COL_FREE] = last + d[D_T_TRAIN]
+    if w:
+        v = last + cas + d[D_T_BURST] + d[D_T_WR]
+    else:
+        v = last + d[D_T_RTP]
+    if v > bk[DB_PRE_OK]:
+        bk[DB_PRE_OK] = v
+    if d[D_CLOSED]:
+        pre = bk[DB_PRE_OK]
+        v = pre + d[D_T_RP]
+        if bk[DB_ACT_T] + d[D_T_RC] > v:
+            v = bk[DB_ACT_T] + d[D_T_RC]
+        bk[DB_ACT_OK] = v
+        m.open_row[b] = -1
+        bk[DB_PREV_ROW] = -1
+    return dram_finish(m, ch, b, col, x + train, nb, w)
+
+
+cdef inline int64_t dram_cmdq(Dram* m, int64_t b, int64_t adm) noexcept nogil:
+    cdef int64_t C = m.d[D_CQ_SIZE]
+    cdef int64_t v = m.cq[b * C + m.bank[b * DB_N + DB_CQ_IDX]]
+    return adm if adm > v else v
+
+
+cdef inline int64_t dram_bloom(int64_t line) noexcept nogil:
+    return (<int64_t>1) << ((line ^ (line >> 6) ^ (line >> 12)) & 31)
+
+
+cdef inline bint dram_wb_find(Dram* m, int64_t ch, int64_t line) noexcept nogil:
+    cdef int64_t* wb = m.wb + ch * m.d[D_WB_HI] * 2
+    cdef int64_t i
+    for i in range(m.chan[ch * DH_N + DH_WB_N]):
+        if wb[2 * i] == line:
+            return True
+    return False
+
+
+cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t* chan = m.chan + ch * DH_N
+    cdef int64_t n = chan[DH_WB_N]
+    cdef int64_t* wb = m.wb + ch * d[D_WB_HI] * 2
+    cdef int64_t lshift = d[D_LINE_SHIFT]
+    cdef int64_t nb = d[D_LINE_BURSTS]
+    cdef int64_t i, k, key, c2, b, row
+    chan[DH_WB_N] = 0
+    chan[DH_WB_BLOOM] = 0
+    for i in range(n):
+        key = wb[2 * i + 1]
+        if key < 0:
+            continue
+        for k in range(i, n):
+            if wb[2 * k + 1] == key:
+                wb[2 * k + 1] = -1
+                dram_decode(m, wb[2 * k] << lshift, &c2, &b, &row)
+                dram_issue(m, ch, b, row, dram_cmdq(m, b, td), nb, 1, td)
+    m.cnt[DC_WRITE_DRAINS] += 1
+
+
+cdef int64_t dram_request(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w, bint posted) noexcept nogil:
+    cdef const int64_t* d = m.d
+    cdef int64_t* cnt = m.cnt
+    cdef int64_t ch, b, row, n, bit, tqi, e, done
+    dram_decode(m, addr, &ch, &b, &row)
+    cdef int64_t* chan = m.chan + ch * DH_N
+    cdef int64_t adm = t if t > chan[DH_BLOCKED] else chan[DH_BLOCKED]
+    cdef int64_t line = addr >> d[D_LINE_SHIFT]
+    cdef int64_t* wb
+    if w:
+        cnt[DC_WRITES] += 1
+        cnt[DC_WRITE_QUEUE_WAIT_PS] += adm - t
+        if posted and nbursts <= d[D_LINE_BURSTS]:
+            bit = dram_bloom(line)
+            if (chan[DH_WB_BLOOM] & bit) and dram_wb_find(m, ch, line):
+                cnt[DC_WRITE_MERGES] += 1
+                return adm
+            n = chan[DH_WB_N]
+            wb = m.wb + ch * d[D_WB_HI] * 2
+            wb[2 * n] = line
+            wb[2 * n + 1] = (b << 32) | row
+            chan[DH_WB_N] = n + 1
+            chan[DH_WB_BLOOM] |= bit
+            if n + 1 >= d[D_WB_HI] or (n + 1 >= d[D_WB_LO] and chan[DH_LAST_RD_LEAVE] <= adm):
+                dram_drain(m, ch, adm)
+            return adm
+        return dram_issue(m, ch, b, row, dram_cmdq(m, b, adm), nbursts, 1, adm)
+    cnt[DC_READS] += 1
+    if chan[DH_WB_N]:
+        if nbursts <= d[D_LINE_BURSTS] and (chan[DH_WB_BLOOM] & dram_bloom(line)) \
+                and dram_wb_find(m, ch, line):
+            cnt[DC_READ_FORWARDS] += 1
+            done = adm + d[D_T_CK]
+            cnt[DC_READ_QUEUE_WAIT_PS] += adm - t
+            cnt[DC_READ_LATENCY_SUM_PS] += done - t
+            return done
+        if chan[DH_WB_N] >= d[D_WB_LO] and chan[DH_LAST_RD_LEAVE] <= adm:
+            dram_drain(m, ch, adm)
+    tqi = ch * d[D_Q_SIZE] + chan[DH_TQ_IDX]
+    if m.tq[tqi] > adm:
+        adm = m.tq[tqi]
+        chan[DH_BLOCKED] = adm
+    e = dram_cmdq(m, b, adm)
+    m.tq[tqi] = e
+    chan[DH_TQ_IDX] = chan[DH_TQ_IDX] + 1 if chan[DH_TQ_IDX] + 1 < d[D_Q_SIZE] else 0
+    if e > chan[DH_LAST_RD_LEAVE]:
+        chan[DH_LAST_RD_LEAVE] = e
+    done = dram_issue(m, ch, b, row, e, nbursts, 0, adm)
+    cnt[DC_READ_QUEUE_WAIT_PS] += adm - t
+    cnt[DC_READ_LATENCY_SUM_PS] += done - t
+    return done
+
+
+cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
+    return dram_request(m, addr, t, nbursts, w, True)
+
+
 cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
-    return dram_access(m, addr, t, m.d[D_LINE_BURSTS], w)
+    return dram_request(m, addr, t, m.d[D_LINE_BURSTS], w, True)
 
 
 cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
@@ -62,18 +413,47 @@ cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w)
     cdef int64_t done = t
     cdef int64_t a = addr
     while a < addr + nbytes:
-        done = imax(done, dram_access(m, a, t, nb, w))
+        done = imax(done, dram_request(m, a, t, nb, w, False))
         a += seg
     return done
 
 
 cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
     cdef int64_t[::1] open_row = st[prefix + "open_row"]
-    cdef int64_t[::1] bank_free = st[prefix + "bank_free"]
-    cdef int64_t[::1] bus_free = st[prefix + "bus_free"]
+    cdef int64_t[::1] bank = st[prefix + "bank"]
+    cdef int64_t[::1] cq = st[prefix + "cq"]
+    cdef int64_t[::1] bg_act = st[prefix + "bg_act"]
+    cdef int64_t[::1] rank = st[prefix + "rank"]
+    cdef int64_t[::1] chan = st[prefix + "chan"]
+    cdef int64_t[::1] bus = st[prefix + "bus"]
+    cdef int64_t[::1] tq = st[prefix + "tq"]
+    cdef int64_t[::1] wb = st[prefix + "wb"]
     cdef int64_t[::1] cnt = st[prefix + "counters"]
     m.d = &d[0]
     m.open_row = &open_row[0]
-    m.bank_free = &bank_free[0]
-    m.bus_free = &bus_free[0]
+    m.bank = &bank[0]
+    m.cq = &cq[0]
+    m.bg_act = &bg_act[0]
+    m.rank = &rank[0]
+    m.chan = &chan[0]
+    m.bus = &bus[0]
+    m.tq = &tq[0]
+    m.wb = &wb[0]
     m.cnt = &cnt[0]
+
+
+def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, const int64_t[::1] addr,
+             const uint8_t[::1] w, int64_t[::1] out):
+    """Run line requests (arrays t, addr, w) through one DRAM (state `st[prefix + name]`); the
+    completion times go to `out`. Same contract as `_dram_reference.dram_run`."""
+    cdef Py_ssize_t n = t.shape[0]
+    if addr.shape[0] != n or w.shape[0] != n or out.shape[0] != n:
+        raise ValueError("dram_run: t, addr, w and out differ in length")
+    if n == 0:
+        return
+    cdef Dram m
+    bind_dram(&m, d, st, prefix)
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(n):
+            out[i] = dram_request(&m, addr[i], t[i], m.d[D_LINE_BURSTS], w[i], True)

@@ -1,6 +1,8 @@
 """Flat layout of one DRAM subsystem (a memory controller and its channels) as the core sees it:
 parameter indices, counter names and state arrays. Shared by `_dram.pxi` (compiled) and
-`_dram_reference.py` (Python twin); setup.py generates the Cython enums from this file.
+`_dram_reference.py` (Python twin); setup.py generates the Cython enums from this file
+(`D_<NAME>` for parameters, `DC_<NAME>` for counters, `DB_`/`DR_`/`DH_` for the fields of the
+per-bank, per-rank and per-channel state records).
 """
 import numpy as np
 
@@ -9,25 +11,87 @@ DRAM_NAMES = (
     "RO_SHIFT", "RO_MASK",
     "BG_XSHIFT", "BG_XMASK", "BA_XSHIFT", "BA_XMASK",   # XOR bank hashing: field ^= (addr >> xshift) & xmask
     "BG_BITS", "BA_BITS",    # to flatten (rank, bank group, bank) into one bank index
-    "N_CH", "N_BANKS",       # channels; banks per channel
+    "N_CH", "N_BANKS",       # channels; banks per channel (all ranks)
+    "N_RANKS",               # ranks per channel
     "T_CL", "T_CWL", "T_RCD", "T_RP", "T_BURST",   # ps
     "BURST_BYTES", "BURST_SHIFT",
     "LINE_BURSTS",           # bursts to move one cache line
     "SEG_SHIFT",             # log2 of the largest aligned run of bytes in one (channel, bank, row)
-    "CLOSED",                # 1 = closed-page policy
+    "CLOSED",                # 1 = closed-page policy (auto-precharge after every access)
+    # -- timing beyond the row-buffer formula (ps) --
+    "T_CK", "T_RCDWR", "T_RAS", "T_RC", "T_RTP", "T_WR", "T_RRD_S", "T_RRD_L", "T_FAW",
+    "T_TRAIN",               # column-to-column spacing within one bank: max(burst, tCCD_L)
+    # data-bus gaps between consecutive bursts (end of one to start of the next), ps
+    "G_CCDL",                # same rank and bank group, same direction: max(burst, tCCD_L) - burst
+    "G_CCDS",                # same rank, other bank group, same direction: max(burst, tCCD_S) - burst
+    "G_RW",                  # read then write, same rank: tRPRE + tRTRS
+    "G_WTRL", "G_WTRS",      # write then read, same rank, same / other bank group: tWTR_L/S + CL
+    "G_RTRS",                # other rank (read-read, read-write, write-read): tRTRS
+    "G_WWO",                 # write then write, other rank: tWPRE
+    "T_RFC", "T_REFI",       # refresh: rank busy time; interval between refreshes of one rank
+    "REF_MODE",              # 0 none, 1 rank-level staggered, 2 rank-level simultaneous
+    "REF_STAGGER",           # staggered: rank r's first refresh is due at (r + 1) * REF_STAGGER
+    "FRFCFS",                # 1 = FR-FCFS (row-hit bypass), 0 = FCFS (column commands in arrival order)
+    "Q_SIZE",                # read transaction queue entries per channel (trans_queue_size)
+    "CQ_SIZE",               # command queue entries per bank (cmd_queue_size)
+    "WB_HI", "WB_LO",        # write buffer: capacity (drain when full) / drain when reads are idle
+    "BUS_SLOTS",             # data-bus calendar entries per channel (power of two)
+    "LINE_SHIFT",            # log2 of the line size used to match reads with buffered writes
 )
 D = {name: i for i, name in enumerate(DRAM_NAMES)}
 
-DRAM_COUNTER_NAMES = ("row_hits", "row_misses", "row_conflicts", "dram_bytes")
+DRAM_COUNTER_NAMES = (
+    "row_hits", "row_misses", "row_conflicts", "dram_bytes",   # column commands by row state; data-bus bytes
+    "reads", "writes",                   # requests accepted (lines and blocks)
+    "read_cmds", "write_cmds",           # column commands issued (forwarded reads and buffered writes excluded)
+    "read_row_hits", "write_row_hits",   # column commands that found their row open
+    "read_forwards",                     # reads served from the write buffer
+    "write_merges",                      # writes to a line already in the write buffer
+    "write_drains",                      # write-buffer drains
+    "bypass_hits",                       # FR-FCFS: row hits served ahead of an older row switch
+    "refreshes",                         # REF commands (all ranks)
+    "read_latency_sum_ps",               # sum over reads of completion - arrival
+    "read_queue_wait_ps",                # part of it spent waiting for a transaction-queue entry
+    "write_queue_wait_ps",
+)
 DC = {name: i for i, name in enumerate(DRAM_COUNTER_NAMES)}
+
+# fields of one bank's record in "bank" (n_ch * n_banks records)
+BANK_FIELDS = ("ACT_T", "COL_FREE", "PRE_OK", "ACT_OK", "PREV_ROW", "PREV_PRE", "PREV_COL", "CQ_IDX")
+DB = {name: i for i, name in enumerate(BANK_FIELDS)}
+# fields of one rank's record in "rank" (n_ch * n_ranks records)
+RANK_FIELDS = ("LAST_ACT", "FAW_IDX", "FAW0", "FAW1", "FAW2", "FAW3", "REF_DUE", "PAD")
+DR = {name: i for i, name in enumerate(RANK_FIELDS)}
+# fields of one channel's record in "chan"
+CHAN_FIELDS = ("BUS_HEAD", "BUS_N", "BUS_FLOOR", "TQ_IDX", "BLOCKED", "WB_N", "WB_BLOOM",
+               "LAST_RD_LEAVE", "LAST_COL", "PAD")
+DH = {name: i for i, name in enumerate(CHAN_FIELDS)}
+
+NEVER = -(1 << 50)   # "long ago" for last-ACT times, so that no constraint binds at t = 0
 
 
 def new_dram_state(d: np.ndarray) -> dict:
     """Fresh state arrays of one DRAM subsystem from its parameter vector (names without prefix)."""
-    n_ch, n_banks = int(d[D["N_CH"]]), int(d[D["N_BANKS"]])
+    n_ch, n_banks, n_ranks = int(d[D["N_CH"]]), int(d[D["N_BANKS"]]), int(d[D["N_RANKS"]])
+    n_b = n_ch * n_banks
+    n_bg = n_banks >> int(d[D["BA_BITS"]])          # rank x bank-group records per channel
+    bank = np.zeros((n_b, len(BANK_FIELDS)), np.int64)
+    bank[:, DB["PREV_ROW"]] = -1
+    rank = np.zeros((n_ch * n_ranks, len(RANK_FIELDS)), np.int64)
+    rank[:, [DR["LAST_ACT"], DR["FAW0"], DR["FAW1"], DR["FAW2"], DR["FAW3"]]] = NEVER
+    r = np.arange(n_ch * n_ranks) % n_ranks
+    mode = int(d[D["REF_MODE"]])
+    rank[:, DR["REF_DUE"]] = (r + 1) * int(d[D["REF_STAGGER"]]) if mode == 1 else int(d[D["T_REFI"]])
+    q, k = int(d[D["Q_SIZE"]]), int(d[D["BUS_SLOTS"]])
     return {
-        "open_row": np.full(n_ch * n_banks, -1, np.int64),   # per bank, channel-major; -1 = precharged
-        "bank_free": np.zeros(n_ch * n_banks, np.int64),     # per bank: earliest next column command, ps
-        "bus_free": np.zeros(n_ch, np.int64),                # per channel: data bus free, ps
+        "open_row": np.full(n_b, -1, np.int64),             # per bank, channel-major; -1 = precharged
+        "bank": bank.reshape(-1),                            # BANK_FIELDS per bank
+        "cq": np.zeros(n_b * int(d[D["CQ_SIZE"]]), np.int64),   # per bank: ring of column-command times
+        "bg_act": np.full(n_ch * n_bg, NEVER, np.int64),    # per (rank, bank group): last ACT
+        "rank": rank.reshape(-1),                            # RANK_FIELDS per rank
+        "chan": np.zeros(n_ch * len(CHAN_FIELDS), np.int64),    # CHAN_FIELDS per channel
+        "bus": np.zeros(n_ch * k * 3, np.int64),             # per channel: calendar ring of (start, end, tag)
+        "tq": np.zeros(n_ch * q, np.int64),                  # per channel: ring of read queue-leave times
+        "wb": np.zeros(n_ch * int(d[D["WB_HI"]]) * 2, np.int64),   # per channel: buffered writes (line, bank/row key)
         "counters": np.zeros(len(DRAM_COUNTER_NAMES), np.int64),
     }

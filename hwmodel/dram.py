@@ -96,6 +96,8 @@ class DRAM:
     queue_structure: str = "per_bank"   # per_bank | per_rank command queues
     trans_queue_size: int = 32  # transactions the controller accepts before it back-pressures
     cmd_queue_size: int = 8     # commands per command queue
+    write_buf_size: int = 16    # buffered writes that start a drain while no read waits (DRAMsim3's key;
+                                # the buffer drains regardless when it holds trans_queue_size writes)
     refresh_policy: str = "rank_level_staggered"
 
     def __post_init__(self):
@@ -125,7 +127,7 @@ class DRAM:
                              f"(dram.transfers_per_tck = {self.transfers_per_tck})")
         if self.columns < self.BL:
             raise ValueError(f"dram.columns: {self.columns} is less than one burst (dram.BL = {self.BL})")
-        for name in ("CL", "tRCD", "tRP", "trans_queue_size", "cmd_queue_size"):
+        for name in ("CL", "tRCD", "tRP", "trans_queue_size", "cmd_queue_size", "write_buf_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"dram.{name}: {getattr(self, name)} must be > 0")
         if self.tRAS < self.tRCD:
@@ -366,7 +368,7 @@ _DRAMSIM3_KEYS = {
         "address_mapping": "address_mapping", "queue_structure": "queue_structure",
         "row_buf_policy": "row_policy", "cmd_queue_size": "cmd_queue_size",
         "trans_queue_size": "trans_queue_size", "refresh_policy": "refresh_policy",
-        "unified_queue": None, "write_buf_size": None, "enable_self_refresh": None,
+        "unified_queue": None, "write_buf_size": "write_buf_size", "enable_self_refresh": None,
         "sref_threshold": None, "aggressive_precharging_enabled": None, "mega_tick": None,
     },
 }
@@ -381,7 +383,7 @@ _DRAMSIM3_DEFAULTS = {
     "CWL": 12, "tCCD_L": 6, "tCCD_S": 4, "tRTRS": 2, "tRTP": 5, "tWTR_L": 5, "tWTR_S": 5, "tWR": 10,
     "tRRD_L": 4, "tRRD_S": 4, "tRFC": 74, "tREFI": 7800, "tFAW": 50, "tRPRE": 1, "tWPRE": 1,
     "tRCDWR": 20, "channels": 1, "address_mapping": "chrobabgraco", "queue_structure": "PER_BANK",
-    "row_buf_policy": "OPEN_PAGE", "cmd_queue_size": 16, "trans_queue_size": 32,
+    "row_buf_policy": "OPEN_PAGE", "cmd_queue_size": 16, "trans_queue_size": 32, "write_buf_size": 16,
     "refresh_policy": "RANK_LEVEL_STAGGERED",
 }
 
@@ -546,6 +548,7 @@ def _dramsim3_params(ini: _Ini, name: str) -> dict:
         p[field] = table[v]
     p["trans_queue_size"] = ini.get_int(sy, "trans_queue_size")
     p["cmd_queue_size"] = ini.get_int(sy, "cmd_queue_size")
+    p["write_buf_size"] = ini.get_int(sy, "write_buf_size")
     for key in ("enable_self_refresh", "aggressive_precharging_enabled"):
         if ini.get_bool(sy, key, False):
             raise ValueError(f"{ini.where(sy, key)}: true is not modelled; set it to false")

@@ -9,6 +9,7 @@ from .dram import DRAM
 from .units import log2_exact
 
 LINE_BYTES = 64   # cache line: the unit of a demand access
+BUS_SLOTS = 16    # data-bus calendar entries per channel (bursts the scheduler can still fit around)
 
 
 def dram_params(d: DRAM) -> np.ndarray:
@@ -45,4 +46,32 @@ def dram_params(d: DRAM) -> np.ndarray:
     seg = min((shift for f, (shift, mask, _, _) in fields.items() if f != "co" and mask), default=62)
     put("SEG_SHIFT", seg)
     put("CLOSED", d.row_policy == "closed")
+
+    tck, burst = d.tck_ps, d.burst_cycles
+    for name, cycles in (("T_CK", 1), ("T_RCDWR", d.rcd_write), ("T_RAS", d.tRAS), ("T_RC", d.tRC),
+                         ("T_RTP", d.tRTP), ("T_WR", d.tWR), ("T_RRD_S", d.tRRD_S),
+                         ("T_RRD_L", d.tRRD_L), ("T_FAW", d.tFAW), ("T_RFC", d.tRFC),
+                         ("T_TRAIN", max(burst, d.tCCD_L)),
+                         # data-bus gaps: DRAMsim3's command-to-command timings (timing.cc) less
+                         # the burst, with column-to-data offsets CL / CWL folded in
+                         ("G_CCDL", max(burst, d.tCCD_L) - burst), ("G_CCDS", max(burst, d.tCCD_S) - burst),
+                         ("G_RW", d.tRPRE + d.tRTRS), ("G_WTRL", d.tWTR_L + d.CL),
+                         ("G_WTRS", d.tWTR_S + d.CL), ("G_RTRS", d.tRTRS), ("G_WWO", d.tWPRE)):
+        put(name, cycles * tck)
+    put("N_RANKS", d.ranks)
+    if d.refresh_policy == "bank_level_staggered":
+        raise ValueError("dram.refresh_policy: 'bank_level_staggered' (per-bank refresh) is not modelled; "
+                         "use 'rank_level_staggered', 'rank_level_simultaneous' or 'none'")
+    mode = {"none": 0, "rank_level_staggered": 1, "rank_level_simultaneous": 2}[d.refresh_policy]
+    stagger = d.tREFI // d.ranks if mode == 1 else d.tREFI   # DRAMsim3: tREFI / ranks, integer cycles
+    put("REF_MODE", mode)
+    put("REF_STAGGER", stagger * tck)
+    put("T_REFI", (stagger * d.ranks if mode == 1 else d.tREFI) * tck)
+    put("FRFCFS", d.scheduler == "frfcfs")
+    put("Q_SIZE", d.trans_queue_size)
+    put("CQ_SIZE", d.cmd_queue_size)
+    put("WB_HI", d.trans_queue_size)            # DRAMsim3: the write buffer is as deep as the read queue
+    put("WB_LO", max(1, min(d.write_buf_size, d.trans_queue_size)))
+    put("BUS_SLOTS", BUS_SLOTS)
+    put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
     return v
