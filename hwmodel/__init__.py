@@ -11,8 +11,10 @@ from .cpu import CoreModel
 from .dram import DRAM
 from .hypervisor import Hypervisor
 from .network import Link
+from .service import ServiceProcessor
+from .storage import IODriver, StorageDevice
 from .stats import Result
 from .system import System
 
 __all__ = ["VM", "Cache", "ComputeBlade", "MemoryBlade", "CoreModel", "DRAM", "Hypervisor", "Link",
-           "Result", "System", "__version__"]
+           "Result", "ServiceProcessor", "IODriver", "StorageDevice", "System", "__version__"]

@@ -20,6 +20,7 @@ cdef extern from *:
 DEF OUT = 0
 DEF IN = 1
 DEF ON_STORAGE = -2147483648   # _layout.ON_STORAGE
+DEF INT64_MAX_PS = 9223372036854775807
 
 
 cdef struct Core:
@@ -47,11 +48,16 @@ cdef struct Core:
     int64_t* dev_unit_free # per storage-device unit: free at, ps
     int64_t* dev_ring      # per queue slot: completion of the request that holds it
     int64_t* buf_free      # per I/O-driver buffer: free at, ps
+    uint8_t* ck_dirty      # per frame: 0 clean, 1 written since the last checkpoint (listed), 2 listed but clean
+    uint8_t* ck_pending    # per frame: in the checkpoint in progress, not yet copied
+    int32_t* ck_first      # per frame: index of the first checkpoint that holds it, 0 = none
+    int32_t* ck_list       # frames listed since the last checkpoint (each once)
+    int32_t* ck_copy_list  # frames of the checkpoint in progress
     int64_t* cache_tag     # per cache way: line address held, -1 = invalid
     int64_t* cache_stamp   # per cache way: last use (LRU)
     uint8_t* cache_dirty
     uint64_t rng
-    int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways
+    int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways, ck_regime
     Dram local
     Dram blade
 
@@ -155,13 +161,14 @@ cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
     return <int32_t>((r % <uint64_t>c.ways) * c.n_sets + j)
 
 
-cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int w) noexcept nogil:
-    c.cnt[C_LOCAL_ACCESSES] += 1
-    cdef int64_t done = dram_line(&c.local, (<int64_t>f << c.ushift) + off, imax(t, c.frame_ready[f]), w)
-    touch(c, f)
-    if w:
-        c.dirty[f] = 1
-    return done
+cdef inline void mark_written(Core* c, int32_t f) noexcept nogil:
+    """A host write to frame f: dirty for swapping, and listed for the next checkpoint."""
+    c.dirty[f] = 1
+    if c.ck_regime:
+        if c.ck_dirty[f] == 0:
+            c.ck_list[c.sc[S_CK_COUNT]] = f
+            c.sc[S_CK_COUNT] += 1
+        c.ck_dirty[f] = 1
 
 
 cdef int64_t storage_io(Core* c, int64_t t, int write) noexcept nogil:
@@ -202,6 +209,144 @@ cdef int64_t driver_take(Core* c, int64_t t, int64_t* start) noexcept nogil:
         ready = c.buf_free[b]
     start[0] = ready
     return b
+
+
+cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
+    """The service processor copies frame f at t through its own memory controller (the same
+    banks and data bus as the host) to the checkpoint target; returns when it was read out."""
+    cdef const int64_t* p = c.p
+    cdef int64_t unit = 1 << c.ushift
+    cdef int64_t rd = dram_block(&c.local, <int64_t>f << c.ushift, unit, t, 0)
+    cdef int64_t done, tw
+    if p[P_CK_TARGET] == 1:
+        done = storage_io(c, rd, 1)
+    else:
+        tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+        done = dram_block(&c.blade, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, tw + p[P_AGENT_PS], 1)
+    c.ck_pending[f] = 0
+    if c.ck_first[f] == 0:
+        c.ck_first[f] = <int32_t>c.sc[S_CK_INDEX]
+    c.cnt[C_CKPT_BYTES] += unit
+    c.sc[S_CK_END] = imax(c.sc[S_CK_END], done)
+    return rd
+
+
+cdef void ck_finish(Core* c) noexcept nogil:
+    """The checkpoint in progress is completely stored: it becomes the last complete one."""
+    cdef int64_t* sc = c.sc
+    sc[S_CK_ACTIVE] = 0
+    sc[S_CK_PREV_INDEX] = sc[S_CK_LAST_INDEX]
+    sc[S_CK_PREV_START] = sc[S_CK_LAST_START]
+    sc[S_CK_PREV_END] = sc[S_CK_LAST_END]
+    sc[S_CK_LAST_INDEX] = sc[S_CK_INDEX]
+    sc[S_CK_LAST_START] = sc[S_CK_START]
+    sc[S_CK_LAST_END] = sc[S_CK_END]
+    c.cnt[C_CHECKPOINTS] += 1
+    c.cnt[C_CKPT_BUSY_PS] += sc[S_CK_END] - sc[S_CK_START]
+
+
+cdef void ck_advance(Core* c, int64_t t) noexcept nogil:
+    """Issue the checkpoint copies due by t, one per DMA slot, in time order."""
+    cdef int64_t* sc = c.sc
+    cdef int32_t f
+    while sc[S_CK_POS] < sc[S_CK_TOTAL] and sc[S_CK_ISSUE] <= t:
+        f = c.ck_copy_list[sc[S_CK_POS]]
+        sc[S_CK_POS] += 1
+        if c.ck_pending[f]:       # not already copied on a write
+            ck_copy(c, f, sc[S_CK_ISSUE])
+            sc[S_CK_ISSUE] += c.p[P_CK_PACE_PS]
+    if sc[S_CK_POS] == sc[S_CK_TOTAL]:
+        ck_finish(c)
+
+
+cdef void ck_start(Core* c, int64_t t) noexcept nogil:
+    """A checkpoint tick at t: snapshot the frames to copy. The stopping regimes copy them all
+    while the host waits; cow copies them in the background as time passes."""
+    cdef int64_t* sc = c.sc
+    cdef int64_t k, n = 0, frames = c.n_sets * c.ways, stop_from
+    cdef int32_t f
+    sc[S_CK_INDEX] += 1
+    if c.ck_regime == 1:              # stop_and_copy: the whole resident image
+        for k in range(frames):
+            if c.frame_page[k] >= 0:
+                c.ck_copy_list[n] = <int32_t>k
+                n += 1
+    else:                             # incremental, cow: the frames written since the last tick
+        for k in range(sc[S_CK_COUNT]):
+            f = c.ck_list[k]
+            if c.ck_dirty[f] == 1:
+                c.ck_copy_list[n] = f
+                n += 1
+    for k in range(sc[S_CK_COUNT]):
+        c.ck_dirty[c.ck_list[k]] = 0
+    sc[S_CK_COUNT] = 0
+    for k in range(n):
+        c.ck_pending[c.ck_copy_list[k]] = 1
+    sc[S_CK_START] = t
+    sc[S_CK_ISSUE] = t + c.p[P_CK_SETUP_PS]
+    sc[S_CK_END] = sc[S_CK_ISSUE]
+    sc[S_CK_POS] = 0
+    sc[S_CK_TOTAL] = n
+    sc[S_CK_ACTIVE] = 1
+    if c.ck_regime == 3:
+        ck_advance(c, t)
+        return
+    stop_from = imax(t, sc[S_STALL_UNTIL])
+    ck_advance(c, INT64_MAX_PS)
+    if sc[S_CK_LAST_END] > stop_from:
+        c.cnt[C_CKPT_STALL_PS] += sc[S_CK_LAST_END] - stop_from
+        sc[S_STALL_UNTIL] = sc[S_CK_LAST_END]
+
+
+cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
+    """A failure at t: a checkpoint not completely stored by t is never used; the service
+    processor fetches the last complete one back into local DRAM, and the host resumes after."""
+    cdef const int64_t* p = c.p
+    cdef int64_t* sc = c.sc
+    cdef int64_t unit = 1 << c.ushift
+    cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
+    if sc[S_CK_ACTIVE]:               # discard the checkpoint in progress
+        for k in range(sc[S_CK_POS], sc[S_CK_TOTAL]):
+            c.ck_pending[c.ck_copy_list[k]] = 0
+        sc[S_CK_ACTIVE] = 0
+    if sc[S_CK_LAST_INDEX] > 0 and sc[S_CK_LAST_END] <= t:
+        good, good_start = sc[S_CK_LAST_INDEX], sc[S_CK_LAST_START]
+    elif sc[S_CK_PREV_INDEX] > 0 and sc[S_CK_PREV_END] <= t:
+        good, good_start = sc[S_CK_PREV_INDEX], sc[S_CK_PREV_START]
+    else:
+        good, good_start = 0, c.cnt[C_FIRST_ARRIVAL_PS]
+    start = t + p[P_CK_SETUP_PS]
+    end = start
+    for k in range(frames):
+        if 0 < c.ck_first[k] <= good:
+            if p[P_CK_TARGET] == 1:
+                got = storage_io(c, start, 0)
+            else:
+                got = dram_block(&c.blade, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
+                got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+            end = imax(end, dram_block(&c.local, k << c.ushift, unit, got, 1))
+            c.cnt[C_RESTORED_BYTES] += unit
+    c.cnt[C_FAILURES] += 1
+    c.cnt[C_LOST_WORK_PS] += t - good_start
+    c.cnt[C_RECOVERY_PS] += end - t
+    sc[S_STALL_UNTIL] = imax(sc[S_STALL_UNTIL], end)
+    sc[S_FAILED] = 1
+
+
+cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int w) noexcept nogil:
+    c.cnt[C_LOCAL_ACCESSES] += 1
+    t = imax(t, c.frame_ready[f])
+    cdef int64_t rd
+    if w and c.ck_pending[f]:
+        # copy on write: the page goes out to the checkpoint before the host changes it
+        rd = ck_copy(c, f, t)
+        c.cnt[C_COW_WAIT_PS] += rd - t
+        t = rd
+    cdef int64_t done = dram_line(&c.local, (<int64_t>f << c.ushift) + off, t, w)
+    touch(c, f)
+    if w:
+        mark_written(c, f)
+    return done
 
 
 cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil:
@@ -263,6 +408,8 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         buf = driver_take(c, t0, &start)
         t_all = storage_io(c, start, 0)
         t_first = t_all
+    if c.ck_pending[f]:
+        t0 = imax(t0, ck_copy(c, f, t0))   # the checkpoint takes the victim's page before it leaves
     cdef int32_t v = c.frame_page[f]
     cdef int64_t free_at = t0
     cdef int64_t t_wb, dest, b2, s2
@@ -293,7 +440,11 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     c.frame_ready[f] = ready
     c.frame_page[f] = <int32_t>g
     c.loc[g] = f
-    c.dirty[f] = <uint8_t>w
+    c.dirty[f] = 0
+    if c.ck_dirty[f] == 1:
+        c.ck_dirty[f] = 2
+    if w:
+        mark_written(c, f)
     c.cnt[C_SWAP_INS] += 1
     cdef int64_t done
     if p[P_CBF]:
@@ -396,6 +547,36 @@ cdef int64_t cache_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogil
     return memory_access(c, arr + c.p[P_CACHE_HIT_PS], m, 0)
 
 
+cdef void control_events(Core* c, int64_t arr) noexcept nogil:
+    """Checkpoint ticks, background copies and an injected failure due by `arr`, in time order.
+    A tick that finds a checkpoint still being copied waits for it to finish."""
+    cdef int64_t* sc = c.sc
+    cdef int64_t fail_at = c.p[P_FAIL_AT_PS]
+    cdef int64_t interval = c.p[P_CK_INTERVAL_PS]
+    cdef int64_t lim, t, busy_until, skipped
+    while True:
+        lim = arr
+        if not sc[S_FAILED] and 0 <= fail_at < lim:
+            lim = fail_at
+        if sc[S_CK_ACTIVE]:
+            ck_advance(c, lim)
+        if c.ck_regime and not sc[S_CK_ACTIVE] and sc[S_CK_NEXT] <= lim:
+            t = imax(sc[S_CK_NEXT], sc[S_CK_LAST_END])
+            ck_start(c, t)
+            # ticks that fall while this checkpoint is taken (or stops the host) are skipped:
+            # otherwise checkpoints longer than the interval would queue up without end
+            busy_until = t if sc[S_CK_ACTIVE] else sc[S_CK_LAST_END]
+            sc[S_CK_NEXT] += interval
+            if sc[S_CK_NEXT] <= busy_until:
+                skipped = (busy_until - sc[S_CK_NEXT]) // interval + 1
+                c.cnt[C_CKPT_TICKS_SKIPPED] += skipped
+                sc[S_CK_NEXT] += skipped * interval
+        elif not sc[S_FAILED] and 0 <= fail_at <= arr:
+            fail_and_restore(c, fail_at)
+        else:
+            break
+
+
 cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
                    const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
                    bint want_out) noexcept nogil:
@@ -406,7 +587,7 @@ cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const ui
     cdef int64_t window = p[P_WINDOW]
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
-    cdef int64_t arr, issue, ready_at, m, done, lat
+    cdef int64_t arr, issue, ready_at, m, done, lat, start
     cdef int w, v
     for i in range(n):
         if timing == 0:
@@ -420,13 +601,17 @@ cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const ui
         if not sc[S_STARTED]:
             sc[S_STARTED] = 1
             cnt[C_FIRST_ARRIVAL_PS] = arr
+            sc[S_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
+        if c.ck_regime or p[P_FAIL_AT_PS] >= 0:
+            control_events(c, arr)
         w = op[i]
         v = vm[i]
         m = vm_base[v] + <int64_t>addr[i]
+        start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
-            done = cache_access(c, arr, m, w)
+            done = cache_access(c, start, m, w)
         else:
-            done = memory_access(c, arr, m, w)
+            done = memory_access(c, start, m, w)
         lat = done - arr
         cnt[C_ACCESSES] += 1
         if w:
@@ -482,6 +667,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] dev_unit_free = st["dev_unit_free"]
     cdef int64_t[::1] dev_ring = st["dev_ring"]
     cdef int64_t[::1] buf_free = st["buf_free"]
+    cdef uint8_t[::1] ck_dirty = st["ck_dirty"]
+    cdef int32_t[::1] ck_first = st["ck_first"]
+    cdef int32_t[::1] ck_list = st["ck_list"]
+    cdef uint8_t[::1] ck_pending = st["ck_pending"]
+    cdef int32_t[::1] ck_copy_list = st["ck_copy_list"]
     cdef int64_t[::1] cache_tag = st["cache_tag"]
     cdef int64_t[::1] cache_stamp = st["cache_stamp"]
     cdef uint8_t[::1] cache_dirty = st["cache_dirty"]
@@ -516,6 +706,12 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.dev_unit_free = &dev_unit_free[0]
     c.dev_ring = &dev_ring[0]
     c.buf_free = &buf_free[0]
+    c.ck_dirty = &ck_dirty[0]
+    c.ck_first = &ck_first[0]
+    c.ck_list = &ck_list[0]
+    c.ck_pending = &ck_pending[0]
+    c.ck_copy_list = &ck_copy_list[0]
+    c.ck_regime = p[P_CK_REGIME]
     c.cache_tag = &cache_tag[0]
     c.cache_stamp = &cache_stamp[0]
     c.cache_dirty = &cache_dirty[0]

@@ -9,6 +9,8 @@ VICTIMS = {"lru": 0, "clock": 1, "fifo": 2, "random": 3}
 PLACEMENTS = {"low": 0, "first_touch": 1}
 TIMINGS = {"open": 0, "closed": 1}
 CACHE_POLICIES = {"lru": 0, "random": 1}
+CK_REGIMES = {"none": 0, "stop_and_copy": 1, "incremental": 2, "cow": 3}
+CK_TARGETS = {"memory_blade": 0, "storage": 1}
 STORAGE_VICTIMS = {"fifo": 0, "random": 1}
 
 PARAM_NAMES = (
@@ -35,6 +37,12 @@ PARAM_NAMES = (
     "ST_QD",           # outstanding requests (queue depth), in submission order
     "DRV_BUFS", "DRV_OVERHEAD_PS",   # I/O driver page buffers; software cost per command
     "ST_VICTIM",       # which blade page goes down when the blade is full: 0 fifo, 1 random
+    "CK_REGIME",       # service-processor checkpoints: 0 none, 1 stop_and_copy, 2 incremental, 3 cow
+    "CK_INTERVAL_PS", "CK_SETUP_PS",
+    "CK_PACE_PS",      # the service processor's DMA: one swap unit per CK_PACE_PS at most
+    "CK_TARGET",       # where checkpoints go: 0 memory blade, 1 storage device
+    "CK_BASE",         # blade address of the checkpoint area (above the swap slots)
+    "FAIL_AT_PS",      # injected failure time, -1 = none
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -55,12 +63,25 @@ COUNTER_NAMES = (
     "first_touch_storage",                 # pages first touched when local and blade were full
     "driver_wait_ps", "storage_wait_ps",   # waiting for a driver buffer / a device unit or queue slot
     "blade_fault_ps", "storage_fault_ps",  # latency of faults served from the blade / from storage
+    "checkpoints", "ckpt_bytes",           # checkpoints taken; bytes the service processor copied
+    "ckpt_busy_ps",                        # sum of checkpoint durations (tick to last byte stored)
+    "ckpt_stall_ps",                       # stop_and_copy, incremental: time the host was stopped
+    "ckpt_ticks_skipped",                  # ticks that fell while a checkpoint was still being taken
+    "cow_wait_ps",                         # cow: host writes waiting for their page's copy
+    "failures", "lost_work_ps", "recovery_ps", "restored_bytes",
 )
 C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 
 # Scalars of the run state.
 SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started", "cache_clock",
-                "dev_bus_free", "dev_ring_idx")
+                "dev_bus_free", "dev_ring_idx",
+                "ck_next",                      # next checkpoint tick
+                "ck_count",                     # frames listed in ck_list since the last checkpoint
+                "ck_index",                     # checkpoints started
+                "ck_active", "ck_pos", "ck_total", "ck_issue", "ck_start", "ck_end",  # one in progress
+                "ck_last_index", "ck_last_start", "ck_last_end",   # the last completed checkpoint
+                "ck_prev_index", "ck_prev_start", "ck_prev_end",   # the one before it
+                "stall_until", "failed")
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).

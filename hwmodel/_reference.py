@@ -68,6 +68,12 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     dev_unit_free = st["dev_unit_free"].tolist()
     dev_ring = st["dev_ring"].tolist()
     buf_free = st["buf_free"].tolist()
+    ck_dirty = st["ck_dirty"].tolist()
+    ck_first = st["ck_first"].tolist()
+    ck_list = st["ck_list"].tolist()
+    ck_pending = st["ck_pending"].tolist()
+    ck_copy_list = st["ck_copy_list"].tolist()
+    ck_regime = p[P["CK_REGIME"]]
     cache_tag = st["cache_tag"].tolist()
     cache_stamp = st["cache_stamp"].tolist()
     cache_dirty = st["cache_dirty"].tolist()
@@ -167,13 +173,143 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         rng, r = splitmix64(rng)
         return (r % ways) * n_sets + j
 
+    def mark_written(f):
+        """A host write to frame f: dirty for swapping, and listed for the next checkpoint."""
+        dirty[f] = 1
+        if ck_regime:
+            if ck_dirty[f] == 0:
+                ck_list[sc[S["ck_count"]]] = f
+                sc[S["ck_count"]] += 1
+            ck_dirty[f] = 1
+
     def local_access(t, f, off, w):
         cnt[C["local_accesses"]] += 1
-        done = local.line((f << ushift) + off, max(t, frame_ready[f]), w)
+        t = max(t, frame_ready[f])
+        if w and ck_pending[f]:
+            # copy on write: the page goes out to the checkpoint before the host changes it
+            rd = ck_copy(f, t)
+            cnt[C["cow_wait_ps"]] += rd - t
+            t = rd
+        done = local.line((f << ushift) + off, t, w)
         touch(f)
         if w:
-            dirty[f] = 1
+            mark_written(f)
         return done
+
+    def ck_copy(f, t):
+        """The service processor copies frame f at t through its own memory controller (same
+        banks and bus as the host) to the checkpoint target; returns when it was read out."""
+        rd = local.block(f << ushift, unit, t, 0)
+        if p[P["CK_TARGET"]] == 1:
+            done = storage_io(rd, 1)
+        else:
+            tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+            done = blade.block(p[P["CK_BASE"]] + (f << ushift), unit, tw + p[P["AGENT_PS"]], 1)
+        ck_pending[f] = 0
+        if ck_first[f] == 0:
+            ck_first[f] = sc[S["ck_index"]]
+        cnt[C["ckpt_bytes"]] += unit
+        sc[S["ck_end"]] = max(sc[S["ck_end"]], done)
+        return rd
+
+    def ck_finish():
+        sc[S["ck_active"]] = 0
+        for what in ("index", "start", "end"):
+            sc[S["ck_prev_" + what]] = sc[S["ck_last_" + what]]
+        sc[S["ck_last_index"]] = sc[S["ck_index"]]
+        sc[S["ck_last_start"]] = sc[S["ck_start"]]
+        sc[S["ck_last_end"]] = sc[S["ck_end"]]
+        cnt[C["checkpoints"]] += 1
+        cnt[C["ckpt_busy_ps"]] += sc[S["ck_end"]] - sc[S["ck_start"]]
+
+    def ck_advance(t):
+        """Issue the checkpoint copies due by t, one per DMA slot, in time order."""
+        while sc[S["ck_pos"]] < sc[S["ck_total"]] and sc[S["ck_issue"]] <= t:
+            f = ck_copy_list[sc[S["ck_pos"]]]
+            sc[S["ck_pos"]] += 1
+            if ck_pending[f]:       # not already copied on a write
+                ck_copy(f, sc[S["ck_issue"]])
+                sc[S["ck_issue"]] += p[P["CK_PACE_PS"]]
+        if sc[S["ck_pos"]] == sc[S["ck_total"]]:
+            ck_finish()
+
+    def ck_start(t):
+        """A tick at t: snapshot the frames to copy; stopping regimes copy them while the host
+        waits, cow copies them in the background."""
+        sc[S["ck_index"]] += 1
+        if ck_regime == 1:
+            todo = [k for k in range(n_sets * ways) if frame_page[k] >= 0]
+        else:
+            todo = [f for f in ck_list[:sc[S["ck_count"]]] if ck_dirty[f] == 1]
+        for f in ck_list[:sc[S["ck_count"]]]:
+            ck_dirty[f] = 0
+        sc[S["ck_count"]] = 0
+        ck_copy_list[:len(todo)] = todo
+        for f in todo:
+            ck_pending[f] = 1
+        sc[S["ck_start"]] = t
+        sc[S["ck_issue"]] = sc[S["ck_end"]] = t + p[P["CK_SETUP_PS"]]
+        sc[S["ck_pos"]], sc[S["ck_total"]], sc[S["ck_active"]] = 0, len(todo), 1
+        if ck_regime == 3:
+            ck_advance(t)
+            return
+        stop_from = max(t, sc[S["stall_until"]])
+        ck_advance(1 << 63)
+        if sc[S["ck_last_end"]] > stop_from:
+            cnt[C["ckpt_stall_ps"]] += sc[S["ck_last_end"]] - stop_from
+            sc[S["stall_until"]] = sc[S["ck_last_end"]]
+
+    def fail_and_restore(t):
+        """A failure at t: the last completely stored checkpoint is fetched back into local DRAM."""
+        if sc[S["ck_active"]]:
+            for f in ck_copy_list[sc[S["ck_pos"]]:sc[S["ck_total"]]]:
+                ck_pending[f] = 0
+            sc[S["ck_active"]] = 0
+        if sc[S["ck_last_index"]] > 0 and sc[S["ck_last_end"]] <= t:
+            good, good_start = sc[S["ck_last_index"]], sc[S["ck_last_start"]]
+        elif sc[S["ck_prev_index"]] > 0 and sc[S["ck_prev_end"]] <= t:
+            good, good_start = sc[S["ck_prev_index"]], sc[S["ck_prev_start"]]
+        else:
+            good, good_start = 0, cnt[C["first_arrival_ps"]]
+        start = t + p[P["CK_SETUP_PS"]]
+        end = start
+        for k in range(n_sets * ways):
+            if 0 < ck_first[k] <= good:
+                if p[P["CK_TARGET"]] == 1:
+                    got = storage_io(start, 0)
+                else:
+                    got = blade.block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
+                    got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+                end = max(end, local.block(k << ushift, unit, got, 1))
+                cnt[C["restored_bytes"]] += unit
+        cnt[C["failures"]] += 1
+        cnt[C["lost_work_ps"]] += t - good_start
+        cnt[C["recovery_ps"]] += end - t
+        sc[S["stall_until"]] = max(sc[S["stall_until"]], end)
+        sc[S["failed"]] = 1
+
+    def control_events(arr):
+        """Ticks, background copies and an injected failure due by arr, in time order."""
+        fail_at = p[P["FAIL_AT_PS"]]
+        while True:
+            lim = fail_at if not sc[S["failed"]] and 0 <= fail_at < arr else arr
+            if sc[S["ck_active"]]:
+                ck_advance(lim)
+            if ck_regime and not sc[S["ck_active"]] and sc[S["ck_next"]] <= lim:
+                t = max(sc[S["ck_next"]], sc[S["ck_last_end"]])
+                ck_start(t)
+                # ticks that fall while this checkpoint is taken (or stops the host) are skipped
+                busy_until = t if sc[S["ck_active"]] else sc[S["ck_last_end"]]
+                interval = p[P["CK_INTERVAL_PS"]]
+                sc[S["ck_next"]] += interval
+                if sc[S["ck_next"]] <= busy_until:
+                    skipped = (busy_until - sc[S["ck_next"]]) // interval + 1
+                    cnt[C["ckpt_ticks_skipped"]] += skipped
+                    sc[S["ck_next"]] += skipped * interval
+            elif not sc[S["failed"]] and 0 <= fail_at <= arr:
+                fail_and_restore(fail_at)
+            else:
+                break
 
     def storage_io(t, write):
         """One swap unit to or from the device: queue slot, free unit, access time, transfer."""
@@ -252,6 +388,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         else:
             buf, start = driver_take(t0)
             t_all = t_first = storage_io(start, 0)
+        if ck_pending[f]:
+            t0 = max(t0, ck_copy(f, t0))   # the checkpoint takes the victim's page before it leaves
         v = frame_page[f]
         free_at = t0
         if v >= 0:
@@ -281,7 +419,11 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         frame_ready[f] = ready
         frame_page[f] = g
         loc[g] = f
-        dirty[f] = w
+        dirty[f] = 0
+        if ck_dirty[f] == 1:
+            ck_dirty[f] = 2
+        if w:
+            mark_written(f)
         cnt[C["swap_ins"]] += 1
         done = max(t_first, free_at) if p[P["CBF"]] else local.line(faddr + off, ready, w)
         cnt[C["blade_fault_ps"] if slot >= 0 else C["storage_fault_ps"]] += done - t
@@ -367,10 +509,14 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         if not sc[S["started"]]:
             sc[S["started"]] = 1
             cnt[C["first_arrival_ps"]] = arr
+            sc[S["ck_next"]] = arr + p[P["CK_INTERVAL_PS"]]
+        if ck_regime or p[P["FAIL_AT_PS"]] >= 0:
+            control_events(arr)
         w = int(op[i])
         v = int(vm[i])
         m = vm_base[v] + int(addr[i])
-        done = cache_access(arr, m, w) if cache_sets else memory_access(arr, m, w)
+        start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
+        done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
         cnt[C["accesses"]] += 1
         cnt[C["writes"] if w else C["reads"]] += 1
@@ -400,7 +546,9 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                       ("set_head", head), ("set_tail", tail), ("set_used", used),
                       ("set_hand", hand), ("blade_next", blade_next), ("ring", ring),
                       ("link_free", link_free), ("slot_page", slot_page), ("blade_hand", blade_hand), ("dev_unit_free", dev_unit_free),
-                      ("dev_ring", dev_ring), ("buf_free", buf_free), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
+                      ("dev_ring", dev_ring), ("buf_free", buf_free), ("ck_dirty", ck_dirty), ("ck_first", ck_first),
+                      ("ck_list", ck_list), ("ck_pending", ck_pending),
+                      ("ck_copy_list", ck_copy_list), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
                       ("cache_dirty", cache_dirty)):
         st[name][:] = val
     local.save()

@@ -169,6 +169,13 @@ class Result:
             lines.append(f"  fault time by tier  blade {c['blade_fault_ps'] / 1e9:.4f} ms, storage "
                          f"{c['storage_fault_ps'] / 1e9:.4f} ms   waits: driver {c['driver_wait_ps'] / 1e9:.4f} ms, "
                          f"device {c['storage_wait_ps'] / 1e9:.4f} ms")
+        if c["checkpoints"] or c["failures"]:
+            lines.append(f"  checkpoints         {c['checkpoints']:>14,}   {c['ckpt_bytes'] / 2**20:,.1f} MiB copied, "
+                         f"busy {c['ckpt_busy_ps'] / 1e9:.4f} ms, host stopped {c['ckpt_stall_ps'] / 1e9:.4f} ms, "
+                         f"cow waits {c['cow_wait_ps'] / 1e9:.4f} ms, ticks skipped {c['ckpt_ticks_skipped']:,}")
+        if c["failures"]:
+            lines.append(f"  failure             lost work {c['lost_work_ps'] / 1e9:.4f} ms, recovery "
+                         f"{c['recovery_ps'] / 1e9:.4f} ms, restored {c['restored_bytes'] / 2**20:,.1f} MiB")
         if self.skipped_lines:
             lines.append(f"  WARNING             {self.skipped_lines:,} malformed trace lines were skipped")
         if c["stall_ps"]:

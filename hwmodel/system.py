@@ -19,10 +19,11 @@ from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
 from .memctrl import LINE_BYTES, dram_params
 from .network import Link
+from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
 from .units import format_size, log2_exact, parse_bandwidth, transfer_ps
 
-SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core", "cache", "storage", "io_driver")
+SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core", "cache", "storage", "io_driver", "service")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class System:
     cache: Cache = field(default_factory=Cache)
     storage: StorageDevice = field(default_factory=StorageDevice)
     io_driver: IODriver = field(default_factory=IODriver)
+    service: ServiceProcessor = field(default_factory=ServiceProcessor)
 
     def __post_init__(self):
         self._layout()  # cross-component checks fail at construction
@@ -62,6 +64,7 @@ class System:
             cache=build(Cache, data.get("cache"), "cache"),
             storage=build(StorageDevice, data.get("storage"), "storage"),
             io_driver=build(IODriver, data.get("io_driver"), "io_driver"),
+            service=build(ServiceProcessor, data.get("service"), "service"),
         )
 
     @classmethod
@@ -121,6 +124,19 @@ class System:
                              f"{format_size(unit)}; use a larger compute.page_size")
         # blade slots per set: no more than the units of guest memory could ever need
         blade_per_set = min(self.memory_blade.capacity_bytes // unit // n_sets, guest // unit // n_sets)
+        sv = self.service
+        if (sv.enabled or sv.fail_at) and hv.policy == "static":
+            raise ValueError("service.regime: checkpoints follow pages through the hypervisor's page "
+                             "table; hypervisor.policy 'static' has none (use fgra, page_swap or subpage_swap)")
+        if sv.enabled and sv.target == "storage" and not self.storage.enabled:
+            raise ValueError("service.target: 'storage' needs a storage device (storage.device)")
+        if sv.enabled and sv.target == "memory_blade":
+            # the checkpoint area (as large as local memory) sits above the swap slots
+            spare = self.memory_blade.capacity_bytes - blade_per_set * n_sets * unit
+            if spare < local:
+                raise ValueError(f"memory_blade.capacity: {self.memory_blade.capacity} leaves "
+                                 f"{format_size(spare)} beside the remote pages; checkpoints of local "
+                                 f"memory need {format_size(local)} (or use service.target: storage)")
         return {"unit": unit, "n_sets": n_sets, "ways": local // unit // n_sets,
                 "pages": guest // unit, "local": local, "blade_per_set": blade_per_set}
 
@@ -164,6 +180,14 @@ class System:
         put("CACHE_HIT_PS", self.cache.hit_ps)
         put("CACHE_POLICY", L.CACHE_POLICIES[self.cache.policy])
         put("BLADE_PER_SET", lay["blade_per_set"])
+        sv = self.service
+        put("CK_REGIME", L.CK_REGIMES[sv.regime])
+        put("CK_INTERVAL_PS", _ps(sv.interval) if sv.enabled else 0)
+        put("CK_SETUP_PS", _ps(sv.setup))
+        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
+        put("CK_TARGET", L.CK_TARGETS[sv.target])
+        put("CK_BASE", lay["blade_per_set"] * lay["n_sets"] * unit)
+        put("FAIL_AT_PS", sv.fail_at_ps)
         st = self.storage
         put("STORAGE", st.enabled)
         put("ST_VICTIM", L.STORAGE_VICTIMS[st.victim])

@@ -9,13 +9,17 @@ from hwmodel.engine import Engine, load_state, save_state, state_digest
 
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,
-                 row_policy="open", cache=None):
+                 row_policy="open", cache=None, service="none", fail_at="", storage=False):
     return System.from_dict({
         "compute": {"local_memory": "256KiB", "vms": [{"name": f"vm{i}", "memory": "1MiB"} for i in range(vms)],
                     "dram": {"preset": "DDR4-2400", "bank_xor": xor, "row_policy": row_policy}},
         "hypervisor": {"policy": policy, "victim": victim, "placement": placement,
                        "critical_block_first": cbf, "super_page": "64KiB", "seed": 7},
-        "memory_blade": {"capacity": "16MiB", "super_page": "1MiB"},
+        "memory_blade": {"capacity": "2MiB" if storage else "16MiB", "super_page": "1MiB"},
+        "storage": {"device": "nvme-gen4", "units": 2, "queue_depth": 4} if storage else {},
+        "io_driver": {"buffer_pages": 2},
+        "service": {"regime": service, "interval": "50us", "setup": "1us", "fail_at": fail_at,
+                    "target": "storage" if storage and service != "none" else "memory_blade"},
         "core": {"timing": timing, "window": window},
         "cache": dict(zip(("size", "ways", "policy"), cache)) if cache else {},
     })
@@ -44,15 +48,22 @@ POLICIES = ["static", "fgra", "page_swap", "subpage_swap"]
 VICTIMS = ["lru", "clock", "fifo", "random"]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=st.sampled_from(POLICIES), victim=st.sampled_from(VICTIMS),
        placement=st.sampled_from(["low", "first_touch"]), cbf=st.booleans(), timed=st.booleans(),
        window=st.integers(1, 8), vms=st.integers(1, 3), xor=st.booleans(),
        row_policy=st.sampled_from(["open", "closed"]), seed=st.integers(0, 2**32 - 1),
-       n=st.integers(1, 400), cache=st.sampled_from([None, ("4KiB", 2, "lru"), ("8KiB", 4, "random")]))
-def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, xor, row_policy, seed, n, cache):
+       n=st.integers(1, 400), cache=st.sampled_from([None, ("4KiB", 2, "lru"), ("8KiB", 4, "random")]),
+       service=st.sampled_from(["none", "stop_and_copy", "incremental", "cow"]),
+       fail_at=st.sampled_from(["", "100us", "300us"]), storage=st.booleans())
+def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, xor, row_policy, seed, n, cache,
+                            service, fail_at, storage):
+    if policy == "static":
+        service, fail_at = "none", ""      # checkpoints need the hypervisor's page table
+    if policy in ("static", "fgra"):
+        storage = False                    # the storage tier needs a swapping policy
     system = small_system(policy, victim, placement, cbf, window=window, vms=vms, xor=xor,
-                          row_policy=row_policy, cache=cache)
+                          row_policy=row_policy, cache=cache, service=service, fail_at=fail_at, storage=storage)
     trace = random_trace(np.random.default_rng(seed), n, vms, timed=timed)
     (d1, s1), (d2, s2) = both(system, trace)
     assert np.array_equal(d1, d2)
