@@ -53,6 +53,7 @@ cdef struct Core:
     int32_t* ck_first      # per frame: index of the first checkpoint that holds it, 0 = none
     int32_t* ck_list       # frames listed since the last checkpoint (each once)
     int32_t* ck_copy_list  # frames of the checkpoint in progress
+    int64_t* epoch_buf     # rows of (time, counters, local DRAM counters, blade DRAM counters)
     int64_t* cache_tag     # per cache way: line address held, -1 = invalid
     int64_t* cache_stamp   # per cache way: last use (LRU)
     uint8_t* cache_dirty
@@ -577,9 +578,22 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
             break
 
 
-cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
-                   const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
-                   bint want_out) noexcept nogil:
+cdef inline void epoch_row(Core* c, int64_t t) noexcept nogil:
+    """Append (t, all counters) to the epoch buffer: the state of the run as of time t."""
+    cdef int64_t k, base = c.sc[S_EPOCH_ROWS] * (1 + N_COUNTERS + 2 * N_DRAM_COUNTERS)
+    c.epoch_buf[base] = t
+    for k in range(N_COUNTERS):
+        c.epoch_buf[base + 1 + k] = c.cnt[k]
+    for k in range(N_DRAM_COUNTERS):
+        c.epoch_buf[base + 1 + N_COUNTERS + k] = c.local.cnt[k]
+        c.epoch_buf[base + 1 + N_COUNTERS + N_DRAM_COUNTERS + k] = c.blade.cnt[k]
+    c.sc[S_EPOCH_ROWS] += 1
+
+
+cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
+                         const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
+                         bint want_out) noexcept nogil:
+    """Run accesses 0..n-1; returns how many ran (fewer when the epoch buffer filled up)."""
     cdef const int64_t* p = c.p
     cdef int64_t* cnt = c.cnt
     cdef int64_t* sc = c.sc
@@ -596,6 +610,14 @@ cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const ui
             issue = sc[S_LAST_ISSUE_PS] + t_col[i]
             ready_at = c.ring[sc[S_RING_IDX]]
             arr = imax(issue, ready_at)
+        if p[P_EPOCH_PS]:
+            while arr >= sc[S_EPOCH_NEXT]:
+                if sc[S_EPOCH_ROWS] == p[P_EPOCH_CAP]:
+                    cnt[C_LAST_COMPLETION_PS] = last_completion
+                    return i       # nothing of access i has happened yet: the engine resumes here
+                epoch_row(c, sc[S_EPOCH_NEXT])
+                sc[S_EPOCH_NEXT] += p[P_EPOCH_PS]
+        if timing == 1:
             cnt[C_STALL_PS] += arr - issue
             sc[S_LAST_ISSUE_PS] = arr
         if not sc[S_STARTED]:
@@ -633,12 +655,14 @@ cdef void run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const ui
             out[i] = done
         sc[S_LAST_ARRIVAL_PS] = arr
     cnt[C_LAST_COMPLETION_PS] = last_completion
+    return n
 
 
 def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, dict st,
               const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
               const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out):
-    """Advance the state dict `st` over one chunk; same contract as `_reference.run_chunk`.
+    """Advance the state dict `st` over one chunk; same contract as `_reference.run_chunk`
+    (returns how many accesses ran: fewer than the chunk when the epoch buffer is full).
 
     Every array in `st` must have at least one element (the engine pads empty tables), so that
     taking the address of element 0 is valid.
@@ -672,6 +696,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int32_t[::1] ck_list = st["ck_list"]
     cdef uint8_t[::1] ck_pending = st["ck_pending"]
     cdef int32_t[::1] ck_copy_list = st["ck_copy_list"]
+    cdef int64_t[::1] epoch_buf = st["epoch_buf"]
     cdef int64_t[::1] cache_tag = st["cache_tag"]
     cdef int64_t[::1] cache_stamp = st["cache_stamp"]
     cdef uint8_t[::1] cache_dirty = st["cache_dirty"]
@@ -681,7 +706,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     if out.shape[0] != 0 and out.shape[0] != n:
         raise ValueError("run_chunk: out must be empty or as long as the chunk")
     if n == 0:
-        return
+        return 0
     c.p = &p[0]
     c.cnt = &cnt[0]
     c.hist = &hist[0]
@@ -712,6 +737,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.ck_pending = &ck_pending[0]
     c.ck_copy_list = &ck_copy_list[0]
     c.ck_regime = p[P_CK_REGIME]
+    c.epoch_buf = &epoch_buf[0]
     c.cache_tag = &cache_tag[0]
     c.cache_stamp = &cache_stamp[0]
     c.cache_dirty = &cache_dirty[0]
@@ -728,9 +754,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     bind_dram(&c.blade, db, st, "blade_")
     cdef int64_t dummy = 0
     cdef int64_t* outp = &out[0] if out.shape[0] else &dummy
+    cdef Py_ssize_t ran
     with nogil:
-        run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+        ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
     sc[S_RNG] = <int64_t>c.rng
+    return ran
 
 
 def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const uint16_t[::1] vm,

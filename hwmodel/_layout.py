@@ -43,6 +43,8 @@ PARAM_NAMES = (
     "CK_TARGET",       # where checkpoints go: 0 memory blade, 1 storage device
     "CK_BASE",         # blade address of the checkpoint area (above the swap slots)
     "FAIL_AT_PS",      # injected failure time, -1 = none
+    "EPOCH_PS",        # counters are sampled at every multiple of this (0 = no time series)
+    "EPOCH_CAP",       # rows the epoch buffer holds before the engine must drain it
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -81,7 +83,8 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "ck_active", "ck_pos", "ck_total", "ck_issue", "ck_start", "ck_end",  # one in progress
                 "ck_last_index", "ck_last_start", "ck_last_end",   # the last completed checkpoint
                 "ck_prev_index", "ck_prev_start", "ck_prev_end",   # the one before it
-                "stall_until", "failed")
+                "stall_until", "failed",
+                "epoch_next", "epoch_rows")
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).

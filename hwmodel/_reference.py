@@ -43,6 +43,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     p, dl, db: int64 parameter vectors (see _layout); t_col: arrival (open) or gap (closed) in ps;
     addr: guest byte addresses; op: 0 read / 1 write; vm: VM ids; vm_base: machine byte address of
     each VM's guest address 0; out: per-access completion time in ps (length 0 = not wanted).
+    Returns how many accesses ran (fewer than the chunk when the epoch buffer is full).
     """
     p = [int(x) for x in p]
     cnt = st["counters"].tolist()
@@ -74,6 +75,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     ck_pending = st["ck_pending"].tolist()
     ck_copy_list = st["ck_copy_list"].tolist()
     ck_regime = p[P["CK_REGIME"]]
+    epoch_buf = st["epoch_buf"].tolist()
     cache_tag = st["cache_tag"].tolist()
     cache_stamp = st["cache_stamp"].tolist()
     cache_dirty = st["cache_dirty"].tolist()
@@ -494,7 +496,15 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         cache_dirty[v] = w
         return memory_access(arr + p[P["CACHE_HIT_PS"]], m, 0)
 
+    def epoch_row(t):
+        """Append (t, all counters) to the epoch buffer."""
+        row = [t] + cnt + local.cnt + blade.cnt
+        base = sc[S["epoch_rows"]] * len(row)
+        epoch_buf[base:base + len(row)] = row
+        sc[S["epoch_rows"]] += 1
+
     n = len(addr)
+    ran = n
     want_out = len(out) > 0
     last_completion = cnt[C["last_completion_ps"]]
     for i in range(n):
@@ -504,6 +514,17 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
             issue = sc[S["last_issue_ps"]] + int(t_col[i])
             ready_at = ring[sc[S["ring_idx"]]]
             arr = max(issue, ready_at)
+        full = False
+        while p[P["EPOCH_PS"]] and arr >= sc[S["epoch_next"]]:
+            if sc[S["epoch_rows"]] == p[P["EPOCH_CAP"]]:
+                full = True     # nothing of access i has happened yet: the engine resumes here
+                break
+            epoch_row(sc[S["epoch_next"]])
+            sc[S["epoch_next"]] += p[P["EPOCH_PS"]]
+        if full:
+            ran = i
+            break
+        if timing == 1:
             cnt[C["stall_ps"]] += arr - issue
             sc[S["last_issue_ps"]] = arr
         if not sc[S["started"]]:
@@ -536,6 +557,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         sc[S["last_arrival_ps"]] = arr
     cnt[C["last_completion_ps"]] = last_completion
     sc[S["rng"]] = _to_signed(rng)
+    st["epoch_buf"][:] = epoch_buf
 
     st["counters"][:] = cnt
     st["hist"][:] = hist
@@ -553,6 +575,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         st[name][:] = val
     local.save()
     blade.save()
+    return ran
 
 
 def decode_lookup(p, st, addr, vm, vm_base, lookup):

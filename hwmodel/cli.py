@@ -56,7 +56,7 @@ def cmd_run(args):
             raise InputError(f"{trace}: no such trace file")
         trace_obj, label = trace, trace
     result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
-                        skip_bad_lines=args.skip_bad_lines,
+                        skip_bad_lines=args.skip_bad_lines, epoch=args.epoch,
                         progress=args.progress, chunk_records=args.chunk,
                         save_state_to=args.save_state, resume_from=args.resume)
     if trace is None:
@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--slowdown", action="store_true", help="also run all-local and report the slowdown")
     run.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     run.add_argument("--chunk", type=int, default=1 << 20, help="records per chunk (default 1048576)")
+    run.add_argument("--epoch", metavar="TIME", help="sample counters every TIME of simulated time, "
+                                                     "e.g. 100us (time series in --json)")
     run.add_argument("--save-state", metavar="FILE", help="save the run state after every chunk")
     run.add_argument("--resume", metavar="FILE", help="resume from a state saved by --save-state")
     run.set_defaults(func=cmd_run)

@@ -19,6 +19,10 @@ import numpy as np
 from . import _layout as L
 from ._dram_layout import DRAM_COUNTER_NAMES, new_dram_state
 
+# one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
+EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DRAM_COUNTER_NAMES)
+                 + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
+EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
 STATE_VERSION = 1
 
@@ -100,6 +104,7 @@ def new_state(c: Compiled) -> dict:
         "ck_list": arr(frames, np.int32),
         "ck_pending": arr(frames, np.uint8),
         "ck_copy_list": arr(frames, np.int32),
+        "epoch_buf": arr(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, np.int64),
         "cache_tag": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
         "cache_stamp": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
         "cache_dirty": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
@@ -107,6 +112,7 @@ def new_state(c: Compiled) -> dict:
     for prefix, d in (("local_", c.dl), ("blade_", c.db)):
         st.update({prefix + k: v for k, v in new_dram_state(d).items()})
     st["scalars"][L.S["rng"]] = c.param("SEED")
+    st["scalars"][L.S["epoch_next"]] = c.param("EPOCH_PS")
     if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
         _place_low(st, g, n_sets, ways, c.param("VICTIM"), c.param("BLADE_PER_SET"))
     return st
@@ -188,6 +194,7 @@ class Engine:
         self.state = state if state is not None else new_state(compiled)
         self.open_loop = compiled.param("TIMING") == L.TIMINGS["open"]
         self._vm_bytes = compiled.vm_bytes
+        self.epoch_rows = []    # drained epoch rows (arrays of EPOCH_WIDTH), in time order
 
     def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0):
         """Run one chunk; returns completion times (int64 ps) when asked, else None.
@@ -204,10 +211,24 @@ class Engine:
             raise ValueError("trace columns differ in length")
         self._check(t_ps, addr, op, vm, where or (lambda i: f"record {first_record + i}"))
         out = np.empty(n if want_completions else 0, np.int64)
-        if n:
-            self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.state, t_ps, addr, op, vm,
-                                self.c.vm_base, out)
+        done = 0
+        while done < n:   # the core stops early when its epoch buffer is full: drain and go on
+            ran = self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.state, t_ps[done:], addr[done:],
+                                      op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out)
+            self.drain_epochs()
+            done += ran
         return out if want_completions else None
+
+    def drain_epochs(self):
+        rows = int(self.state["scalars"][L.S["epoch_rows"]])
+        if rows:
+            self.epoch_rows.append(self.state["epoch_buf"][:rows * EPOCH_WIDTH].reshape(rows, EPOCH_WIDTH).copy())
+            self.state["scalars"][L.S["epoch_rows"]] = 0
+
+    def epochs(self) -> np.ndarray:
+        """All epoch rows so far, shape (rows, EPOCH_WIDTH); columns are EPOCH_COLUMNS."""
+        self.drain_epochs()
+        return np.concatenate(self.epoch_rows) if self.epoch_rows else np.zeros((0, EPOCH_WIDTH), np.int64)
 
     def _check(self, t, addr, op, vm, where):
         if len(addr) == 0:

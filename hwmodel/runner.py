@@ -121,9 +121,13 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
 
 def run_system(system, trace, *, backend=None, completions=False, slowdown=False,
                chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None,
-               timing=None, time_unit=None, skip_bad_lines=False):
+               timing=None, time_unit=None, skip_bad_lines=False, epoch=None):
     source = as_source(trace, chunk_records, format, timing, time_unit, skip_bad_lines)
-    compiled = system.compile(source.timing)
+    from .units import parse_time
+    epoch_ps = parse_time(epoch, "epoch") if epoch else 0
+    if epoch and epoch_ps == 0:
+        raise ValueError(f"epoch: {epoch!r} must be > 0")
+    compiled = system.compile(source.timing, epoch_ps)
     closed = compiled.param("TIMING") == L.TIMINGS["closed"]
     factor = system.core.ps_per_unit(source.time_unit, system.compute.dram.tck_ps) \
         if source.timing != "none" else Fraction(1)
@@ -163,6 +167,8 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
         bar.close()
     result = make_result(system, engine, source, closed)
     result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
+    if epoch_ps:
+        result.epochs = engine.epochs()
     if completions:
         result.completions = np.concatenate(done_parts) if done_parts else np.zeros(0, np.int64)
     if slowdown:

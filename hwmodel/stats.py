@@ -38,10 +38,41 @@ class Result:
     link_bytes_per_s: float = 0.0
     completions: np.ndarray | None = None
     skipped_lines: int = 0          # malformed trace lines skipped on request
+    epochs: np.ndarray | None = None   # rows of (time, cumulative counters); see engine.EPOCH_COLUMNS
     baseline: "Result | None" = None
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
     # -- derived ---------------------------------------------------------------------------
+    def time_series(self) -> dict:
+        """Per-epoch rates from the epoch samples (run with epoch=...): arrays keyed by name, one
+        entry per epoch ending at `time_ns`; the last, partial epoch ends at the last completion."""
+        if self.epochs is None:
+            raise ValueError("no time series: run with epoch='100us' (or --epoch on the command line)")
+        from .engine import EPOCH_COLUMNS
+        col = {name: i for i, name in enumerate(EPOCH_COLUMNS)}
+        final = np.array([[self.sim_time_ps] + [self.counters[n] for n in EPOCH_COLUMNS[1:]]], np.int64)
+        rows = np.concatenate([np.zeros((1, len(EPOCH_COLUMNS)), np.int64), self.epochs, final])
+        rows = rows[np.concatenate([[True], np.diff(rows[:, 0]) > 0])]   # drop an empty tail epoch
+        d = np.diff(rows, axis=0).astype(float)
+        span_ps = d[:, 0]
+        acc = d[:, col["accesses"]]
+
+        def rate(name):   # GB/s
+            return d[:, col[name]] / span_ps * 1000
+
+        return {
+            "time_ns": rows[1:, 0] / 1000,
+            "accesses": acc,
+            "mean_latency_ns": np.divide(d[:, col["latency_sum_ps"]] / 1000, acc, out=np.zeros_like(acc), where=acc > 0),
+            "faults": d[:, col["faults"]],
+            "link_out_GBps": rate("link_bytes_out"),
+            "link_in_GBps": rate("link_bytes_in"),
+            "link_out_utilization": rate("link_bytes_out") * 1e9 / self.link_bytes_per_s if self.link_bytes_per_s else 0 * acc,
+            "local_dram_GBps": rate("local_dram_bytes"),
+            "blade_dram_GBps": rate("blade_dram_bytes"),
+            "ckpt_bytes": d[:, col["ckpt_bytes"]],
+        }
+
     @property
     def accesses(self) -> int:
         return self.counters["accesses"]
@@ -115,6 +146,8 @@ class Result:
             ],
             "config": self.config,
         }
+        if self.epochs is not None:
+            d["time_series"] = {k: np.asarray(v).tolist() for k, v in self.time_series().items()}
         sd = self.slowdown()
         if sd is not None:
             d["slowdown"] = sd

@@ -140,8 +140,9 @@ class System:
         return {"unit": unit, "n_sets": n_sets, "ways": local // unit // n_sets,
                 "pages": guest // unit, "local": local, "blade_per_set": blade_per_set}
 
-    def compile(self, trace_timing: str = "none") -> Compiled:
-        """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none."""
+    def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
+        """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none;
+        `epoch_ps` > 0 samples every counter at each multiple of it (a time series)."""
         lay = self._layout()
         cb, hv, ln = self.compute, self.hypervisor, self.link
         unit = lay["unit"]
@@ -188,6 +189,8 @@ class System:
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("CK_BASE", lay["blade_per_set"] * lay["n_sets"] * unit)
         put("FAIL_AT_PS", sv.fail_at_ps)
+        put("EPOCH_PS", epoch_ps)
+        put("EPOCH_CAP", epoch_rows if epoch_ps else 0)   # the engine drains the buffer when full
         st = self.storage
         put("STORAGE", st.enabled)
         put("ST_VICTIM", L.STORAGE_VICTIMS[st.victim])
@@ -211,7 +214,7 @@ class System:
     # -- running ---------------------------------------------------------------------------
     def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
             progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None,
-            skip_bad_lines=False):
+            skip_bad_lines=False, epoch=None):
         """Simulate `trace` (a path, a `hwmodel.trace` Chunk or reader, or a dict of arrays
         `time`, `addr`, `op`[, `vm`]) and return a `Result`.
 
@@ -219,6 +222,7 @@ class System:
         instruction) say what the time column means; by default an all-zero column is untimed and
         anything else is timestamps in ps. Files carry their own timing. skip_bad_lines=True skips
         malformed lines of a trace file and reports how many in `Result.skipped_lines`.
+        epoch="100us" samples every counter at each multiple of it: `Result.time_series()`.
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;
         slowdown=True also runs an all-local copy of the system and reports the ratio.
@@ -227,7 +231,7 @@ class System:
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
                           resume_from=resume_from, format=format, timing=timing, time_unit=time_unit,
-                          skip_bad_lines=skip_bad_lines)
+                          skip_bad_lines=skip_bad_lines, epoch=epoch)
 
     def all_local(self) -> "System":
         """The same system with every guest page in local DRAM: the baseline of slowdowns."""
