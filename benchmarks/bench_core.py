@@ -16,6 +16,7 @@ import pytest
 
 from hwmodel import System
 from hwmodel.engine import Engine, new_state
+from conftest import per_second
 from hwmodel.trace import generate
 
 N = int(os.environ.get("HWMODEL_BENCH_ACCESSES", 10_000_000))
@@ -27,9 +28,10 @@ def workload():
     return generate("zipf", N, 4 << 30, read_ratio=0.7, seed=1)
 
 
-def system(policy="page_swap"):
+def system(policy="page_swap", **sections):
     return System.from_dict({"compute": {"local_memory": "1GiB", "vms": [{"memory": "4GiB"}]},
-                             "hypervisor": {"policy": policy, "victim": "lru", "placement": "low"}})
+                             "hypervisor": {"policy": policy, "victim": "lru", "placement": "low"},
+                             **sections})
 
 
 def _n(backend):
@@ -38,7 +40,7 @@ def _n(backend):
 
 def _report(benchmark, n, engine=None):
     benchmark.extra_info["accesses"] = n
-    benchmark.extra_info["accesses_per_s"] = n / benchmark.stats.stats.min
+    benchmark.extra_info["accesses_per_s"] = per_second(benchmark, n)
     if engine is not None:
         c = engine.state["counters"]
         benchmark.extra_info["fault_rate"] = float(c[5] / c[0])
@@ -61,10 +63,24 @@ def test_stage(benchmark, workload, backend, stage):
     _report(benchmark, n)
 
 
+VARIANTS = {
+    "page_swap": {},
+    "subpage_swap": {},
+    "fgra": {},
+    # an 8 MiB 16-way LLC in front of memory (CPU-level trace)
+    "page_swap+llc": {"cache": {"size": "8MiB", "ways": 16}},
+    # a 256 MiB blade share over NVMe: most faults go to storage
+    "page_swap+storage": {"memory_blade": {"capacity": "256MiB"}, "storage": {"device": "nvme-gen4"}},
+    # copy-on-write checkpoints of dirty pages every 10 ms to the blade
+    "page_swap+checkpoints": {"service": {"regime": "cow", "interval": "10ms"}},
+}
+
+
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
-@pytest.mark.parametrize("policy", ["page_swap", "subpage_swap", "fgra"])
-def test_full_run(benchmark, workload, backend, policy):
-    c = system(policy).compile("none")
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_full_run(benchmark, workload, backend, variant):
+    policy = variant.split("+")[0]
+    c = system(policy, **VARIANTS[variant]).compile("none")
     n = _n(backend)
     cols = (np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], workload.vm[:n])
     engines = []
@@ -76,7 +92,7 @@ def test_full_run(benchmark, workload, backend, policy):
     def run(engine, t, addr, op, vm):
         engine.run_chunk(t, addr, op, vm)
 
-    benchmark.group = f"core-full-{policy}"
+    benchmark.group = f"core-full-{variant}"
     benchmark.pedantic(run, setup=setup, rounds=3 if backend == "compiled" else 1, iterations=1)
     assert engines[-1].state["counters"][0] == n
     _report(benchmark, n, engines[-1])

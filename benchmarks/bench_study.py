@@ -13,6 +13,7 @@ extra_info reports points/s and ms per point.
 import os
 
 import pytest
+from conftest import per_second
 
 from hwmodel.study import expand_grid, sweep
 from hwmodel.trace import generate, write_trace
@@ -43,7 +44,6 @@ def test_sweep_points_per_s(benchmark, traces, executor, workers):
         assert len(rows) == n_points and all(r["status"] == "ok" for r in rows), rows[0].get("error")
 
     benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=0)
-    mean_s = benchmark.stats.stats.mean
+    rate = per_second(benchmark, n_points, "mean")
     benchmark.extra_info.update(points=n_points, accesses_per_point=N, workers=workers,
-                                points_per_s=round(n_points / mean_s, 2),
-                                ms_per_point=round(1000 * mean_s / n_points, 2))
+                                points_per_s=rate and round(rate, 2))

@@ -13,6 +13,7 @@ import os
 import numpy as np
 import pytest
 
+from conftest import per_second
 from hwmodel.trace import generate, open_trace, write_trace
 
 N = int(os.environ.get("HWMODEL_BENCH_TRACE_LINES", 1_000_000))
@@ -84,4 +85,4 @@ def test_read(benchmark, files, name):
     assert n > 0
     benchmark.extra_info["lines"] = lines
     benchmark.extra_info["records"] = n
-    benchmark.extra_info["lines_per_s"] = lines / benchmark.stats.stats.min
+    benchmark.extra_info["lines_per_s"] = per_second(benchmark, lines)
