@@ -11,10 +11,11 @@ from .cpu import CoreModel
 from .dram import DRAM
 from .hypervisor import Hypervisor
 from .network import Link
+from .protocol import ProtocolAgent
 from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
 from .stats import Result
 from .system import System
 
 __all__ = ["VM", "Cache", "ComputeBlade", "MemoryBlade", "CoreModel", "DRAM", "Hypervisor", "Link",
-           "Result", "ServiceProcessor", "IODriver", "StorageDevice", "System", "__version__"]
+           "Result", "ServiceProcessor", "IODriver", "ProtocolAgent", "StorageDevice", "System", "__version__"]

@@ -43,7 +43,7 @@ def dram_from_config(value, path: str) -> DRAM:
 class VM:
     """A guest virtual machine: its guest-physical memory and the QoS class of its traffic."""
     SECTION = "vm"
-    name: str = "vm0"
+    name: str = "vm0"        # label in per-VM results
     memory: str = "4GiB"     # guest-physical memory; trace addresses must fall below it
     qos: int = 0             # QoS class (0 = highest priority)
 
@@ -63,9 +63,9 @@ class ComputeBlade:
     """A server blade: CPUs, a little local DRAM managed by the hypervisor in pages, and its VMs."""
     SECTION = "compute"
     local_memory: str = "1GiB"      # guest-usable local memory (the hypervisor's temporary page is extra)
-    page_size: str = "4KiB"
-    dram: DRAM = field(default_factory=DRAM)
-    vms: tuple = (VM(),)
+    page_size: str = "4KiB"         # the hypervisor's page (and sub page for subpage_swap)
+    dram: DRAM = field(default_factory=DRAM)   # local DRAM: preset name, DRAMsim3 .ini or mapping
+    vms: tuple = (VM(),)            # guests; trace VM id i is vms[i]
 
     def __post_init__(self):
         object.__setattr__(self, "vms", tuple(self.vms))
@@ -114,10 +114,10 @@ class MemoryBlade:
     request (agent_latency per request), and DRAM behind its memory controller. Capacity 0 means
     there is no memory blade (with a storage device: the classic swap-to-disk system)."""
     SECTION = "memory_blade"
-    capacity: str = "64GiB"
-    super_page: str = "16MiB"
+    capacity: str = "64GiB"          # remote memory it offers; 0B = no memory blade
+    super_page: str = "16MiB"        # unit in which capacity is handed to compute blades
     agent_latency: str = "50ns"     # protocol-agent decode + address mapping, per request
-    dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))
+    dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))   # the blade's DRAM
 
     def __post_init__(self):
         cap = self.capacity_bytes

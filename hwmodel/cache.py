@@ -17,8 +17,8 @@ class Cache:
     """
     SECTION = "cache"
     size: str = "0B"          # total capacity; 0 disables the filter (memory-level traces)
-    ways: int = 16
-    line: str = "64B"
+    ways: int = 16            # associativity
+    line: str = "64B"         # line size (the memory line; only 64B)
     hit_latency: str = "10ns"
     policy: str = "lru"       # lru | random
 

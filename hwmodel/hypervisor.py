@@ -24,7 +24,7 @@ class Hypervisor:
     `map_update` after it.
     """
     SECTION = "hypervisor"
-    policy: str = "page_swap"
+    policy: str = "page_swap"        # static | fgra | page_swap | subpage_swap
     victim: str = "lru"              # lru (exact) | clock | fifo | random (seeded)
     placement: str = "first_touch"   # first_touch: untouched pages take free local frames; low: guest-physical order
     trap: str = "1us"                # VM exit + fault handler before the transfer starts

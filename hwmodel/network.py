@@ -26,13 +26,16 @@ class Link:
             raise ValueError(f"link.max_payload: {self.max_payload!r} must be > 0")
 
     @property
+    def max_payload_bytes(self) -> int:
+        return parse_size(self.max_payload, "link.max_payload")
+
+    @property
     def latency_ps(self) -> int:
         return parse_time(self.latency, "link.latency")
 
     def wire_bytes(self, payload: int) -> int:
         """Bytes on the wire for a message carrying `payload` bytes (0 = a header-only request)."""
-        mp = parse_size(self.max_payload, "link.max_payload")
-        packets = max(1, -(-payload // mp))
+        packets = max(1, -(-payload // self.max_payload_bytes))
         return payload + packets * self.header_bytes
 
     def serialize_ps(self, wire: int) -> int:

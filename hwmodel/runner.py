@@ -190,7 +190,7 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
         timing="closed" if closed else "open",
         backend=engine.backend,
         unit_bytes=1 << engine.c.param("UNIT_SHIFT"),
-        link_bytes_per_s=float(parse_bandwidth(system.link.bandwidth)),
+        link_bytes_per_s=float(parse_bandwidth(system.effective_link().bandwidth)),
     )
 
 

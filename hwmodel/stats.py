@@ -156,7 +156,7 @@ class Result:
         return d
 
     def to_json(self, path=None, indent=2) -> str:
-        text = json.dumps(self.to_dict(), indent=indent, default=_json_default)
+        text = json.dumps(self.to_dict(), indent=indent, default=json_default)
         if path is not None:
             with open(path, "w") as f:
                 f.write(text + "\n")
@@ -223,7 +223,8 @@ class Result:
         return "\n".join(lines)
 
 
-def _json_default(o):
+def json_default(o):
+    """numpy scalars in results become plain numbers for json.dumps."""
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):

@@ -34,11 +34,11 @@ class StorageDevice:
     takes every value from the fields. Empty fields take the preset's value."""
     SECTION = "storage"
     device: str = "none"      # none | nvme-gen4 | optane | sata-ssd | hdd | custom
-    read_latency: str = ""
-    write_latency: str = ""
-    bandwidth: str = ""
-    units: int = 0
-    queue_depth: int = 0
+    read_latency: str = ""    # access time of a random read before its transfer
+    write_latency: str = ""   # access time of a write before its transfer
+    bandwidth: str = ""       # transfer rate of the data path the units share
+    units: int = 0            # requests served at once (internal parallelism)
+    queue_depth: int = 0      # outstanding requests the device accepts
     victim: str = "fifo"      # which blade page goes down when the blade is full: fifo | random
 
     def __post_init__(self):
@@ -78,8 +78,8 @@ class IODriver:
     through its own page buffers. A command costs `overhead` (submission, interrupt, completion);
     with every buffer busy, a command waits for the first to free."""
     SECTION = "io_driver"
-    buffer_pages: int = 16
-    overhead: str = "5us"
+    buffer_pages: int = 16    # page buffers between memory and the device
+    overhead: str = "5us"     # software cost per I/O command
 
     def __post_init__(self):
         if not isinstance(self.buffer_pages, int) or isinstance(self.buffer_pages, bool) or not 1 <= self.buffer_pages <= 4096:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,12 @@ from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
 from .memctrl import LINE_BYTES, dram_params
 from .network import Link
+from .protocol import ProtocolAgent
 from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
-from .units import format_size, log2_exact, parse_bandwidth, transfer_ps
+from .units import format_size, log2_exact, parse_bandwidth, parse_time, transfer_ps
 
-SECTIONS = ("compute", "hypervisor", "memory_blade", "link", "core", "cache", "storage", "io_driver", "service")
+SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "core", "cache", "storage", "io_driver", "service")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class System:
     hypervisor: Hypervisor = field(default_factory=Hypervisor)
     memory_blade: MemoryBlade = field(default_factory=MemoryBlade)
     link: Link = field(default_factory=Link)
+    protocol: ProtocolAgent | None = None   # if set: the link's bandwidth, headers, payload and
+    #                                         PHY/codec latency come from it; link.latency is propagation
     core: CoreModel = field(default_factory=CoreModel)
     cache: Cache = field(default_factory=Cache)
     storage: StorageDevice = field(default_factory=StorageDevice)
@@ -40,6 +42,12 @@ class System:
     service: ServiceProcessor = field(default_factory=ServiceProcessor)
 
     def __post_init__(self):
+        if self.protocol is not None:
+            unset = Link(latency=self.link.latency)
+            for f in ("bandwidth", "header_bytes", "max_payload"):
+                if getattr(self.link, f) != getattr(unset, f):
+                    raise ValueError(f"link.{f}: set by protocol ({self.protocol.name}); with a protocol, "
+                                     f"link takes only latency (propagation and switches)")
         self._layout()  # cross-component checks fail at construction
 
     # -- construction ----------------------------------------------------------------------
@@ -55,11 +63,21 @@ class System:
         unknown = [k for k in data if k not in SECTIONS]
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
+        protocol = ProtocolAgent.from_config(data.get("protocol"))
+        link_data = data.get("link")
+        if protocol is not None:
+            link_data = dict(link_data or {})
+            taken = [k for k in link_data if k != "latency"]
+            if taken:
+                raise ValueError(f"link.{taken[0]}: set by protocol ({protocol.name}); with a protocol, "
+                                 f"link takes only latency (propagation and switches)")
+            link_data.setdefault("latency", "0ns")   # PHY and codec time are the protocol's
         return cls(
             compute=ComputeBlade.from_dict(data.get("compute")),
             hypervisor=build(Hypervisor, data.get("hypervisor"), "hypervisor"),
             memory_blade=MemoryBlade.from_dict(data.get("memory_blade")),
-            link=build(Link, data.get("link"), "link"),
+            link=build(Link, link_data, "link"),
+            protocol=protocol,
             core=build(CoreModel, data.get("core"), "core"),
             cache=build(Cache, data.get("cache"), "cache"),
             storage=build(StorageDevice, data.get("storage"), "storage"),
@@ -76,7 +94,16 @@ class System:
             raise ValueError(f"{path}: {e}") from None
 
     def to_dict(self) -> dict:
-        return to_plain(self)
+        d = to_plain(self)
+        if self.protocol is None:
+            del d["protocol"]
+        else:
+            d["link"] = {"latency": self.link.latency}
+        return d
+
+    def effective_link(self) -> Link:
+        """The link the core runs: the protocol's numbers when one is set."""
+        return self.protocol.to_link(self.link.latency) if self.protocol is not None else self.link
 
     def to_yaml(self, path=None) -> str:
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
@@ -144,7 +171,7 @@ class System:
         """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none;
         `epoch_ps` > 0 samples every counter at each multiple of it (a time series)."""
         lay = self._layout()
-        cb, hv, ln = self.compute, self.hypervisor, self.link
+        cb, hv, ln = self.compute, self.hypervisor, self.effective_link()
         unit = lay["unit"]
         p = np.zeros(len(L.PARAM_NAMES), np.int64)
 
@@ -163,16 +190,17 @@ class System:
         put("N_PAGES", lay["pages"])
         put("LOCAL_BYTES", lay["local"] if hv.policy == "static" else cb.local_bytes)
         put("TEMP_ADDR", cb.local_bytes)
-        put("TRAP_PS", _ps(hv.trap))
-        put("MAP_UPDATE_PS", _ps(hv.map_update))
-        put("FILTER_PS", _ps(hv.fgra_filter))
-        put("AGENT_PS", self.memory_blade.agent_ps)
+        put("TRAP_PS", parse_time(hv.trap))
+        put("MAP_UPDATE_PS", parse_time(hv.map_update))
+        put("FILTER_PS", parse_time(hv.fgra_filter))
+        # the blade's address mapping and controller front end, plus the protocol agent's decode
+        put("AGENT_PS", self.memory_blade.agent_ps + (self.protocol.agent_ps if self.protocol else 0))
         put("PROP_PS", ln.latency_ps)
         for name, payload in (("REQ", 0), ("LINE", LINE_BYTES), ("WLINE", LINE_BYTES), ("UNIT", unit)):
             wire = ln.wire_bytes(payload)
             put(f"WIRE_{name}_B", wire)
             put(f"SER_{name}_PS", ln.serialize_ps(wire))
-        first = min(unit, _max_payload(ln)) + ln.header_bytes
+        first = min(unit, ln.max_payload_bytes) + ln.header_bytes
         put("SER_FIRST_PS", ln.serialize_ps(first))
         put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
         put("SEED", hv.seed)
@@ -183,8 +211,8 @@ class System:
         put("BLADE_PER_SET", lay["blade_per_set"])
         sv = self.service
         put("CK_REGIME", L.CK_REGIMES[sv.regime])
-        put("CK_INTERVAL_PS", _ps(sv.interval) if sv.enabled else 0)
-        put("CK_SETUP_PS", _ps(sv.setup))
+        put("CK_INTERVAL_PS", parse_time(sv.interval) if sv.enabled else 0)
+        put("CK_SETUP_PS", parse_time(sv.setup))
         put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("CK_BASE", lay["blade_per_set"] * lay["n_sets"] * unit)
@@ -195,11 +223,11 @@ class System:
         put("STORAGE", st.enabled)
         put("ST_VICTIM", L.STORAGE_VICTIMS[st.victim])
         put("DRV_BUFS", self.io_driver.buffer_pages)
-        put("DRV_OVERHEAD_PS", _ps(self.io_driver.overhead))
+        put("DRV_OVERHEAD_PS", parse_time(self.io_driver.overhead))
         if st.enabled:
             v = st.values()
-            put("ST_READ_PS", _ps(v["read_latency"]))
-            put("ST_WRITE_PS", _ps(v["write_latency"]))
+            put("ST_READ_PS", parse_time(v["read_latency"]))
+            put("ST_WRITE_PS", parse_time(v["write_latency"]))
             put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth")))
             put("ST_UNITS", v["units"])
             put("ST_QD", v["queue_depth"])
@@ -234,25 +262,12 @@ class System:
                           skip_bad_lines=skip_bad_lines, epoch=epoch)
 
     def all_local(self) -> "System":
-        """The same system with every guest page in local DRAM: the baseline of slowdowns."""
+        """The baseline of slowdowns: the same system with local memory for all guest memory, so
+        no page ever leaves (and no storage tier, no checkpoints). The hypervisor keeps its policy
+        and placement, so pages land in the same frames and the DRAM sees the same addresses."""
         guest = self.compute.guest_bytes
         cb = dataclasses.replace(self.compute, local_memory=format_size(guest))
-        return dataclasses.replace(self, compute=cb,
-                                   hypervisor=dataclasses.replace(self.hypervisor, policy="static"))
+        return dataclasses.replace(self, compute=cb, storage=StorageDevice(), service=ServiceProcessor())
 
     save_state = staticmethod(save_state)
     load_state = staticmethod(load_state)
-
-
-def _ps(value) -> int:
-    from .units import parse_time
-    return parse_time(value)
-
-
-def _max_payload(ln: Link) -> int:
-    from .units import parse_size
-    return parse_size(ln.max_payload)
-
-
-def ps_factor(core: CoreModel, time_unit: str, compute: ComputeBlade) -> Fraction:
-    return core.ps_per_unit(time_unit, compute.dram.tck_ps)

@@ -124,3 +124,16 @@ def test_presets_order_by_speed():
         lat[dev] = r.latency_ns()["max"]
     assert lat["optane"] < lat["nvme-gen4"] < lat["sata-ssd"] < lat["hdd"]
     assert 40_000 < lat["nvme-gen4"] < 70_000          # ~50 us device + trap + driver, in ns
+
+
+def test_slowdown_baseline_of_a_system_with_storage_and_checkpoints(backend):
+    system = System.from_dict({"memory_blade": {"capacity": "0B"}, "storage": {"device": "optane"},
+                               "compute": {"local_memory": "16MiB", "vms": [{"memory": "64MiB"}]},
+                               "service": {"regime": "cow", "target": "storage"}})
+    rng = np.random.default_rng(0)
+    r = system.run({"addr": (rng.integers(0, 64 << 20, 20000) & ~63).astype(np.uint64)}, backend=backend,
+                   slowdown=True)
+    assert r.counters["storage_reads"] > 0
+    assert r.slowdown()["sim_time"] > 2
+    b = r.baseline.counters
+    assert b["storage_reads"] == b["faults"] == b["checkpoints"] == 0

@@ -1,0 +1,94 @@
+"""`hwmodel compare CONFIG_A.yaml CONFIG_B.yaml ... TRACE`: the command-line face of hwmodel.compare.
+
+Every configuration runs on the same trace; one table is printed, with rows = metrics and columns
+= configurations (named by file stem, or NAME in `NAME=path.yaml`), each column after the first
+with its delta to the first. `-p key=value` applies to every configuration alike (as in `hwmodel
+run`), so at least two configuration files are required: a column is never compared with itself.
+Variants of one file are files of their own here (a few lines each), or a grid in `hwmodel sweep`.
+`add_commands(subparsers)` registers the command.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+def parse_config_arg(arg: str) -> tuple:
+    """'NAME=path.yaml' -> (NAME, path); 'path.yaml' -> (stem, path)."""
+    if "=" in arg and not Path(arg).exists():
+        name, path = arg.split("=", 1)
+        if not _NAME.match(name):
+            raise ValueError(f"{arg}: a column name (before '=') may hold letters, digits and _ . + - only")
+        if not path:
+            raise ValueError(f"{arg}: no configuration file after '='")
+    else:
+        name, path = Path(arg).stem, arg
+    if Path(path).suffix.lower() not in CONFIG_SUFFIXES:
+        raise ValueError(f"{arg}: a configuration is a .yaml/.yml file (the trace comes last)")
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such configuration file")
+    return name, path
+
+
+def split_inputs(files) -> tuple:
+    """CONFIG... TRACE -> ([(name, path)], trace); checks counts, files and unique names."""
+    files = list(files)
+    if not files:
+        raise ValueError("compare: expected CONFIG_A.yaml CONFIG_B.yaml ... TRACE")
+    trace = files[-1]
+    if Path(trace.split("=", 1)[-1]).suffix.lower() in CONFIG_SUFFIXES:
+        raise ValueError(f"compare: the last argument must be the trace, got configuration {trace}")
+    configs = [parse_config_arg(a) for a in files[:-1]]
+    if len(configs) < 2:
+        raise ValueError(f"compare: need at least 2 configurations before the trace, got {len(configs)} "
+                         f"(-p applies to all of them; write variants as files, or use hwmodel sweep for a grid)")
+    names = [n for n, _ in configs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"compare: more than one configuration is named {dup[0]!r}; name the columns "
+                         f"as NAME=path.yaml")
+    if not Path(trace).is_file():
+        raise ValueError(f"{trace}: no such trace file")
+    return configs, trace
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare, compare_table, format_table, write_csv, write_json
+    if args.chunk < 1:
+        raise ValueError(f"--chunk {args.chunk}: must be >= 1")
+    configs, trace = split_inputs(args.files)
+    names = [n for n, _ in configs]
+    results = compare([p for _, p in configs], trace, overrides=args.param, backend=args.backend,
+                      format=args.format, chunk_records=args.chunk, progress=args.progress)
+    rows = compare_table(results, names)
+    if args.json:
+        write_json(args.json, results, names, rows, trace=trace)
+    if args.csv:
+        write_csv(args.csv, rows, names)
+    if args.json != "-":
+        title = f"trace {trace}" + (f"   -p {' -p '.join(args.param)}" if args.param else "")
+        print(format_table(rows, names, title=title))
+    return 0
+
+
+def add_commands(subparsers) -> None:
+    cp = subparsers.add_parser(
+        "compare", help="run several configurations on one trace and tabulate them side by side",
+        description="Run each CONFIG on TRACE and print one table: rows are metrics, columns are "
+                    "configurations (file stem, or NAME from NAME=path.yaml); every column after the "
+                    "first shows its difference to the first, absolute and in percent.")
+    cp.add_argument("files", nargs="+", metavar="FILE",
+                    help="[NAME=]CONFIG.yaml [NAME=]CONFIG.yaml ... TRACE (at least two configurations)")
+    cp.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a value in every configuration, e.g. -p compute.local_memory=1GiB (repeatable)")
+    cp.add_argument("--json", metavar="OUT", help="write the full results and the table as JSON (- for stdout)")
+    cp.add_argument("--csv", metavar="OUT", help="write the table as CSV")
+    cp.add_argument("--format", help="trace format (default: detected from the content)")
+    cp.add_argument("--backend", choices=("compiled", "reference"), default=None,
+                    help="core backend (default: compiled, or $HWMODEL_BACKEND)")
+    cp.add_argument("--chunk", type=int, default=1 << 20, help="records per chunk (default 1048576)")
+    cp.add_argument("--progress", action="store_true", help="show a progress bar per run (needs tqdm)")
+    cp.set_defaults(func=cmd_compare)
