@@ -1,10 +1,14 @@
 """Requests/s of the DRAM subsystem model alone (`_core.dram_run`, compiled), on 1M-request
-random and streaming traces of the DDR4-2400 preset (FR-FCFS, open page, refresh on).
+random and streaming traces of the DDR4-2400 preset (FR-FCFS, open page, refresh on), for both
+fidelity levels (DRAM.model = "detailed", the default, and "simple").
 DRAMsim3 runs 0.18-0.29 M requests/s on this machine class (shared/reference/published.md).
 
     python -m pytest benchmarks/bench_dram.py --benchmark-only
 """
+import os
+
 import numpy as np
+from conftest import per_second
 import pytest
 
 from hwmodel import _dram_layout as L
@@ -12,12 +16,12 @@ from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params
 
 core = pytest.importorskip("hwmodel._core")
-N = 1_000_000
+N = int(os.environ.get("HWMODEL_BENCH_ACCESSES", 1_000_000))
 
 
-def _trace(kind):
+def _trace(kind, model="detailed"):
     rng = np.random.default_rng(1)
-    d = DRAM.preset("DDR4-2400")
+    d = DRAM.preset("DDR4-2400", model=model)
     if kind == "random":   # 30% writes, one request per 12 cycles (moderate load)
         addr = rng.integers(0, d.capacity_bytes // 64, N) * 64
         t = np.arange(N, dtype=np.int64) * 12 * d.tck_ps
@@ -29,10 +33,11 @@ def _trace(kind):
     return d, t, addr.astype(np.int64), w
 
 
+@pytest.mark.parametrize("model", ["detailed", "simple"])
 @pytest.mark.parametrize("kind", ["random", "streaming"])
-def test_dram_run_requests_per_s(benchmark, kind):
+def test_dram_run_requests_per_s(benchmark, kind, model):
     benchmark.group = "dram"
-    d, t, addr, w = _trace(kind)
+    d, t, addr, w = _trace(kind, model)
     p = dram_params(d)
     out = np.zeros(N, np.int64)
 
@@ -40,7 +45,8 @@ def test_dram_run_requests_per_s(benchmark, kind):
         return (p, L.new_dram_state(p), "", t, addr, w, out), {}
 
     benchmark.pedantic(core.dram_run, setup=setup, rounds=5, iterations=1)
-    rate = N / benchmark.stats.stats.min
+    rate = per_second(benchmark, N)
     benchmark.extra_info["requests_per_s"] = rate
     benchmark.extra_info["dramsim3_requests_per_s"] = "0.18-0.29 M"
-    print(f"\n{kind}: {rate / 1e6:.1f} M requests/s")
+    if rate:
+        print(f"\n{kind} ({model}): {rate / 1e6:.1f} M requests/s")

@@ -29,6 +29,9 @@ cdef enum:
     DH_LAST_RD_LEAVE = 7
     DH_LAST_COL = 8
     DH_N = 10
+    MODEL_DETAILED = 0       # D_MODEL values: _dram_layout.MODELS (a test checks them)
+    MODEL_SIMPLE = 1
+    MAX_RANK_BG = 64         # ranks x bank groups per channel (memctrl.MAX_RANK_BG)
 
 
 cdef struct Dram:
@@ -43,6 +46,10 @@ cdef struct Dram:
     int64_t* tq            # per channel: ring of Q_SIZE read queue-leave times
     int64_t* wb            # per channel: WB_HI buffered writes (line, bank << 32 | row)
     int64_t* cnt           # DC_* counters of this DRAM
+    bint simple            # D_MODEL == MODEL_SIMPLE: bank = next-column time per bank, chan = bus free per channel
+    # derived at bind time (detailed model)
+    int64_t gt[4 * MAX_RANK_BG]   # dram_gap(p, q) at ((p ^ q) << 1) | (p & 1) (it depends on nothing else)
+    int64_t bus_slots      # D_BUS_SLOTS
 
 
 cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
@@ -61,6 +68,8 @@ cdef inline void dram_decode(Dram* m, int64_t addr, int64_t* ch, int64_t* b, int
 
 
 cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept nogil:
+    # data-bus gap between a burst tagged p and a following burst tagged q (the twin's _gap);
+    # bind_dram tabulates it in Dram.gt
     if (p >> 1) == (q >> 1):
         if (p & 1) == (q & 1):
             return d[D_G_CCDL]
@@ -73,43 +82,53 @@ cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept no
 
 
 cdef int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, int64_t now) noexcept nogil:
-    cdef const int64_t* d = m.d
-    cdef int64_t K = d[D_BUS_SLOTS]
+    cdef int64_t K = m.bus_slots
     cdef int64_t mask = K - 1
     cdef int64_t* bus = m.bus + ch * K * 3
     cdef int64_t* chan = m.chan + ch * DH_N
+    cdef const int64_t* gt = m.gt
     cdef int64_t head = chan[DH_BUS_HEAD]
     cdef int64_t n = chan[DH_BUS_N]
-    cdef int64_t e, x, pos, k, j, after, dst, src
-    while n > 0 and (bus[3 * head + 1] <= now or n == K):
+    cdef int64_t floor = chan[DH_BUS_FLOOR]
+    cdef int64_t* bend = bus + 3 * K
+    cdef int64_t e, x, pos, k, j, after, p, c
+    cdef int64_t* slot
+    cdef int64_t* src
+    while n > 0:
         e = bus[3 * head + 1]
-        if e > chan[DH_BUS_FLOOR]:
-            chan[DH_BUS_FLOOR] = e
+        if e > now and n != K:
+            break
+        if e > floor:
+            floor = e
         head = (head + 1) & mask
         n -= 1
-    x = s if s > chan[DH_BUS_FLOOR] else chan[DH_BUS_FLOOR]
+    chan[DH_BUS_FLOOR] = floor
+    x = s if s > floor else floor
     pos = n
+    j = head
     for k in range(n):
-        j = 3 * ((head + k) & mask)
-        after = bus[j + 1] + dram_gap(d, bus[j + 2], tag)
+        slot = bus + 3 * j
+        j = (j + 1) & mask
+        p = slot[2]
+        c = (((p ^ tag) << 1) | (p & 1))            # gap(p, tag) = gt[c], gap(tag, p) = gt[c ^ ((p ^ tag) & 1)]
+        after = slot[1] + gt[c]
         if x >= after:
             continue
-        if x + dur + dram_gap(d, tag, bus[j + 2]) <= bus[j]:
+        if x + dur + gt[c ^ ((p ^ tag) & 1)] <= slot[0]:
             pos = k
             break
         x = after
-    k = n
-    while k > pos:
-        dst = 3 * ((head + k) & mask)
-        src = 3 * ((head + k - 1) & mask)
-        bus[dst] = bus[src]
-        bus[dst + 1] = bus[src + 1]
-        bus[dst + 2] = bus[src + 2]
-        k -= 1
-    j = 3 * ((head + pos) & mask)
-    bus[j] = x
-    bus[j + 1] = x + dur
-    bus[j + 2] = tag
+    # insert at pos, moving the later ones one place on
+    slot = bus + 3 * ((head + n) & mask)
+    for k in range(n - pos):
+        src = slot - 3 if slot != bus else bend - 3
+        slot[0] = src[0]
+        slot[1] = src[1]
+        slot[2] = src[2]
+        slot = src
+    slot[0] = x
+    slot[1] = x + dur
+    slot[2] = tag
     chan[DH_BUS_HEAD] = head
     chan[DH_BUS_N] = n + 1
     return x
@@ -196,14 +215,13 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
     cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
     cdef int64_t rcd = d[D_T_RCDWR] if w else d[D_T_RCD]
     cdef int64_t train = d[D_T_BURST] + (nb - 1) * d[D_T_TRAIN]
-    cdef int64_t ref_mode = d[D_REF_MODE]
     cdef int64_t* rk = m.rank + r * DR_N
     cdef int64_t col0, x, col, last, need, shift, orow, act, pre, s, v
     cdef int kind
     if (d[D_FRFCFS] and row == bk[DB_PREV_ROW] and row != m.open_row[b]
             and e <= bk[DB_PREV_PRE]):
         col0 = e if e > bk[DB_PREV_COL] else bk[DB_PREV_COL]
-        if not (ref_mode and rk[DR_REF_DUE] <= col0):
+        if rk[DR_REF_DUE] > col0:     # no refresh due (REF_DUE is NO_REFRESH without refresh)
             x = dram_bus(m, ch, col0 + cas, train, tag, now)
             col = x - cas
             last = col + (nb - 1) * d[D_T_TRAIN]
@@ -248,7 +266,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
                     act = v
             act = dram_act_window(m, r, rb, act)
             col0 = act + rcd
-        if ref_mode and rk[DR_REF_DUE] <= s:
+        if rk[DR_REF_DUE] <= s:
             dram_refresh(m, r, ch * d[D_N_BANKS] + rl * (d[D_N_BANKS] // d[D_N_RANKS]), s)
             continue
         break
@@ -395,11 +413,52 @@ cdef int64_t dram_request(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int
     return done
 
 
+cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
+    # the simple model (SimpleDram.access in the twin)
+    cdef const int64_t* d = m.d
+    cdef int64_t* cnt = m.cnt
+    cdef int64_t ch, b, row, lat, orow
+    dram_decode(m, addr, &ch, &b, &row)
+    cdef int64_t start = imax(t, m.bank[b])
+    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
+    orow = m.open_row[b]
+    if orow == row:
+        lat = cas
+        cnt[DC_ROW_HITS] += 1
+        cnt[DC_READ_ROW_HITS + w] += 1
+    elif orow < 0:
+        lat = d[D_T_RCD] + cas
+        cnt[DC_ROW_MISSES] += 1
+    else:
+        lat = d[D_T_RP] + d[D_T_RCD] + cas
+        cnt[DC_ROW_CONFLICTS] += 1
+    cdef int64_t data = imax(start + lat, m.chan[ch])
+    cdef int64_t busy = nbursts * d[D_T_BURST]
+    cdef int64_t done = data + busy
+    m.chan[ch] = done
+    if d[D_CLOSED]:
+        m.open_row[b] = -1
+        m.bank[b] = done + d[D_T_RP]
+    else:
+        m.open_row[b] = row
+        m.bank[b] = data - cas + busy
+    cnt[DC_READS + w] += 1
+    cnt[DC_READ_CMDS + w] += 1
+    cnt[DC_DRAM_BYTES] += nbursts * d[D_BURST_BYTES]
+    if not w:
+        cnt[DC_READ_LATENCY_SUM_PS] += done - t
+    return done
+
+
 cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
+    if m.simple:
+        return dram_simple(m, addr, t, nbursts, w)
     return dram_request(m, addr, t, nbursts, w, True)
 
 
 cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
+    if m.simple:
+        return dram_simple(m, addr, t, m.d[D_LINE_BURSTS], w)
     return dram_request(m, addr, t, m.d[D_LINE_BURSTS], w, True)
 
 
@@ -412,6 +471,11 @@ cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w)
         nb = 1
     cdef int64_t done = t
     cdef int64_t a = addr
+    if m.simple:
+        while a < addr + nbytes:
+            done = imax(done, dram_simple(m, a, t, nb, w))
+            a += seg
+        return done
     while a < addr + nbytes:
         done = imax(done, dram_request(m, a, t, nb, w, False))
         a += seg
@@ -440,6 +504,12 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
     m.tq = &tq[0]
     m.wb = &wb[0]
     m.cnt = &cnt[0]
+    m.simple = d[D_MODEL] == MODEL_SIMPLE
+    cdef int64_t i, pd
+    for i in range(4 * MAX_RANK_BG):
+        pd = i & 1
+        m.gt[i] = dram_gap(&d[0], pd, (i >> 1) ^ pd)
+    m.bus_slots = d[D_BUS_SLOTS]
 
 
 def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, const int64_t[::1] addr,
@@ -456,4 +526,4 @@ def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, co
     cdef Py_ssize_t i
     with nogil:
         for i in range(n):
-            out[i] = dram_request(&m, addr[i], t[i], m.d[D_LINE_BURSTS], w[i], True)
+            out[i] = dram_line(&m, addr[i], t[i], w[i])

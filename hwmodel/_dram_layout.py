@@ -37,8 +37,11 @@ DRAM_NAMES = (
     "WB_HI", "WB_LO",        # write buffer: capacity (drain when full) / drain when reads are idle
     "BUS_SLOTS",             # data-bus calendar entries per channel (power of two)
     "LINE_SHIFT",            # log2 of the line size used to match reads with buffered writes
+    "MODEL",                 # fidelity: MODEL_DETAILED (the controller model) or MODEL_SIMPLE (row-buffer formula)
 )
 D = {name: i for i, name in enumerate(DRAM_NAMES)}
+MODELS = {"detailed": 0, "simple": 1}   # DRAM.model -> D["MODEL"]
+MODEL_DETAILED, MODEL_SIMPLE = MODELS["detailed"], MODELS["simple"]
 
 DRAM_COUNTER_NAMES = (
     "row_hits", "row_misses", "row_conflicts", "dram_bytes",   # column commands by row state; data-bus bytes
@@ -68,12 +71,28 @@ CHAN_FIELDS = ("BUS_HEAD", "BUS_N", "BUS_FLOOR", "TQ_IDX", "BLOCKED", "WB_N", "W
 DH = {name: i for i, name in enumerate(CHAN_FIELDS)}
 
 NEVER = -(1 << 50)   # "long ago" for last-ACT times, so that no constraint binds at t = 0
+NO_REFRESH = 1 << 62  # REF_DUE of every rank without refresh: never due (one comparison per request)
 
 
 def new_dram_state(d: np.ndarray) -> dict:
-    """Fresh state arrays of one DRAM subsystem from its parameter vector (names without prefix)."""
+    """Fresh state arrays of one DRAM subsystem from its parameter vector (names without prefix).
+
+    Only what the chosen model uses is allocated; the simple model keeps its per-bank next-column
+    time in "bank" (one value per bank) and its per-channel data-bus free time in "chan" (one value
+    per channel), and gets one-element placeholders for the arrays it does not use (the core binds
+    every array)."""
     n_ch, n_banks, n_ranks = int(d[D["N_CH"]]), int(d[D["N_BANKS"]]), int(d[D["N_RANKS"]])
     n_b = n_ch * n_banks
+    if int(d[D["MODEL"]]) == MODEL_SIMPLE:
+        one = lambda: np.zeros(1, np.int64)
+        return {
+            "open_row": np.full(n_b, -1, np.int64),      # per bank, channel-major; -1 = precharged
+            "bank": np.zeros(n_b, np.int64),             # per bank: earliest next column command, ps
+            "cq": one(), "bg_act": one(), "rank": one(),
+            "chan": np.zeros(n_ch, np.int64),            # per channel: data bus free, ps
+            "bus": one(), "tq": one(), "wb": one(),
+            "counters": np.zeros(len(DRAM_COUNTER_NAMES), np.int64),
+        }
     n_bg = n_banks >> int(d[D["BA_BITS"]])          # rank x bank-group records per channel
     bank = np.zeros((n_b, len(BANK_FIELDS)), np.int64)
     bank[:, DB["PREV_ROW"]] = -1
@@ -81,7 +100,8 @@ def new_dram_state(d: np.ndarray) -> dict:
     rank[:, [DR["LAST_ACT"], DR["FAW0"], DR["FAW1"], DR["FAW2"], DR["FAW3"]]] = NEVER
     r = np.arange(n_ch * n_ranks) % n_ranks
     mode = int(d[D["REF_MODE"]])
-    rank[:, DR["REF_DUE"]] = (r + 1) * int(d[D["REF_STAGGER"]]) if mode == 1 else int(d[D["T_REFI"]])
+    rank[:, DR["REF_DUE"]] = ((r + 1) * int(d[D["REF_STAGGER"]]) if mode == 1 else
+                              int(d[D["T_REFI"]]) if mode == 2 else NO_REFRESH)
     q, k = int(d[D["Q_SIZE"]]), int(d[D["BUS_SLOTS"]])
     return {
         "open_row": np.full(n_b, -1, np.int64),             # per bank, channel-major; -1 = precharged

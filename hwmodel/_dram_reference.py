@@ -1,5 +1,8 @@
 """Plain-Python twin of `_dram.pxi`: the DRAM subsystem timing that defines the semantics.
 
+This docstring describes the detailed model (DRAM.model = "detailed"); `SimpleDram` at the end is
+the simple one (DRAM.model = "simple", see `hwmodel.memctrl`).
+
 One memory controller with its channels, modelled in ONE PASS: each request is answered (its
 completion time returned) when it is presented, in the order the simulator presents them, and no
 earlier answer is ever revised. All times are integer ps. What follows is the whole model; the
@@ -69,7 +72,7 @@ Approximated or left out (and why)
 - Requests arriving out of time order (page-swap traffic interleaved) are handled, but cannot use
   bus time before reservations that were already dropped.
 """
-from ._dram_layout import D, DB, DC, DH, DR, BANK_FIELDS, CHAN_FIELDS, RANK_FIELDS
+from ._dram_layout import D, DB, DC, DH, DR, BANK_FIELDS, CHAN_FIELDS, RANK_FIELDS, MODEL_SIMPLE
 
 _NB, _NR, _NH = len(BANK_FIELDS), len(RANK_FIELDS), len(CHAN_FIELDS)
 _ACT_T, _COL_FREE, _PRE_OK, _ACT_OK = DB["ACT_T"], DB["COL_FREE"], DB["PRE_OK"], DB["ACT_OK"]
@@ -82,7 +85,14 @@ _STATE = ("open_row", "bank", "cq", "bg_act", "rank", "chan", "bus", "tq", "wb",
 
 
 class Dram:
-    """Timing of one DRAM subsystem (see the module docstring), on lists; `save()` writes back."""
+    """Timing of one DRAM subsystem (see the module docstring), on lists; `save()` writes back.
+
+    `Dram(d, st, prefix)` gives a `SimpleDram` when the parameters select the simple model."""
+
+    def __new__(cls, d, st, prefix):
+        if cls is Dram and int(d[D["MODEL"]]) == MODEL_SIMPLE:
+            cls = SimpleDram
+        return super().__new__(cls)
 
     def __init__(self, d, st, prefix):
         self.d = [int(x) for x in d]
@@ -245,13 +255,12 @@ class Dram:
         cas = self.CWL if w else self.CL
         rcd = self.RCDWR if w else self.RCD
         train = self.BURST + (nb - 1) * self.TRAIN
-        ref_mode = d[D["REF_MODE"]]
         rk = self.rank
         # FR-FCFS: a hit on the row this bank is switching away from, queued before that PRE
         if (d[D["FRFCFS"]] and row == bank[j + _PREV_ROW] and row != self.open_row[b]
                 and e <= bank[j + _PREV_PRE]):
             col0 = e if e > bank[j + _PREV_COL] else bank[j + _PREV_COL]
-            if not (ref_mode and rk[r * _NR + _REF_DUE] <= col0):
+            if rk[r * _NR + _REF_DUE] > col0:     # no refresh due (NO_REFRESH without refresh)
                 x = self._bus(ch, col0 + cas, train, tag, now)
                 col = x - cas
                 last = col + (nb - 1) * self.TRAIN
@@ -289,7 +298,7 @@ class Dram:
                         act = v
                 act = self._act_window(r, rb, act)
                 col0 = act + rcd
-            if ref_mode and rk[r * _NR + _REF_DUE] <= s:
+            if rk[r * _NR + _REF_DUE] <= s:
                 self._refresh(r, ch * self.nbanks + rl * (self.nbanks // self.ranks), s)
                 continue
             break
@@ -449,6 +458,66 @@ class Dram:
         done = t
         for a in range(addr, addr + nbytes, seg):
             done = max(done, self.access(a, t, nb, is_write, posted=False))
+        return done
+
+
+class SimpleDram(Dram):
+    """The simple model (DRAM.model = "simple"; memctrl's docstring): per-bank open row, the
+    row-buffer formula, a per-bank next-column time and a per-channel data bus. State: "open_row",
+    "bank" (one next-column time per bank), "chan" (one data-bus free time per channel)."""
+
+    def __init__(self, d, st, prefix):
+        self.d = [int(x) for x in d]
+        self.st, self.prefix = st, prefix
+        self.open_row = st[prefix + "open_row"].tolist()
+        self.bank_free = st[prefix + "bank"].tolist()
+        self.bus_free = st[prefix + "chan"].tolist()
+        self.cnt = st[prefix + "counters"].tolist()
+        p = self.d
+        self.nbanks, self.bgbits, self.babits = p[D["N_BANKS"]], p[D["BG_BITS"]], p[D["BA_BITS"]]
+
+    def save(self):
+        st, p = self.st, self.prefix
+        st[p + "open_row"][:] = self.open_row
+        st[p + "bank"][:] = self.bank_free
+        st[p + "chan"][:] = self.bus_free
+        st[p + "counters"][:] = self.cnt
+
+    def access(self, addr, t, nbursts, is_write, posted=True):
+        d, cnt = self.d, self.cnt
+        w = 1 if is_write else 0
+        ch, b, row = self._decode(addr)
+        start = t if t > self.bank_free[b] else self.bank_free[b]
+        cas = d[D["T_CWL"]] if w else d[D["T_CL"]]
+        orow = self.open_row[b]
+        if orow == row:
+            lat = cas
+            cnt[DC["row_hits"]] += 1
+            cnt[DC["read_row_hits"] + w] += 1
+        elif orow < 0:
+            lat = d[D["T_RCD"]] + cas
+            cnt[DC["row_misses"]] += 1
+        else:
+            lat = d[D["T_RP"]] + d[D["T_RCD"]] + cas
+            cnt[DC["row_conflicts"]] += 1
+        data = start + lat
+        if self.bus_free[ch] > data:
+            data = self.bus_free[ch]
+        busy = nbursts * d[D["T_BURST"]]
+        done = data + busy
+        self.bus_free[ch] = done
+        if d[D["CLOSED"]]:
+            self.open_row[b] = -1
+            self.bank_free[b] = done + d[D["T_RP"]]
+        else:
+            self.open_row[b] = row
+            # the next column command may follow once this burst train has been issued
+            self.bank_free[b] = data - cas + busy
+        cnt[DC["reads"] + w] += 1
+        cnt[DC["read_cmds"] + w] += 1
+        cnt[DC["dram_bytes"]] += nbursts * d[D["BURST_BYTES"]]
+        if not w:
+            cnt[DC["read_latency_sum_ps"]] += done - t
         return done
 
 

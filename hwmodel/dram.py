@@ -20,7 +20,7 @@ from pathlib import Path
 from .address_map import FIELDS, AddressMap
 from .units import log2_exact, parse_time
 
-__all__ = ["DRAM", "FIELDS", "TIMINGS", "PROTOCOLS"]
+__all__ = ["DRAM", "FIELDS", "TIMINGS", "PROTOCOLS", "MODELS"]
 
 # Protocols DRAMsim3 knows (HMC aside: its burst comes from a link block size we do not model),
 # plus DDR5. Value: data transfers per tCK per pin, i.e. BL / DRAMsim3's burst_cycle.
@@ -41,6 +41,7 @@ SCHEDULERS = ("fcfs", "frfcfs")
 QUEUE_STRUCTURES = ("per_bank", "per_rank")
 REFRESH_POLICIES = ("rank_level_staggered", "rank_level_simultaneous", "bank_level_staggered", "none")
 UNLOADED_STATES = ("hit", "closed", "conflict")
+MODELS = ("simple", "detailed")
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,14 @@ class DRAM:
     channel's data bus for burst = BL / transfers_per_tck cycles (BL/2 for DDR). The defaults are
     the DDR4-2400 preset, DRAMsim3's DDR4_8Gb_x8_2400.ini.
     """
-    name: str = "DDR4-2400"
+    name: str = "DDR4-2400"     # label (a preset name)
     protocol: str = "DDR4"      # JEDEC family, as DRAMsim3 names it
     # organisation
-    channels: int = 1
-    ranks: int = 2
-    bankgroups: int = 4
-    banks_per_group: int = 4
-    rows: int = 65536
+    channels: int = 1           # independent channels, each with its own data bus
+    ranks: int = 2              # ranks per channel
+    bankgroups: int = 4         # bank groups per rank
+    banks_per_group: int = 4    # banks per bank group
+    rows: int = 65536           # rows per bank
     columns: int = 1024         # device-width columns per row (see module docstring)
     device_width: int = 8       # bits per device
     bus_width: int = 64         # bits per channel
@@ -67,29 +68,29 @@ class DRAM:
     transfers_per_tck: int = 2  # data beats per tCK: 2 for DDR; DRAMsim3 uses 4/8/16 for GDDR5/5X/6
     # timing, in cycles of tCK
     tck_ps: int = 830           # DRAMsim3's 0.83 ns (JEDEC DDR4-2400: 0.833 ns)
-    CL: int = 17
-    CWL: int = 12
+    CL: int = 17                # read CAS latency (ACT'ed row to first data)
+    CWL: int = 12               # write CAS latency
     tRCD: int = 17              # ACT to READ (GDDR/HBM: tRCDRD)
     tRCDWR: int = 0             # ACT to WRITE where it differs (GDDR/HBM); 0 = same as tRCD
-    tRP: int = 17
-    tRAS: int = 39
-    tRC: int = 56
-    tWR: int = 18
-    tRTP: int = 9
-    tCCD_S: int = 4
-    tCCD_L: int = 6
-    tRRD_S: int = 4
-    tRRD_L: int = 6
-    tFAW: int = 26
-    tWTR_S: int = 3
-    tWTR_L: int = 9
-    tRFC: int = 420
-    tREFI: int = 9360
+    tRP: int = 17               # precharge to ACT
+    tRAS: int = 39              # ACT to precharge, minimum
+    tRC: int = 56               # ACT to ACT, same bank
+    tWR: int = 18               # end of write data to precharge
+    tRTP: int = 9               # read to precharge
+    tCCD_S: int = 4             # column to column, other bank group
+    tCCD_L: int = 6             # column to column, same bank group
+    tRRD_S: int = 4             # ACT to ACT, other bank group
+    tRRD_L: int = 6             # ACT to ACT, same bank group
+    tFAW: int = 26              # window holding at most four ACTs per rank
+    tWTR_S: int = 3             # end of write data to read, other bank group
+    tWTR_L: int = 9             # end of write data to read, same bank group
+    tRFC: int = 420             # refresh command duration
+    tREFI: int = 9360           # interval between refreshes of a rank
     tRTRS: int = 1              # rank-to-rank data-bus turnaround
     tRPRE: int = 1              # read preamble (DRAMsim3 adds it to read-to-write turnaround)
     tWPRE: int = 1              # write preamble (DRAMsim3: write-to-write across ranks)
     # controller
-    address_mapping: str = "rochrababgco"
+    address_mapping: str = "rochrababgco"  # DRAMsim3 string (MSB first) or Ramulator name
     bank_xor: bool = False      # XOR bank bits with low row bits (permutation interleaving)
     row_policy: str = "open"    # open | closed
     scheduler: str = "frfcfs"   # fcfs | frfcfs (first-ready, then first-come)
@@ -98,7 +99,13 @@ class DRAM:
     cmd_queue_size: int = 8     # commands per command queue
     write_buf_size: int = 16    # buffered writes that start a drain while no read waits (DRAMsim3's key;
                                 # the buffer drains regardless when it holds trans_queue_size writes)
-    refresh_policy: str = "rank_level_staggered"
+    refresh_policy: str = "rank_level_staggered"  # rank_level_staggered | rank_level_simultaneous | none
+    # fidelity of the timing model (see hwmodel.memctrl): "detailed" = the controller model
+    # (bank/rank/bus timing rules, FR-FCFS, posted writes, refresh; cross-checked against DRAMsim3);
+    # "simple" = per-bank open row and the row-buffer formula (hit CL, closed tRCD + CL, conflict
+    # tRP + tRCD + CL; CWL for writes), a per-bank next-column time and a per-channel data bus;
+    # no queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus turnarounds. Several times faster.
+    model: str = "detailed"     # simple (row-buffer formulas, fastest) | detailed (controller, cross-checked with DRAMsim3)
 
     def __post_init__(self):
         for f in fields(self):
@@ -117,6 +124,7 @@ class DRAM:
         _choice("scheduler", self.scheduler, SCHEDULERS)
         _choice("queue_structure", self.queue_structure, QUEUE_STRUCTURES)
         _choice("refresh_policy", self.refresh_policy, REFRESH_POLICIES)
+        _choice("model", self.model, MODELS)
         if self.tck_ps <= 0:
             raise ValueError(f"dram.tck_ps: {self.tck_ps} must be > 0")
         if self.bus_width < self.device_width:

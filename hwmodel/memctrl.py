@@ -1,15 +1,28 @@
 """Memory controllers: compiling a `DRAM` description to the parameter vector of the core's DRAM
-subsystem model (`_dram.pxi`, twin `_dram_reference.py`, layout `_dram_layout.py`)."""
+subsystem model (`_dram.pxi`, twin `_dram_reference.py`, layout `_dram_layout.py`).
+
+Two fidelity levels, chosen by `DRAM.model`:
+
+- "detailed" (default): the one-pass controller model described in `_dram_reference.py` (bank,
+  rank and data-bus timing rules, FR-FCFS approximation, queues, posted writes with a drain
+  buffer, refresh), cross-checked against DRAMsim3.
+- "simple": per-bank open row; a request costs CL (hit), tRCD + CL (closed) or tRP + tRCD + CL
+  (conflict), CWL instead of CL for writes, then waits for its channel's data bus, which it holds
+  for its bursts; a bank takes its next column command once the burst train has been issued
+  (closed page: tRP after the data). No queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus
+  turnarounds. Use it where DRAM detail does not matter and speed does.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from ._dram_layout import D, DRAM_NAMES
+from ._dram_layout import D, DRAM_NAMES, MODELS
 from .dram import DRAM
 from .units import log2_exact
 
 LINE_BYTES = 64   # cache line: the unit of a demand access
 BUS_SLOTS = 16    # data-bus calendar entries per channel (bursts the scheduler can still fit around)
+MAX_RANK_BG = 64  # ranks x bank groups per channel the detailed model tabulates bus gaps for (_dram.pxi)
 
 
 def dram_params(d: DRAM) -> np.ndarray:
@@ -59,10 +72,13 @@ def dram_params(d: DRAM) -> np.ndarray:
                          ("G_WTRS", d.tWTR_S + d.CL), ("G_RTRS", d.tRTRS), ("G_WWO", d.tWPRE)):
         put(name, cycles * tck)
     put("N_RANKS", d.ranks)
-    if d.refresh_policy == "bank_level_staggered":
+    if d.model == "detailed" and d.ranks * d.bankgroups > MAX_RANK_BG:
+        raise ValueError(f"dram.ranks: {d.ranks} ranks x {d.bankgroups} bank groups exceed the "
+                         f"{MAX_RANK_BG} (rank, bank group) pairs per channel the detailed model handles")
+    if d.refresh_policy == "bank_level_staggered" and d.model == "detailed":
         raise ValueError("dram.refresh_policy: 'bank_level_staggered' (per-bank refresh) is not modelled; "
                          "use 'rank_level_staggered', 'rank_level_simultaneous' or 'none'")
-    mode = {"none": 0, "rank_level_staggered": 1, "rank_level_simultaneous": 2}[d.refresh_policy]
+    mode = {"none": 0, "rank_level_staggered": 1, "rank_level_simultaneous": 2}.get(d.refresh_policy, 0)
     stagger = d.tREFI // d.ranks if mode == 1 else d.tREFI   # DRAMsim3: tREFI / ranks, integer cycles
     put("REF_MODE", mode)
     put("REF_STAGGER", stagger * tck)
@@ -74,4 +90,5 @@ def dram_params(d: DRAM) -> np.ndarray:
     put("WB_LO", max(1, min(d.write_buf_size, d.trans_queue_size)))
     put("BUS_SLOTS", BUS_SLOTS)
     put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
+    put("MODEL", MODELS[d.model])
     return v
