@@ -125,8 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("presets", help="list DRAM presets and policy names")
     pre.set_defaults(func=cmd_presets)
 
-    from . import cli_compare, cli_study, cli_trace
+    from . import cli_compare, cli_qos, cli_study, cli_trace
     cli_compare.add_commands(sub)
+    cli_qos.add_commands(sub)
     cli_trace.add_commands(sub)
     cli_study.add_commands(sub)
     return ap
