@@ -9,6 +9,15 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled_core():
+    """The examples are studies over the core, not core behaviour (which every other test checks
+    on both backends); on the pure-Python twin they would take minutes."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HWMODEL_BACKEND", "compiled")
+        yield
+
+
 def load(name):
     sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")

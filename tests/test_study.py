@@ -166,7 +166,9 @@ def test_killed_sweep_restarts_where_it_stopped(tmp_path):
         "import sys, json\nfrom hwmodel.study import sweep\n"
         f"sweep({BASE!r}, {GRID!r}, {tr!r}, out={str(out)!r}, executor='serial', progress=False, "
         "slowdown=True, as_frame=False)\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # resume mechanics do not depend on the backend (both are tested everywhere else); the pure-
+    # Python twin would need tens of minutes for these 128 runs of 200 k accesses
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HWMODEL_BACKEND": "compiled"}
     proc = subprocess.Popen([sys.executable, str(script)], env=env)
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
@@ -179,7 +181,7 @@ def test_killed_sweep_restarts_where_it_stopped(tmp_path):
     done = {r["key"] for r in load_results(out) if r["status"] == "ok"}
     assert 16 <= len(done) < 64
     rows = sweep(BASE, GRID, tr, out=out, executor="process", workers=2, progress=False, slowdown=True,
-                 as_frame=False)
+                 as_frame=False, backend="compiled")
     assert len(rows) == 64 and all(r["status"] == "ok" for r in rows)
     every = load_results(out, all_rows=True)
     assert len(every) == 64          # nothing ran twice
