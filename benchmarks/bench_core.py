@@ -2,10 +2,12 @@
 
     python -m pytest benchmarks/bench_core.py --benchmark-only --benchmark-group-by=group
 
-Workload (the issue's): a seeded zipf (alpha 0.99) over a 4 GiB VM, 10 M accesses, 30% writes,
-1 GiB local memory (25%), page_swap with exact LRU, 'low' placement (the first 1 GiB starts local),
-untimed trace through the closed-loop core (window 16). Hot lines are scattered over the whole
-footprint, so nearly every page is touched and about 30% of accesses fault: a hard case.
+Workloads (the issue's shape): 10 M accesses over a 4 GiB VM, 30% writes, 1 GiB local memory (25%),
+page_swap with exact LRU, 'low' placement (the first 1 GiB starts local), untimed trace through the
+closed-loop core (window 16). `zipf` (alpha 0.99) scatters hot lines over the whole footprint, so
+nearly every page is touched and about 31% of accesses fault: a hard case. `hotcold` sends 90% of
+accesses to 10% of the footprint: about 9% fault. DRAM is the detailed controller model unless the
+variant says `simple` (row-buffer formulas, dram.model: simple).
 The reference backend runs a 100 k-access prefix (it is ~100x slower). HWMODEL_BENCH_ACCESSES
 sets the size (CI runs a quick pass with a small one).
 """
@@ -24,8 +26,17 @@ N_REFERENCE = min(N, 100_000)
 
 
 @pytest.fixture(scope="module")
-def workload():
-    return generate("zipf", N, 4 << 30, read_ratio=0.7, seed=1)
+def workloads():
+    return {kind: generate(kind, N, 4 << 30, read_ratio=0.7, seed=1) for kind in ("zipf", "hotcold")}
+
+
+@pytest.fixture(scope="module")
+def workload(workloads):
+    return workloads["zipf"]
+
+
+SIMPLE = {"compute": {"local_memory": "1GiB", "vms": [{"memory": "4GiB"}], "dram": {"model": "simple"}},
+          "memory_blade": {"dram": {"channels": 2, "ranks": 4, "model": "simple"}}}
 
 
 def system(policy="page_swap", **sections):
@@ -65,6 +76,9 @@ def test_stage(benchmark, workload, backend, stage):
 
 VARIANTS = {
     "page_swap": {},
+    "page_swap+simple": SIMPLE,
+    "page_swap+hotcold": {},
+    "page_swap+hotcold+simple": SIMPLE,
     "subpage_swap": {},
     "fgra": {},
     # an 8 MiB 16-way LLC in front of memory (CPU-level trace)
@@ -74,12 +88,16 @@ VARIANTS = {
     # copy-on-write checkpoints of dirty pages every 10 ms to the blade
     "page_swap+checkpoints": {"service": {"regime": "cow", "interval": "10ms"}},
 }
+for _name in ("page_swap+llc", "page_swap+storage", "page_swap+checkpoints"):
+    VARIANTS[_name + "+simple"] = {**VARIANTS[_name], **SIMPLE,
+                                   "memory_blade": {**VARIANTS[_name].get("memory_blade", {}), **SIMPLE["memory_blade"]}}
 
 
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_full_run(benchmark, workload, backend, variant):
+def test_full_run(benchmark, workloads, backend, variant):
     policy = variant.split("+")[0]
+    workload = workloads["hotcold" if "hotcold" in variant else "zipf"]
     c = system(policy, **VARIANTS[variant]).compile("none")
     n = _n(backend)
     cols = (np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], workload.vm[:n])

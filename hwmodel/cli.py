@@ -108,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="OUT", help="write the full result as JSON (- for stdout)")
     run.add_argument("--backend", choices=("compiled", "reference"), default=None,
                      help="core backend (default: compiled, or $HWMODEL_BACKEND)")
-    run.add_argument("--slowdown", action="store_true", help="also run all-local and report the slowdown")
+    run.add_argument("--slowdown", nargs="?", const="all_local", choices=("all_local", "no_checkpoints"),
+                     help="also run a baseline and report the slowdown: all_local (default) or the "
+                          "same system without checkpoints")
     run.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     run.add_argument("--chunk", type=int, default=1 << 20, help="records per chunk (default 1048576)")
     run.add_argument("--epoch", metavar="TIME", help="sample counters every TIME of simulated time, "

@@ -13,6 +13,8 @@ Kinds:
              memory / VM memory), one line per policy (needs a sweep run with slowdown=True).
   bandwidth  latency against achieved DRAM bandwidth: the bandwidth-latency curve of a
              controller over a load sweep, one line per policy.
+  timeseries link and DRAM bandwidth and mean latency per epoch against simulated time, from
+             runs made with epoch=... (`hwmodel run --epoch 100us`); one set of lines per run.
 A returned `matplotlib.figure.Figure` is not tied to pyplot (no display, thread-safe); `out`
 writes it, in the format of the suffix (.png, .svg, .pdf).
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-KINDS = ("cdf", "slowdown", "bandwidth")
+KINDS = ("cdf", "slowdown", "bandwidth", "timeseries")
 FORMATS = (".png", ".svg", ".pdf")
 MAX_LEGEND = 20     # more lines than this: no legend (it would hide the plot)
 
@@ -69,6 +71,8 @@ def as_rows(results) -> list:
         if isinstance(r, Result):
             from .study import result_row
             row = {"trace": r.trace, "status": "ok", **result_row(r), "_hist": r.hist}
+            if r.epochs is not None:
+                row["time_series"] = r.time_series()
         elif isinstance(r, dict):
             row = r
         else:
@@ -212,11 +216,40 @@ def plot(results, kind="cdf", out=None, where=None, group=None, x=None, y=None, 
         raise ValueError("plot: no finished (status ok) points to plot")
     if kind == "cdf":
         return latency_cdf(rows, out, title)
+    if kind == "timeseries":
+        return time_series(rows, out, title)
     groups = [group] if isinstance(group, str) else list(group or ["hypervisor.policy"])
     if kind == "slowdown":
         return _curves(rows, "local_memory_fraction", "slowdown.sim_time", groups, out, title,
                        split_traces=True)
     return _curves(rows, x or "dram_GBps", y or "latency_ns.mean", groups, out, title, split_traces=False)
+
+
+def time_series(rows, out=None, title=None):
+    """Per-epoch link and DRAM bandwidth (top) and mean latency (bottom) against time."""
+    import numpy as np
+    series = [(r, r.get("time_series")) for r in rows if r.get("time_series")]
+    if not series:
+        raise ValueError("plot: no time series in these results; run with epoch=... (hwmodel run --epoch 100us)")
+    fig = _figure()
+    fig.set_figheight(6.0)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    keys = varying_keys([r for r, _ in series])
+    n = 0
+    for row, ts in series:
+        t_ms = np.asarray(ts["time_ns"], float) / 1e6
+        who = point_label(row, keys) if len(series) > 1 else ""
+        for name, label in (("link_out_GBps", "link out"), ("link_in_GBps", "link in"),
+                            ("local_dram_GBps", "local DRAM"), ("blade_dram_GBps", "blade DRAM")):
+            top.step(t_ms, ts[name], where="post", label=f"{who} {label}".strip())
+            n += 1
+        bottom.step(t_ms, ts["mean_latency_ns"], where="post", label=who or "mean latency")
+    top.set_ylabel("bandwidth (GB/s)")
+    bottom.set_ylabel("mean latency (ns)")
+    bottom.set_xlabel("simulated time (ms)")
+    top.legend(fontsize="small")
+    bottom.grid(True, alpha=0.3)
+    return _finish(fig, top, 0, out, title)
 
 
 def latency_cdf(rows, out=None, title=None):

@@ -122,6 +122,8 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
 def run_system(system, trace, *, backend=None, completions=False, slowdown=False,
                chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None,
                timing=None, time_unit=None, skip_bad_lines=False, epoch=None):
+    if slowdown and slowdown is not True and slowdown not in system.BASELINES:
+        raise ValueError(f"slowdown: {slowdown!r} is not one of {', '.join(map(repr, system.BASELINES))}")
     source = as_source(trace, chunk_records, format, timing, time_unit, skip_bad_lines)
     from .units import parse_time
     epoch_ps = parse_time(epoch, "epoch") if epoch else 0
@@ -172,8 +174,10 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     if completions:
         result.completions = np.concatenate(done_parts) if done_parts else np.zeros(0, np.int64)
     if slowdown:
-        result.baseline = run_system(system.all_local(), source.reopen(), backend=backend,
+        kind = "all_local" if slowdown is True else slowdown
+        result.baseline = run_system(system.baseline(kind), source.reopen(), backend=backend,
                                      chunk_records=chunk_records)
+        result.baseline_kind = kind
     return result
 
 

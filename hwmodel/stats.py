@@ -40,6 +40,7 @@ class Result:
     skipped_lines: int = 0          # malformed trace lines skipped on request
     epochs: np.ndarray | None = None   # rows of (time, cumulative counters); see engine.EPOCH_COLUMNS
     baseline: "Result | None" = None
+    baseline_kind: str = ""         # all_local | no_checkpoints
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
     # -- derived ---------------------------------------------------------------------------
@@ -151,7 +152,7 @@ class Result:
         sd = self.slowdown()
         if sd is not None:
             d["slowdown"] = sd
-            d["baseline"] = {"sim_time_ns": self.baseline.sim_time_ps / 1000,
+            d["baseline"] = {"kind": self.baseline_kind, "sim_time_ns": self.baseline.sim_time_ps / 1000,
                              "latency_ns": self.baseline.latency_ns()}
         return d
 
@@ -218,7 +219,7 @@ class Result:
                 lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns")
         sd = self.slowdown()
         if sd is not None:
-            lines.append(f"  slowdown vs all-local: {sd['sim_time']:.3f}x simulated time, "
+            lines.append(f"  slowdown vs {self.baseline_kind.replace('_', '-')}: {sd['sim_time']:.3f}x simulated time, "
                          f"{sd['mean_latency']:.3f}x mean latency")
         return "\n".join(lines)
 

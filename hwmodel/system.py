@@ -253,13 +253,24 @@ class System:
         epoch="100us" samples every counter at each multiple of it: `Result.time_series()`.
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;
-        slowdown=True also runs an all-local copy of the system and reports the ratio.
+        slowdown=True (or "all_local") also runs an all-local copy of the system and reports the
+        ratio; slowdown="no_checkpoints" compares with the same system without checkpoints.
         """
         from .runner import run_system
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
                           resume_from=resume_from, format=format, timing=timing, time_unit=time_unit,
                           skip_bad_lines=skip_bad_lines, epoch=epoch)
+
+    BASELINES = ("all_local", "no_checkpoints")
+
+    def baseline(self, kind: str = "all_local") -> "System":
+        """The system a slowdown is measured against: `all_local` or `no_checkpoints`."""
+        if kind == "all_local":
+            return self.all_local()
+        if kind == "no_checkpoints":
+            return dataclasses.replace(self, service=ServiceProcessor())
+        raise ValueError(f"slowdown: {kind!r} is not one of {', '.join(map(repr, self.BASELINES))}")
 
     def all_local(self) -> "System":
         """The baseline of slowdowns: the same system with local memory for all guest memory, so

@@ -143,3 +143,21 @@ def test_plot_errors_say_what_is_missing(swept, tmp_path):
     failed = [{"key": "k", "status": "error", "error": "boom", "trace": "t"}]
     with pytest.raises(ValueError, match="no finished"):
         plot(failed)
+
+
+def test_time_series_of_an_epoch_run(tmp_path):
+    system = System.from_dict({"compute": {"local_memory": "4MiB", "vms": [{"memory": "16MiB"}]},
+                               "memory_blade": {"capacity": "16MiB", "super_page": "1MiB"}})
+    r = system.run(generate("zipf", 20000, 16 << 20, seed=3), epoch="20us")
+    out = tmp_path / "ts.png"
+    fig = plot(r, kind="timeseries", out=out)
+    top, bottom = fig.axes
+    assert top.get_ylabel() == "bandwidth (GB/s)" and bottom.get_xlabel() == "simulated time (ms)"
+    assert bottom.get_ylabel() == "mean latency (ns)"
+    lines = {ln.get_label(): ln for ln in top.get_lines()}
+    assert set(lines) == {"link out", "link in", "local DRAM", "blade DRAM"}
+    ts = r.time_series()
+    assert np.allclose(lines["link in"].get_ydata(), ts["link_in_GBps"])
+    assert matplotlib.image.imread(out).shape[0] > 100
+    with pytest.raises(ValueError, match="no time series"):
+        plot(system.run(generate("zipf", 1000, 16 << 20, seed=3)), kind="timeseries")
