@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hwmodel import _linksched_reference as R
 from hwmodel.qos import (DISCIPLINES, SNIC, Instruction, LinkScheduler, LinkSim, NetworkManager, QoSClass,
                          load_qos_config, read_packets, run_qos, write_packets)
-from hwmodel.units import parse_bandwidth, transfer_ps
+from hwmodel.units import parse_bandwidth
 
 BW = "10Gbps"
 PS_PER_BYTE = 800   # 10 Gbps
