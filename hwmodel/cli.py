@@ -85,6 +85,15 @@ def cmd_presets(args):
         print(f"  {name:<14} tCK {d.tck_ps / 1000:.3f} ns  CL-tRCD-tRP {d.CL}-{d.tRCD}-{d.tRP}  "
               f"{d.channels} ch x {d.ranks} rank  {d.capacity_bytes / 2**30:g} GiB  "
               f"peak {d.peak_bytes_per_s / 1e9:.1f} GB/s")
+    from .protocol import ProtocolAgent
+    from .storage import STORAGE_PRESETS
+    print("storage.device presets:")
+    for name, v in STORAGE_PRESETS.items():
+        print(f"  {name:<14} read {v['read_latency']}, write {v['write_latency']} (+ transfer at "
+              f"{v['bandwidth']}), {v['units']} units, queue depth {v['queue_depth']}")
+    print("protocol presets (the blade link):")
+    for name in ProtocolAgent.presets():
+        print(f"  {ProtocolAgent.preset(name).describe()}")
     from ._layout import PLACEMENTS, POLICIES, VICTIMS
     print("hypervisor.policy:    " + ", ".join(POLICIES))
     print("hypervisor.victim:    " + ", ".join(VICTIMS))
