@@ -8,8 +8,9 @@ import pytest
 
 from hwmodel.dram import DRAM
 
-REF = Path("/work/shared/reference/dramsim3")
-pytestmark = pytest.mark.skipif(not REF.is_dir(), reason="shared DRAMsim3 reference files not present")
+REF = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "dramsim3"
+if not REF.is_dir():   # CI lays shared/ beside the repo; without it these tests cannot mean anything
+    raise FileNotFoundError(f"reference data not found at {REF}: shared/ must sit beside the repo")
 DDR4_INI = REF / "DDR4_8Gb_x8_2400.ini"
 
 
