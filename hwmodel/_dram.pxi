@@ -50,6 +50,7 @@ cdef struct Dram:
     # derived at bind time (detailed model)
     int64_t gt[4 * MAX_RANK_BG]   # dram_gap(p, q) at ((p ^ q) << 1) | (p & 1) (it depends on nothing else)
     int64_t bus_slots      # D_BUS_SLOTS
+    int64_t gmin, gmax     # smallest / largest data-bus gap (dram_bus's early-out)
 
 
 cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
@@ -94,6 +95,7 @@ cdef int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, 
     cdef int64_t e, x, pos, k, j, after, p, c
     cdef int64_t* slot
     cdef int64_t* src
+    # drop reservations over by `now`, and the oldest one if the calendar is full
     while n > 0:
         e = bus[3 * head + 1]
         if e > now and n != K:
@@ -105,6 +107,30 @@ cdef int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, 
     chan[DH_BUS_FLOOR] = floor
     x = s if s > floor else floor
     pos = n
+    if n > 0 and x + dur + m.gmin > bus[3 * ((head + n - 1) & mask)]:
+        # Exact early-out: the burst cannot fit before any reservation (x only grows, every gap
+        # before a reservation is >= gmin and the last reservation starts latest), so the scan below would only raise x to
+        # max(end + gap(p, tag)) and insert at the end. Ends are ascending (reservations are
+        # sorted and disjoint), so scan back until end + gmax cannot raise x any more.
+        after = x
+        j = (head + n - 1) & mask
+        for k in range(n):
+            slot = bus + 3 * j
+            if slot[1] + m.gmax <= after:
+                break
+            p = slot[2]
+            c = slot[1] + gt[((p ^ tag) << 1) | (p & 1)]
+            if c > after:
+                after = c
+            j = (j - 1) & mask
+        x = after
+        slot = bus + 3 * ((head + n) & mask)
+        slot[0] = x
+        slot[1] = x + dur
+        slot[2] = tag
+        chan[DH_BUS_HEAD] = head
+        chan[DH_BUS_N] = n + 1
+        return x
     j = head
     for k in range(n):
         slot = bus + 3 * j
@@ -112,12 +138,11 @@ cdef int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, 
         p = slot[2]
         c = (((p ^ tag) << 1) | (p & 1))            # gap(p, tag) = gt[c], gap(tag, p) = gt[c ^ ((p ^ tag) & 1)]
         after = slot[1] + gt[c]
-        if x >= after:
-            continue
-        if x + dur + gt[c ^ ((p ^ tag) & 1)] <= slot[0]:
+        # the twin's "x >= after: continue; fits before: stop; else x = after", with one branch
+        if (x < after) & (x + dur + gt[c ^ ((p ^ tag) & 1)] <= slot[0]):
             pos = k
             break
-        x = after
+        x = after if after > x else x
     # insert at pos, moving the later ones one place on
     slot = bus + 3 * ((head + n) & mask)
     for k in range(n - pos):
@@ -146,13 +171,12 @@ cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil
         due += k * refi
     at = due
     cdef int64_t nb = d[D_N_BANKS] // d[D_N_RANKS]
-    for b in range(b0, b0 + nb):
-        if m.open_row[b] >= 0:
-            v = m.bank[b * DB_N + DB_PRE_OK] + d[D_T_RP]
-        else:
-            v = m.bank[b * DB_N + DB_ACT_OK]
-        if v > at:
-            at = v
+    cdef int64_t rp = d[D_T_RP]
+    cdef int64_t* bk
+    for b in range(b0, b0 + nb):        # branch-free (conditional moves)
+        bk = m.bank + b * DB_N
+        v = bk[DB_PRE_OK] + rp if m.open_row[b] >= 0 else bk[DB_ACT_OK]
+        at = v if v > at else at
     end = at + d[D_T_RFC]
     for b in range(b0, b0 + nb):
         m.open_row[b] = -1
@@ -163,24 +187,25 @@ cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil
 
 
 cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act) noexcept nogil:
+    # written branch-free (conditional moves): these tests are data dependent on random traffic
     cdef const int64_t* d = m.d
     cdef int64_t* rk = m.rank + r * DR_N
     cdef int64_t last = rk[DR_LAST_ACT]
-    if last <= act and last + d[D_T_RRD_S] > act:
-        act = last + d[D_T_RRD_S]
+    cdef int64_t v = last + d[D_T_RRD_S]
+    act += (v - act) * <int64_t>((last <= act) & (v > act))
     last = m.bg_act[rb]
-    if last <= act and last + d[D_T_RRD_L] > act:
-        act = last + d[D_T_RRD_L]
+    v = last + d[D_T_RRD_L]
+    act += (v - act) * <int64_t>((last <= act) & (v > act))
+    # tFAW: if the four most recent ACTs all lie in (act - tFAW, act], wait for the oldest
     cdef int64_t faw = d[D_T_FAW]
-    cdef int64_t lo = act
-    cdef int64_t k, v
-    for k in range(4):
-        v = rk[DR_FAW0 + k]
-        if v > act or v <= act - faw:
-            return act
-        if v < lo:
-            lo = v
-    return lo + faw
+    cdef int64_t lo = act - faw
+    cdef int64_t f0 = rk[DR_FAW0], f1 = rk[DR_FAW0 + 1], f2 = rk[DR_FAW0 + 2], f3 = rk[DR_FAW0 + 3]
+    cdef bint inside = ((f0 <= act) & (f0 > lo) & (f1 <= act) & (f1 > lo)
+                        & (f2 <= act) & (f2 > lo) & (f3 <= act) & (f3 > lo))
+    cdef int64_t a = f0 if f0 < f1 else f1
+    cdef int64_t b = f2 if f2 < f3 else f3
+    a = a if a < b else b
+    return a + faw if inside else act
 
 
 cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
@@ -191,12 +216,8 @@ cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int
     m.cq[b * C + k] = col
     bk[DB_CQ_IDX] = k + 1 if k + 1 < C else 0
     cdef int64_t* chan = m.chan + ch * DH_N
-    if col > chan[DH_LAST_COL]:
-        chan[DH_LAST_COL] = col
-    if w:
-        m.cnt[DC_WRITE_CMDS] += 1
-    else:
-        m.cnt[DC_READ_CMDS] += 1
+    chan[DH_LAST_COL] = col if col > chan[DH_LAST_COL] else chan[DH_LAST_COL]
+    m.cnt[DC_READ_CMDS + w] += 1          # DC_WRITE_CMDS follows DC_READ_CMDS
     m.cnt[DC_DRAM_BYTES] += nb * m.d[D_BURST_BYTES]
     return done
 
@@ -295,10 +316,8 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
         m.open_row[b] = row
         bk[DB_ACT_T] = act
         bk[DB_PRE_OK] = act + d[D_T_RAS]
-        if act > rk[DR_LAST_ACT]:
-            rk[DR_LAST_ACT] = act
-        if act > m.bg_act[rb]:
-            m.bg_act[rb] = act
+        rk[DR_LAST_ACT] = act if act > rk[DR_LAST_ACT] else rk[DR_LAST_ACT]
+        m.bg_act[rb] = act if act > m.bg_act[rb] else m.bg_act[rb]
         rk[DR_FAW0 + rk[DR_FAW_IDX]] = act
         rk[DR_FAW_IDX] = (rk[DR_FAW_IDX] + 1) & 3
     bk[DB_COL_FREE] = last + d[D_T_TRAIN]
@@ -343,9 +362,8 @@ cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
     cdef int64_t* chan = m.chan + ch * DH_N
     cdef int64_t n = chan[DH_WB_N]
     cdef int64_t* wb = m.wb + ch * d[D_WB_HI] * 2
-    cdef int64_t lshift = d[D_LINE_SHIFT]
     cdef int64_t nb = d[D_LINE_BURSTS]
-    cdef int64_t i, k, key, c2, b, row
+    cdef int64_t i, k, key, b, row
     chan[DH_WB_N] = 0
     chan[DH_WB_BLOOM] = 0
     for i in range(n):
@@ -355,7 +373,8 @@ cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
         for k in range(i, n):
             if wb[2 * k + 1] == key:
                 wb[2 * k + 1] = -1
-                dram_decode(m, wb[2 * k] << lshift, &c2, &b, &row)
+                b = key >> 32            # the key is bank << 32 | row (rows < 2^32: memctrl checks)
+                row = key & ((<int64_t>1 << 32) - 1)
                 dram_issue(m, ch, b, row, dram_cmdq(m, b, td), nb, 1, td)
     m.cnt[DC_WRITE_DRAINS] += 1
 
@@ -510,6 +529,11 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
         pd = i & 1
         m.gt[i] = dram_gap(&d[0], pd, (i >> 1) ^ pd)
     m.bus_slots = d[D_BUS_SLOTS]
+    m.gmin = d[D_G_CCDL]
+    m.gmax = d[D_G_CCDL]
+    for i in (D_G_CCDS, D_G_RW, D_G_WTRL, D_G_WTRS, D_G_RTRS, D_G_WWO):
+        m.gmin = d[i] if d[i] < m.gmin else m.gmin
+        m.gmax = d[i] if d[i] > m.gmax else m.gmax
 
 
 def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, const int64_t[::1] addr,

@@ -379,7 +379,6 @@ class Dram:
         n = self.chan[h + _WB_N]
         base = ch * self.WB_HI * 2
         wb = self.wb
-        lshift = self.d[D["LINE_SHIFT"]]
         nb = self.d[D["LINE_BURSTS"]]
         self.chan[h + _WB_N] = 0
         self.chan[h + _WB_BLOOM] = 0
@@ -390,7 +389,7 @@ class Dram:
             for k in range(i, n):
                 if wb[base + 2 * k + 1] == key:
                     wb[base + 2 * k + 1] = -1
-                    _, b, row = self._decode(wb[base + 2 * k] << lshift)
+                    b, row = key >> 32, key & 0xFFFFFFFF   # key = bank << 32 | row (memctrl: rows < 2^32)
                     self._issue(ch, b, row, self._cmdq(b, td), nb, 1, td)
         self.cnt[DC["write_drains"]] += 1
 

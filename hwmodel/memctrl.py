@@ -91,4 +91,6 @@ def dram_params(d: DRAM) -> np.ndarray:
     put("BUS_SLOTS", BUS_SLOTS)
     put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
     put("MODEL", MODELS[d.model])
+    if v[D["RO_MASK"]] >= 1 << 32:   # the detailed model's write buffer keys are bank << 32 | row
+        raise ValueError(f"dram.address_mapping: {v[D['RO_MASK']] + 1} rows per bank exceed the 2^32 modelled")
     return v
