@@ -88,6 +88,16 @@ VARIANTS = {
     # copy-on-write checkpoints of dirty pages every 10 ms to the blade
     "page_swap+checkpoints": {"service": {"regime": "cow", "interval": "10ms"}},
 }
+# S4: 8 VMs of 512 MiB sharing the blade link under strict priority, two of them token-bucket capped
+QOS8 = {"compute": {"local_memory": "1GiB", "vms": [{"name": f"vm{i}", "memory": "512MiB", "qos": i % 4}
+                                                    for i in range(8)]},
+        "snic": {"discipline": "strict_priority", "vms": {"vm6": {"cap": "2GB/s"}, "vm7": {"cap": "1GB/s"}}}}
+VARIANTS["page_swap+qos8"] = QOS8
+VARIANTS["page_swap+qos8+wfq"] = {**QOS8, "snic": {"discipline": "wfq", "vms": {f"vm{i}": {"weight": i + 1}
+                                                                                  for i in range(8)}}}
+for _name in ("page_swap+qos8", "page_swap+qos8+wfq"):   # keep the 8 VMs, DRAM 'simple'
+    VARIANTS[_name + "+simple"] = {**VARIANTS[_name], "memory_blade": SIMPLE["memory_blade"],
+                                   "compute": {**VARIANTS[_name]["compute"], "dram": {"model": "simple"}}}
 for _name in ("page_swap+llc", "page_swap+storage", "page_swap+checkpoints"):
     VARIANTS[_name + "+simple"] = {**VARIANTS[_name], **SIMPLE,
                                    "memory_blade": {**VARIANTS[_name].get("memory_blade", {}), **SIMPLE["memory_blade"]}}
@@ -100,7 +110,12 @@ def test_full_run(benchmark, workloads, backend, variant):
     workload = workloads["hotcold" if "hotcold" in variant else "zipf"]
     c = system(policy, **VARIANTS[variant]).compile("none")
     n = _n(backend)
-    cols = (np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], workload.vm[:n])
+    vm = workload.vm[:n]
+    if "qos8" in variant:   # the 4 GiB footprint split over 8 VMs of 512 MiB: VM = address / 512 MiB
+        vm = (workload.addr[:n] >> 29).astype(np.uint16)
+        cols = (np.zeros(n, np.int64), workload.addr[:n] & ((1 << 29) - 1), workload.op[:n], vm)
+    else:
+        cols = (np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], vm)
     engines = []
 
     def setup():

@@ -21,6 +21,20 @@ DEF OUT = 0
 DEF IN = 1
 DEF ON_STORAGE = -2147483648   # _layout.ON_STORAGE
 DEF INT64_MAX_PS = 9223372036854775807
+# _layout.SLA_FIELDS, EVENT_FIELDS, VM_STAT_NAMES (tests/test_snic.py checks these against it)
+DEF Q_LEVEL = 0
+DEF Q_WEIGHT = 1
+DEF Q_TB_NUM = 2
+DEF Q_TB_DEN = 3
+DEF Q_TB_BURST = 4
+DEF QW = 5
+DEF EVW = 7
+DEF VS_ACCESSES = 0
+DEF VS_LATENCY = 1
+DEF VS_LINK_BYTES = 2
+DEF VS_LINK_QUEUE = 3
+DEF VS_LINK_MSGS = 4
+DEF VSW = 5
 
 
 cdef struct Core:
@@ -57,16 +71,91 @@ cdef struct Core:
     int64_t* cache_tag     # per cache way: line address held, -1 = invalid
     int64_t* cache_stamp   # per cache way: last use (LRU)
     uint8_t* cache_dirty
+    int64_t* qsla          # per queue: the SLA row in force (SLA_FIELDS)
+    int64_t* qfree         # strict priority, per direction and level: next free
+    int64_t* qls           # strict priority, per direction and level: last message's wire interval
+    int64_t* qle
+    int64_t* qfin          # fair, per direction and queue: virtual finish time
+    int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder)
+    int64_t qos, qdisc, nq, nlev, cur_q, bg
+    void* qos_start_p
     uint64_t rng
     int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways, ck_regime
     Dram local
     Dram blade
 
 
-cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, int64_t wire) noexcept nogil:
-    cdef int64_t start = imax(t, c.link_free[direction])
-    c.link_free[direction] = start + ser
+cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
+    """ceil(x / d) for d > 0 and any sign of x (C division truncates toward zero)."""
+    if x >= 0:
+        return (x + d - 1) // d
+    return -((-x) // d)
+
+
+cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
+    """When a message of queue q, ready at a, starts serializing in direction d (QoS active)."""
+    cdef int64_t* sla = c.qsla + q * QW
+    cdef int64_t e = a, x, s, k, lvl, w, W, nl = c.nlev
+    cdef int64_t* tb = c.qtb + (d * c.nq + q) * 2
+    cdef int64_t* fr
+    cdef int64_t* fin
+    if sla[Q_TB_NUM]:
+        # token bucket (cap = 1 / (TB_NUM / TB_DEN ps per byte), depth TB_BURST): it is full again
+        # at D = tb[0] + tb[1] / TB_DEN; a message of L bytes may start once D - s <= (B - L) ps/B
+        e = imax(a, tb[0] + ceil_div(tb[1] - (sla[Q_TB_BURST] - wire) * sla[Q_TB_NUM], sla[Q_TB_DEN]))
+    if c.qdisc == 0:
+        x = imax(a, c.link_free[d])
+        s = imax(e, x)
+        c.link_free[d] = x + ser
+    elif c.qdisc == 1:
+        lvl = sla[Q_LEVEL]
+        fr = c.qfree + d * nl
+        x = imax(a, fr[lvl])
+        for k in range(lvl + 1, nl):          # non-preemptive: a lower level on the wire at a
+            if c.qls[d * nl + k] <= a < c.qle[d * nl + k]:
+                x = imax(x, c.qle[d * nl + k])
+        s = imax(e, x)
+        fr[lvl] = x + ser
+        for k in range(lvl + 1, nl):          # lower levels wait behind it
+            fr[k] = imax(fr[k], x) + ser
+        c.qls[d * nl + lvl] = s
+        c.qle[d * nl + lvl] = s + ser
+    else:
+        fin = c.qfin + d * c.nq
+        w = sla[Q_WEIGHT]
+        W = w
+        for k in range(c.nq):                 # weight of the queues still busy at a
+            if k != q and fin[k] > a:
+                W += c.qsla[k * QW + Q_WEIGHT]
+        x = imax(a, fin[q]) + (ser * W + w - 1) // w - ser
+        s = imax(e, x)
+        fin[q] = s + ser
+    if sla[Q_TB_NUM]:
+        if s > tb[0]:
+            tb[0] = s
+            tb[1] = 0
+        tb[1] += wire * sla[Q_TB_NUM]
+        tb[0] += tb[1] // sla[Q_TB_DEN]
+        tb[1] = tb[1] % sla[Q_TB_DEN]
+    return s
+
+
+ctypedef int64_t (*qos_fn_t)(Core*, int, int64_t, int64_t, int64_t, int64_t) noexcept nogil
+
+
+cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
+    """A message of queue q (a VM, or the background queue), ready at t; returns its arrival."""
+    cdef int64_t start
+    if c.qos:   # through a pointer: the QoS code stays out of line, the FIFO path small
+        start = (<qos_fn_t>c.qos_start_p)(c, direction, t, ser, wire, q)
+    else:
+        start = imax(t, c.link_free[direction])
+        c.link_free[direction] = start + ser
     c.cnt[C_LINK_BYTES_OUT + direction] += wire
+    cdef int64_t* vs = c.vm_stats + q * VSW
+    vs[VS_LINK_BYTES] += wire
+    vs[VS_LINK_QUEUE] += start - t
+    vs[VS_LINK_MSGS] += 1
     return start + ser + c.prop
 
 
@@ -75,13 +164,13 @@ cdef int64_t remote_line(Core* c, int64_t t, int64_t baddr, int w) noexcept nogi
     cdef int64_t t1, t2
     c.cnt[C_REMOTE_ACCESSES] += 1
     if w:
-        t1 = link_send(c, OUT, t, p[P_SER_WLINE_PS], p[P_WIRE_WLINE_B])
+        t1 = link_send(c, OUT, t, p[P_SER_WLINE_PS], p[P_WIRE_WLINE_B], c.cur_q)
     else:
-        t1 = link_send(c, OUT, t, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+        t1 = link_send(c, OUT, t, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
     t2 = dram_line(&c.blade, baddr, t1 + p[P_AGENT_PS], w)
     if w:
-        return link_send(c, IN, t2, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
-    return link_send(c, IN, t2, p[P_SER_LINE_PS], p[P_WIRE_LINE_B])
+        return link_send(c, IN, t2, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
+    return link_send(c, IN, t2, p[P_SER_LINE_PS], p[P_WIRE_LINE_B], c.cur_q)
 
 
 cdef inline void lru_remove(Core* c, int32_t f, int64_t j) noexcept nogil:
@@ -222,7 +311,7 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     if p[P_CK_TARGET] == 1:
         done = storage_io(c, rd, 1)
     else:
-        tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+        tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
         done = dram_block(&c.blade, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, tw + p[P_AGENT_PS], 1)
     c.ck_pending[f] = 0
     if c.ck_first[f] == 0:
@@ -324,7 +413,7 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
                 got = storage_io(c, start, 0)
             else:
                 got = dram_block(&c.blade, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
-                got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+                got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             end = imax(end, dram_block(&c.local, k << c.ushift, unit, got, 1))
             c.cnt[C_RESTORED_BYTES] += unit
     c.cnt[C_FAILURES] += 1
@@ -372,9 +461,9 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     u = c.slot_page[s]
     # the driver pulls the page over the link into its buffer and writes it to the device
     b = driver_take(c, t, &start)
-    t_req = link_send(c, OUT, start, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+    t_req = link_send(c, OUT, start, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
     t_rd = dram_block(&c.blade, s << c.ushift, 1 << c.ushift, t_req + p[P_AGENT_PS], 0)
-    t_in = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+    t_in = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
     c.buf_free[b] = storage_io(c, t_in, 1)
     c.loc[u] = ON_STORAGE
     c.slot_page[s] = -1
@@ -396,12 +485,10 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     cdef int64_t t_req, t_rd, start, t_all, t_first, buf = -1
     if slot >= 0:
         # request right after the trap, blade DRAM read, the whole unit back (store and forward)
-        t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B])
+        t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
         t_rd = dram_block(&c.blade, slot << c.ushift, unit, t_req + p[P_AGENT_PS], 0)
-        start = imax(t_rd, c.link_free[IN])
-        c.link_free[IN] = start + p[P_SER_UNIT_PS]
-        c.cnt[C_LINK_BYTES_IN] += p[P_WIRE_UNIT_B]
-        t_all = start + p[P_SER_UNIT_PS] + c.prop
+        t_all = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
+        start = t_all - p[P_SER_UNIT_PS] - c.prop
         t_first = start + p[P_SER_FIRST_PS] + c.prop
         c.slot_page[slot] = -1
     else:
@@ -426,7 +513,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         # vacated (or a fresh one), else down to storage through the driver
         dest = slot if slot >= 0 else blade_slot_for_victim(c, j, free_at)
         if dest >= 0:
-            t_wb = link_send(c, OUT, free_at, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B])
+            t_wb = link_send(c, OUT, free_at, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
             dram_block(&c.blade, dest << c.ushift, unit, t_wb + p[P_AGENT_PS], 1)
             c.loc[v] = <int32_t>(-2 - dest)
             c.slot_page[dest] = v
@@ -554,11 +641,18 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
     cdef int64_t* sc = c.sc
     cdef int64_t fail_at = c.p[P_FAIL_AT_PS]
     cdef int64_t interval = c.p[P_CK_INTERVAL_PS]
-    cdef int64_t lim, t, busy_until, skipped
+    cdef int64_t lim, t, busy_until, skipped, ev_t, k, q
+    cdef const int64_t* ev = c.p
     while True:
         lim = arr
         if not sc[S_FAILED] and 0 <= fail_at < lim:
             lim = fail_at
+        ev_t = INT64_MAX_PS
+        if sc[S_QOS_EV] < c.p[P_QOS_NEV]:
+            ev = c.p + c.p[P_QOS_EV_AT] + sc[S_QOS_EV] * EVW
+            ev_t = ev[0]
+            if ev_t < lim:
+                lim = ev_t
         if sc[S_CK_ACTIVE]:
             ck_advance(c, lim)
         if c.ck_regime and not sc[S_CK_ACTIVE] and sc[S_CK_NEXT] <= lim:
@@ -572,8 +666,14 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
                 skipped = (busy_until - sc[S_CK_NEXT]) // interval + 1
                 c.cnt[C_CKPT_TICKS_SKIPPED] += skipped
                 sc[S_CK_NEXT] += skipped * interval
-        elif not sc[S_FAILED] and 0 <= fail_at <= arr:
+        elif not sc[S_FAILED] and 0 <= fail_at <= lim:
             fail_and_restore(c, fail_at)
+        elif ev_t <= lim:
+            # the network manager changes queue q's SLA: its row in force becomes the event's
+            q = ev[1]
+            for k in range(QW):
+                c.qsla[q * QW + k] = ev[2 + k]
+            sc[S_QOS_EV] += 1
         else:
             break
 
@@ -599,6 +699,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef int64_t* sc = c.sc
     cdef int64_t timing = p[P_TIMING]
     cdef int64_t window = p[P_WINDOW]
+    cdef bint ctl = c.ck_regime or p[P_FAIL_AT_PS] >= 0 or p[P_QOS_NEV] > 0
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
     cdef int64_t arr, issue, ready_at, m, done, lat, start
@@ -624,10 +725,11 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
             sc[S_STARTED] = 1
             cnt[C_FIRST_ARRIVAL_PS] = arr
             sc[S_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
-        if c.ck_regime or p[P_FAIL_AT_PS] >= 0:
+        if ctl:
             control_events(c, arr)
         w = op[i]
         v = vm[i]
+        c.cur_q = v
         m = vm_base[v] + <int64_t>addr[i]
         start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
@@ -644,8 +746,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         if lat > cnt[C_LATENCY_MAX_PS]:
             cnt[C_LATENCY_MAX_PS] = lat
         c.hist[hist_bin(lat)] += 1
-        c.vm_stats[2 * v] += 1
-        c.vm_stats[2 * v + 1] += lat
+        c.vm_stats[v * VSW + VS_ACCESSES] += 1
+        c.vm_stats[v * VSW + VS_LATENCY] += lat
         if done > last_completion:
             last_completion = done
         if timing == 1:
@@ -700,6 +802,12 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] cache_tag = st["cache_tag"]
     cdef int64_t[::1] cache_stamp = st["cache_stamp"]
     cdef uint8_t[::1] cache_dirty = st["cache_dirty"]
+    cdef int64_t[::1] qsla = st["qos_sla"]
+    cdef int64_t[::1] qfree = st["qos_free"]
+    cdef int64_t[::1] qls = st["qos_ls"]
+    cdef int64_t[::1] qle = st["qos_le"]
+    cdef int64_t[::1] qfin = st["qos_fin"]
+    cdef int64_t[::1] qtb = st["qos_tb"]
     cdef Py_ssize_t n = addr.shape[0]
     if t_col.shape[0] != n or op.shape[0] != n or vm.shape[0] != n:
         raise ValueError("run_chunk: trace columns differ in length")
@@ -742,6 +850,19 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.cache_stamp = &cache_stamp[0]
     c.cache_dirty = &cache_dirty[0]
     c.cache_sets = p[P_CACHE_SETS]
+    c.qsla = &qsla[0]
+    c.qfree = &qfree[0]
+    c.qls = &qls[0]
+    c.qle = &qle[0]
+    c.qfin = &qfin[0]
+    c.qtb = &qtb[0]
+    c.qos = p[P_QOS]
+    c.qdisc = p[P_QOS_DISC]
+    c.nq = p[P_QOS_NQ]
+    c.nlev = p[P_QOS_LEVELS]
+    c.bg = vm_base.shape[0]      # the background queue's row follows the VMs'
+    c.cur_q = 0
+    c.qos_start_p = <void*>qos_start
     c.cache_ways = p[P_CACHE_WAYS]
     c.rng = <uint64_t>sc[S_RNG]
     c.ushift = p[P_UNIT_SHIFT]

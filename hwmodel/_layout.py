@@ -12,6 +12,18 @@ CACHE_POLICIES = {"lru": 0, "random": 1}
 CK_REGIMES = {"none": 0, "stop_and_copy": 1, "incremental": 2, "cow": 3}
 CK_TARGETS = {"memory_blade": 0, "storage": 1}
 STORAGE_VICTIMS = {"fifo": 0, "random": 1}
+# link disciplines of the one-pass core (qos.DISCIPLINES names map onto these; drr and wfq share 2)
+LINK_DISCIPLINES = {"fifo": 0, "strict_priority": 1, "fair": 2}
+
+# one row of the SLA table (and of the mutable copy in state["qos_sla"]): dense priority level
+# (0 = most important), weight, token bucket ps-per-byte as TB_NUM / TB_DEN (TB_NUM 0 = unshaped),
+# bucket depth in bytes. _core.pyx hard-codes these offsets (tests/test_snic.py checks them).
+SLA_FIELDS = ("LEVEL", "WEIGHT", "TB_NUM", "TB_DEN", "TB_BURST")
+EVENT_FIELDS = ("T_PS", "QUEUE") + SLA_FIELDS     # at T_PS, queue QUEUE's SLA row becomes the rest
+# per queue (VMs, then the background queue): accesses and latency sum (VM rows only), wire bytes
+# it sent over the link (both directions), link queueing delay (start of serialization minus the
+# time the message was ready), messages sent
+VM_STAT_NAMES = ("accesses", "latency_sum_ps", "link_bytes", "link_queue_ps", "link_messages")
 
 PARAM_NAMES = (
     "POLICY", "VICTIM", "PLACEMENT", "CBF", "TIMING", "WINDOW",
@@ -45,6 +57,12 @@ PARAM_NAMES = (
     "FAIL_AT_PS",      # injected failure time, -1 = none
     "EPOCH_PS",        # counters are sampled at every multiple of this (0 = no time series)
     "EPOCH_CAP",       # rows the epoch buffer holds before the engine must drain it
+    # SNIC link QoS (S4). QOS = 0: the link is one FIFO per direction (the fast path). QOS = 1: every
+    # message is scheduled by QOS_DISC among QOS_NQ queues (the VMs, then the background queue of
+    # the service processor) with QOS_LEVELS dense priority levels. The per-queue SLA table
+    # (QOS_NQ rows of SLA_FIELDS) and the SLA-change events (QOS_NEV rows of EVENT_FIELDS, by time)
+    # follow the fixed parameters in p, at offsets QOS_SLA_AT and QOS_EV_AT.
+    "QOS", "QOS_DISC", "QOS_NQ", "QOS_LEVELS", "QOS_NEV", "QOS_BG", "QOS_SLA_AT", "QOS_EV_AT",
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -84,7 +102,8 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "ck_last_index", "ck_last_start", "ck_last_end",   # the last completed checkpoint
                 "ck_prev_index", "ck_prev_start", "ck_prev_end",   # the one before it
                 "stall_until", "failed",
-                "epoch_next", "epoch_rows")
+                "epoch_next", "epoch_rows",
+                "qos_ev")                       # next SLA-change event to apply
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).

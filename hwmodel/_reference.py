@@ -18,7 +18,7 @@ Semantics of one access (times in integer ps):
 from __future__ import annotations
 
 from ._dram_reference import Dram
-from ._layout import C, ON_STORAGE, P, S, UNTOUCHED, hist_bin
+from ._layout import C, EVENT_FIELDS, ON_STORAGE, P, S, SLA_FIELDS, UNTOUCHED, VM_STAT_NAMES, hist_bin
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -93,23 +93,90 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     ways = p[P["WAYS"]]
     prop = p[P["PROP_PS"]]
     rng = sc[S["rng"]] & _MASK64
+    qsla = st["qos_sla"].tolist()
+    qfree = st["qos_free"].tolist()
+    qls = st["qos_ls"].tolist()
+    qle = st["qos_le"].tolist()
+    qfin = st["qos_fin"].tolist()
+    qtb = st["qos_tb"].tolist()
+    qos, qdisc, nq, nlev = p[P["QOS"]], p[P["QOS_DISC"]], p[P["QOS_NQ"]], p[P["QOS_LEVELS"]]
+    QW, EVW, VSW = len(SLA_FIELDS), len(EVENT_FIELDS), len(VM_STAT_NAMES)
+    bg = len(vm_base)     # the background queue (checkpoint copies) follows the VMs
+    cur_q = 0             # the queue of the access being run
 
-    def link_send(direction, t, ser, wire):
-        start = max(t, link_free[direction])
-        link_free[direction] = start + ser
+    def qos_start(d, a, ser, wire, q):
+        """SNIC link QoS: when a message of queue q, ready at a, starts serializing in direction d.
+        fifo: one next-free time. strict priority: per level a next-free time; a message of level l
+        starts at max(a, free[l]), after any lower-level message that was on the wire at a
+        (non-preemptive), then every lower level's next-free time moves back by its
+        serialization. fair (drr/wfq): per-queue virtual finish F; it finishes at
+        max(a, F) + ser * W / w, W the weight of the queues with F > a (itself included).
+        Token bucket (any discipline): the start is also >= the time the bucket holds its bytes;
+        the message holds its place in the discipline from when it was ready."""
+        r = q * QW
+        num, den, burst = qsla[r + 2], qsla[r + 3], qsla[r + 4]
+        tb = (d * nq + q) * 2
+        e = a
+        if num:
+            e = max(a, qtb[tb] - (-(qtb[tb + 1] - (burst - wire) * num) // den))
+        if qdisc == 0:
+            x = max(a, link_free[d])
+            s = max(e, x)
+            link_free[d] = x + ser
+        elif qdisc == 1:
+            lvl = qsla[r]
+            base = d * nlev
+            x = max(a, qfree[base + lvl])
+            for k in range(lvl + 1, nlev):
+                if qls[base + k] <= a < qle[base + k]:
+                    x = max(x, qle[base + k])
+            s = max(e, x)
+            qfree[base + lvl] = x + ser
+            for k in range(lvl + 1, nlev):
+                qfree[base + k] = max(qfree[base + k], x) + ser
+            qls[base + lvl] = s
+            qle[base + lvl] = s + ser
+        else:
+            base = d * nq
+            w = qsla[r + 1]
+            W = w
+            for k in range(nq):
+                if k != q and qfin[base + k] > a:
+                    W += qsla[k * QW + 1]
+            x = max(a, qfin[base + q]) + (ser * W + w - 1) // w - ser
+            s = max(e, x)
+            qfin[base + q] = s + ser
+        if num:
+            if s > qtb[tb]:
+                qtb[tb], qtb[tb + 1] = s, 0
+            qtb[tb + 1] += wire * num
+            qtb[tb] += qtb[tb + 1] // den
+            qtb[tb + 1] %= den
+        return s
+
+    def link_send(direction, t, ser, wire, q):
+        """A message of queue q (a VM, or the background queue), ready at t; returns its arrival."""
+        if qos:
+            start = qos_start(direction, t, ser, wire, q)
+        else:
+            start = max(t, link_free[direction])
+            link_free[direction] = start + ser
         cnt[C["link_bytes_out"] + direction] += wire
+        vm_stats[q * VSW + 2] += wire
+        vm_stats[q * VSW + 3] += start - t
+        vm_stats[q * VSW + 4] += 1
         return start + ser + prop
 
     def remote_line(t, baddr, w):
         cnt[C["remote_accesses"]] += 1
         if w:
-            t1 = link_send(OUT, t, p[P["SER_WLINE_PS"]], p[P["WIRE_WLINE_B"]])
+            t1 = link_send(OUT, t, p[P["SER_WLINE_PS"]], p[P["WIRE_WLINE_B"]], cur_q)
         else:
-            t1 = link_send(OUT, t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+            t1 = link_send(OUT, t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
         t2 = blade.line(baddr, t1 + p[P["AGENT_PS"]], w)
         if w:  # completion message
-            return link_send(IN, t2, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
-        return link_send(IN, t2, p[P["SER_LINE_PS"]], p[P["WIRE_LINE_B"]])
+            return link_send(IN, t2, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
+        return link_send(IN, t2, p[P["SER_LINE_PS"]], p[P["WIRE_LINE_B"]], cur_q)
 
     def lru_remove(f, j):
         a, b = prev[f], nxt[f]
@@ -205,7 +272,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         if p[P["CK_TARGET"]] == 1:
             done = storage_io(rd, 1)
         else:
-            tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+            tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
             done = blade.block(p[P["CK_BASE"]] + (f << ushift), unit, tw + p[P["AGENT_PS"]], 1)
         ck_pending[f] = 0
         if ck_first[f] == 0:
@@ -281,7 +348,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                     got = storage_io(start, 0)
                 else:
                     got = blade.block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
-                    got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+                    got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 end = max(end, local.block(k << ushift, unit, got, 1))
                 cnt[C["restored_bytes"]] += unit
         cnt[C["failures"]] += 1
@@ -295,6 +362,11 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         fail_at = p[P["FAIL_AT_PS"]]
         while True:
             lim = fail_at if not sc[S["failed"]] and 0 <= fail_at < arr else arr
+            ev_t = None
+            if sc[S["qos_ev"]] < p[P["QOS_NEV"]]:
+                ev = p[P["QOS_EV_AT"]] + sc[S["qos_ev"]] * EVW
+                ev_t = p[ev]
+                lim = min(lim, ev_t)
             if sc[S["ck_active"]]:
                 ck_advance(lim)
             if ck_regime and not sc[S["ck_active"]] and sc[S["ck_next"]] <= lim:
@@ -308,8 +380,13 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                     skipped = (busy_until - sc[S["ck_next"]]) // interval + 1
                     cnt[C["ckpt_ticks_skipped"]] += skipped
                     sc[S["ck_next"]] += skipped * interval
-            elif not sc[S["failed"]] and 0 <= fail_at <= arr:
+            elif not sc[S["failed"]] and 0 <= fail_at <= lim:
                 fail_and_restore(fail_at)
+            elif ev_t is not None and ev_t <= lim:
+                # the network manager changes a queue's SLA: its row in force becomes the event's
+                q = p[ev + 1]
+                qsla[q * QW:(q + 1) * QW] = p[ev + 2:ev + 2 + QW]
+                sc[S["qos_ev"]] += 1
             else:
                 break
 
@@ -358,9 +435,9 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         s = k * n_sets + j
         u = slot_page[s]
         b, start = driver_take(t)
-        t_req = link_send(OUT, start, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+        t_req = link_send(OUT, start, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
         t_rd = blade.block(s << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
-        t_in = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+        t_in = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
         buf_free[b] = storage_io(t_in, 1)
         loc[u] = ON_STORAGE
         slot_page[s] = -1
@@ -379,12 +456,10 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         buf = -1
         if slot >= 0:
             # request right after the trap, blade DRAM read, the whole unit back (store and forward)
-            t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]])
+            t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
             t_rd = blade.block(slot << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
-            start = max(t_rd, link_free[IN])
-            link_free[IN] = start + p[P["SER_UNIT_PS"]]
-            cnt[C["link_bytes_in"]] += p[P["WIRE_UNIT_B"]]
-            t_all = start + p[P["SER_UNIT_PS"]] + prop
+            t_all = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
+            start = t_all - p[P["SER_UNIT_PS"]] - prop
             t_first = start + p[P["SER_FIRST_PS"]] + prop
             slot_page[slot] = -1
         else:
@@ -406,7 +481,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
             # vacated (or a fresh one), else down to storage through the driver
             dest = slot if slot >= 0 else blade_slot_for_victim(j, free_at)
             if dest >= 0:
-                t_wb = link_send(OUT, free_at, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]])
+                t_wb = link_send(OUT, free_at, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
                 blade.block(dest << ushift, unit, t_wb + p[P["AGENT_PS"]], 1)
                 loc[v] = -2 - dest
                 slot_page[dest] = v
@@ -531,10 +606,11 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
             sc[S["started"]] = 1
             cnt[C["first_arrival_ps"]] = arr
             sc[S["ck_next"]] = arr + p[P["CK_INTERVAL_PS"]]
-        if ck_regime or p[P["FAIL_AT_PS"]] >= 0:
+        if ck_regime or p[P["FAIL_AT_PS"]] >= 0 or p[P["QOS_NEV"]] > 0:
             control_events(arr)
         w = int(op[i])
         v = int(vm[i])
+        cur_q = v
         m = vm_base[v] + int(addr[i])
         start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
@@ -545,8 +621,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         if lat > cnt[C["latency_max_ps"]]:
             cnt[C["latency_max_ps"]] = lat
         hist[hist_bin(lat)] += 1
-        vm_stats[2 * v] += 1
-        vm_stats[2 * v + 1] += lat
+        vm_stats[v * VSW] += 1
+        vm_stats[v * VSW + 1] += lat
         if done > last_completion:
             last_completion = done
         if timing == 1:
@@ -571,7 +647,8 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
                       ("dev_ring", dev_ring), ("buf_free", buf_free), ("ck_dirty", ck_dirty), ("ck_first", ck_first),
                       ("ck_list", ck_list), ("ck_pending", ck_pending),
                       ("ck_copy_list", ck_copy_list), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
-                      ("cache_dirty", cache_dirty)):
+                      ("cache_dirty", cache_dirty), ("qos_sla", qsla), ("qos_free", qfree), ("qos_ls", qls),
+                      ("qos_le", qle), ("qos_fin", qfin), ("qos_tb", qtb)):
         st[name][:] = val
     local.save()
     blade.save()

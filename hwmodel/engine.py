@@ -24,7 +24,7 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 1
+STATE_VERSION = 2   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES
 
 
 def select_backend(name: str | None = None):
@@ -78,7 +78,7 @@ def new_state(c: Compiled) -> dict:
     st = {
         "counters": np.zeros(len(L.COUNTER_NAMES), np.int64),
         "hist": np.zeros(L.HIST_BINS, np.int64),
-        "vm_stats": np.zeros(2 * n_vm, np.int64),
+        "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
         "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
         "ring": np.zeros(c.param("WINDOW"), np.int64),
         "link_free": np.zeros(2, np.int64),
@@ -109,6 +109,16 @@ def new_state(c: Compiled) -> dict:
         "cache_stamp": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
         "cache_dirty": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
     }
+    # SNIC link QoS: the SLA rows in force (SLA events change them), per direction and level the
+    # next-free time and the last message's wire interval (strict priority), per direction and
+    # queue the virtual finish time (fair) and the token bucket (full-at time: ps, remainder / TB_DEN)
+    nq, lev = max(c.param("QOS_NQ"), 1), max(c.param("QOS_LEVELS"), 1)
+    sla = c.p[c.param("QOS_SLA_AT"):c.param("QOS_SLA_AT") + c.param("QOS_NQ") * len(L.SLA_FIELDS)]
+    st["qos_sla"] = arr(len(sla), np.int64)
+    st["qos_sla"][:len(sla)] = sla
+    st.update({"qos_free": arr(2 * lev, np.int64), "qos_ls": arr(2 * lev, np.int64),
+               "qos_le": arr(2 * lev, np.int64), "qos_fin": arr(2 * nq, np.int64),
+               "qos_tb": arr(4 * nq, np.int64)})
     for prefix, d in (("local_", c.dl), ("blade_", c.db)):
         st.update({prefix + k: v for k, v in new_dram_state(d).items()})
     st["scalars"][L.S["rng"]] = c.param("SEED")

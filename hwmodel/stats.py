@@ -29,7 +29,7 @@ class Result:
     counters: dict
     hist: np.ndarray
     vm_names: list
-    vm_stats: np.ndarray            # per VM: accesses, latency sum (ps)
+    vm_stats: np.ndarray            # per VM, then background: _layout.VM_STAT_NAMES (flat)
     config: dict                    # the fully resolved system
     trace: str = ""
     timing: str = ""                # open | closed
@@ -44,6 +44,27 @@ class Result:
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
     # -- derived ---------------------------------------------------------------------------
+    def per_vm(self) -> list:
+        """Per VM (and, last, the `background` queue of checkpoint copies): accesses, mean latency,
+        link wire bytes (both directions), link messages and their mean queueing delay at the SNIC
+        (start of serialization minus ready time). Link bytes add up to link_bytes_out + _in."""
+        w = len(L.VM_STAT_NAMES)
+        rows = np.asarray(self.vm_stats, np.int64).reshape(-1, w)
+        out = []
+        for i, name in enumerate(list(self.vm_names) + ["background"]):
+            if i >= len(rows):
+                break
+            r = {k: int(rows[i, j]) for j, k in enumerate(L.VM_STAT_NAMES)}
+            if name == "background" and i == len(self.vm_names) and r["accesses"] == 0 and r["link_messages"] == 0:
+                continue
+            out.append({"vm": name, "accesses": r["accesses"],
+                        "mean_latency_ns": r["latency_sum_ps"] / r["accesses"] / 1000 if r["accesses"] else 0.0,
+                        "link_bytes": r["link_bytes"], "link_messages": r["link_messages"],
+                        "link_queue_ns": r["link_queue_ps"] / 1000,
+                        "mean_link_queue_ns": r["link_queue_ps"] / r["link_messages"] / 1000
+                        if r["link_messages"] else 0.0})
+        return out
+
     def time_series(self) -> dict:
         """Per-epoch rates from the epoch samples (run with epoch=...): arrays keyed by name, one
         entry per epoch ending at `time_ns`; the last, partial epoch ends at the last completion."""
@@ -140,11 +161,7 @@ class Result:
             },
             "dram_GBps": {"local": self._rate(c["local_dram_bytes"]), "blade": self._rate(c["blade_dram_bytes"])},
             "row_hit_rate": {"local": self._row_hit_rate("local_"), "blade": self._row_hit_rate("blade_")},
-            "per_vm": [
-                {"vm": name, "accesses": int(self.vm_stats[2 * i]),
-                 "mean_latency_ns": self.vm_stats[2 * i + 1] / self.vm_stats[2 * i] / 1000 if self.vm_stats[2 * i] else 0.0}
-                for i, name in enumerate(self.vm_names)
-            ],
+            "per_vm": self.per_vm(),
             "config": self.config,
         }
         if self.epochs is not None:
@@ -216,7 +233,8 @@ class Result:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
         if len(self.vm_names) > 1:
             for v in d["per_vm"]:
-                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns")
+                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns, "
+                             f"link {v['link_bytes']:,} B, mean link queueing {v['mean_link_queue_ns']:.1f} ns")
         sd = self.slowdown()
         if sd is not None:
             lines.append(f"  slowdown vs {self.baseline_kind.replace('_', '-')}: {sd['sim_time']:.3f}x simulated time, "

@@ -21,9 +21,193 @@ from .network import Link
 from .protocol import ProtocolAgent
 from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
-from .units import format_size, log2_exact, parse_bandwidth, parse_time, transfer_ps
+from .units import format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
-SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "core", "cache", "storage", "io_driver", "service")
+SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "core", "cache", "storage", "io_driver",
+            "service", "snic")
+
+
+def _opt_int(value, path, lo):
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < lo):
+        raise ValueError(f"{path}: {value!r} must be an integer >= {lo}")
+
+
+@dataclass(frozen=True)
+class SnicVM:
+    """The SLA of one queue of the SNIC on the memory-blade link: a VM's remote-memory traffic
+    (line requests and responses, page requests and transfers, victim write-backs, the blade's
+    evictions to storage that its swaps cause), or the `background` queue (service-processor
+    checkpoint copies and restores)."""
+    SECTION = "vm"
+    vm: str = "vm0"              # compute.vms[].name this SLA is for
+    priority: int | None = None  # strict_priority level, 0 = most important; unset = compute.vms[].qos
+    weight: int = 1              # share of the link under drr / wfq
+    cap: str = ""                # token-bucket rate (e.g. "2Gbps"); empty = unshaped
+    burst: str = "16KiB"         # token-bucket depth (at least one page transfer's wire bytes)
+
+    def __post_init__(self):
+        if not isinstance(self.vm, str) or not self.vm:
+            raise ValueError(f"vm.vm: {self.vm!r} must be a VM name")
+        _opt_int(self.priority, "vm.priority", 0)
+        _opt_int(self.weight, "vm.weight", 1)
+        if self.weight > 1 << 20:
+            raise ValueError(f"vm.weight: {self.weight} is above the maximum {1 << 20}")
+        if self.cap:
+            parse_bandwidth(self.cap, "vm.cap")
+        if parse_size(self.burst, "vm.burst") == 0:
+            raise ValueError(f"vm.burst: {self.burst!r} must be > 0")
+
+
+@dataclass(frozen=True)
+class SnicInstruction:
+    """A management instruction of the network manager: at time `at`, set these SLA fields of
+    queue `vm` (a VM name, or 'background'). Unset fields keep their value; uncap removes a cap."""
+    SECTION = "instruction"
+    at: str = "0ns"
+    vm: str = "vm0"
+    priority: int | None = None
+    weight: int | None = None
+    cap: str | None = None
+    burst: str | None = None
+    uncap: bool = False
+
+    def __post_init__(self):
+        parse_time(self.at, "instruction.at")
+        if not isinstance(self.vm, str) or not self.vm:
+            raise ValueError(f"instruction.vm: {self.vm!r} must be a VM name")
+        _opt_int(self.priority, "instruction.priority", 0)
+        _opt_int(self.weight, "instruction.weight", 1)
+        if self.cap is not None:
+            parse_bandwidth(self.cap, "instruction.cap")
+        if self.burst is not None and parse_size(self.burst, "instruction.burst") == 0:
+            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0")
+        if not isinstance(self.uncap, bool):
+            raise ValueError(f"instruction.uncap: {self.uncap!r} must be true or false")
+
+
+@dataclass(frozen=True)
+class Snic:
+    """The switch NIC in front of the memory-blade link (S4): it schedules every message of each
+    link direction by the QoS of the VM it belongs to. `fifo` (default) is one queue per direction.
+    `strict_priority`: lowest priority number first, non-preemptive, FIFO within a level.
+    `drr` / `wfq` (one scheme): each VM's messages leave at its weighted share of the link.
+    A `cap` on any queue shapes it with a token bucket (cap, burst) under every discipline.
+    `instructions` change SLAs at run time (the network manager)."""
+    SECTION = "snic"
+    discipline: str = "fifo"     # fifo | strict_priority (sp) | drr | wfq
+    vms: tuple = ()              # SLAs by VM name (a list, or a mapping name -> SLA); unlisted VMs: defaults
+    background: SnicVM = field(default_factory=lambda: SnicVM(vm="background"))   # checkpoint copies (priority unset: below every VM)
+    instructions: tuple = ()     # timed SLA changes: [{at: 2ms, vm: vm1, priority: 0, cap: 1Gbps}]
+
+    def __post_init__(self):
+        from .qos import DISCIPLINES
+        object.__setattr__(self, "vms", tuple(self.vms))
+        object.__setattr__(self, "instructions", tuple(self.instructions))
+        if self.discipline not in DISCIPLINES or self.discipline == "wrr":
+            allowed = [d for d in DISCIPLINES if d != "wrr"]
+            raise ValueError(f"snic.discipline: {self.discipline!r} is not one of {', '.join(allowed)} "
+                             f"(wrr counts packets and runs only in the standalone scheduler, hwmodel qos)")
+        for i, v in enumerate(self.vms):
+            if not isinstance(v, SnicVM):
+                raise ValueError(f"snic.vms[{i}]: expected a SnicVM, got {type(v).__name__}")
+        names = [v.vm for v in self.vms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"snic.vms: a VM is listed twice: {names}")
+        if not isinstance(self.background, SnicVM):
+            raise ValueError("snic.background: expected a SnicVM")
+        for i, x in enumerate(self.instructions):
+            if not isinstance(x, SnicInstruction):
+                raise ValueError(f"snic.instructions[{i}]: expected a SnicInstruction")
+
+    @classmethod
+    def from_dict(cls, data, path="snic") -> "Snic":
+        if isinstance(data, cls):
+            return data
+        data = dict(data or {})
+        vms = data.get("vms") or []
+        if isinstance(vms, dict):   # {vm0: {priority: 0}, ...}
+            vms = [{"vm": k, **(v or {})} for k, v in vms.items()]
+        if not isinstance(vms, (list, tuple)):
+            raise ValueError(f"{path}.vms: expected a list or a mapping of VM SLAs")
+        nested = {
+            "vms": lambda v, p: tuple(build(SnicVM, x, f"{p}[{i}]") for i, x in enumerate(vms)),
+            "background": lambda v, p: build(SnicVM, {"vm": "background", **(v or {})}, p),
+            "instructions": lambda v, p: tuple(build(SnicInstruction, x, f"{p}[{i}]")
+                                               for i, x in enumerate(v or [])),
+        }
+        if "instructions" in data and not isinstance(data["instructions"], (list, tuple)):
+            raise ValueError(f"{path}.instructions: expected a list")
+        data["vms"] = vms
+        return build(cls, data, path, **nested)
+
+    @property
+    def active(self) -> bool:
+        """False when the link is plain FIFO (the core's fast path)."""
+        return (self.discipline != "fifo" or bool(self.background.cap) or any(v.cap for v in self.vms)
+                or any(x.cap for x in self.instructions))
+
+
+def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
+    """(discipline code, levels, SLA table [n_vm + 1, SLA_FIELDS], events [n, EVENT_FIELDS]) of
+    the core. Priorities compile to dense levels over every priority that can occur."""
+    from fractions import Fraction
+
+    from .qos import DISCIPLINES
+    from ._linksched_reference import DISCIPLINES as RCODES
+    rname = {v: k for k, v in RCODES.items()}[DISCIPLINES[snic.discipline][0]]
+    code = L.LINK_DISCIPLINES.get(rname, L.LINK_DISCIPLINES["fair"])
+    names = [vm.name for vm in vms]
+    by_name = {v.vm: v for v in snic.vms}
+    for i, v in enumerate(snic.vms):
+        if v.vm not in names:
+            raise ValueError(f"snic.vms[{i}].vm: {v.vm!r} is not a VM of compute.vms ({', '.join(names)})")
+    slas = []   # mutable dicts: priority, weight, cap, burst
+    for i, vm in enumerate(vms):
+        v = by_name.get(vm.name, SnicVM(vm=vm.name))
+        slas.append({"priority": vm.qos if v.priority is None else v.priority, "weight": v.weight,
+                     "cap": v.cap, "burst": v.burst, "path": f"snic.vms.{vm.name}"})
+    bg = snic.background
+    events = []
+    for k, x in enumerate(snic.instructions):
+        if x.vm != "background" and x.vm not in names:
+            raise ValueError(f"snic.instructions[{k}].vm: {x.vm!r} is not a VM of compute.vms "
+                             f"({', '.join(names)}) or 'background'")
+        events.append((parse_time(x.at), k, x))
+    events.sort(key=lambda e: (e[0], e[1]))
+    prios = {s["priority"] for s in slas} | {x.priority for _, _, x in events if x.priority is not None}
+    bg_prio = bg.priority if bg.priority is not None else max(prios) + 1
+    slas.append({"priority": bg_prio, "weight": bg.weight, "cap": bg.cap, "burst": bg.burst,
+                 "path": "snic.background"})
+    prios.add(bg_prio)
+    level = {p: i for i, p in enumerate(sorted(prios))}
+
+    def row(s):
+        num, den, burst = 0, 1, parse_size(s["burst"], s["path"] + ".burst")
+        if s["cap"]:
+            f = Fraction(10**12) / parse_bandwidth(s["cap"], s["path"] + ".cap")
+            num, den = f.numerator, f.denominator
+            if den >= 2**40 or burst * num >= 2**61:
+                raise ValueError(f"{s['path']}.cap: {s['cap']!r} with burst {s['burst']!r} cannot be "
+                                 f"represented exactly; round the rate")
+            if burst < wire_max:
+                raise ValueError(f"{s['path']}.burst: {s['burst']!r} is below the largest message on the "
+                                 f"link ({wire_max} wire bytes: a swap unit with its headers); the bucket "
+                                 f"could never send it")
+        return [level[s["priority"]], s["weight"], num, den, burst]
+
+    table = [row(s) for s in slas]
+    ev = []
+    for t, k, x in events:
+        q = len(vms) if x.vm == "background" else names.index(x.vm)
+        s = slas[q]
+        for f in ("priority", "weight", "cap", "burst"):
+            if getattr(x, f) is not None:
+                s[f] = getattr(x, f)
+        if x.uncap:
+            s["cap"] = ""
+        s["path"] = f"snic.instructions[{k}]"
+        ev.append([t, q] + row(s))
+    return code, len(level), np.array(table, np.int64).reshape(-1), np.array(ev, np.int64).reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -40,6 +224,7 @@ class System:
     storage: StorageDevice = field(default_factory=StorageDevice)
     io_driver: IODriver = field(default_factory=IODriver)
     service: ServiceProcessor = field(default_factory=ServiceProcessor)
+    snic: Snic = field(default_factory=Snic)
 
     def __post_init__(self):
         if self.protocol is not None:
@@ -83,6 +268,7 @@ class System:
             storage=build(StorageDevice, data.get("storage"), "storage"),
             io_driver=build(IODriver, data.get("io_driver"), "io_driver"),
             service=build(ServiceProcessor, data.get("service"), "service"),
+            snic=Snic.from_dict(data.get("snic")),
         )
 
     @classmethod
@@ -234,6 +420,22 @@ class System:
         else:
             put("ST_UNITS", 1)
             put("ST_QD", 1)
+        put("QOS_SLA_AT", len(p))
+        if self.snic.active:
+            # the largest message a bucket must pass: a swap unit only where units cross the link
+            moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
+            code, levels, table, ev = compile_snic(self.snic, cb.vms, max(
+                p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
+            put("QOS", 1)
+            put("QOS_DISC", code)
+            put("QOS_NQ", len(cb.vms) + 1)
+            put("QOS_LEVELS", levels)
+            put("QOS_NEV", len(ev) // len(L.EVENT_FIELDS))
+            put("QOS_BG", len(cb.vms))
+            put("QOS_EV_AT", len(p) + len(table))
+            p = np.concatenate([p, table, ev]).astype(np.int64)
+        else:
+            put("QOS_EV_AT", len(p))
         vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),

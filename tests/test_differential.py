@@ -9,7 +9,7 @@ from hwmodel.engine import Engine, load_state, save_state, state_digest
 
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,
-                 row_policy="open", cache=None, service="none", fail_at="", storage=False):
+                 row_policy="open", cache=None, service="none", fail_at="", storage=False, snic=None):
     return System.from_dict({
         "compute": {"local_memory": "256KiB", "vms": [{"name": f"vm{i}", "memory": "1MiB"} for i in range(vms)],
                     "dram": {"preset": "DDR4-2400", "bank_xor": xor, "row_policy": row_policy}},
@@ -22,7 +22,22 @@ def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, 
                     "target": "storage" if storage and service != "none" else "memory_blade"},
         "core": {"timing": timing, "window": window},
         "cache": dict(zip(("size", "ways", "policy"), cache)) if cache else {},
+        "snic": snic or {},
     })
+
+
+# SNIC link QoS variants: (discipline, SLA of vm0 / vm1 / background, SLA changes at run time)
+SNICS = [
+    None,
+    {"discipline": "strict_priority", "vms": {"vm0": {"priority": 1}, "vm1": {"priority": 0}}},
+    {"discipline": "strict_priority", "vms": {"vm0": {"cap": "2GB/s", "burst": "8KiB"}},
+     "background": {"priority": 0}, "instructions": [{"at": "30us", "vm": "vm0", "priority": 3, "uncap": True},
+                                                     {"at": "60us", "vm": "background", "cap": "1GB/s"}]},
+    {"discipline": "wfq", "vms": {"vm0": {"weight": 3}, "vm2": {"weight": 2, "cap": "3Gbps"}}},
+    {"discipline": "drr", "vms": {"vm1": {"weight": 5}},
+     "instructions": [{"at": "20us", "vm": "vm0", "weight": 7, "cap": "1GB/s", "burst": "16KiB"}]},
+    {"discipline": "fifo", "vms": {"vm0": {"cap": "700MB/s", "burst": "5KiB"}}},
+]
 
 
 def random_trace(rng, n, vms=1, footprint=1 << 20, timed=True):
@@ -55,15 +70,20 @@ VICTIMS = ["lru", "clock", "fifo", "random"]
        row_policy=st.sampled_from(["open", "closed"]), seed=st.integers(0, 2**32 - 1),
        n=st.integers(1, 400), cache=st.sampled_from([None, ("4KiB", 2, "lru"), ("8KiB", 4, "random")]),
        service=st.sampled_from(["none", "stop_and_copy", "incremental", "cow"]),
-       fail_at=st.sampled_from(["", "100us", "300us"]), storage=st.booleans())
+       fail_at=st.sampled_from(["", "100us", "300us"]), storage=st.booleans(), snic=st.sampled_from(SNICS))
 def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, xor, row_policy, seed, n, cache,
-                            service, fail_at, storage):
+                            service, fail_at, storage, snic):
     if policy == "static":
         service, fail_at = "none", ""      # checkpoints need the hypervisor's page table
     if policy in ("static", "fgra"):
         storage = False                    # the storage tier needs a swapping policy
+    if snic is not None:   # SLAs name VMs: keep those of VMs this system has
+        names = {f"vm{i}" for i in range(vms)} | {"background"}
+        snic = {**snic, "vms": {k: v for k, v in snic["vms"].items() if k in names},
+                "instructions": [x for x in snic.get("instructions", []) if x["vm"] in names]}
     system = small_system(policy, victim, placement, cbf, window=window, vms=vms, xor=xor,
-                          row_policy=row_policy, cache=cache, service=service, fail_at=fail_at, storage=storage)
+                          row_policy=row_policy, cache=cache, service=service, fail_at=fail_at, storage=storage,
+                          snic=snic)
     trace = random_trace(np.random.default_rng(seed), n, vms, timed=timed)
     (d1, s1), (d2, s2) = both(system, trace)
     assert np.array_equal(d1, d2)
@@ -86,9 +106,14 @@ def test_thrashing_workload_identical(policy):
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
 @pytest.mark.parametrize("policy,timed", [("page_swap", True), ("subpage_swap", False), ("fgra", True),
                                           ("static", False)])
-def test_run_n_save_restore_run_m_equals_run_n_plus_m(tmp_path, backend, policy, timed):
-    system = small_system(policy, "random", "first_touch")
-    trace = random_trace(np.random.default_rng(11), 3000, timed=timed)
+@pytest.mark.parametrize("snic", [None, 2, 3])
+def test_run_n_save_restore_run_m_equals_run_n_plus_m(tmp_path, backend, policy, timed, snic):
+    if snic is None:
+        system = small_system(policy, "random", "first_touch")
+    else:   # with link QoS, three VMs and (where there is a page table) background checkpoint copies
+        system = small_system(policy, "random", "first_touch", vms=3, snic=SNICS[snic],
+                              service="none" if policy == "static" else "cow")
+    trace = random_trace(np.random.default_rng(11), 3000, vms=1 if snic is None else 3, timed=timed)
     c = system.compile(trace["timing"])
     cols = [trace[k] for k in ("time", "addr", "op", "vm")]
 
