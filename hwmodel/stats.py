@@ -243,9 +243,11 @@ class Result:
 
 
 def json_default(o):
-    """numpy scalars in results become plain numbers for json.dumps."""
+    """numpy scalars and arrays in results become plain numbers and lists for json.dumps."""
     if isinstance(o, np.integer):
         return int(o)
     if isinstance(o, np.floating):
         return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
     raise TypeError(f"not JSON serializable: {type(o).__name__}")

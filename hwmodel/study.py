@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from .stats import json_default
+
 EXECUTORS = ("process", "dask", "serial")
 HEAD_BYTES = 1 << 20            # bytes of a trace file hashed into its identity
 #: quantiles (percent) of each point's latency distribution kept in its row (0 = min, 100 = max)
@@ -153,7 +155,7 @@ def load_grid(path) -> dict:
 
 # -- points and keys -----------------------------------------------------------------------------
 def _canonical(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default).encode()
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=json_default).encode()
 
 
 def _digest(obj) -> str:
@@ -366,19 +368,9 @@ def _open_for_append(path: Path):
 
 
 def _write_row(f, row):
-    f.write(json.dumps(row, default=_json_default).encode() + b"\n")
+    f.write(json.dumps(row, default=json_default).encode() + b"\n")
     f.flush()
     os.fsync(f.fileno())
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 # -- executors -----------------------------------------------------------------------------------
