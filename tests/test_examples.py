@@ -89,3 +89,13 @@ def test_lim2009_curve_grows_as_local_memory_shrinks(lim2009):
 def test_lim2009_figure_is_written(lim2009):
     img = matplotlib.image.imread(lim2009["figure"])
     assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100
+
+
+def test_qos_scenario_protects_the_critical_vm():
+    rows = {r["scenario"]: r for r in load("qos_vms").main(["--quick"])["rows"]}
+    fifo = rows["fifo"]["p99"]
+    for name in ("strict priority (critical first)", "drr, weights 1:1", "wfq, weights 1:1"):
+        assert rows[name]["p99"] < fifo / 5, name
+    before, after = rows["SLA change: before (batch on top)"], rows["SLA change: after (critical on top)"]
+    assert before["p99"] > 5 * after["p99"]
+    assert after["p99"] == pytest.approx(rows["strict priority (critical first)"]["p99"], rel=0.3)
