@@ -83,6 +83,7 @@ cdef struct Core:
     int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways, ck_regime
     Dram local
     Dram blade
+    Dram peer              # a peer node's memory (service processor checkpoints)
 
 
 cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
@@ -310,6 +311,9 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     cdef int64_t done, tw
     if p[P_CK_TARGET] == 1:
         done = storage_io(c, rd, 1)
+    elif p[P_CK_TARGET] == 2:       # a peer node's memory, through the switch
+        tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
+        done = dram_block(&c.peer, <int64_t>f << c.ushift, unit, tw + p[P_PEER_PS], 1)
     else:
         tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
         done = dram_block(&c.blade, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, tw + p[P_AGENT_PS], 1)
@@ -411,6 +415,9 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
         if 0 < c.ck_first[k] <= good:
             if p[P_CK_TARGET] == 1:
                 got = storage_io(c, start, 0)
+            elif p[P_CK_TARGET] == 2:
+                got = dram_block(&c.peer, k << c.ushift, unit, start + p[P_PEER_PS], 0)
+                got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             else:
                 got = dram_block(&c.blade, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
                 got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
@@ -760,7 +767,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     return n
 
 
-def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, dict st,
+def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, const int64_t[::1] dp, dict st,
               const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
               const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out):
     """Advance the state dict `st` over one chunk; same contract as `_reference.run_chunk`
@@ -873,6 +880,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.victim = p[P_VICTIM]
     bind_dram(&c.local, dl, st, "local_")
     bind_dram(&c.blade, db, st, "blade_")
+    bind_dram(&c.peer, dp, st, "peer_")
     cdef int64_t dummy = 0
     cdef int64_t* outp = &out[0] if out.shape[0] else &dummy
     cdef Py_ssize_t ran

@@ -10,7 +10,7 @@ PLACEMENTS = {"low": 0, "first_touch": 1}
 TIMINGS = {"open": 0, "closed": 1}
 CACHE_POLICIES = {"lru": 0, "random": 1}
 CK_REGIMES = {"none": 0, "stop_and_copy": 1, "incremental": 2, "cow": 3}
-CK_TARGETS = {"memory_blade": 0, "storage": 1}
+CK_TARGETS = {"memory_blade": 0, "storage": 1, "peer": 2}
 STORAGE_VICTIMS = {"fifo": 0, "random": 1}
 # link disciplines of the one-pass core (qos.DISCIPLINES names map onto these; drr and wfq share 2)
 LINK_DISCIPLINES = {"fifo": 0, "strict_priority": 1, "fair": 2}
@@ -54,6 +54,7 @@ PARAM_NAMES = (
     "CK_PACE_PS",      # the service processor's DMA: one swap unit per CK_PACE_PS at most
     "CK_TARGET",       # where checkpoints go: 0 memory blade, 1 storage device
     "CK_BASE",         # blade address of the checkpoint area (above the swap slots)
+    "PEER_PS",         # peer target: one way through the switch and the peer's NIC, beyond the link
     "FAIL_AT_PS",      # injected failure time, -1 = none
     "EPOCH_PS",        # counters are sampled at every multiple of this (0 = no time series)
     "EPOCH_CAP",       # rows the epoch buffer holds before the engine must drain it

@@ -37,10 +37,10 @@ def splitmix64(x: int):
     return x, z ^ (z >> 31)
 
 
-def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
+def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     """Advance `st` (dict of numpy arrays, updated in place) over one chunk of accesses.
 
-    p, dl, db: int64 parameter vectors (see _layout); t_col: arrival (open) or gap (closed) in ps;
+    p, dl, db, dp: int64 parameter vectors (see _layout; DRAM of local, blade, checkpoint peer); t_col: arrival (open) or gap (closed) in ps;
     addr: guest byte addresses; op: 0 read / 1 write; vm: VM ids; vm_base: machine byte address of
     each VM's guest address 0; out: per-access completion time in ps (length 0 = not wanted).
     Returns how many accesses ran (fewer than the chunk when the epoch buffer is full).
@@ -82,6 +82,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
     cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
     local = Dram(dl, st, "local_")
     blade = Dram(db, st, "blade_")
+    peer = Dram(dp, st, "peer_")
     vm_base = [int(x) for x in vm_base]
 
     policy, victim_policy, timing, window = p[P["POLICY"]], p[P["VICTIM"]], p[P["TIMING"]], p[P["WINDOW"]]
@@ -271,6 +272,9 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         rd = local.block(f << ushift, unit, t, 0)
         if p[P["CK_TARGET"]] == 1:
             done = storage_io(rd, 1)
+        elif p[P["CK_TARGET"]] == 2:       # a peer node's memory, through the switch
+            tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
+            done = peer.block(f << ushift, unit, tw + p[P["PEER_PS"]], 1)
         else:
             tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
             done = blade.block(p[P["CK_BASE"]] + (f << ushift), unit, tw + p[P["AGENT_PS"]], 1)
@@ -346,6 +350,9 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
             if 0 < ck_first[k] <= good:
                 if p[P["CK_TARGET"]] == 1:
                     got = storage_io(start, 0)
+                elif p[P["CK_TARGET"]] == 2:
+                    got = peer.block(k << ushift, unit, start + p[P["PEER_PS"]], 0)
+                    got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 else:
                     got = blade.block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
                     got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
@@ -652,6 +659,7 @@ def run_chunk(p, dl, db, st, t_col, addr, op, vm, vm_base, out):
         st[name][:] = val
     local.save()
     blade.save()
+    peer.save()
     return ran
 
 

@@ -24,7 +24,7 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 2   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES
+STATE_VERSION = 3   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM
 
 
 def select_backend(name: str | None = None):
@@ -51,6 +51,7 @@ class Compiled:
     p: np.ndarray          # int64[len(PARAM_NAMES)]
     dl: np.ndarray         # int64[len(DRAM_NAMES)], local DRAM
     db: np.ndarray         # int64[len(DRAM_NAMES)], memory-blade DRAM
+    dp: np.ndarray         # int64[len(DRAM_NAMES)], a checkpoint peer's DRAM
     vm_base: np.ndarray    # int64[n_vm]: machine address of each VM's guest address 0
     vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory
 
@@ -60,7 +61,7 @@ class Compiled:
     def signature(self) -> str:
         """Hash of everything that shapes the state: a saved state only fits the same numbers."""
         h = hashlib.sha256()
-        for a in (self.p, self.dl, self.db, self.vm_base, self.vm_bytes):
+        for a in (self.p, self.dl, self.db, self.dp, self.vm_base, self.vm_bytes):
             h.update(np.ascontiguousarray(a).tobytes())
         return h.hexdigest()[:16]
 
@@ -119,7 +120,7 @@ def new_state(c: Compiled) -> dict:
     st.update({"qos_free": arr(2 * lev, np.int64), "qos_ls": arr(2 * lev, np.int64),
                "qos_le": arr(2 * lev, np.int64), "qos_fin": arr(2 * nq, np.int64),
                "qos_tb": arr(4 * nq, np.int64)})
-    for prefix, d in (("local_", c.dl), ("blade_", c.db)):
+    for prefix, d in (("local_", c.dl), ("blade_", c.db), ("peer_", c.dp)):
         st.update({prefix + k: v for k, v in new_dram_state(d).items()})
     st["scalars"][L.S["rng"]] = c.param("SEED")
     st["scalars"][L.S["epoch_next"]] = c.param("EPOCH_PS")
@@ -223,7 +224,7 @@ class Engine:
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
         while done < n:   # the core stops early when its epoch buffer is full: drain and go on
-            ran = self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.state, t_ps[done:], addr[done:],
+            ran = self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, t_ps[done:], addr[done:],
                                       op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out)
             self.drain_epochs()
             done += ran
@@ -272,7 +273,7 @@ class Engine:
 def counters(state: dict) -> dict:
     """All counters of a state by name; DRAM ones prefixed local_ / blade_."""
     out = {name: int(state["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)}
-    for prefix in ("local_", "blade_"):
+    for prefix in ("local_", "blade_", "peer_"):
         for i, name in enumerate(DRAM_COUNTER_NAMES):
             out[prefix + name] = int(state[prefix + "counters"][i])
     return out

@@ -2,9 +2,10 @@
 to the same DRAM, that checkpoints memory while the host runs and restores it after a failure (S6)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._layout import CK_REGIMES, CK_TARGETS
+from .dram import DRAM
 from .units import parse_bandwidth, parse_time
 
 
@@ -24,10 +25,12 @@ class ServiceProcessor:
     SECTION = "service"
     regime: str = "none"            # none | stop_and_copy | incremental | cow
     interval: str = "1ms"
-    target: str = "memory_blade"    # memory_blade | storage
+    target: str = "memory_blade"    # memory_blade | storage | peer (another node's memory over the link)
     setup: str = "2us"              # to start a checkpoint or a restore (pause, scan, set up DMA)
     copy_bandwidth: str = "4GB/s"   # the service processor's DMA engine
     fail_at: str = ""               # simulated time of an injected failure; empty = none
+    peer_latency: str = "1us"       # peer target: one way through the switch and the peer's NIC
+    peer_dram: DRAM = field(default_factory=DRAM)   # peer target: the peer node's memory
 
     def __post_init__(self):
         if self.regime not in CK_REGIMES:
@@ -40,6 +43,13 @@ class ServiceProcessor:
         parse_bandwidth(self.copy_bandwidth, "service.copy_bandwidth")
         if self.fail_at:
             parse_time(self.fail_at, "service.fail_at")
+        parse_time(self.peer_latency, "service.peer_latency")
+
+    @classmethod
+    def from_dict(cls, data, path="service"):
+        from .blade import dram_from_config
+        from .config import build
+        return build(cls, data, path, peer_dram=dram_from_config)
 
     @property
     def enabled(self) -> bool:

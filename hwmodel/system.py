@@ -267,7 +267,7 @@ class System:
             cache=build(Cache, data.get("cache"), "cache"),
             storage=build(StorageDevice, data.get("storage"), "storage"),
             io_driver=build(IODriver, data.get("io_driver"), "io_driver"),
-            service=build(ServiceProcessor, data.get("service"), "service"),
+            service=ServiceProcessor.from_dict(data.get("service")),
             snic=Snic.from_dict(data.get("snic")),
         )
 
@@ -341,6 +341,9 @@ class System:
         if (sv.enabled or sv.fail_at) and hv.policy == "static":
             raise ValueError("service.regime: checkpoints follow pages through the hypervisor's page "
                              "table; hypervisor.policy 'static' has none (use fgra, page_swap or subpage_swap)")
+        if sv.enabled and sv.target == "peer" and sv.peer_dram.capacity_bytes < local:
+            raise ValueError(f"service.peer_dram: {format_size(sv.peer_dram.capacity_bytes)} cannot hold "
+                             f"checkpoints of {format_size(local)} of local memory")
         if sv.enabled and sv.target == "storage" and not self.storage.enabled:
             raise ValueError("service.target: 'storage' needs a storage device (storage.device)")
         if sv.enabled and sv.target == "memory_blade":
@@ -402,6 +405,7 @@ class System:
         put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("CK_BASE", lay["blade_per_set"] * lay["n_sets"] * unit)
+        put("PEER_PS", parse_time(sv.peer_latency))
         put("FAIL_AT_PS", sv.fail_at_ps)
         put("EPOCH_PS", epoch_ps)
         put("EPOCH_CAP", epoch_rows if epoch_ps else 0)   # the engine drains the buffer when full
@@ -439,6 +443,7 @@ class System:
         vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),
+                        dp=dram_params(self.service.peer_dram),
                         vm_base=vm_base, vm_bytes=vm_bytes)
 
     # -- running ---------------------------------------------------------------------------

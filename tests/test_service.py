@@ -171,3 +171,24 @@ def test_host_slowdown_relative_to_the_same_run_without_checkpoints(backend):
     assert "slowdown vs no-checkpoints" in r.summary()
     with pytest.raises(ValueError, match="slowdown: 'magic' is not one of"):
         system().run(trace, slowdown="magic")
+
+
+def test_checkpoints_to_a_peer_node_over_the_link(backend):
+    trace = workload()
+    s = System.from_dict({**system().to_dict(), "service": {"regime": "cow", "interval": "200us", "target": "peer",
+                                                           "peer_latency": "1us"}})
+    r = s.run(trace, backend=backend)
+    c = r.counters
+    assert c["ckpt_bytes"] == PAGE * sum(dirty_per_interval(trace))
+    assert c["peer_dram_bytes"] == c["ckpt_bytes"]          # they land in the peer's memory
+    assert c["link_bytes_out"] >= c["ckpt_bytes"]           # after crossing the link
+    assert c["blade_dram_bytes"] == 0                       # fgra with all pages local: no blade use
+    # rollback fetches the last complete checkpoint back from the peer
+    tk = ticks(trace)
+    f = System.from_dict({**s.to_dict(), "service": {**s.to_dict()["service"], "fail_at": f"{tk[3] + 1000}ps"}})
+    rb = f.run(trace, backend=backend).counters
+    assert rb["restored_bytes"] > 0 and rb["link_bytes_in"] >= rb["restored_bytes"]
+    with pytest.raises(ValueError, match="service.peer_dram: 16GiB cannot hold"):
+        System.from_dict({"compute": {"local_memory": "32GiB", "vms": [{"memory": "32GiB"}],
+                                      "dram": {"preset": "DDR4-2400", "channels": 4}},
+                          "service": {"regime": "cow", "target": "peer"}})
