@@ -8,6 +8,7 @@ State saves as numpy arrays plus a JSON header (no pickle), and refuses a differ
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import warnings
@@ -27,22 +28,19 @@ STATE_FORMAT = "hwmodel-state"
 STATE_VERSION = 3   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM
 
 
-def select_backend(name: str | None = None):
-    """The core module: `compiled` (default) or `reference`; HWMODEL_BACKEND sets the default."""
+def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
+    """A compiled module of this package or its plain-Python twin: `compiled` (default) or
+    `reference`; HWMODEL_BACKEND sets the default; a missing build falls back with a warning."""
     name = name or os.environ.get("HWMODEL_BACKEND", "compiled")
-    if name == "reference":
-        from . import _reference
-        return _reference
-    if name != "compiled":
+    if name not in ("compiled", "reference"):
         raise ValueError(f"backend {name!r} is not one of 'compiled', 'reference' (HWMODEL_BACKEND)")
-    try:
-        from . import _core
-    except ImportError as e:  # a source checkout without a build
-        warnings.warn(f"hwmodel: compiled core not available ({e}); using the slow reference backend",
-                      RuntimeWarning, stacklevel=2)
-        from . import _reference
-        return _reference
-    return _core
+    if name == "compiled":
+        try:
+            return importlib.import_module(f"{__package__}.{compiled}")
+        except ImportError as e:  # a source checkout without a build
+            warnings.warn(f"hwmodel: compiled {compiled} not available ({e}); using the slow reference "
+                          f"backend", RuntimeWarning, stacklevel=2)
+    return importlib.import_module(f"{__package__}.{reference}")
 
 
 @dataclass(frozen=True)

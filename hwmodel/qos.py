@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -231,19 +229,9 @@ def compile_link(snic: SNIC, vms=None) -> tuple:
 
 
 def select_backend(name: str | None = None):
-    """`compiled` (default; HWMODEL_BACKEND sets it) or `reference`."""
-    name = name or os.environ.get("HWMODEL_BACKEND", "compiled")
-    if name == "reference":
-        return R
-    if name != "compiled":
-        raise ValueError(f"backend {name!r} is not one of 'compiled', 'reference' (HWMODEL_BACKEND)")
-    try:
-        from . import _linksched
-    except ImportError as e:
-        warnings.warn(f"hwmodel: compiled link scheduler not available ({e}); using the reference",
-                      RuntimeWarning, stacklevel=2)
-        return R
-    return _linksched
+    """`compiled` (default; HWMODEL_BACKEND sets it) or `reference` link scheduler."""
+    from .engine import select_backend as select
+    return select(name, compiled="_linksched", reference="_linksched_reference")
 
 
 # --------------------------------------------------------------------------------- the run engine

@@ -21,7 +21,7 @@ def test_a_missing_build_falls_back_with_a_warning(monkeypatch):
     import hwmodel
     monkeypatch.setitem(sys.modules, "hwmodel._core", None)    # import of the extension fails
     monkeypatch.delattr(hwmodel, "_core", raising=False)
-    with pytest.warns(RuntimeWarning, match="compiled core not available"):
+    with pytest.warns(RuntimeWarning, match="compiled _core not available"):
         core = select_backend("compiled")
     assert core.__name__ == "hwmodel._reference"
 

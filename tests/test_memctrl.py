@@ -10,24 +10,10 @@ import hwmodel._dram_reference as ref
 from hwmodel import _dram_layout as L
 from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params
-
-import hwmodel._core as core
-
-
-def run(dram, t, addr, w=None, backend="compiled", st=None):
-    """Completion times (ps) of line requests; returns (out, state, counters)."""
-    p = dram_params(dram)
-    st = L.new_dram_state(p) if st is None else st
-    t = np.ascontiguousarray(t, np.int64)
-    addr = np.ascontiguousarray(addr, np.int64)
-    w = np.zeros(len(t), np.uint8) if w is None else np.ascontiguousarray(w, np.uint8)
-    out = np.zeros(len(t), np.int64)
-    (core if backend == "compiled" else ref).dram_run(p, st, "", t, addr, w, out)
-    return out, st, dict(zip(L.DRAM_COUNTER_NAMES, st["counters"].tolist()))
+from dram_helpers import row_stride, run
 
 
-def row_stride(d: DRAM) -> int:
-    return 1 << d.field_bits()["ro"][0]
+
 
 
 # -- 1. unloaded latency equals the timing formula ---------------------------------------------
