@@ -84,6 +84,8 @@ cdef struct Core:
     Dram local
     Dram blade
     Dram peer              # a peer node's memory (service processor checkpoints)
+    int64_t* mbuf_ring     # per memory-blade buffer: its queue slots' completion times
+    int32_t* mbuf_idx      # per memory-blade buffer: the next slot to reuse
 
 
 cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
@@ -160,6 +162,39 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
     return start + ser + c.prop
 
 
+cdef inline int64_t* mbuf_slot(Core* c, int64_t addr, int64_t* t) noexcept nogil:
+    """The memory controller finds the buffer that manages `addr`: the request pays the buffer's
+    latency and, when its command queue is full, waits for the oldest slot (back-pressure).
+    Returns the slot to fill with the request's completion, or NULL when queues are unlimited."""
+    cdef const int64_t* p = c.p
+    t[0] += p[P_BUF_LAT_PS]
+    if p[P_BUF_QD] == 0:
+        return NULL
+    cdef int64_t b = (addr >> p[P_BUF_SHIFT]) % p[P_BUF_N]
+    cdef int64_t* slot = c.mbuf_ring + b * p[P_BUF_QD] + c.mbuf_idx[b]
+    c.mbuf_idx[b] = <int32_t>((c.mbuf_idx[b] + 1) % p[P_BUF_QD])
+    if slot[0] > t[0]:
+        c.cnt[C_BUFFER_WAIT_PS] += slot[0] - t[0]
+        t[0] = slot[0]
+    return slot
+
+
+cdef int64_t blade_line(Core* c, int64_t addr, int64_t t, int w) noexcept nogil:
+    cdef int64_t* slot = mbuf_slot(c, addr, &t)
+    cdef int64_t done = dram_line(&c.blade, addr, t, w)
+    if slot != NULL:
+        slot[0] = done
+    return done
+
+
+cdef int64_t blade_block(Core* c, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
+    cdef int64_t* slot = mbuf_slot(c, addr, &t)
+    cdef int64_t done = dram_block(&c.blade, addr, nbytes, t, w)
+    if slot != NULL:
+        slot[0] = done
+    return done
+
+
 cdef int64_t remote_line(Core* c, int64_t t, int64_t baddr, int w) noexcept nogil:
     cdef const int64_t* p = c.p
     cdef int64_t t1, t2
@@ -168,7 +203,7 @@ cdef int64_t remote_line(Core* c, int64_t t, int64_t baddr, int w) noexcept nogi
         t1 = link_send(c, OUT, t, p[P_SER_WLINE_PS], p[P_WIRE_WLINE_B], c.cur_q)
     else:
         t1 = link_send(c, OUT, t, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-    t2 = dram_line(&c.blade, baddr, t1 + p[P_AGENT_PS], w)
+    t2 = blade_line(c, baddr, t1 + p[P_AGENT_PS], w)
     if w:
         return link_send(c, IN, t2, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
     return link_send(c, IN, t2, p[P_SER_LINE_PS], p[P_WIRE_LINE_B], c.cur_q)
@@ -316,7 +351,7 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
         done = dram_block(&c.peer, <int64_t>f << c.ushift, unit, tw + p[P_PEER_PS], 1)
     else:
         tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-        done = dram_block(&c.blade, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, tw + p[P_AGENT_PS], 1)
+        done = blade_block(c, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, tw + p[P_AGENT_PS], 1)
     c.ck_pending[f] = 0
     if c.ck_first[f] == 0:
         c.ck_first[f] = <int32_t>c.sc[S_CK_INDEX]
@@ -419,7 +454,7 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
                 got = dram_block(&c.peer, k << c.ushift, unit, start + p[P_PEER_PS], 0)
                 got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             else:
-                got = dram_block(&c.blade, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
+                got = blade_block(c, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
                 got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             end = imax(end, dram_block(&c.local, k << c.ushift, unit, got, 1))
             c.cnt[C_RESTORED_BYTES] += unit
@@ -469,7 +504,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     # the driver pulls the page over the link into its buffer and writes it to the device
     b = driver_take(c, t, &start)
     t_req = link_send(c, OUT, start, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-    t_rd = dram_block(&c.blade, s << c.ushift, 1 << c.ushift, t_req + p[P_AGENT_PS], 0)
+    t_rd = blade_block(c, s << c.ushift, 1 << c.ushift, t_req + p[P_AGENT_PS], 0)
     t_in = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
     c.buf_free[b] = storage_io(c, t_in, 1)
     c.loc[u] = ON_STORAGE
@@ -493,7 +528,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     if slot >= 0:
         # request right after the trap, blade DRAM read, the whole unit back (store and forward)
         t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-        t_rd = dram_block(&c.blade, slot << c.ushift, unit, t_req + p[P_AGENT_PS], 0)
+        t_rd = blade_block(c, slot << c.ushift, unit, t_req + p[P_AGENT_PS], 0)
         t_all = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
         start = t_all - p[P_SER_UNIT_PS] - c.prop
         t_first = start + p[P_SER_FIRST_PS] + c.prop
@@ -521,7 +556,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         dest = slot if slot >= 0 else blade_slot_for_victim(c, j, free_at)
         if dest >= 0:
             t_wb = link_send(c, OUT, free_at, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
-            dram_block(&c.blade, dest << c.ushift, unit, t_wb + p[P_AGENT_PS], 1)
+            blade_block(c, dest << c.ushift, unit, t_wb + p[P_AGENT_PS], 1)
             c.loc[v] = <int32_t>(-2 - dest)
             c.slot_page[dest] = v
         else:
@@ -881,6 +916,10 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     bind_dram(&c.local, dl, st, "local_")
     bind_dram(&c.blade, db, st, "blade_")
     bind_dram(&c.peer, dp, st, "peer_")
+    cdef int64_t[::1] mbuf_ring = st["mbuf_ring"]
+    cdef int32_t[::1] mbuf_idx = st["mbuf_idx"]
+    c.mbuf_ring = &mbuf_ring[0]
+    c.mbuf_idx = &mbuf_idx[0]
     cdef int64_t dummy = 0
     cdef int64_t* outp = &out[0] if out.shape[0] else &dummy
     cdef Py_ssize_t ran

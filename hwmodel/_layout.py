@@ -55,6 +55,9 @@ PARAM_NAMES = (
     "CK_TARGET",       # where checkpoints go: 0 memory blade, 1 storage device
     "CK_BASE",         # blade address of the checkpoint area (above the swap slots)
     "PEER_PS",         # peer target: one way through the switch and the peer's NIC, beyond the link
+    "BUF_N", "BUF_SHIFT",   # memory-blade buffers: how many; log2 of the span each manages in turn
+    "BUF_QD",          # each buffer's command-queue depth (0 = unlimited)
+    "BUF_LAT_PS",      # a buffer's own latency per request
     "FAIL_AT_PS",      # injected failure time, -1 = none
     "EPOCH_PS",        # counters are sampled at every multiple of this (0 = no time series)
     "EPOCH_CAP",       # rows the epoch buffer holds before the engine must drain it
@@ -90,6 +93,7 @@ COUNTER_NAMES = (
     "ckpt_ticks_skipped",                  # ticks that fell while a checkpoint was still being taken
     "cow_wait_ps",                         # cow: host writes waiting for their page's copy
     "failures", "lost_work_ps", "recovery_ps", "restored_bytes",
+    "buffer_wait_ps",                      # blade requests held back by a full buffer queue
 )
 C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 

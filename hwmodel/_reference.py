@@ -76,6 +76,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     ck_copy_list = st["ck_copy_list"].tolist()
     ck_regime = p[P["CK_REGIME"]]
     epoch_buf = st["epoch_buf"].tolist()
+    mbuf_ring = st["mbuf_ring"].tolist()
+    mbuf_idx = st["mbuf_idx"].tolist()
     cache_tag = st["cache_tag"].tolist()
     cache_stamp = st["cache_stamp"].tolist()
     cache_dirty = st["cache_dirty"].tolist()
@@ -168,13 +170,41 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         vm_stats[q * VSW + 4] += 1
         return start + ser + prop
 
+    def mbuf_admit(addr, t):
+        """The buffer that manages addr: its latency, and a wait for a free command-queue slot.
+        Returns (start, slot index or -1 when queues are unlimited)."""
+        t += p[P["BUF_LAT_PS"]]
+        if p[P["BUF_QD"]] == 0:
+            return t, -1
+        b = (addr >> p[P["BUF_SHIFT"]]) % p[P["BUF_N"]]
+        k = b * p[P["BUF_QD"]] + mbuf_idx[b]
+        mbuf_idx[b] = (mbuf_idx[b] + 1) % p[P["BUF_QD"]]
+        if mbuf_ring[k] > t:
+            cnt[C["buffer_wait_ps"]] += mbuf_ring[k] - t
+            t = mbuf_ring[k]
+        return t, k
+
+    def blade_line(addr, t, w):
+        t, k = mbuf_admit(addr, t)
+        done = blade.line(addr, t, w)
+        if k >= 0:
+            mbuf_ring[k] = done
+        return done
+
+    def blade_block(addr, nbytes, t, w):
+        t, k = mbuf_admit(addr, t)
+        done = blade.block(addr, nbytes, t, w)
+        if k >= 0:
+            mbuf_ring[k] = done
+        return done
+
     def remote_line(t, baddr, w):
         cnt[C["remote_accesses"]] += 1
         if w:
             t1 = link_send(OUT, t, p[P["SER_WLINE_PS"]], p[P["WIRE_WLINE_B"]], cur_q)
         else:
             t1 = link_send(OUT, t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-        t2 = blade.line(baddr, t1 + p[P["AGENT_PS"]], w)
+        t2 = blade_line(baddr, t1 + p[P["AGENT_PS"]], w)
         if w:  # completion message
             return link_send(IN, t2, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
         return link_send(IN, t2, p[P["SER_LINE_PS"]], p[P["WIRE_LINE_B"]], cur_q)
@@ -277,7 +307,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             done = peer.block(f << ushift, unit, tw + p[P["PEER_PS"]], 1)
         else:
             tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
-            done = blade.block(p[P["CK_BASE"]] + (f << ushift), unit, tw + p[P["AGENT_PS"]], 1)
+            done = blade_block(p[P["CK_BASE"]] + (f << ushift), unit, tw + p[P["AGENT_PS"]], 1)
         ck_pending[f] = 0
         if ck_first[f] == 0:
             ck_first[f] = sc[S["ck_index"]]
@@ -354,7 +384,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                     got = peer.block(k << ushift, unit, start + p[P["PEER_PS"]], 0)
                     got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 else:
-                    got = blade.block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
+                    got = blade_block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
                     got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 end = max(end, local.block(k << ushift, unit, got, 1))
                 cnt[C["restored_bytes"]] += unit
@@ -443,7 +473,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         u = slot_page[s]
         b, start = driver_take(t)
         t_req = link_send(OUT, start, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-        t_rd = blade.block(s << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
+        t_rd = blade_block(s << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
         t_in = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
         buf_free[b] = storage_io(t_in, 1)
         loc[u] = ON_STORAGE
@@ -464,7 +494,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if slot >= 0:
             # request right after the trap, blade DRAM read, the whole unit back (store and forward)
             t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-            t_rd = blade.block(slot << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
+            t_rd = blade_block(slot << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
             t_all = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
             start = t_all - p[P["SER_UNIT_PS"]] - prop
             t_first = start + p[P["SER_FIRST_PS"]] + prop
@@ -489,7 +519,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             dest = slot if slot >= 0 else blade_slot_for_victim(j, free_at)
             if dest >= 0:
                 t_wb = link_send(OUT, free_at, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
-                blade.block(dest << ushift, unit, t_wb + p[P["AGENT_PS"]], 1)
+                blade_block(dest << ushift, unit, t_wb + p[P["AGENT_PS"]], 1)
                 loc[v] = -2 - dest
                 slot_page[dest] = v
             else:
@@ -653,7 +683,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                       ("link_free", link_free), ("slot_page", slot_page), ("blade_hand", blade_hand), ("dev_unit_free", dev_unit_free),
                       ("dev_ring", dev_ring), ("buf_free", buf_free), ("ck_dirty", ck_dirty), ("ck_first", ck_first),
                       ("ck_list", ck_list), ("ck_pending", ck_pending),
-                      ("ck_copy_list", ck_copy_list), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
+                      ("ck_copy_list", ck_copy_list), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
                       ("cache_dirty", cache_dirty), ("qos_sla", qsla), ("qos_free", qfree), ("qos_ls", qls),
                       ("qos_le", qle), ("qos_fin", qfin), ("qos_tb", qtb)):
         st[name][:] = val

@@ -112,11 +112,19 @@ def _vms(value, path):
 class MemoryBlade:
     """A memory blade: capacity handed out in super pages, a protocol agent that decodes each
     request (agent_latency per request), and DRAM behind its memory controller. Capacity 0 means
-    there is no memory blade (with a storage device: the classic swap-to-disk system)."""
+    there is no memory blade (with a storage device: the classic swap-to-disk system).
+
+    The memory controller finds the buffer that manages an address (super pages are dealt to the
+    `buffers` in turn, each buffer fronting its memory modules): a request pays `buffer_latency`
+    and, when that buffer's command queue (`buffer_queue` deep) is full, waits for its oldest
+    entry to complete, which back-pressures the controller."""
     SECTION = "memory_blade"
     capacity: str = "64GiB"          # remote memory it offers; 0B = no memory blade
     super_page: str = "16MiB"        # unit in which capacity is handed to compute blades
     agent_latency: str = "50ns"     # protocol-agent decode + address mapping, per request
+    buffers: int = 1                 # buffers in front of the memory modules
+    buffer_queue: int = 0            # command-queue depth of each buffer; 0 = unlimited
+    buffer_latency: str = "0ns"      # a buffer's own latency per request (e.g. ~5-10 ns for a buffer chip)
     dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))   # the blade's DRAM
 
     def __post_init__(self):
@@ -130,6 +138,11 @@ class MemoryBlade:
             raise ValueError(f"memory_blade.capacity: {self.capacity} exceeds its DRAM "
                              f"({self.dram.name}, {format_size(self.dram.capacity_bytes)})")
         parse_time(self.agent_latency, "memory_blade.agent_latency")
+        parse_time(self.buffer_latency, "memory_blade.buffer_latency")
+        for name, lo in (("buffers", 1), ("buffer_queue", 0)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= 65536:
+                raise ValueError(f"memory_blade.{name}: {v!r} must be an integer from {lo} to 65536")
 
     @property
     def capacity_bytes(self) -> int:

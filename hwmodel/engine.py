@@ -25,7 +25,7 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 3   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM
+STATE_VERSION = 4   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
@@ -104,6 +104,8 @@ def new_state(c: Compiled) -> dict:
         "ck_pending": arr(frames, np.uint8),
         "ck_copy_list": arr(frames, np.int32),
         "epoch_buf": arr(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, np.int64),
+        "mbuf_ring": arr(c.param("BUF_N") * c.param("BUF_QD"), np.int64),
+        "mbuf_idx": arr(c.param("BUF_N"), np.int32),
         "cache_tag": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
         "cache_stamp": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
         "cache_dirty": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),

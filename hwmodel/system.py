@@ -406,6 +406,11 @@ class System:
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("CK_BASE", lay["blade_per_set"] * lay["n_sets"] * unit)
         put("PEER_PS", parse_time(sv.peer_latency))
+        mb = self.memory_blade
+        put("BUF_N", mb.buffers)
+        put("BUF_SHIFT", log2_exact(parse_size(mb.super_page, "memory_blade.super_page"), "memory_blade.super_page"))
+        put("BUF_QD", mb.buffer_queue)
+        put("BUF_LAT_PS", parse_time(mb.buffer_latency))
         put("FAIL_AT_PS", sv.fail_at_ps)
         put("EPOCH_PS", epoch_ps)
         put("EPOCH_CAP", epoch_rows if epoch_ps else 0)   # the engine drains the buffer when full

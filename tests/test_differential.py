@@ -10,13 +10,14 @@ from hwmodel.engine import Engine, load_state, save_state, state_digest
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,
                  row_policy="open", cache=None, service="none", fail_at="", storage=False,
-                 ck_target="memory_blade", snic=None):
+                 ck_target="memory_blade", snic=None, buffers=1):
     return System.from_dict({
         "compute": {"local_memory": "256KiB", "vms": [{"name": f"vm{i}", "memory": "1MiB"} for i in range(vms)],
                     "dram": {"preset": "DDR4-2400", "bank_xor": xor, "row_policy": row_policy}},
         "hypervisor": {"policy": policy, "victim": victim, "placement": placement,
                        "critical_block_first": cbf, "super_page": "64KiB", "seed": 7},
-        "memory_blade": {"capacity": "2MiB" if storage else "16MiB", "super_page": "1MiB"},
+        "memory_blade": {"capacity": "2MiB" if storage else "16MiB", "super_page": "1MiB",
+                         "buffers": buffers, "buffer_queue": 3 * (buffers - 1), "buffer_latency": "5ns"},
         "storage": {"device": "nvme-gen4", "units": 2, "queue_depth": 4} if storage else {},
         "io_driver": {"buffer_pages": 2},
         "service": {"regime": service, "interval": "50us", "setup": "1us", "fail_at": fail_at,
@@ -72,9 +73,9 @@ VICTIMS = ["lru", "clock", "fifo", "random"]
        n=st.integers(1, 400), cache=st.sampled_from([None, ("4KiB", 2, "lru"), ("8KiB", 4, "random")]),
        service=st.sampled_from(["none", "stop_and_copy", "incremental", "cow"]),
        fail_at=st.sampled_from(["", "100us", "300us"]), storage=st.booleans(), snic=st.sampled_from(SNICS),
-       ck_target=st.sampled_from(["memory_blade", "peer"]))
+       ck_target=st.sampled_from(["memory_blade", "peer"]), buffers=st.integers(1, 3))
 def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, xor, row_policy, seed, n, cache,
-                            service, fail_at, storage, snic, ck_target):
+                            service, fail_at, storage, snic, ck_target, buffers):
     if policy == "static":
         service, fail_at = "none", ""      # checkpoints need the hypervisor's page table
     if policy in ("static", "fgra"):
@@ -85,7 +86,7 @@ def test_backends_identical(policy, victim, placement, cbf, timed, window, vms, 
                 "instructions": [x for x in snic.get("instructions", []) if x["vm"] in names]}
     system = small_system(policy, victim, placement, cbf, window=window, vms=vms, xor=xor,
                           row_policy=row_policy, cache=cache, service=service, fail_at=fail_at, storage=storage,
-                          snic=snic, ck_target=ck_target)
+                          snic=snic, ck_target=ck_target, buffers=buffers)
     trace = random_trace(np.random.default_rng(seed), n, vms, timed=timed)
     (d1, s1), (d2, s2) = both(system, trace)
     assert np.array_equal(d1, d2)
