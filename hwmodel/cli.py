@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _param(cfg)
     cfg.set_defaults(func=cmd_config)
 
-    pre = sub.add_parser("presets", help="list DRAM presets and policy names")
+    pre = sub.add_parser("presets", help="list DRAM, storage and protocol presets and policy names")
     pre.set_defaults(func=cmd_presets)
 
     from . import cli_compare, cli_qos, cli_study, cli_trace
