@@ -7,6 +7,7 @@ caller (`hwmodel.engine`) before they reach this module; here nothing is checked
 State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.CoreState`.
 """
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
+from libc.stdlib cimport malloc, free
 
 include "_layout.pxi"
 include "_dram.pxi"
@@ -37,7 +38,40 @@ DEF VS_LINK_MSGS = 4
 DEF VSW = 5
 
 
+# where the per-blade state arrays start (blade 0's slices); bind_blade offsets them to blade k's
+cdef struct Blade:
+    int64_t* link_free
+    int64_t* frame_ready
+    int32_t* frame_page
+    int32_t* prev
+    int32_t* nxt
+    int32_t* head
+    int32_t* tail
+    int32_t* used
+    int32_t* hand
+    int32_t* blade_next
+    uint8_t* dirty
+    uint8_t* ref
+    int32_t* slot_page
+    int32_t* blade_hand
+    uint8_t* ck_dirty
+    uint8_t* ck_pending
+    int32_t* ck_first
+    int32_t* ck_list
+    int32_t* ck_copy_list
+    int64_t* cache_tag
+    int64_t* cache_stamp
+    uint8_t* cache_dirty
+    int64_t* qfree
+    int64_t* qls
+    int64_t* qle
+    int64_t* qfin
+    int64_t* qtb
+    int32_t* sp_map
+
+
 cdef struct Core:
+    # the fields from link_free to sp_map are the bound compute blade's (bind_blade)
     const int64_t* p
     int64_t* cnt
     int64_t* hist
@@ -57,7 +91,7 @@ cdef struct Core:
     int32_t* blade_next
     uint8_t* dirty
     uint8_t* ref
-    int32_t* slot_page     # per blade slot: the unit it holds, -1 = free
+    int32_t* slot_page     # per blade slot (the compute blade's numbering): the unit it holds, -1 = free
     int32_t* blade_hand    # per set: FIFO hand over its blade slots (eviction to storage)
     int64_t* dev_unit_free # per storage-device unit: free at, ps
     int64_t* dev_ring      # per queue slot: completion of the request that holds it
@@ -77,11 +111,17 @@ cdef struct Core:
     int64_t* qle
     int64_t* qfin          # fair, per direction and queue: virtual finish time
     int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder)
+    int32_t* sp_map        # per super page of the compute blade: the memory blade's, -1 = none
+    Blade base             # the per-blade arrays as a whole (blade 0's slices)
+    int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
+    int64_t nb, cb         # compute blades; the bound one
+    int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw
     int64_t qos, qdisc, nq, nlev, cur_q, bg
     void* qos_start_p
     uint64_t rng
     int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways, ck_regime
-    Dram local
+    Dram* local            # the bound compute blade's local DRAM, one of `locals`
+    Dram* locals
     Dram blade
     Dram peer              # a peer node's memory (service processor checkpoints)
     int64_t* mbuf_ring     # per memory-blade buffer: its queue slots' completion times
@@ -162,6 +202,92 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
     return start + ser + c.prop
 
 
+cdef int64_t port_send(Core* c, int d, int64_t t, int64_t wire) noexcept nogil:
+    """The switch's port to the memory blade, shared by every compute blade: one FIFO per direction."""
+    cdef int64_t ser = ceil_div(wire * c.p[P_SW_NUM], c.p[P_SW_DEN])
+    cdef int64_t* nxt_free = c.sc + S_PORT_FREE_OUT + d
+    cdef int64_t s = imax(t, nxt_free[0])
+    c.cnt[C_PORT_QUEUE_PS] += s - t
+    c.cnt[C_PORT_BYTES_OUT + d] += wire
+    nxt_free[0] = s + ser
+    return s + ser
+
+
+cdef inline int64_t to_blade(Core* c, int64_t t, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
+    """A message to the memory blade: the compute blade's link, then (with a switch) the switch and
+    its port. Returns its arrival at the blade."""
+    t = link_send(c, OUT, t, ser, wire, q)
+    if c.sw:
+        t = port_send(c, OUT, t + c.p[P_SW_LAT_PS], wire)
+    return t
+
+
+cdef inline int64_t from_blade(Core* c, int64_t t, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
+    """A message from the memory blade, sent at t: the port and the switch, then the link."""
+    if c.sw:
+        t = port_send(c, IN, t, wire) + c.p[P_SW_LAT_PS]
+    return link_send(c, IN, t, ser, wire, q)
+
+
+cdef inline int64_t agent_in(Core* c, int64_t t) noexcept nogil:
+    """The protocol agent takes a request that arrived at t (no sooner than AGENT_OCC_PS after the
+    one before it), decodes and maps it; returns when the memory controller gets it."""
+    cdef int64_t occ = c.p[P_AGENT_OCC_PS]
+    if occ:
+        if c.sc[S_AGENT_FREE] > t:
+            c.cnt[C_AGENT_WAIT_PS] += c.sc[S_AGENT_FREE] - t
+            t = c.sc[S_AGENT_FREE]
+        c.sc[S_AGENT_FREE] = t + occ
+    return t + c.p[P_AGENT_PS]
+
+
+cdef int64_t sp_take(Core* c) noexcept nogil:
+    """The lowest free super page of the memory blade, or -1 (the run stops: no capacity left)."""
+    cdef int64_t k = c.sc[S_SP_NEXT]
+    while k < c.p[P_N_SP] and c.sp_owner[k] != 0:
+        k += 1
+    c.sc[S_SP_NEXT] = k
+    if k == c.p[P_N_SP]:
+        return -1
+    c.sp_owner[k] = <int32_t>(c.cb + 1)
+    c.cnt[C_SP_GRANTS] += 1
+    return k
+
+
+cdef int64_t sp_need(Core* c, int64_t v, int64_t t) noexcept nogil:
+    """Before the bound blade's request to its blade address v: when v's super page was never
+    handed to it (allocation on demand), the hypervisor first sends an allocate request, and the
+    agent grants the lowest free super page. Returns when the request may go."""
+    cdef int64_t vsp = v >> c.sp_shift, k
+    if c.sp_map[vsp] >= 0:
+        return t
+    t = to_blade(c, t, c.p[P_SER_REQ_PS], c.p[P_WIRE_REQ_B], c.cur_q)
+    t = agent_in(c, t)
+    k = sp_take(c)
+    if k < 0:
+        if not c.sc[S_ERROR]:
+            c.sc[S_ERROR] = ERR_NO_SUPER_PAGE
+            c.sc[S_ERROR_INFO] = vsp
+        return t
+    c.sp_map[vsp] = <int32_t>k
+    return from_blade(c, t, c.p[P_SER_REQ_PS], c.p[P_WIRE_REQ_B], c.cur_q)
+
+
+cdef inline int64_t blade_phys(Core* c, int64_t v) noexcept nogil:
+    """Address-mapping module: the bound compute blade's blade address v -> the memory blade's
+    address, or -1 when that super page is not the blade's to touch (a permission fault: the
+    request is refused, counted, and in strict mode stops the run)."""
+    cdef int64_t vsp = v >> c.sp_shift
+    cdef int64_t psp = c.sp_map[vsp]
+    if psp < 0 or c.sp_owner[psp] != c.cb + 1:
+        c.cnt[C_PERMISSION_FAULTS] += 1
+        if c.p[P_STRICT] and not c.sc[S_ERROR]:
+            c.sc[S_ERROR] = ERR_PERMISSION
+            c.sc[S_ERROR_INFO] = vsp
+        return -1
+    return (psp << c.sp_shift) | (v & ((<int64_t>1 << c.sp_shift) - 1))
+
+
 cdef inline int64_t* mbuf_slot(Core* c, int64_t addr, int64_t* t) noexcept nogil:
     """The memory controller finds the buffer that manages `addr`: the request pays the buffer's
     latency and, when its command queue is full, waits for the oldest slot (back-pressure).
@@ -179,7 +305,11 @@ cdef inline int64_t* mbuf_slot(Core* c, int64_t addr, int64_t* t) noexcept nogil
     return slot
 
 
-cdef int64_t blade_line(Core* c, int64_t addr, int64_t t, int w) noexcept nogil:
+cdef int64_t blade_line(Core* c, int64_t v, int64_t t, int w) noexcept nogil:
+    """A line at the bound compute blade's blade address v, from the agent's hand-off at t."""
+    cdef int64_t addr = blade_phys(c, v)
+    if addr < 0:
+        return t
     cdef int64_t* slot = mbuf_slot(c, addr, &t)
     cdef int64_t done = dram_line(&c.blade, addr, t, w)
     if slot != NULL:
@@ -187,7 +317,10 @@ cdef int64_t blade_line(Core* c, int64_t addr, int64_t t, int w) noexcept nogil:
     return done
 
 
-cdef int64_t blade_block(Core* c, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
+cdef int64_t blade_block(Core* c, int64_t v, int64_t nbytes, int64_t t, int w) noexcept nogil:
+    cdef int64_t addr = blade_phys(c, v)
+    if addr < 0:
+        return t
     cdef int64_t* slot = mbuf_slot(c, addr, &t)
     cdef int64_t done = dram_block(&c.blade, addr, nbytes, t, w)
     if slot != NULL:
@@ -199,14 +332,15 @@ cdef int64_t remote_line(Core* c, int64_t t, int64_t baddr, int w) noexcept nogi
     cdef const int64_t* p = c.p
     cdef int64_t t1, t2
     c.cnt[C_REMOTE_ACCESSES] += 1
+    t = sp_need(c, baddr, t)
     if w:
-        t1 = link_send(c, OUT, t, p[P_SER_WLINE_PS], p[P_WIRE_WLINE_B], c.cur_q)
+        t1 = to_blade(c, t, p[P_SER_WLINE_PS], p[P_WIRE_WLINE_B], c.cur_q)
     else:
-        t1 = link_send(c, OUT, t, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-    t2 = blade_line(c, baddr, t1 + p[P_AGENT_PS], w)
+        t1 = to_blade(c, t, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
+    t2 = blade_line(c, baddr, agent_in(c, t1), w)
     if w:
-        return link_send(c, IN, t2, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-    return link_send(c, IN, t2, p[P_SER_LINE_PS], p[P_WIRE_LINE_B], c.cur_q)
+        return from_blade(c, t2, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
+    return from_blade(c, t2, p[P_SER_LINE_PS], p[P_WIRE_LINE_B], c.cur_q)
 
 
 cdef inline void lru_remove(Core* c, int32_t f, int64_t j) noexcept nogil:
@@ -342,7 +476,7 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     banks and data bus as the host) to the checkpoint target; returns when it was read out."""
     cdef const int64_t* p = c.p
     cdef int64_t unit = 1 << c.ushift
-    cdef int64_t rd = dram_block(&c.local, <int64_t>f << c.ushift, unit, t, 0)
+    cdef int64_t rd = dram_block(c.local, <int64_t>f << c.ushift, unit, t, 0)
     cdef int64_t done, tw
     if p[P_CK_TARGET] == 1:
         done = storage_io(c, rd, 1)
@@ -350,8 +484,9 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
         tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
         done = dram_block(&c.peer, <int64_t>f << c.ushift, unit, tw + p[P_PEER_PS], 1)
     else:
-        tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-        done = blade_block(c, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, tw + p[P_AGENT_PS], 1)
+        tw = to_blade(c, sp_need(c, p[P_CK_BASE] + (<int64_t>f << c.ushift), rd), p[P_SER_UNIT_PS],
+                      p[P_WIRE_UNIT_B], c.bg)
+        done = blade_block(c, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, agent_in(c, tw), 1)
     c.ck_pending[f] = 0
     if c.ck_first[f] == 0:
         c.ck_first[f] = <int32_t>c.sc[S_CK_INDEX]
@@ -455,8 +590,8 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
                 got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             else:
                 got = blade_block(c, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
-                got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-            end = imax(end, dram_block(&c.local, k << c.ushift, unit, got, 1))
+                got = from_blade(c, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
+            end = imax(end, dram_block(c.local, k << c.ushift, unit, got, 1))
             c.cnt[C_RESTORED_BYTES] += unit
     c.cnt[C_FAILURES] += 1
     c.cnt[C_LOST_WORK_PS] += t - good_start
@@ -474,7 +609,7 @@ cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int
         rd = ck_copy(c, f, t)
         c.cnt[C_COW_WAIT_PS] += rd - t
         t = rd
-    cdef int64_t done = dram_line(&c.local, (<int64_t>f << c.ushift) + off, t, w)
+    cdef int64_t done = dram_line(c.local, (<int64_t>f << c.ushift) + off, t, w)
     touch(c, f)
     if w:
         mark_written(c, f)
@@ -485,7 +620,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     """A blade slot of set j for a victim leaving local memory at t, or -1 without a blade. A full
     blade first pushes one of its pages down to storage through the I/O driver."""
     cdef const int64_t* p = c.p
-    cdef int64_t per_set = p[P_BLADE_PER_SET]
+    cdef int64_t per_set = c.per_set
     cdef int64_t k, s, b, start, t_req, t_rd, t_in
     cdef int32_t u
     if per_set == 0:
@@ -503,9 +638,9 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     u = c.slot_page[s]
     # the driver pulls the page over the link into its buffer and writes it to the device
     b = driver_take(c, t, &start)
-    t_req = link_send(c, OUT, start, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-    t_rd = blade_block(c, s << c.ushift, 1 << c.ushift, t_req + p[P_AGENT_PS], 0)
-    t_in = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
+    t_req = to_blade(c, sp_need(c, s << c.ushift, start), p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
+    t_rd = blade_block(c, s << c.ushift, 1 << c.ushift, agent_in(c, t_req), 0)
+    t_in = from_blade(c, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
     c.buf_free[b] = storage_io(c, t_in, 1)
     c.loc[u] = ON_STORAGE
     c.slot_page[s] = -1
@@ -527,9 +662,9 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     cdef int64_t t_req, t_rd, start, t_all, t_first, buf = -1
     if slot >= 0:
         # request right after the trap, blade DRAM read, the whole unit back (store and forward)
-        t_req = link_send(c, OUT, t0, p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-        t_rd = blade_block(c, slot << c.ushift, unit, t_req + p[P_AGENT_PS], 0)
-        t_all = link_send(c, IN, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
+        t_req = to_blade(c, sp_need(c, slot << c.ushift, t0), p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
+        t_rd = blade_block(c, slot << c.ushift, unit, agent_in(c, t_req), 0)
+        t_all = from_blade(c, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
         start = t_all - p[P_SER_UNIT_PS] - c.prop
         t_first = start + p[P_SER_FIRST_PS] + c.prop
         c.slot_page[slot] = -1
@@ -545,9 +680,9 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     cdef int64_t t_wb, dest, b2, s2
     if v >= 0:
         # swapping module: the victim to the temporary page, which frees the frame
-        free_at = dram_block(&c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
-        free_at = dram_block(&c.local, p[P_TEMP_ADDR], unit, free_at, 1)
-    cdef int64_t t_fill = dram_block(&c.local, faddr, unit, imax(t_all, free_at), 1)
+        free_at = dram_block(c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
+        free_at = dram_block(c.local, c.temp_addr, unit, free_at, 1)
+    cdef int64_t t_fill = dram_block(c.local, faddr, unit, imax(t_all, free_at), 1)
     if buf >= 0:
         c.buf_free[buf] = t_fill   # the driver buffer is free once its unit is in the frame
     if v >= 0:
@@ -555,13 +690,13 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         # vacated (or a fresh one), else down to storage through the driver
         dest = slot if slot >= 0 else blade_slot_for_victim(c, j, free_at)
         if dest >= 0:
-            t_wb = link_send(c, OUT, free_at, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
-            blade_block(c, dest << c.ushift, unit, t_wb + p[P_AGENT_PS], 1)
+            t_wb = to_blade(c, sp_need(c, dest << c.ushift, free_at), p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
+            blade_block(c, dest << c.ushift, unit, agent_in(c, t_wb), 1)
             c.loc[v] = <int32_t>(-2 - dest)
             c.slot_page[dest] = v
         else:
             b2 = driver_take(c, free_at, &s2)
-            s2 = dram_block(&c.local, p[P_TEMP_ADDR], unit, s2, 0)
+            s2 = dram_block(c.local, c.temp_addr, unit, s2, 0)
             c.buf_free[b2] = storage_io(c, s2, 1)
             c.loc[v] = ON_STORAGE
         c.cnt[C_SWAP_OUTS] += 1
@@ -580,7 +715,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     if p[P_CBF]:
         done = imax(t_first, free_at)
     else:
-        done = dram_line(&c.local, faddr + off, ready, w)
+        done = dram_line(c.local, faddr + off, ready, w)
     if slot >= 0:
         c.cnt[C_BLADE_FAULT_PS] += done - t
     else:
@@ -603,11 +738,12 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
     cdef int64_t g, off, j, done
     cdef int32_t l, f
     if p[P_POLICY] == 0:
-        if m < p[P_LOCAL_BYTES]:
+        m -= c.mbase   # the blade's own machine addresses
+        if m < c.local_bytes:
             cnt[C_LOCAL_ACCESSES] += 1
-            done = dram_line(&c.local, m, arr, w)
+            done = dram_line(c.local, m, arr, w)
         else:
-            done = remote_line(c, arr, m - p[P_LOCAL_BYTES], w)
+            done = remote_line(c, arr, m - c.local_bytes, w)
     else:
         g = m >> c.ushift
         off = m & ((1 << c.ushift) - 1)
@@ -620,7 +756,7 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
                 c.frame_page[f] = <int32_t>g
                 cnt[C_FIRST_TOUCH_LOCAL] += 1
             else:
-                if c.blade_next[j] < p[P_BLADE_PER_SET]:
+                if c.blade_next[j] < c.per_set:
                     l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
                     c.slot_page[-2 - l] = <int32_t>g
                     c.blade_next[j] += 1
@@ -677,14 +813,35 @@ cdef int64_t cache_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogil
     return memory_access(c, arr + c.p[P_CACHE_HIT_PS], m, 0)
 
 
+cdef void permission_change(Core* c, int64_t k, int64_t vsp, int64_t allow) noexcept nogil:
+    """The address-mapping module lets compute blade k use its super page vsp, or stops it (its
+    hypervisor still maps pages there: their requests become permission faults). A super page not
+    yet handed out is granted first."""
+    cdef int32_t* sp_map = c.base.sp_map + c.p[c.p[P_CB_AT] + k * N_CB_FIELDS + CB_VSP_OFF]
+    cdef int64_t bound = c.cb, psp
+    if sp_map[vsp] < 0:
+        c.cb = k                     # sp_take hands it to blade k
+        psp = sp_take(c)
+        c.cb = bound
+        if psp < 0:
+            if not c.sc[S_ERROR]:
+                c.sc[S_ERROR] = ERR_NO_SUPER_PAGE
+                c.sc[S_ERROR_INFO] = vsp
+            return
+        sp_map[vsp] = <int32_t>psp
+    c.sp_owner[sp_map[vsp]] = <int32_t>(k + 1 if allow else -(k + 1))
+    c.cnt[C_PERMISSION_CHANGES] += 1
+
+
 cdef void control_events(Core* c, int64_t arr) noexcept nogil:
     """Checkpoint ticks, background copies and an injected failure due by `arr`, in time order.
     A tick that finds a checkpoint still being copied waits for it to finish."""
     cdef int64_t* sc = c.sc
     cdef int64_t fail_at = c.p[P_FAIL_AT_PS]
     cdef int64_t interval = c.p[P_CK_INTERVAL_PS]
-    cdef int64_t lim, t, busy_until, skipped, ev_t, k, q
+    cdef int64_t lim, t, busy_until, skipped, ev_t, pm_t, k, q
     cdef const int64_t* ev = c.p
+    cdef const int64_t* pm = c.p
     while True:
         lim = arr
         if not sc[S_FAILED] and 0 <= fail_at < lim:
@@ -695,6 +852,12 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
             ev_t = ev[0]
             if ev_t < lim:
                 lim = ev_t
+        pm_t = INT64_MAX_PS
+        if sc[S_PERM_EV] < c.p[P_PERM_NEV]:
+            pm = c.p + c.p[P_PERM_EV_AT] + sc[S_PERM_EV] * N_PERM_FIELDS
+            pm_t = pm[0]
+            if pm_t < lim:
+                lim = pm_t
         if sc[S_CK_ACTIVE]:
             ck_advance(c, lim)
         if c.ck_regime and not sc[S_CK_ACTIVE] and sc[S_CK_NEXT] <= lim:
@@ -716,20 +879,69 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
             for k in range(QW):
                 c.qsla[q * QW + k] = ev[2 + k]
             sc[S_QOS_EV] += 1
+        elif pm_t <= lim:
+            permission_change(c, pm[1], pm[2], pm[3])
+            sc[S_PERM_EV] += 1
         else:
             break
 
 
 cdef inline void epoch_row(Core* c, int64_t t) noexcept nogil:
     """Append (t, all counters) to the epoch buffer: the state of the run as of time t."""
-    cdef int64_t k, base = c.sc[S_EPOCH_ROWS] * (1 + N_COUNTERS + 2 * N_DRAM_COUNTERS)
+    cdef int64_t k, b, base = c.sc[S_EPOCH_ROWS] * (1 + N_COUNTERS + 2 * N_DRAM_COUNTERS)
     c.epoch_buf[base] = t
     for k in range(N_COUNTERS):
         c.epoch_buf[base + 1 + k] = c.cnt[k]
     for k in range(N_DRAM_COUNTERS):
-        c.epoch_buf[base + 1 + N_COUNTERS + k] = c.local.cnt[k]
+        c.epoch_buf[base + 1 + N_COUNTERS + k] = 0
+        for b in range(c.nb):        # local DRAM: every compute blade's together
+            c.epoch_buf[base + 1 + N_COUNTERS + k] += c.locals[b].cnt[k]
         c.epoch_buf[base + 1 + N_COUNTERS + N_DRAM_COUNTERS + k] = c.blade.cnt[k]
     c.sc[S_EPOCH_ROWS] += 1
+
+
+cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
+    """Point the per-blade fields of `c` at compute blade k's slices of the state arrays."""
+    cdef const int64_t* r = c.p + c.p[P_CB_AT] + k * N_CB_FIELDS
+    cdef int64_t fo = r[CB_FRAME_OFF], so = k * c.n_sets
+    cdef int64_t lv = k * 2 * (c.nlev if c.nlev > 0 else 1), nq = k * 2 * (c.nq if c.nq > 0 else 1)
+    cdef int64_t co = k * c.cache_sets * c.cache_ways
+    cdef Blade* b = &c.base
+    c.cb = k
+    c.local = &c.locals[k]
+    c.ways = r[CB_WAYS]
+    c.local_bytes = r[CB_LOCAL_BYTES]
+    c.temp_addr = r[CB_TEMP_ADDR]
+    c.mbase = r[CB_MBASE]
+    c.per_set = r[CB_PER_SET]
+    c.link_free = b.link_free + 2 * k
+    c.frame_ready = b.frame_ready + fo
+    c.frame_page = b.frame_page + fo
+    c.prev = b.prev + fo
+    c.nxt = b.nxt + fo
+    c.dirty = b.dirty + fo
+    c.ref = b.ref + fo
+    c.ck_dirty = b.ck_dirty + fo
+    c.ck_pending = b.ck_pending + fo
+    c.ck_first = b.ck_first + fo
+    c.ck_list = b.ck_list + fo
+    c.ck_copy_list = b.ck_copy_list + fo
+    c.head = b.head + so
+    c.tail = b.tail + so
+    c.used = b.used + so
+    c.hand = b.hand + so
+    c.blade_next = b.blade_next + so
+    c.blade_hand = b.blade_hand + so
+    c.slot_page = b.slot_page + r[CB_SLOT_OFF]
+    c.sp_map = b.sp_map + r[CB_VSP_OFF]
+    c.cache_tag = b.cache_tag + co
+    c.cache_stamp = b.cache_stamp + co
+    c.cache_dirty = b.cache_dirty + co
+    c.qfree = b.qfree + lv
+    c.qls = b.qls + lv
+    c.qle = b.qle + lv
+    c.qfin = b.qfin + nq
+    c.qtb = b.qtb + 2 * nq
 
 
 cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
@@ -741,7 +953,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef int64_t* sc = c.sc
     cdef int64_t timing = p[P_TIMING]
     cdef int64_t window = p[P_WINDOW]
-    cdef bint ctl = c.ck_regime or p[P_FAIL_AT_PS] >= 0 or p[P_QOS_NEV] > 0
+    cdef bint ctl = c.ck_regime or p[P_FAIL_AT_PS] >= 0 or p[P_QOS_NEV] > 0 or p[P_PERM_NEV] > 0
+    cdef const int64_t* vm_cb = p + p[P_VM_CB_AT]
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
     cdef int64_t arr, issue, ready_at, m, done, lat, start
@@ -772,6 +985,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         w = op[i]
         v = vm[i]
         c.cur_q = v
+        if vm_cb[v] != c.cb:
+            bind_blade(c, vm_cb[v])
         m = vm_base[v] + <int64_t>addr[i]
         start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
@@ -798,8 +1013,16 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         if want_out:
             out[i] = done
         sc[S_LAST_ARRIVAL_PS] = arr
+        if sc[S_ERROR]:       # the engine raises, naming access i
+            cnt[C_LAST_COMPLETION_PS] = last_completion
+            return i + 1
     cnt[C_LAST_COMPLETION_PS] = last_completion
     return n
+
+
+cdef str local_prefix(int64_t k):
+    """State-key prefix of compute blade k's local DRAM (blade 0 keeps the one-blade name)."""
+    return "local_" if k == 0 else f"local{k}_"
 
 
 def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, const int64_t[::1] dp, dict st,
@@ -850,6 +1073,14 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] qle = st["qos_le"]
     cdef int64_t[::1] qfin = st["qos_fin"]
     cdef int64_t[::1] qtb = st["qos_tb"]
+    cdef int32_t[::1] sp_map = st["sp_map"]
+    cdef int32_t[::1] sp_owner = st["sp_owner"]
+    cdef int64_t[::1] mbuf_ring = st["mbuf_ring"]
+    cdef int32_t[::1] mbuf_idx = st["mbuf_idx"]
+    cdef int64_t dummy = 0
+    cdef int64_t* outp = &dummy
+    cdef Py_ssize_t ran
+    cdef int64_t k
     cdef Py_ssize_t n = addr.shape[0]
     if t_col.shape[0] != n or op.shape[0] != n or vm.shape[0] != n:
         raise ValueError("run_chunk: trace columns differ in length")
@@ -857,47 +1088,23 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         raise ValueError("run_chunk: out must be empty or as long as the chunk")
     if n == 0:
         return 0
+    if dl.shape[0] != p[P_N_CB] * N_DRAM_PARAMS:
+        raise ValueError("run_chunk: dl must hold one local DRAM parameter vector per compute blade")
     c.p = &p[0]
     c.cnt = &cnt[0]
     c.hist = &hist[0]
     c.vm_stats = &vm_stats[0]
     c.sc = &sc[0]
     c.ring = &ring[0]
-    c.link_free = &link_free[0]
-    c.frame_ready = &frame_ready[0]
     c.loc = &loc[0]
-    c.frame_page = &frame_page[0]
-    c.prev = &prev[0]
-    c.nxt = &nxt[0]
-    c.head = &head[0]
-    c.tail = &tail[0]
-    c.used = &used[0]
-    c.hand = &hand[0]
-    c.blade_next = &blade_next[0]
-    c.dirty = &dirty[0]
-    c.ref = &ref[0]
-    c.slot_page = &slot_page[0]
-    c.blade_hand = &blade_hand[0]
     c.dev_unit_free = &dev_unit_free[0]
     c.dev_ring = &dev_ring[0]
     c.buf_free = &buf_free[0]
-    c.ck_dirty = &ck_dirty[0]
-    c.ck_first = &ck_first[0]
-    c.ck_list = &ck_list[0]
-    c.ck_pending = &ck_pending[0]
-    c.ck_copy_list = &ck_copy_list[0]
     c.ck_regime = p[P_CK_REGIME]
     c.epoch_buf = &epoch_buf[0]
-    c.cache_tag = &cache_tag[0]
-    c.cache_stamp = &cache_stamp[0]
-    c.cache_dirty = &cache_dirty[0]
     c.cache_sets = p[P_CACHE_SETS]
+    c.cache_ways = p[P_CACHE_WAYS]
     c.qsla = &qsla[0]
-    c.qfree = &qfree[0]
-    c.qls = &qls[0]
-    c.qle = &qle[0]
-    c.qfin = &qfin[0]
-    c.qtb = &qtb[0]
     c.qos = p[P_QOS]
     c.qdisc = p[P_QOS_DISC]
     c.nq = p[P_QOS_NQ]
@@ -905,26 +1112,62 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.bg = vm_base.shape[0]      # the background queue's row follows the VMs'
     c.cur_q = 0
     c.qos_start_p = <void*>qos_start
-    c.cache_ways = p[P_CACHE_WAYS]
     c.rng = <uint64_t>sc[S_RNG]
     c.ushift = p[P_UNIT_SHIFT]
     c.n_sets = p[P_N_SETS]
     c.smask = p[P_N_SETS] - 1
-    c.ways = p[P_WAYS]
     c.prop = p[P_PROP_PS]
     c.victim = p[P_VICTIM]
-    bind_dram(&c.local, dl, st, "local_")
-    bind_dram(&c.blade, db, st, "blade_")
-    bind_dram(&c.peer, dp, st, "peer_")
-    cdef int64_t[::1] mbuf_ring = st["mbuf_ring"]
-    cdef int32_t[::1] mbuf_idx = st["mbuf_idx"]
+    c.sw = p[P_SW]
+    c.sp_shift = p[P_SP_SHIFT]
+    c.nb = p[P_N_CB]
+    # per-blade arrays: blade k's slice starts where bind_blade says
+    c.base.link_free = &link_free[0]
+    c.base.frame_ready = &frame_ready[0]
+    c.base.frame_page = &frame_page[0]
+    c.base.prev = &prev[0]
+    c.base.nxt = &nxt[0]
+    c.base.head = &head[0]
+    c.base.tail = &tail[0]
+    c.base.used = &used[0]
+    c.base.hand = &hand[0]
+    c.base.blade_next = &blade_next[0]
+    c.base.dirty = &dirty[0]
+    c.base.ref = &ref[0]
+    c.base.slot_page = &slot_page[0]
+    c.base.blade_hand = &blade_hand[0]
+    c.base.ck_dirty = &ck_dirty[0]
+    c.base.ck_first = &ck_first[0]
+    c.base.ck_list = &ck_list[0]
+    c.base.ck_pending = &ck_pending[0]
+    c.base.ck_copy_list = &ck_copy_list[0]
+    c.base.cache_tag = &cache_tag[0]
+    c.base.cache_stamp = &cache_stamp[0]
+    c.base.cache_dirty = &cache_dirty[0]
+    c.base.qfree = &qfree[0]
+    c.base.qls = &qls[0]
+    c.base.qle = &qle[0]
+    c.base.qfin = &qfin[0]
+    c.base.qtb = &qtb[0]
+    c.base.sp_map = &sp_map[0]
+    c.sp_owner = &sp_owner[0]
     c.mbuf_ring = &mbuf_ring[0]
     c.mbuf_idx = &mbuf_idx[0]
-    cdef int64_t dummy = 0
-    cdef int64_t* outp = &out[0] if out.shape[0] else &dummy
-    cdef Py_ssize_t ran
-    with nogil:
-        ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+    if out.shape[0]:
+        outp = &out[0]
+    c.locals = <Dram*>malloc(c.nb * sizeof(Dram))
+    if c.locals == NULL:
+        raise MemoryError()
+    try:
+        for k in range(c.nb):
+            bind_dram(&c.locals[k], dl[k * N_DRAM_PARAMS:(k + 1) * N_DRAM_PARAMS], st, local_prefix(k))
+        bind_dram(&c.blade, db, st, "blade_")
+        bind_dram(&c.peer, dp, st, "peer_")
+        bind_blade(&c, sc[S_CB])
+        with nogil:
+            ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+    finally:
+        free(c.locals)
     sc[S_RNG] = <int64_t>c.rng
     return ran
 

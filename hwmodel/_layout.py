@@ -29,10 +29,7 @@ PARAM_NAMES = (
     "POLICY", "VICTIM", "PLACEMENT", "CBF", "TIMING", "WINDOW",
     "UNIT_SHIFT",      # log2 of the swap unit (page, or sub page)
     "N_SETS",          # frame sets: 1 for page_swap, sub pages per super page for subpage_swap
-    "WAYS",            # frames per set
     "N_PAGES",         # guest pages (swap units) of all VMs
-    "LOCAL_BYTES",     # guest-usable local memory, bytes
-    "TEMP_ADDR",       # local DRAM address of the hypervisor's temporary page
     "TRAP_PS", "MAP_UPDATE_PS", "FILTER_PS", "AGENT_PS",
     "PROP_PS",         # link propagation, each direction
     "SER_REQ_PS", "SER_LINE_PS", "SER_WLINE_PS", "SER_UNIT_PS", "SER_FIRST_PS",
@@ -41,7 +38,6 @@ PARAM_NAMES = (
     "SEED",
     "CACHE_SETS",      # last-level cache filter: sets (0 = no cache), ways, hit latency, policy
     "CACHE_WAYS", "CACHE_HIT_PS", "CACHE_POLICY",
-    "BLADE_PER_SET",   # memory-blade slots per frame set (blade capacity in swap units / N_SETS)
     "STORAGE",         # 1 = a storage device behind an I/O driver takes what the blade cannot hold
     "ST_READ_PS", "ST_WRITE_PS",   # device access time of one swap unit, before its transfer
     "ST_XFER_PS",      # transfer of one swap unit on the device's shared data path
@@ -67,8 +63,36 @@ PARAM_NAMES = (
     # (QOS_NQ rows of SLA_FIELDS) and the SLA-change events (QOS_NEV rows of EVENT_FIELDS, by time)
     # follow the fixed parameters in p, at offsets QOS_SLA_AT and QOS_EV_AT.
     "QOS", "QOS_DISC", "QOS_NQ", "QOS_LEVELS", "QOS_NEV", "QOS_BG", "QOS_SLA_AT", "QOS_EV_AT",
+    # Compute blades (several share the memory blade): N_CB rows of CB_FIELDS at CB_AT; trace VM v
+    # runs on blade p[VM_CB_AT + v]. The switch (SW = 1) sits between the blades' links and the
+    # memory blade's port: a message crosses it in SW_LAT_PS, then serializes on the port (one
+    # FIFO per direction) at SW_NUM / SW_DEN ps per wire byte.
+    "N_CB", "CB_AT", "VM_CB_AT", "SW", "SW_LAT_PS", "SW_NUM", "SW_DEN",
+    "AGENT_OCC_PS",    # the protocol agent takes one request per AGENT_OCC_PS (0 = no limit)
+    # Address-mapping module: blade capacity in super pages of 2**SP_SHIFT bytes, handed to the
+    # compute blades at boot (SP_MODE 0) or on demand (1, an allocate round trip each); a request to
+    # a super page its blade does not own is a permission fault (STRICT = 1 stops the run there).
+    # PERM_NEV permission changes (rows of PERM_FIELDS, by time) follow at PERM_EV_AT.
+    "SP_SHIFT", "N_SP", "SP_MODE", "STRICT", "PERM_NEV", "PERM_EV_AT",
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
+
+# One row per compute blade. Its state arrays are slices of the shared ones: frames from FRAME_OFF,
+# blade slots (its own numbering, "virtual") from SLOT_OFF, its super-page map from VSP_OFF (N_VSP
+# entries: its k-th super page -> the blade's physical one, -1 = none yet).
+CB_FIELDS = ("WAYS",         # frames per set
+             "LOCAL_BYTES",  # guest-usable local memory, bytes (static policy: below it is local)
+             "TEMP_ADDR",    # local DRAM address of the hypervisor's temporary page
+             "MBASE",        # machine address of the blade's first VM (static policy subtracts it)
+             "PER_SET",      # memory-blade slots per frame set it may use
+             "FRAME_OFF", "SLOT_OFF", "VSP_OFF", "N_VSP")
+CB = {name: i for i, name in enumerate(CB_FIELDS)}
+# a permission change of the address-mapping module: at T_PS, blade CB's super page VSP (its own
+# numbering) becomes accessible to it (ALLOW 1) or not (0)
+PERM_FIELDS = ("T_PS", "CB", "VSP", "ALLOW")
+# scalars["error"] codes: the core stopped the run (the engine raises with the access's place)
+ERR_PERMISSION = 1
+ERR_NO_SUPER_PAGE = 2
 
 COUNTER_NAMES = (
     "accesses", "reads", "writes",
@@ -94,6 +118,12 @@ COUNTER_NAMES = (
     "cow_wait_ps",                         # cow: host writes waiting for their page's copy
     "failures", "lost_work_ps", "recovery_ps", "restored_bytes",
     "buffer_wait_ps",                      # blade requests held back by a full buffer queue
+    "agent_wait_ps",                       # requests waiting for the protocol agent
+    "port_bytes_out", "port_bytes_in",     # wire bytes on the switch's memory-blade port
+    "port_queue_ps",                       # messages waiting for that port
+    "sp_grants",                           # super pages handed to compute blades on demand
+    "permission_faults",                   # requests to a super page the blade does not own (refused)
+    "permission_changes",                  # permission changes applied
 )
 C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 
@@ -108,7 +138,12 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "ck_prev_index", "ck_prev_start", "ck_prev_end",   # the one before it
                 "stall_until", "failed",
                 "epoch_next", "epoch_rows",
-                "qos_ev")                       # next SLA-change event to apply
+                "qos_ev",                       # next SLA-change event to apply
+                "cb",                           # the compute blade whose state is bound
+                "agent_free", "port_free_out", "port_free_in",
+                "perm_ev",                      # next permission change to apply
+                "sp_next",                      # no free super page below this one
+                "error", "error_info")          # ERR_* code and its detail (super page)
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).

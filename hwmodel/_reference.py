@@ -17,8 +17,10 @@ Semantics of one access (times in integer ps):
 """
 from __future__ import annotations
 
+from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
-from ._layout import C, EVENT_FIELDS, ON_STORAGE, P, S, SLA_FIELDS, UNTOUCHED, VM_STAT_NAMES, hist_bin
+from ._layout import (CB, CB_FIELDS, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, ON_STORAGE, P, PERM_FIELDS, S,
+                      SLA_FIELDS, UNTOUCHED, VM_STAT_NAMES, hist_bin)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -51,41 +53,77 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     vm_stats = st["vm_stats"].tolist()
     sc = st["scalars"].tolist()
     loc = st["loc"].tolist()
-    frame_page = st["frame_page"].tolist()
-    frame_ready = st["frame_ready"].tolist()
-    dirty = st["dirty"].tolist()
-    ref = st["ref"].tolist()
-    prev = st["lru_prev"].tolist()
-    nxt = st["lru_next"].tolist()
-    head = st["set_head"].tolist()
-    tail = st["set_tail"].tolist()
-    used = st["set_used"].tolist()
-    hand = st["set_hand"].tolist()
-    blade_next = st["blade_next"].tolist()
     ring = st["ring"].tolist()
-    link_free = st["link_free"].tolist()
-    slot_page = st["slot_page"].tolist()
-    blade_hand = st["blade_hand"].tolist()
     dev_unit_free = st["dev_unit_free"].tolist()
     dev_ring = st["dev_ring"].tolist()
     buf_free = st["buf_free"].tolist()
-    ck_dirty = st["ck_dirty"].tolist()
-    ck_first = st["ck_first"].tolist()
-    ck_list = st["ck_list"].tolist()
-    ck_pending = st["ck_pending"].tolist()
-    ck_copy_list = st["ck_copy_list"].tolist()
     ck_regime = p[P["CK_REGIME"]]
     epoch_buf = st["epoch_buf"].tolist()
     mbuf_ring = st["mbuf_ring"].tolist()
     mbuf_idx = st["mbuf_idx"].tolist()
-    cache_tag = st["cache_tag"].tolist()
-    cache_stamp = st["cache_stamp"].tolist()
-    cache_dirty = st["cache_dirty"].tolist()
+    sp_owner = st["sp_owner"].tolist()
     cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
-    local = Dram(dl, st, "local_")
+    n_cb = p[P["N_CB"]]
+    cb_rows = [p[p[P["CB_AT"]] + k * len(CB_FIELDS):p[P["CB_AT"]] + (k + 1) * len(CB_FIELDS)] for k in range(n_cb)]
+    vm_cb = p[p[P["VM_CB_AT"]]:p[P["VM_CB_AT"]] + len(vm_base)]
+    nd = len(DRAM_NAMES)
+    locals_ = [Dram(dl[k * nd:(k + 1) * nd], st, "local_" if k == 0 else f"local{k}_") for k in range(n_cb)]
     blade = Dram(db, st, "blade_")
     peer = Dram(dp, st, "peer_")
     vm_base = [int(x) for x in vm_base]
+    n_sets_ = p[P["N_SETS"]]
+    lev_, nq_ = max(p[P["QOS_LEVELS"]], 1), max(p[P["QOS_NQ"]], 1)
+
+    # per-blade state: each compute blade's slices of the shared arrays, as (start, length) by name
+    def extents(k):
+        r = cb_rows[k]
+        frames = n_sets_ * r[CB["WAYS"]]
+        fo, so = r[CB["FRAME_OFF"]], k * n_sets_
+        out = {name: (fo, frames) for name in ("frame_page", "frame_ready", "dirty", "ref", "lru_prev", "lru_next",
+                                               "ck_dirty", "ck_first", "ck_list", "ck_pending", "ck_copy_list")}
+        out.update({name: (so, n_sets_) for name in ("set_head", "set_tail", "set_used", "set_hand", "blade_next",
+                                                      "blade_hand")})
+        out["slot_page"] = (r[CB["SLOT_OFF"]], r[CB["PER_SET"]] * n_sets_)
+        out["sp_map"] = (r[CB["VSP_OFF"]], r[CB["N_VSP"]])
+        out["link_free"] = (2 * k, 2)
+        ncw = cache_sets * cache_ways
+        out.update({name: (k * ncw, ncw) for name in ("cache_tag", "cache_stamp", "cache_dirty")})
+        out.update({name: (k * 2 * lev_, 2 * lev_) for name in ("qos_free", "qos_ls", "qos_le")})
+        out["qos_fin"] = (k * 2 * nq_, 2 * nq_)
+        out["qos_tb"] = (k * 4 * nq_, 4 * nq_)
+        return out
+
+    per_blade = []
+    for k in range(n_cb):
+        per_blade.append({name: st[name][o:o + n].tolist() for name, (o, n) in extents(k).items()})
+
+    frame_page = frame_ready = dirty = ref = prev = nxt = ck_dirty = ck_first = ck_list = ck_pending = None
+    ck_copy_list = head = tail = used = hand = blade_next = blade_hand = slot_page = sp_map = link_free = None
+    cache_tag = cache_stamp = cache_dirty = qfree = qls = qle = qfin = qtb = local = None
+    ways = local_bytes = temp_addr = mbase = per_set = 0
+    cur_cb = -1
+
+    def bind(k):
+        """Make compute blade k's state the one the functions below see."""
+        nonlocal frame_page, frame_ready, dirty, ref, prev, nxt, ck_dirty, ck_first, ck_list, ck_pending
+        nonlocal ck_copy_list, head, tail, used, hand, blade_next, blade_hand, slot_page, sp_map, link_free
+        nonlocal cache_tag, cache_stamp, cache_dirty, qfree, qls, qle, qfin, qtb, local
+        nonlocal ways, local_bytes, temp_addr, mbase, per_set, cur_cb
+        b, r = per_blade[k], cb_rows[k]
+        frame_page, frame_ready, dirty, ref = b["frame_page"], b["frame_ready"], b["dirty"], b["ref"]
+        prev, nxt = b["lru_prev"], b["lru_next"]
+        ck_dirty, ck_first, ck_list, ck_pending = b["ck_dirty"], b["ck_first"], b["ck_list"], b["ck_pending"]
+        ck_copy_list = b["ck_copy_list"]
+        head, tail, used, hand = b["set_head"], b["set_tail"], b["set_used"], b["set_hand"]
+        blade_next, blade_hand, slot_page, sp_map = b["blade_next"], b["blade_hand"], b["slot_page"], b["sp_map"]
+        link_free = b["link_free"]
+        cache_tag, cache_stamp, cache_dirty = b["cache_tag"], b["cache_stamp"], b["cache_dirty"]
+        qfree, qls, qle, qfin, qtb = b["qos_free"], b["qos_ls"], b["qos_le"], b["qos_fin"], b["qos_tb"]
+        local = locals_[k]
+        ways, local_bytes, temp_addr = r[CB["WAYS"]], r[CB["LOCAL_BYTES"]], r[CB["TEMP_ADDR"]]
+        mbase, per_set = r[CB["MBASE"]], r[CB["PER_SET"]]
+        cur_cb = k
+        sc[S["cb"]] = k
 
     policy, victim_policy, timing, window = p[P["POLICY"]], p[P["VICTIM"]], p[P["TIMING"]], p[P["WINDOW"]]
     ushift = p[P["UNIT_SHIFT"]]
@@ -93,15 +131,10 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     umask = unit - 1
     smask = p[P["N_SETS"]] - 1
     n_sets = p[P["N_SETS"]]
-    ways = p[P["WAYS"]]
     prop = p[P["PROP_PS"]]
     rng = sc[S["rng"]] & _MASK64
     qsla = st["qos_sla"].tolist()
-    qfree = st["qos_free"].tolist()
-    qls = st["qos_ls"].tolist()
-    qle = st["qos_le"].tolist()
-    qfin = st["qos_fin"].tolist()
-    qtb = st["qos_tb"].tolist()
+    sp_shift = p[P["SP_SHIFT"]]
     qos, qdisc, nq, nlev = p[P["QOS"]], p[P["QOS_DISC"]], p[P["QOS_NQ"]], p[P["QOS_LEVELS"]]
     QW, EVW, VSW = len(SLA_FIELDS), len(EVENT_FIELDS), len(VM_STAT_NAMES)
     bg = len(vm_base)     # the background queue (checkpoint copies) follows the VMs
@@ -170,6 +203,96 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         vm_stats[q * VSW + 4] += 1
         return start + ser + prop
 
+    def port_send(d, t, wire):
+        """The switch's port to the memory blade, shared by every compute blade: a FIFO each way."""
+        ser = -(-(wire * p[P["SW_NUM"]]) // p[P["SW_DEN"]])
+        s = max(t, sc[S["port_free_out"] + d])
+        cnt[C["port_queue_ps"]] += s - t
+        cnt[C["port_bytes_out"] + d] += wire
+        sc[S["port_free_out"] + d] = s + ser
+        return s + ser
+
+    def to_blade(t, ser, wire, q):
+        """A message to the memory blade: the link, then (with a switch) the switch and its port."""
+        t = link_send(OUT, t, ser, wire, q)
+        if p[P["SW"]]:
+            t = port_send(OUT, t + p[P["SW_LAT_PS"]], wire)
+        return t
+
+    def from_blade(t, ser, wire, q):
+        """A message from the memory blade sent at t: the port and the switch, then the link."""
+        if p[P["SW"]]:
+            t = port_send(IN, t, wire) + p[P["SW_LAT_PS"]]
+        return link_send(IN, t, ser, wire, q)
+
+    def agent_in(t):
+        """The protocol agent takes a request that arrived at t (one per AGENT_OCC_PS at most),
+        decodes and maps it; returns when the memory controller gets it."""
+        occ = p[P["AGENT_OCC_PS"]]
+        if occ:
+            if sc[S["agent_free"]] > t:
+                cnt[C["agent_wait_ps"]] += sc[S["agent_free"]] - t
+                t = sc[S["agent_free"]]
+            sc[S["agent_free"]] = t + occ
+        return t + p[P["AGENT_PS"]]
+
+    def stop(code, info):
+        if not sc[S["error"]]:
+            sc[S["error"]], sc[S["error_info"]] = code, info
+
+    def sp_take():
+        """The lowest free super page of the memory blade, now the bound blade's; -1 if none."""
+        k = sc[S["sp_next"]]
+        while k < p[P["N_SP"]] and sp_owner[k] != 0:
+            k += 1
+        sc[S["sp_next"]] = k
+        if k == p[P["N_SP"]]:
+            return -1
+        sp_owner[k] = cur_cb + 1
+        cnt[C["sp_grants"]] += 1
+        return k
+
+    def sp_need(v, t):
+        """Before a request to blade address v: a super page never handed to this blade is asked
+        for first (allocate request, agent, grant back). Returns when the request may go."""
+        vsp = v >> sp_shift
+        if sp_map[vsp] >= 0:
+            return t
+        t = agent_in(to_blade(t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q))
+        k = sp_take()
+        if k < 0:
+            stop(ERR_NO_SUPER_PAGE, vsp)
+            return t
+        sp_map[vsp] = k
+        return from_blade(t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
+
+    def blade_phys(v):
+        """Address-mapping module: blade address v of the bound compute blade -> the memory
+        blade's, or -1 for a super page that is not the blade's (a permission fault, refused)."""
+        vsp = v >> sp_shift
+        psp = sp_map[vsp]
+        if psp < 0 or sp_owner[psp] != cur_cb + 1:
+            cnt[C["permission_faults"]] += 1
+            if p[P["STRICT"]]:
+                stop(ERR_PERMISSION, vsp)
+            return -1
+        return (psp << sp_shift) | (v & ((1 << sp_shift) - 1))
+
+    def permission_change(k, vsp, allow):
+        """Blade k may use its super page vsp again, or no longer; one never handed out is granted first."""
+        nonlocal cur_cb
+        m = per_blade[k]["sp_map"]
+        if m[vsp] < 0:
+            bound, cur_cb = cur_cb, k
+            psp = sp_take()
+            cur_cb = bound
+            if psp < 0:
+                stop(ERR_NO_SUPER_PAGE, vsp)
+                return
+            m[vsp] = psp
+        sp_owner[m[vsp]] = k + 1 if allow else -(k + 1)
+        cnt[C["permission_changes"]] += 1
+
     def mbuf_admit(addr, t):
         """The buffer that manages addr: its latency, and a wait for a free command-queue slot.
         Returns (start, slot index or -1 when queues are unlimited)."""
@@ -184,14 +307,20 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             t = mbuf_ring[k]
         return t, k
 
-    def blade_line(addr, t, w):
+    def blade_line(v, t, w):
+        addr = blade_phys(v)
+        if addr < 0:
+            return t
         t, k = mbuf_admit(addr, t)
         done = blade.line(addr, t, w)
         if k >= 0:
             mbuf_ring[k] = done
         return done
 
-    def blade_block(addr, nbytes, t, w):
+    def blade_block(v, nbytes, t, w):
+        addr = blade_phys(v)
+        if addr < 0:
+            return t
         t, k = mbuf_admit(addr, t)
         done = blade.block(addr, nbytes, t, w)
         if k >= 0:
@@ -200,14 +329,15 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
 
     def remote_line(t, baddr, w):
         cnt[C["remote_accesses"]] += 1
+        t = sp_need(baddr, t)
         if w:
-            t1 = link_send(OUT, t, p[P["SER_WLINE_PS"]], p[P["WIRE_WLINE_B"]], cur_q)
+            t1 = to_blade(t, p[P["SER_WLINE_PS"]], p[P["WIRE_WLINE_B"]], cur_q)
         else:
-            t1 = link_send(OUT, t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-        t2 = blade_line(baddr, t1 + p[P["AGENT_PS"]], w)
+            t1 = to_blade(t, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
+        t2 = blade_line(baddr, agent_in(t1), w)
         if w:  # completion message
-            return link_send(IN, t2, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-        return link_send(IN, t2, p[P["SER_LINE_PS"]], p[P["WIRE_LINE_B"]], cur_q)
+            return from_blade(t2, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
+        return from_blade(t2, p[P["SER_LINE_PS"]], p[P["WIRE_LINE_B"]], cur_q)
 
     def lru_remove(f, j):
         a, b = prev[f], nxt[f]
@@ -306,8 +436,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
             done = peer.block(f << ushift, unit, tw + p[P["PEER_PS"]], 1)
         else:
-            tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
-            done = blade_block(p[P["CK_BASE"]] + (f << ushift), unit, tw + p[P["AGENT_PS"]], 1)
+            tw = to_blade(sp_need(p[P["CK_BASE"]] + (f << ushift), rd), p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
+            done = blade_block(p[P["CK_BASE"]] + (f << ushift), unit, agent_in(tw), 1)
         ck_pending[f] = 0
         if ck_first[f] == 0:
             ck_first[f] = sc[S["ck_index"]]
@@ -385,7 +515,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                     got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 else:
                     got = blade_block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
-                    got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
+                    got = from_blade(got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 end = max(end, local.block(k << ushift, unit, got, 1))
                 cnt[C["restored_bytes"]] += unit
         cnt[C["failures"]] += 1
@@ -399,11 +529,15 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         fail_at = p[P["FAIL_AT_PS"]]
         while True:
             lim = fail_at if not sc[S["failed"]] and 0 <= fail_at < arr else arr
-            ev_t = None
+            ev_t = pm_t = None
             if sc[S["qos_ev"]] < p[P["QOS_NEV"]]:
                 ev = p[P["QOS_EV_AT"]] + sc[S["qos_ev"]] * EVW
                 ev_t = p[ev]
                 lim = min(lim, ev_t)
+            if sc[S["perm_ev"]] < p[P["PERM_NEV"]]:
+                pm = p[P["PERM_EV_AT"]] + sc[S["perm_ev"]] * len(PERM_FIELDS)
+                pm_t = p[pm]
+                lim = min(lim, pm_t)
             if sc[S["ck_active"]]:
                 ck_advance(lim)
             if ck_regime and not sc[S["ck_active"]] and sc[S["ck_next"]] <= lim:
@@ -424,6 +558,9 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                 q = p[ev + 1]
                 qsla[q * QW:(q + 1) * QW] = p[ev + 2:ev + 2 + QW]
                 sc[S["qos_ev"]] += 1
+            elif pm_t is not None and pm_t <= lim:
+                permission_change(p[pm + 1], p[pm + 2], p[pm + 3])
+                sc[S["perm_ev"]] += 1
             else:
                 break
 
@@ -456,7 +593,6 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         """A blade slot of set j for a victim, or -1 without a blade; a full blade first pushes
         one of its pages down to storage through the driver."""
         nonlocal rng
-        per_set = p[P["BLADE_PER_SET"]]
         if per_set == 0:
             return -1
         if blade_next[j] < per_set:
@@ -472,9 +608,9 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         s = k * n_sets + j
         u = slot_page[s]
         b, start = driver_take(t)
-        t_req = link_send(OUT, start, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-        t_rd = blade_block(s << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
-        t_in = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
+        t_req = to_blade(sp_need(s << ushift, start), p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
+        t_rd = blade_block(s << ushift, unit, agent_in(t_req), 0)
+        t_in = from_blade(t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
         buf_free[b] = storage_io(t_in, 1)
         loc[u] = ON_STORAGE
         slot_page[s] = -1
@@ -493,9 +629,9 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         buf = -1
         if slot >= 0:
             # request right after the trap, blade DRAM read, the whole unit back (store and forward)
-            t_req = link_send(OUT, t0, p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
-            t_rd = blade_block(slot << ushift, unit, t_req + p[P["AGENT_PS"]], 0)
-            t_all = link_send(IN, t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
+            t_req = to_blade(sp_need(slot << ushift, t0), p[P["SER_REQ_PS"]], p[P["WIRE_REQ_B"]], cur_q)
+            t_rd = blade_block(slot << ushift, unit, agent_in(t_req), 0)
+            t_all = from_blade(t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
             start = t_all - p[P["SER_UNIT_PS"]] - prop
             t_first = start + p[P["SER_FIRST_PS"]] + prop
             slot_page[slot] = -1
@@ -509,7 +645,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if v >= 0:
             # swapping module: the victim to the temporary page, which frees the frame
             free_at = local.block(faddr, unit, max(t0, frame_ready[f]), 0)
-            free_at = local.block(p[P["TEMP_ADDR"]], unit, free_at, 1)
+            free_at = local.block(temp_addr, unit, free_at, 1)
         t_fill = local.block(faddr, unit, max(t_all, free_at), 1)
         if buf >= 0:
             buf_free[buf] = t_fill   # the driver buffer is free once its unit is in the frame
@@ -518,13 +654,13 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             # vacated (or a fresh one), else down to storage through the driver
             dest = slot if slot >= 0 else blade_slot_for_victim(j, free_at)
             if dest >= 0:
-                t_wb = link_send(OUT, free_at, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
-                blade_block(dest << ushift, unit, t_wb + p[P["AGENT_PS"]], 1)
+                t_wb = to_blade(sp_need(dest << ushift, free_at), p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
+                blade_block(dest << ushift, unit, agent_in(t_wb), 1)
                 loc[v] = -2 - dest
                 slot_page[dest] = v
             else:
                 b2, s2 = driver_take(free_at)
-                s2 = local.block(p[P["TEMP_ADDR"]], unit, s2, 0)
+                s2 = local.block(temp_addr, unit, s2, 0)
                 buf_free[b2] = storage_io(s2, 1)
                 loc[v] = ON_STORAGE
             cnt[C["swap_outs"]] += 1
@@ -546,11 +682,12 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     def memory_access(arr, m, w):
         """One line-sized request to the hypervisor's memory: local, remote line or swap."""
         if policy == 0:
-            if m < p[P["LOCAL_BYTES"]]:
+            m -= mbase   # the blade's own machine addresses
+            if m < local_bytes:
                 cnt[C["local_accesses"]] += 1
                 done = local.line(m, arr, w)
             else:
-                done = remote_line(arr, m - p[P["LOCAL_BYTES"]], w)
+                done = remote_line(arr, m - local_bytes, w)
         else:
             g = m >> ushift
             off = m & umask
@@ -562,7 +699,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                     l = f
                     frame_page[f] = g
                     cnt[C["first_touch_local"]] += 1
-                elif blade_next[j] < p[P["BLADE_PER_SET"]]:
+                elif blade_next[j] < per_set:
                     l = -2 - (blade_next[j] * n_sets + j)
                     slot_page[-2 - l] = g
                     blade_next[j] += 1
@@ -610,11 +747,12 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
 
     def epoch_row(t):
         """Append (t, all counters) to the epoch buffer."""
-        row = [t] + cnt + local.cnt + blade.cnt
+        row = [t] + cnt + [sum(x) for x in zip(*(d.cnt for d in locals_))] + blade.cnt
         base = sc[S["epoch_rows"]] * len(row)
         epoch_buf[base:base + len(row)] = row
         sc[S["epoch_rows"]] += 1
 
+    bind(sc[S["cb"]])
     n = len(addr)
     ran = n
     want_out = len(out) > 0
@@ -643,11 +781,13 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             sc[S["started"]] = 1
             cnt[C["first_arrival_ps"]] = arr
             sc[S["ck_next"]] = arr + p[P["CK_INTERVAL_PS"]]
-        if ck_regime or p[P["FAIL_AT_PS"]] >= 0 or p[P["QOS_NEV"]] > 0:
+        if ck_regime or p[P["FAIL_AT_PS"]] >= 0 or p[P["QOS_NEV"]] > 0 or p[P["PERM_NEV"]] > 0:
             control_events(arr)
         w = int(op[i])
         v = int(vm[i])
         cur_q = v
+        if vm_cb[v] != cur_cb:
+            bind(vm_cb[v])
         m = vm_base[v] + int(addr[i])
         start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
@@ -668,6 +808,9 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if want_out:
             out[i] = done
         sc[S["last_arrival_ps"]] = arr
+        if sc[S["error"]]:      # the engine raises, naming access i
+            ran = i + 1
+            break
     cnt[C["last_completion_ps"]] = last_completion
     sc[S["rng"]] = _to_signed(rng)
     st["epoch_buf"][:] = epoch_buf
@@ -676,18 +819,15 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     st["hist"][:] = hist
     st["vm_stats"][:] = vm_stats
     st["scalars"][:] = sc
-    for name, val in (("loc", loc), ("frame_page", frame_page), ("frame_ready", frame_ready),
-                      ("dirty", dirty), ("ref", ref), ("lru_prev", prev), ("lru_next", nxt),
-                      ("set_head", head), ("set_tail", tail), ("set_used", used),
-                      ("set_hand", hand), ("blade_next", blade_next), ("ring", ring),
-                      ("link_free", link_free), ("slot_page", slot_page), ("blade_hand", blade_hand), ("dev_unit_free", dev_unit_free),
-                      ("dev_ring", dev_ring), ("buf_free", buf_free), ("ck_dirty", ck_dirty), ("ck_first", ck_first),
-                      ("ck_list", ck_list), ("ck_pending", ck_pending),
-                      ("ck_copy_list", ck_copy_list), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("cache_tag", cache_tag), ("cache_stamp", cache_stamp),
-                      ("cache_dirty", cache_dirty), ("qos_sla", qsla), ("qos_free", qfree), ("qos_ls", qls),
-                      ("qos_le", qle), ("qos_fin", qfin), ("qos_tb", qtb)):
+    for name, val in (("loc", loc), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),
+                      ("buf_free", buf_free), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("qos_sla", qsla),
+                      ("sp_owner", sp_owner)):
         st[name][:] = val
-    local.save()
+    for k in range(n_cb):
+        for name, (o, n_) in extents(k).items():
+            st[name][o:o + n_] = per_blade[k][name]
+    for d in locals_:
+        d.save()
     blade.save()
     peer.save()
     return ran

@@ -62,6 +62,7 @@ class VM:
 class ComputeBlade:
     """A server blade: CPUs, a little local DRAM managed by the hypervisor in pages, and its VMs."""
     SECTION = "compute"
+    name: str = ""                  # label in per-blade results; default cb0, cb1, ... by position
     local_memory: str = "1GiB"      # guest-usable local memory (the hypervisor's temporary page is extra)
     page_size: str = "4KiB"         # the hypervisor's page (and sub page for subpage_swap)
     dram: DRAM = field(default_factory=DRAM)   # local DRAM: preset name, DRAMsim3 .ini or mapping
@@ -109,6 +110,25 @@ def _vms(value, path):
 
 
 @dataclass(frozen=True)
+class PermissionChange:
+    """An address-mapping-module request at time `at`: compute blade `blade` may no longer touch
+    its super page `super_page` (its own numbering, 0 = the first it was given) (`revoke`), or may
+    again (`grant`). Its hypervisor keeps mapping pages there: their requests are refused."""
+    SECTION = "permission"
+    at: str = "0ns"
+    blade: str = "cb0"       # compute blade name
+    super_page: int = 0
+    access: str = "revoke"   # revoke | grant
+
+    def __post_init__(self):
+        parse_time(self.at, "permission.at")
+        if not isinstance(self.super_page, int) or isinstance(self.super_page, bool) or self.super_page < 0:
+            raise ValueError(f"permission.super_page: {self.super_page!r} must be an integer >= 0")
+        if self.access not in ("revoke", "grant"):
+            raise ValueError(f"permission.access: {self.access!r} is not one of revoke, grant")
+
+
+@dataclass(frozen=True)
 class MemoryBlade:
     """A memory blade: capacity handed out in super pages, a protocol agent that decodes each
     request (agent_latency per request), and DRAM behind its memory controller. Capacity 0 means
@@ -117,11 +137,23 @@ class MemoryBlade:
     The memory controller finds the buffer that manages an address (super pages are dealt to the
     `buffers` in turn, each buffer fronting its memory modules): a request pays `buffer_latency`
     and, when that buffer's command queue (`buffer_queue` deep) is full, waits for its oldest
-    entry to complete, which back-pressures the controller."""
+    entry to complete, which back-pressures the controller.
+
+    The address-mapping module hands capacity to compute blades in super pages: all a blade's
+    remote memory can need at boot (`allocation: boot`), or one at a time when its hypervisor first
+    puts a page there (`on_demand`: an allocate request round trip, charged to that access). A
+    request to a super page its blade does not own is refused and counted (permission_faults);
+    `strict: true` stops the run with an error instead. `permissions` revoke and grant access at
+    run time. `agent_occupancy` > 0 lets the agent take only one request per that time, so compute
+    blades contend there."""
     SECTION = "memory_blade"
     capacity: str = "64GiB"          # remote memory it offers; 0B = no memory blade
     super_page: str = "16MiB"        # unit in which capacity is handed to compute blades
     agent_latency: str = "50ns"     # protocol-agent decode + address mapping, per request
+    agent_occupancy: str = "0ns"     # agent busy per request (1 / its request rate); 0 = no limit
+    allocation: str = "boot"         # boot | on_demand: when super pages are handed to compute blades
+    strict: bool = False             # a permission fault stops the run (else: refused and counted)
+    permissions: tuple = ()          # [{at: 1ms, blade: cb1, super_page: 0, access: revoke}]
     buffers: int = 1                 # buffers in front of the memory modules
     buffer_queue: int = 0            # command-queue depth of each buffer; 0 = unlimited
     buffer_latency: str = "0ns"      # a buffer's own latency per request (e.g. ~5-10 ns for a buffer chip)
@@ -138,6 +170,15 @@ class MemoryBlade:
             raise ValueError(f"memory_blade.capacity: {self.capacity} exceeds its DRAM "
                              f"({self.dram.name}, {format_size(self.dram.capacity_bytes)})")
         parse_time(self.agent_latency, "memory_blade.agent_latency")
+        parse_time(self.agent_occupancy, "memory_blade.agent_occupancy")
+        if self.allocation not in ("boot", "on_demand"):
+            raise ValueError(f"memory_blade.allocation: {self.allocation!r} is not one of boot, on_demand")
+        if not isinstance(self.strict, bool):
+            raise ValueError(f"memory_blade.strict: {self.strict!r} must be true or false")
+        object.__setattr__(self, "permissions", tuple(self.permissions))
+        for i, x in enumerate(self.permissions):
+            if not isinstance(x, PermissionChange):
+                raise ValueError(f"memory_blade.permissions[{i}]: expected a PermissionChange")
         parse_time(self.buffer_latency, "memory_blade.buffer_latency")
         for name, lo in (("buffers", 1), ("buffer_queue", 0)):
             v = getattr(self, name)
@@ -152,6 +193,14 @@ class MemoryBlade:
     def agent_ps(self) -> int:
         return parse_time(self.agent_latency, "memory_blade.agent_latency")
 
+    @property
+    def super_page_bytes(self) -> int:
+        return parse_size(self.super_page, "memory_blade.super_page")
+
     @classmethod
     def from_dict(cls, data, path="memory_blade"):
-        return build(cls, data, path, dram=dram_from_config)
+        def perms(v, p):
+            if not isinstance(v, (list, tuple)):
+                raise ValueError(f"{p}: expected a list")
+            return tuple(build(PermissionChange, x, f"{p}[{i}]") for i, x in enumerate(v))
+        return build(cls, data, path, dram=dram_from_config, permissions=perms)

@@ -188,12 +188,15 @@ def sections():
             elif isinstance(v, (tuple, list)) and v and dataclasses.is_dataclass(v[0]):
                 walk(f"{path}.{f.name}[]", type(v[0]), v[0])
 
+    from .network import Switch
     from .protocol import ProtocolAgent
     system = System()
     for f in dataclasses.fields(System):
         value = getattr(system, f.name)
         if value is None and f.name == "protocol":   # optional: document a preset's fields
             value = ProtocolAgent.preset("pcie3x8")
+        if value is None and f.name == "switch":     # optional: the one several blades get
+            value = Switch()
         walk(f.name, type(value), value)
     return out
 

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _layout as L
-from ._dram_layout import DRAM_COUNTER_NAMES, new_dram_state
+from ._dram_layout import DRAM_COUNTER_NAMES, DRAM_NAMES, new_dram_state
 
 # one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
 EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DRAM_COUNTER_NAMES)
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 4   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers
+STATE_VERSION = 5   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+#                     5: several compute blades, super-page map and owners
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
@@ -43,18 +44,34 @@ def select_backend(name: str | None = None, compiled: str = "_core", reference: 
     return importlib.import_module(f"{__package__}.{reference}")
 
 
+class PermissionFault(ValueError):
+    """A compute blade touched a memory-blade super page it does not own (memory_blade.strict)."""
+
+
 @dataclass(frozen=True)
 class Compiled:
     """Flat parameters of one system, as the core reads them."""
     p: np.ndarray          # int64[len(PARAM_NAMES)]
-    dl: np.ndarray         # int64[len(DRAM_NAMES)], local DRAM
+    dl: np.ndarray         # int64[N_CB * len(DRAM_NAMES)], each compute blade's local DRAM
     db: np.ndarray         # int64[len(DRAM_NAMES)], memory-blade DRAM
     dp: np.ndarray         # int64[len(DRAM_NAMES)], a checkpoint peer's DRAM
     vm_base: np.ndarray    # int64[n_vm]: machine address of each VM's guest address 0
     vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory
+    blade_names: tuple = ()   # compute blades, for messages
 
     def param(self, name: str) -> int:
         return int(self.p[L.P[name]])
+
+    def blade_rows(self) -> list:
+        """Per compute blade: its CB_FIELDS by name."""
+        at, w = self.param("CB_AT"), len(L.CB_FIELDS)
+        return [dict(zip(L.CB_FIELDS, map(int, self.p[at + k * w:at + (k + 1) * w])))
+                for k in range(self.param("N_CB"))]
+
+    def vm_blades(self) -> np.ndarray:
+        """The compute blade of each VM."""
+        at = self.param("VM_CB_AT")
+        return self.p[at:at + len(self.vm_base)].copy()
 
     def signature(self) -> str:
         """Hash of everything that shapes the state: a saved state only fits the same numbers."""
@@ -64,11 +81,20 @@ class Compiled:
         return h.hexdigest()[:16]
 
 
+def local_prefix(k: int) -> str:
+    """State-key prefix of compute blade k's local DRAM (blade 0 keeps the one-blade name)."""
+    return "local_" if k == 0 else f"local{k}_"
+
+
 def new_state(c: Compiled) -> dict:
-    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement."""
+    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement.
+    Per-blade arrays hold every compute blade's slice in turn (offsets in the CB rows)."""
     g = c.param("N_PAGES")
-    n_sets, ways = c.param("N_SETS"), c.param("WAYS")
-    frames = n_sets * ways
+    n_sets = c.param("N_SETS")
+    rows = c.blade_rows()
+    nb = len(rows)
+    frames = sum(n_sets * r["WAYS"] for r in rows)
+    slots = sum(n_sets * r["PER_SET"] for r in rows)
     n_vm = len(c.vm_base)
 
     def arr(n, dtype, fill=0):
@@ -80,7 +106,7 @@ def new_state(c: Compiled) -> dict:
         "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
         "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
         "ring": np.zeros(c.param("WINDOW"), np.int64),
-        "link_free": np.zeros(2, np.int64),
+        "link_free": np.zeros(2 * nb, np.int64),
         "loc": arr(g, np.int32, L.UNTOUCHED),
         "frame_page": arr(frames, np.int32, -1),
         "frame_ready": arr(frames, np.int64),
@@ -88,13 +114,15 @@ def new_state(c: Compiled) -> dict:
         "ref": arr(frames, np.uint8),
         "lru_prev": arr(frames, np.int32, -1),
         "lru_next": arr(frames, np.int32, -1),
-        "set_head": arr(n_sets, np.int32, -1),
-        "set_tail": arr(n_sets, np.int32, -1),
-        "set_used": arr(n_sets, np.int32),
-        "set_hand": arr(n_sets, np.int32),
-        "blade_next": arr(n_sets, np.int32),
-        "slot_page": arr(c.param("BLADE_PER_SET") * n_sets, np.int32, -1),
-        "blade_hand": arr(n_sets, np.int32),
+        "set_head": arr(nb * n_sets, np.int32, -1),
+        "set_tail": arr(nb * n_sets, np.int32, -1),
+        "set_used": arr(nb * n_sets, np.int32),
+        "set_hand": arr(nb * n_sets, np.int32),
+        "blade_next": arr(nb * n_sets, np.int32),
+        "slot_page": arr(slots, np.int32, -1),
+        "blade_hand": arr(nb * n_sets, np.int32),
+        "sp_map": arr(sum(r["N_VSP"] for r in rows), np.int32, -1),
+        "sp_owner": arr(c.param("N_SP"), np.int32),
         "dev_unit_free": arr(c.param("ST_UNITS"), np.int64),
         "dev_ring": arr(c.param("ST_QD"), np.int64),
         "buf_free": arr(c.param("DRV_BUFS"), np.int64),
@@ -106,61 +134,83 @@ def new_state(c: Compiled) -> dict:
         "epoch_buf": arr(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, np.int64),
         "mbuf_ring": arr(c.param("BUF_N") * c.param("BUF_QD"), np.int64),
         "mbuf_idx": arr(c.param("BUF_N"), np.int32),
-        "cache_tag": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
-        "cache_stamp": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
-        "cache_dirty": arr(c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
+        "cache_tag": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
+        "cache_stamp": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
+        "cache_dirty": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
     }
-    # SNIC link QoS: the SLA rows in force (SLA events change them), per direction and level the
-    # next-free time and the last message's wire interval (strict priority), per direction and
-    # queue the virtual finish time (fair) and the token bucket (full-at time: ps, remainder / TB_DEN)
+    # SNIC link QoS, per compute blade's link: the SLA rows in force (SLA events change them), per
+    # direction and level the next-free time and the last message's wire interval (strict
+    # priority), per direction and queue the virtual finish time (fair) and the token bucket
+    # (full-at time: ps, remainder / TB_DEN)
     nq, lev = max(c.param("QOS_NQ"), 1), max(c.param("QOS_LEVELS"), 1)
     sla = c.p[c.param("QOS_SLA_AT"):c.param("QOS_SLA_AT") + c.param("QOS_NQ") * len(L.SLA_FIELDS)]
     st["qos_sla"] = arr(len(sla), np.int64)
     st["qos_sla"][:len(sla)] = sla
-    st.update({"qos_free": arr(2 * lev, np.int64), "qos_ls": arr(2 * lev, np.int64),
-               "qos_le": arr(2 * lev, np.int64), "qos_fin": arr(2 * nq, np.int64),
-               "qos_tb": arr(4 * nq, np.int64)})
-    for prefix, d in (("local_", c.dl), ("blade_", c.db), ("peer_", c.dp)):
-        st.update({prefix + k: v for k, v in new_dram_state(d).items()})
+    st.update({"qos_free": arr(nb * 2 * lev, np.int64), "qos_ls": arr(nb * 2 * lev, np.int64),
+               "qos_le": arr(nb * 2 * lev, np.int64), "qos_fin": arr(nb * 2 * nq, np.int64),
+               "qos_tb": arr(nb * 4 * nq, np.int64)})
+    nd = len(DRAM_NAMES)
+    for k in range(nb):
+        st.update({local_prefix(k) + name: v for name, v in new_dram_state(c.dl[k * nd:(k + 1) * nd]).items()})
+    for prefix, d in (("blade_", c.db), ("peer_", c.dp)):
+        st.update({prefix + name: v for name, v in new_dram_state(d).items()})
     st["scalars"][L.S["rng"]] = c.param("SEED")
     st["scalars"][L.S["epoch_next"]] = c.param("EPOCH_PS")
+    if c.param("SP_MODE") == 0:
+        # allocation at boot: each blade's super pages, in blade order, from the blade's first
+        psp = 0
+        for k, r in enumerate(rows):
+            n = r["N_VSP"]
+            st["sp_map"][r["VSP_OFF"]:r["VSP_OFF"] + n] = np.arange(psp, psp + n, dtype=np.int32)
+            st["sp_owner"][psp:psp + n] = k + 1
+            psp += n
+        st["scalars"][L.S["sp_next"]] = psp
     if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
-        _place_low(st, g, n_sets, ways, c.param("VICTIM"), c.param("BLADE_PER_SET"))
+        vm_cb = c.vm_blades()
+        unit = 1 << c.param("UNIT_SHIFT")
+        for k, r in enumerate(rows):
+            mine = np.flatnonzero(vm_cb == k)   # a blade's VMs are consecutive
+            g0 = int(c.vm_base[mine[0]]) // unit
+            g1 = g0 + int(c.vm_bytes[mine].sum()) // unit
+            _place_low(st, g0, g1, n_sets, r, k, c.param("VICTIM"))
     return st
 
 
-def _place_low(st, g, n_sets, ways, victim, blade_per_set):
-    """Guest units in address order: the first `frames` are local (unit i in frame i), the next
-    ones on the blade in order (slot i), the rest on storage. Replacement order starts with frame
-    i older than frame i + n_sets."""
+def _place_low(st, g0, g1, n_sets, r, k, victim):
+    """Blade k's guest units g0..g1-1 in address order: the first `frames` are local (unit i in
+    frame i), the next ones on the memory blade in order (slot i), the rest on storage.
+    Replacement order starts with frame i older than frame i + n_sets."""
+    g = g1 - g0
+    ways, per_set = r["WAYS"], r["PER_SET"]
+    fo, so, sl = r["FRAME_OFF"], k * n_sets, r["SLOT_OFF"]
     frames = n_sets * ways
     n_local = min(g, frames)
     idx = np.arange(n_local, dtype=np.int32)
-    st["loc"][:n_local] = idx
-    st["frame_page"][:n_local] = idx
-    n_blade = min(max(g - frames, 0), blade_per_set * n_sets)
+    st["loc"][g0:g0 + n_local] = idx
+    st["frame_page"][fo:fo + n_local] = g0 + idx
+    n_blade = min(max(g - frames, 0), per_set * n_sets)
     slots = np.arange(n_blade, dtype=np.int32)
-    st["loc"][frames:frames + n_blade] = -2 - slots
-    st["slot_page"][:n_blade] = frames + slots
-    np.add.at(st["blade_next"], slots % n_sets, 1)
-    st["loc"][frames + n_blade:g] = L.ON_STORAGE
+    st["loc"][g0 + frames:g0 + frames + n_blade] = -2 - slots
+    st["slot_page"][sl:sl + n_blade] = g0 + frames + slots
+    np.add.at(st["blade_next"], so + slots % n_sets, 1)
+    st["loc"][g0 + frames + n_blade:g1] = L.ON_STORAGE
     used = np.zeros(n_sets, np.int32)
     np.add.at(used, idx % n_sets, 1)
-    st["set_used"][:n_sets] = used
+    st["set_used"][so:so + n_sets] = used
     if victim == L.VICTIMS["lru"]:
         # per set, frames j, j+S, j+2S, ... pushed to the head in that order: lowest is LRU
         for j in range(n_sets):
             members = np.arange(j, n_local, n_sets, dtype=np.int32)
             if len(members) == 0:
                 continue
-            st["lru_next"][members[1:]] = members[:-1]
-            st["lru_prev"][members[:-1]] = members[1:]
-            st["lru_next"][members[0]] = -1
-            st["lru_prev"][members[-1]] = -1
-            st["set_head"][j] = members[-1]
-            st["set_tail"][j] = members[0]
+            st["lru_next"][fo + members[1:]] = members[:-1]
+            st["lru_prev"][fo + members[:-1]] = members[1:]
+            st["lru_next"][fo + members[0]] = -1
+            st["lru_prev"][fo + members[-1]] = -1
+            st["set_head"][so + j] = members[-1]
+            st["set_tail"][so + j] = members[0]
     if victim == L.VICTIMS["clock"]:
-        st["ref"][:n_local] = 1
+        st["ref"][fo:fo + n_local] = 1
 
 
 def save_state(path, state: dict, c: Compiled, extra: dict | None = None) -> None:
@@ -228,7 +278,25 @@ class Engine:
                                       op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out)
             self.drain_epochs()
             done += ran
+            self._raise_core_error(where or (lambda i: f"record {first_record + i}"), done - 1)
         return out if want_completions else None
+
+    def _raise_core_error(self, where, i):
+        sc = self.state["scalars"]
+        code = int(sc[L.S["error"]])
+        if not code:
+            return
+        k, sp = int(sc[L.S["cb"]]), int(sc[L.S["error_info"]])
+        blade = self.c.blade_names[k] if k < len(self.c.blade_names) else f"compute blade {k}"
+        sp_mib = (1 << self.c.param("SP_SHIFT")) >> 20
+        if code == L.ERR_PERMISSION:
+            raise PermissionFault(f"{where(i)}: permission fault: {blade} touched its super page {sp} "
+                                  f"({sp_mib} MiB each), which the memory blade has not given it or has revoked "
+                                  f"(memory_blade.strict stops here; without it the request is refused and "
+                                  f"counted in permission_faults)")
+        raise ValueError(f"{where(i)}: the memory blade has no free super page for {blade} (all "
+                         f"{self.c.param('N_SP')} of {sp_mib} MiB are handed out); enlarge memory_blade.capacity "
+                         f"or give the compute blades less remote memory")
 
     def drain_epochs(self):
         rows = int(self.state["scalars"][L.S["epoch_rows"]])
@@ -271,11 +339,13 @@ class Engine:
 
 
 def counters(state: dict) -> dict:
-    """All counters of a state by name; DRAM ones prefixed local_ / blade_."""
+    """All counters of a state by name; DRAM ones prefixed local_ (every compute blade's local
+    DRAM together), blade_, peer_."""
     out = {name: int(state["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)}
-    for prefix in ("local_", "blade_", "peer_"):
+    local = sum(v for k, v in state.items() if k.startswith("local") and k.endswith("_counters"))
+    for prefix, cnt in (("local_", local), ("blade_", state["blade_counters"]), ("peer_", state["peer_counters"])):
         for i, name in enumerate(DRAM_COUNTER_NAMES):
-            out[prefix + name] = int(state[prefix + "counters"][i])
+            out[prefix + name] = int(cnt[i])
     return out
 
 

@@ -40,3 +40,27 @@ class Link:
 
     def serialize_ps(self, wire: int) -> int:
         return transfer_ps(wire, parse_bandwidth(self.bandwidth, "link.bandwidth"))
+
+
+@dataclass(frozen=True)
+class Switch:
+    """The switch in front of the memory blade when several compute blades share it (S4): each
+    blade's link ends at the switch; a message crosses it in `latency` (store and forward), then
+    serializes on the one port to the memory blade at `port_bandwidth`, first come first served in
+    each direction. That port is where the compute blades contend."""
+    SECTION = "switch"
+    latency: str = "100ns"           # traversal, input to output, plus the cable to the memory blade
+    port_bandwidth: str = "16GB/s"   # per direction, wire bytes (same framing as the links)
+
+    def __post_init__(self):
+        parse_time(self.latency, "switch.latency")
+        parse_bandwidth(self.port_bandwidth, "switch.port_bandwidth")
+
+    @property
+    def latency_ps(self) -> int:
+        return parse_time(self.latency, "switch.latency")
+
+    def ps_per_byte(self) -> tuple:
+        """(numerator, denominator) of the port's ps per wire byte, exact."""
+        f = 10**12 / parse_bandwidth(self.port_bandwidth, "switch.port_bandwidth")
+        return f.numerator, f.denominator

@@ -131,7 +131,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
         raise ValueError(f"epoch: {epoch!r} must be > 0")
     compiled = system.compile(source.timing, epoch_ps)
     closed = compiled.param("TIMING") == L.TIMINGS["closed"]
-    factor = system.core.ps_per_unit(source.time_unit, system.compute.dram.tck_ps) \
+    factor = system.core.ps_per_unit(source.time_unit, system.blades[0].dram.tck_ps) \
         if source.timing != "none" else Fraction(1)
     state, skip = None, 0
     if resume_from is not None:
@@ -187,7 +187,7 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
     return Result(
         counters=counters(st),
         hist=st["hist"].copy(),
-        vm_names=[vm.name for vm in system.compute.vms],
+        vm_names=[vm.name for vm in system.vms],
         vm_stats=st["vm_stats"].copy(),
         config=system.to_dict(),
         trace=source.name,

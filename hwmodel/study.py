@@ -308,9 +308,9 @@ def run_point(task: dict) -> dict:
         system = System.from_dict(task["config"])
         result = system.run(task["trace"], backend=task.get("backend"), slowdown=task.get("slowdown", False),
                             format=task.get("format"), chunk_records=task.get("chunk_records", 1 << 20))
-        cb = system.compute
         row = {**_row_head(task), "status": "ok", "error": ""}
-        row["local_memory_fraction"] = min(cb.local_bytes, cb.guest_bytes) / cb.guest_bytes
+        row["local_memory_fraction"] = (sum(min(cb.local_bytes, cb.guest_bytes) for cb in system.blades)
+                                        / sum(cb.guest_bytes for cb in system.blades))
         row.update(result_row(result))
     except Exception as e:   # a point's failure is data for the table, not the end of the sweep
         row = error_row(task, f"{type(e).__name__}: {e}")

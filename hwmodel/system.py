@@ -1,5 +1,6 @@
-"""A whole system: one compute blade, its hypervisor, a link and a memory blade; compiled once to
-the flat numbers of the core and run over a trace chunk by chunk."""
+"""A whole system: compute blades with their hypervisor and links, a memory blade (behind a switch
+when several blades share it); compiled once to the flat numbers of the core and run over a trace
+chunk by chunk."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,14 +18,14 @@ from .cpu import CoreModel
 from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
 from .memctrl import LINE_BYTES, dram_params
-from .network import Link
+from .network import Link, Switch
 from .protocol import ProtocolAgent
 from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
 from .units import format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
-SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "core", "cache", "storage", "io_driver",
-            "service", "snic")
+SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch", "core", "cache", "storage",
+            "io_driver", "service", "snic")
 
 
 def _opt_int(value, path, lo):
@@ -212,8 +213,13 @@ def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
 
 @dataclass(frozen=True)
 class System:
-    """Composition of the hardware; `run(trace)` simulates it and returns a `Result`."""
-    compute: ComputeBlade = field(default_factory=ComputeBlade)
+    """Composition of the hardware; `run(trace)` simulates it and returns a `Result`.
+
+    `compute` is one compute blade, or a tuple of them sharing the memory blade through `switch`
+    (a default `Switch()` when there are several and none is given). Every blade has its own local
+    DRAM, hypervisor state (same policy and page size), link (same `link`/`protocol`) and LLC
+    (same `cache`); trace VM ids number the blades' VMs in order."""
+    compute: ComputeBlade | tuple = field(default_factory=ComputeBlade)
     hypervisor: Hypervisor = field(default_factory=Hypervisor)
     memory_blade: MemoryBlade = field(default_factory=MemoryBlade)
     link: Link = field(default_factory=Link)
@@ -225,8 +231,31 @@ class System:
     io_driver: IODriver = field(default_factory=IODriver)
     service: ServiceProcessor = field(default_factory=ServiceProcessor)
     snic: Snic = field(default_factory=Snic)
+    switch: Switch | None = None
 
     def __post_init__(self):
+        blades = self.compute if isinstance(self.compute, tuple) else (self.compute,)
+        if not blades or not all(isinstance(b, ComputeBlade) for b in blades):
+            raise ValueError("compute: expected a compute blade or a list of them")
+        names = self.blade_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"compute: compute-blade names must be unique, got {names}")
+        for i, b in enumerate(blades[1:], 1):
+            if b.page_size != blades[0].page_size:
+                raise ValueError(f"compute[{i}].page_size: {b.page_size} differs from compute[0]'s "
+                                 f"{blades[0].page_size}; the hypervisor pages every blade alike")
+        vms = [vm.name for vm in self.vms]
+        if len(set(vms)) != len(vms):
+            raise ValueError(f"compute: VM names must be unique over all compute blades, got {vms}")
+        if len(vms) > 65535:
+            raise ValueError("compute: at most 65535 VMs in all (trace VM ids are 16-bit)")
+        if len(blades) > 1 and (self.service.enabled or self.service.fail_at):
+            raise ValueError("service.regime: the service processor is modelled for one compute blade; "
+                             "with several, run each blade's checkpoint study on its own")
+        for i, x in enumerate(self.memory_blade.permissions):
+            if x.blade not in names:
+                raise ValueError(f"memory_blade.permissions[{i}].blade: {x.blade!r} is not a compute blade "
+                                 f"({', '.join(names)})")
         if self.protocol is not None:
             unset = Link(latency=self.link.latency)
             for f in ("bandwidth", "header_bytes", "max_payload"):
@@ -235,11 +264,35 @@ class System:
                                      f"link takes only latency (propagation and switches)")
         self._layout()  # cross-component checks fail at construction
 
+    @property
+    def blades(self) -> tuple:
+        """The compute blades, in order (trace VM ids number their VMs in this order)."""
+        return self.compute if isinstance(self.compute, tuple) else (self.compute,)
+
+    @property
+    def blade_names(self) -> list:
+        return [b.name or f"cb{i}" for i, b in enumerate(self.blades)]
+
+    @property
+    def vms(self) -> tuple:
+        """Every VM of every compute blade; index = trace VM id."""
+        return tuple(vm for b in self.blades for vm in b.vms)
+
+    def vm_blade(self) -> list:
+        """Compute blade index of each VM."""
+        return [k for k, b in enumerate(self.blades) for _ in b.vms]
+
+    def effective_switch(self) -> Switch | None:
+        """The switch the core runs: the configured one, a default one for several blades, or none."""
+        if self.switch is None and len(self.blades) > 1:
+            return Switch()
+        return self.switch
+
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict, overrides=()) -> "System":
         data = dict(data or {})
-        if any(o.startswith("compute.vms.") for o in overrides or ()):
+        if any(o.startswith("compute.vms.") for o in overrides or ()) and not isinstance(data.get("compute"), list):
             # the VM list is the one list in a configuration: let -p address the default one too
             compute = dict(data.get("compute") or {})
             compute.setdefault("vms", to_plain(ComputeBlade().vms))
@@ -257,8 +310,15 @@ class System:
                 raise ValueError(f"link.{taken[0]}: set by protocol ({protocol.name}); with a protocol, "
                                  f"link takes only latency (propagation and switches)")
             link_data.setdefault("latency", "0ns")   # PHY and codec time are the protocol's
+        compute = data.get("compute")
+        if isinstance(compute, list):
+            if not compute:
+                raise ValueError("compute: an empty list; give at least one compute blade")
+            compute = tuple(ComputeBlade.from_dict(b, f"compute[{i}]") for i, b in enumerate(compute))
+        else:
+            compute = ComputeBlade.from_dict(compute)
         return cls(
-            compute=ComputeBlade.from_dict(data.get("compute")),
+            compute=compute,
             hypervisor=build(Hypervisor, data.get("hypervisor"), "hypervisor"),
             memory_blade=MemoryBlade.from_dict(data.get("memory_blade")),
             link=build(Link, link_data, "link"),
@@ -269,6 +329,7 @@ class System:
             io_driver=build(IODriver, data.get("io_driver"), "io_driver"),
             service=ServiceProcessor.from_dict(data.get("service")),
             snic=Snic.from_dict(data.get("snic")),
+            switch=None if data.get("switch") is None else build(Switch, data.get("switch"), "switch"),
         )
 
     @classmethod
@@ -281,6 +342,8 @@ class System:
 
     def to_dict(self) -> dict:
         d = to_plain(self)
+        if self.switch is None:
+            del d["switch"]
         if self.protocol is None:
             del d["protocol"]
         else:
@@ -302,65 +365,97 @@ class System:
 
     # -- compilation -----------------------------------------------------------------------
     def _layout(self) -> dict:
-        """Sizes in swap units, checked against each other; names the parameter that is wrong."""
-        cb, hv = self.compute, self.hypervisor
-        page = cb.page_bytes
+        """Sizes in swap units, checked against each other; names the parameter that is wrong.
+        Per compute blade ("rows"): guest, local and remote bytes, frames per set, memory-blade
+        slots per set and super pages of its blade-address space."""
+        hv, mb, sv = self.hypervisor, self.memory_blade, self.service
+        blades = self.blades
+        multi = len(blades) > 1
+        page = blades[0].page_bytes
         if hv.policy == "subpage_swap":
             unit, sp = page, hv.super_page_bytes
             if sp <= page:
                 raise ValueError(f"hypervisor.super_page: {hv.super_page} must be larger than its sub page "
-                                 f"(compute.page_size = {cb.page_size})")
+                                 f"(compute.page_size = {blades[0].page_size})")
             n_sets = sp // page
             granule, granule_name = sp, "hypervisor.super_page"
         else:
             unit, n_sets, granule, granule_name = page, 1, page, "compute.page_size"
-        for i, vm in enumerate(cb.vms):
-            if vm.memory_bytes % granule:
-                raise ValueError(f"compute.vms[{i}].memory: {vm.memory} is not a multiple of {granule_name} "
+        spb, cap = mb.super_page_bytes, mb.capacity_bytes
+        if spb < unit:
+            raise ValueError(f"memory_blade.super_page: {mb.super_page} is smaller than the swap unit "
+                             f"({format_size(unit)}); a swap unit must fit one super page")
+        rows = []
+        for i, cb in enumerate(blades):
+            at = f"compute[{i}]" if multi else "compute"
+            for j, vm in enumerate(cb.vms):
+                if vm.memory_bytes % granule:
+                    raise ValueError(f"{at}.vms[{j}].memory: {vm.memory} is not a multiple of {granule_name} "
+                                     f"({format_size(granule)})")
+            if cb.local_bytes % granule:
+                raise ValueError(f"{at}.local_memory: {cb.local_memory} is not a multiple of {granule_name} "
                                  f"({format_size(granule)})")
-        if cb.local_bytes % granule:
-            raise ValueError(f"compute.local_memory: {cb.local_memory} is not a multiple of {granule_name} "
-                             f"({format_size(granule)})")
-        guest = cb.guest_bytes
-        local = min(cb.local_bytes, guest)
-        remote = guest - local
+            guest = cb.guest_bytes
+            local = min(cb.local_bytes, guest)
+            rows.append({"guest": guest, "local": local, "remote": guest - local, "ways": local // unit // n_sets})
+        guest = sum(r["guest"] for r in rows)
+        remote = sum(r["remote"] for r in rows)
         if self.storage.enabled:
             if hv.policy not in ("page_swap", "subpage_swap"):
                 raise ValueError(f"storage.device: a storage tier needs hypervisor.policy page_swap or "
                                  f"subpage_swap (pages move between tiers), not {hv.policy!r}")
-        elif remote > self.memory_blade.capacity_bytes:
-            raise ValueError(f"memory_blade.capacity: {self.memory_blade.capacity} cannot hold the remote part "
-                             f"of guest memory ({format_size(remote)} = VMs' {format_size(guest)} minus local "
-                             f"{cb.local_memory}); enlarge it or add a storage device (storage.device)")
+        elif remote > cap:
+            local = sum(r["local"] for r in rows)
+            raise ValueError(f"memory_blade.capacity: {mb.capacity} cannot hold the remote part of guest memory "
+                             f"({format_size(remote)} = VMs' {format_size(guest)} minus local "
+                             f"{format_size(local)}); enlarge it or add a storage device (storage.device)")
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
-        # blade slots per set: no more than the units of guest memory could ever need
-        blade_per_set = min(self.memory_blade.capacity_bytes // unit // n_sets, guest // unit // n_sets)
-        sv = self.service
+        # memory-blade slots a blade may fill: its remote part, within all of the capacity (one
+        # blade) or, with a storage tier below several blades, an equal share of the super pages
+        share = (cap // spb // len(blades)) * spb if multi and self.storage.enabled else cap
+        for r in rows:
+            r["per_set"] = min(share // unit // n_sets, r["remote"] // unit // n_sets)
         if (sv.enabled or sv.fail_at) and hv.policy == "static":
             raise ValueError("service.regime: checkpoints follow pages through the hypervisor's page "
                              "table; hypervisor.policy 'static' has none (use fgra, page_swap or subpage_swap)")
-        if sv.enabled and sv.target == "peer" and sv.peer_dram.capacity_bytes < local:
+        local0 = rows[0]["local"]
+        if sv.enabled and sv.target == "peer" and sv.peer_dram.capacity_bytes < local0:
             raise ValueError(f"service.peer_dram: {format_size(sv.peer_dram.capacity_bytes)} cannot hold "
-                             f"checkpoints of {format_size(local)} of local memory")
+                             f"checkpoints of {format_size(local0)} of local memory")
         if sv.enabled and sv.target == "storage" and not self.storage.enabled:
             raise ValueError("service.target: 'storage' needs a storage device (storage.device)")
-        if sv.enabled and sv.target == "memory_blade":
-            # the checkpoint area (as large as local memory) sits above the swap slots
-            spare = self.memory_blade.capacity_bytes - blade_per_set * n_sets * unit
-            if spare < local:
-                raise ValueError(f"memory_blade.capacity: {self.memory_blade.capacity} leaves "
-                                 f"{format_size(spare)} beside the remote pages; checkpoints of local "
-                                 f"memory need {format_size(local)} (or use service.target: storage)")
-        return {"unit": unit, "n_sets": n_sets, "ways": local // unit // n_sets,
-                "pages": guest // unit, "local": local, "blade_per_set": blade_per_set}
+        # each blade's blade addresses: its remote part (static) or its slots; the checkpoint area
+        # (as large as local memory) follows blade 0's slots
+        for r in rows:
+            r["vspace"] = r["remote"] if hv.policy == "static" else r["per_set"] * n_sets * unit
+        ck_base = rows[0]["vspace"]
+        ck_area = sv.enabled and sv.target == "memory_blade"
+        if ck_area:
+            rows[0]["vspace"] += local0
+        for r in rows:
+            r["n_vsp"] = -(-r["vspace"] // spb)
+        n_sp = cap // spb
+        need = sum(r["n_vsp"] for r in rows)
+        if mb.allocation == "boot" and need > n_sp:
+            if ck_area and not multi:
+                spare = cap - ck_base
+                raise ValueError(f"memory_blade.capacity: {mb.capacity} leaves {format_size(spare)} beside the "
+                                 f"remote pages; checkpoints of local memory need {format_size(local0)} (or use "
+                                 f"service.target: storage)")
+            each = ", ".join(f"{n}: {r['n_vsp']}" for n, r in zip(self.blade_names, rows))
+            raise ValueError(f"memory_blade.capacity: {mb.capacity} is {n_sp} super pages of {mb.super_page}; "
+                             f"the compute blades need {need} at boot ({each}); enlarge it, or hand them out "
+                             f"as used (memory_blade.allocation: on_demand)")
+        return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp,
+                "ck_base": ck_base}
 
     def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
         """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none;
         `epoch_ps` > 0 samples every counter at each multiple of it (a time series)."""
         lay = self._layout()
-        cb, hv, ln = self.compute, self.hypervisor, self.effective_link()
+        hv, ln = self.hypervisor, self.effective_link()
         unit = lay["unit"]
         p = np.zeros(len(L.PARAM_NAMES), np.int64)
 
@@ -375,10 +470,7 @@ class System:
         put("WINDOW", self.core.window)
         put("UNIT_SHIFT", log2_exact(unit, "swap unit"))
         put("N_SETS", lay["n_sets"])
-        put("WAYS", lay["ways"])
         put("N_PAGES", lay["pages"])
-        put("LOCAL_BYTES", lay["local"] if hv.policy == "static" else cb.local_bytes)
-        put("TEMP_ADDR", cb.local_bytes)
         put("TRAP_PS", parse_time(hv.trap))
         put("MAP_UPDATE_PS", parse_time(hv.map_update))
         put("FILTER_PS", parse_time(hv.fgra_filter))
@@ -397,16 +489,14 @@ class System:
         put("CACHE_WAYS", self.cache.ways)
         put("CACHE_HIT_PS", self.cache.hit_ps)
         put("CACHE_POLICY", L.CACHE_POLICIES[self.cache.policy])
-        put("BLADE_PER_SET", lay["blade_per_set"])
-        sv = self.service
+        sv, mb = self.service, self.memory_blade
         put("CK_REGIME", L.CK_REGIMES[sv.regime])
         put("CK_INTERVAL_PS", parse_time(sv.interval) if sv.enabled else 0)
         put("CK_SETUP_PS", parse_time(sv.setup))
         put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
-        put("CK_BASE", lay["blade_per_set"] * lay["n_sets"] * unit)
+        put("CK_BASE", lay["ck_base"])
         put("PEER_PS", parse_time(sv.peer_latency))
-        mb = self.memory_blade
         put("BUF_N", mb.buffers)
         put("BUF_SHIFT", log2_exact(parse_size(mb.super_page, "memory_blade.super_page"), "memory_blade.super_page"))
         put("BUF_QD", mb.buffer_queue)
@@ -433,23 +523,62 @@ class System:
         if self.snic.active:
             # the largest message a bucket must pass: a swap unit only where units cross the link
             moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
-            code, levels, table, ev = compile_snic(self.snic, cb.vms, max(
+            code, levels, table, ev = compile_snic(self.snic, self.vms, max(
                 p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
             put("QOS", 1)
             put("QOS_DISC", code)
-            put("QOS_NQ", len(cb.vms) + 1)
+            put("QOS_NQ", len(self.vms) + 1)
             put("QOS_LEVELS", levels)
             put("QOS_NEV", len(ev) // len(L.EVENT_FIELDS))
-            put("QOS_BG", len(cb.vms))
+            put("QOS_BG", len(self.vms))
             put("QOS_EV_AT", len(p) + len(table))
             p = np.concatenate([p, table, ev]).astype(np.int64)
         else:
             put("QOS_EV_AT", len(p))
-        vm_bytes = np.array([vm.memory_bytes for vm in cb.vms], np.uint64)
+        vm_bytes = np.array([vm.memory_bytes for vm in self.vms], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
-        return Compiled(p=p, dl=dram_params(cb.dram), db=dram_params(self.memory_blade.dram),
-                        dp=dram_params(self.service.peer_dram),
-                        vm_base=vm_base, vm_bytes=vm_bytes)
+        # compute blades: one row each, and each VM's blade
+        sw = self.effective_switch()
+        put("SW", sw is not None)
+        if sw is not None:
+            put("SW_LAT_PS", sw.latency_ps)
+            num, den = sw.ps_per_byte()
+            put("SW_NUM", num)
+            put("SW_DEN", den)
+        else:
+            put("SW_DEN", 1)
+        put("AGENT_OCC_PS", parse_time(mb.agent_occupancy, "memory_blade.agent_occupancy"))
+        put("SP_SHIFT", log2_exact(mb.super_page_bytes, "memory_blade.super_page"))
+        put("N_SP", lay["n_sp"])
+        put("SP_MODE", mb.allocation == "on_demand")
+        put("STRICT", mb.strict)
+        put("N_CB", len(self.blades))
+        cb_rows, off = [], {"FRAME_OFF": 0, "SLOT_OFF": 0, "VSP_OFF": 0}
+        for cb, r, k in zip(self.blades, lay["rows"], range(len(self.blades))):
+            row = {"WAYS": r["ways"], "LOCAL_BYTES": r["local"] if hv.policy == "static" else cb.local_bytes,
+                   "TEMP_ADDR": cb.local_bytes, "MBASE": int(vm_base[self.vm_blade().index(k)]),
+                   "PER_SET": r["per_set"], "N_VSP": r["n_vsp"], **off}
+            cb_rows.append([row[f] for f in L.CB_FIELDS])
+            off["FRAME_OFF"] += r["ways"] * lay["n_sets"]
+            off["SLOT_OFF"] += r["per_set"] * lay["n_sets"]
+            off["VSP_OFF"] += r["n_vsp"]
+        names = self.blade_names
+        perms = sorted((parse_time(x.at), i, x) for i, x in enumerate(mb.permissions))
+        for t, i, x in perms:
+            n_vsp = lay["rows"][names.index(x.blade)]["n_vsp"]
+            if x.super_page >= n_vsp:
+                raise ValueError(f"memory_blade.permissions[{i}].super_page: {x.super_page} but {x.blade} has "
+                                 f"{n_vsp} super page(s) of blade addresses (0 to {n_vsp - 1})")
+        perm_rows = [[t, names.index(x.blade), x.super_page, x.access == "grant"] for t, i, x in perms]
+        put("PERM_NEV", len(perm_rows))
+        put("CB_AT", len(p))
+        put("VM_CB_AT", len(p) + len(cb_rows) * len(L.CB_FIELDS))
+        put("PERM_EV_AT", p[L.P["VM_CB_AT"]] + len(self.vms))
+        p = np.concatenate([p, np.array(cb_rows, np.int64).reshape(-1), np.array(self.vm_blade(), np.int64),
+                            np.array(perm_rows, np.int64).reshape(-1)]).astype(np.int64)
+        return Compiled(p=p, dl=np.concatenate([dram_params(cb.dram) for cb in self.blades]),
+                        db=dram_params(mb.dram), dp=dram_params(self.service.peer_dram),
+                        vm_base=vm_base, vm_bytes=vm_bytes, blade_names=tuple(names))
 
     # -- running ---------------------------------------------------------------------------
     def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
@@ -488,9 +617,11 @@ class System:
         """The baseline of slowdowns: the same system with local memory for all guest memory, so
         no page ever leaves (and no storage tier, no checkpoints). The hypervisor keeps its policy
         and placement, so pages land in the same frames and the DRAM sees the same addresses."""
-        guest = self.compute.guest_bytes
-        cb = dataclasses.replace(self.compute, local_memory=format_size(guest))
-        return dataclasses.replace(self, compute=cb, storage=StorageDevice(), service=ServiceProcessor())
+        blades = tuple(dataclasses.replace(cb, local_memory=format_size(cb.guest_bytes)) for cb in self.blades)
+        compute = blades if isinstance(self.compute, tuple) else blades[0]
+        mb = dataclasses.replace(self.memory_blade, permissions=())
+        return dataclasses.replace(self, compute=compute, memory_blade=mb, storage=StorageDevice(),
+                                   service=ServiceProcessor())
 
     save_state = staticmethod(save_state)
     load_state = staticmethod(load_state)
