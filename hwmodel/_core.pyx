@@ -908,6 +908,7 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     cdef int64_t co = k * c.cache_sets * c.cache_ways
     cdef Blade* b = &c.base
     c.cb = k
+    c.sc[S_CB] = k
     c.local = &c.locals[k]
     c.ways = r[CB_WAYS]
     c.local_bytes = r[CB_LOCAL_BYTES]

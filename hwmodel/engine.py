@@ -317,7 +317,7 @@ class Engine:
             raise ValueError(f"{where(bad[0])}: operation {op[bad[0]]} is not 0 (read) or 1 (write)")
         bad = np.flatnonzero(vm >= len(self._vm_bytes))
         if len(bad):
-            raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the compute blade has "
+            raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the system has "
                              f"{len(self._vm_bytes)} VM(s)")
         bad = np.flatnonzero(addr >= self._vm_bytes[vm])
         if len(bad):

@@ -183,7 +183,10 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
 
 def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result:
     st = engine.state
+    from ._dram_layout import DRAM_COUNTER_NAMES
+    from .engine import local_prefix
     from .units import parse_bandwidth
+    sw = system.effective_switch()
     return Result(
         counters=counters(st),
         hist=st["hist"].copy(),
@@ -194,7 +197,12 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
         timing="closed" if closed else "open",
         backend=engine.backend,
         unit_bytes=1 << engine.c.param("UNIT_SHIFT"),
-        link_bytes_per_s=float(parse_bandwidth(system.effective_link().bandwidth)),
+        link_bytes_per_s=float(parse_bandwidth(system.effective_link().bandwidth)) * len(system.blades),
+        blade_names=system.blade_names,
+        vm_blade=system.vm_blade(),
+        blade_dram=[dict(zip(DRAM_COUNTER_NAMES, map(int, st[local_prefix(k) + "counters"])))
+                    for k in range(len(system.blades))],
+        port_bytes_per_s=float(parse_bandwidth(sw.port_bandwidth)) if sw is not None else 0.0,
     )
 
 

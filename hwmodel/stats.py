@@ -35,7 +35,11 @@ class Result:
     timing: str = ""                # open | closed
     backend: str = ""
     unit_bytes: int = 4096          # swap unit (page or sub page)
-    link_bytes_per_s: float = 0.0
+    link_bytes_per_s: float = 0.0   # one link direction's capacity, summed over the compute blades' links
+    blade_names: list = field(default_factory=list)   # compute blades
+    vm_blade: list = field(default_factory=list)      # compute blade index of each VM
+    blade_dram: list = field(default_factory=list)    # per compute blade: its local DRAM counters
+    port_bytes_per_s: float = 0.0   # the switch's memory-blade port, one direction (0: no switch)
     completions: np.ndarray | None = None
     skipped_lines: int = 0          # malformed trace lines skipped on request
     epochs: np.ndarray | None = None   # rows of (time, cumulative counters); see engine.EPOCH_COLUMNS
@@ -63,6 +67,27 @@ class Result:
                         "link_queue_ns": r["link_queue_ps"] / 1000,
                         "mean_link_queue_ns": r["link_queue_ps"] / r["link_messages"] / 1000
                         if r["link_messages"] else 0.0})
+        return out
+
+    def per_blade(self) -> list:
+        """Per compute blade: accesses and mean latency of its VMs, its link's wire bytes and
+        messages, its local DRAM's bytes and row-hit rate."""
+        w = len(L.VM_STAT_NAMES)
+        rows = np.asarray(self.vm_stats, np.int64).reshape(-1, w)
+        out = []
+        for k, name in enumerate(self.blade_names):
+            mine = [i for i, b in enumerate(self.vm_blade) if b == k]
+            r = rows[mine].sum(axis=0) if mine else np.zeros(w, np.int64)
+            s = {n: int(r[j]) for j, n in enumerate(L.VM_STAT_NAMES)}
+            d = self.blade_dram[k] if k < len(self.blade_dram) else {}
+            accesses = d.get("row_hits", 0) + d.get("row_misses", 0) + d.get("row_conflicts", 0)
+            out.append({"blade": name, "vms": [self.vm_names[i] for i in mine], "accesses": s["accesses"],
+                        "mean_latency_ns": s["latency_sum_ps"] / s["accesses"] / 1000 if s["accesses"] else 0.0,
+                        "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
+                        "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000
+                        if s["link_messages"] else 0.0,
+                        "local_dram_bytes": d.get("dram_bytes", 0),
+                        "local_row_hit_rate": d.get("row_hits", 0) / accesses if accesses else 0.0})
         return out
 
     def time_series(self) -> dict:
@@ -127,6 +152,9 @@ class Result:
                              if b.latency_ns()["mean"] else float("nan")),
         }
 
+    def _local_memory(self) -> str:
+        return _local_memory_of(self.config.get("compute"))
+
     def _rate(self, nbytes: int) -> float:
         """GB/s over the run's duration."""
         return nbytes / self.duration_ps * 1000 if self.duration_ps else 0.0
@@ -164,6 +192,16 @@ class Result:
             "per_vm": self.per_vm(),
             "config": self.config,
         }
+        if len(self.blade_names) > 1:
+            d["per_blade"] = self.per_blade()
+        if self.port_bytes_per_s:
+            d["switch_port"] = {
+                "GBps": {"out": self._rate(c["port_bytes_out"]), "in": self._rate(c["port_bytes_in"])},
+                "utilization": {"out": self._rate(c["port_bytes_out"]) * 1e9 / self.port_bytes_per_s,
+                                "in": self._rate(c["port_bytes_in"]) * 1e9 / self.port_bytes_per_s},
+                "queue_ns": c["port_queue_ps"] / 1000}
+        if c["sp_grants"] or c["permission_faults"] or c["permission_changes"]:
+            d["address_mapping"] = {k: c[k] for k in ("sp_grants", "permission_faults", "permission_changes")}
         if self.epochs is not None:
             d["time_series"] = {k: np.asarray(v).tolist() for k, v in self.time_series().items()}
         sd = self.slowdown()
@@ -183,7 +221,8 @@ class Result:
     def to_dataframe(self):
         """One-row pandas DataFrame of the flattened summary (pandas must be installed)."""
         import pandas as pd
-        return pd.json_normalize({k: v for k, v in self.to_dict().items() if k not in ("config", "per_vm")})
+        return pd.json_normalize({k: v for k, v in self.to_dict().items()
+                                  if k not in ("config", "per_vm", "per_blade")})
 
     def summary(self) -> str:
         d = self.to_dict()
@@ -193,7 +232,7 @@ class Result:
         lines = [
             f"hwmodel {self.version} | backend {self.backend} | trace {self.trace or '(in memory)'} | {self.timing} loop",
             f"policy {hv.get('policy')} (victim {hv.get('victim')}, placement {hv.get('placement')}), "
-            f"local memory {self.config.get('compute', {}).get('local_memory')}, swap unit {self.unit_bytes} B",
+            f"local memory {self._local_memory()}, swap unit {self.unit_bytes} B",
             "",
             f"  accesses            {c['accesses']:>14,}   reads {c['reads']:,}  writes {c['writes']:,}",
             f"  local / remote      {c['local_accesses']:>14,} / {c['remote_accesses']:,} line accesses "
@@ -235,11 +274,31 @@ class Result:
             for v in d["per_vm"]:
                 lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns, "
                              f"link {v['link_bytes']:,} B, mean link queueing {v['mean_link_queue_ns']:.1f} ns")
+        if "switch_port" in d:
+            sp = d["switch_port"]
+            lines.append(f"  switch port out/in  {c['port_bytes_out']:>14,} / {c['port_bytes_in']:,} bytes   "
+                         f"({100 * sp['utilization']['out']:.1f}% / {100 * sp['utilization']['in']:.1f}% busy, "
+                         f"queueing {sp['queue_ns'] / 1e6:.4f} ms)")
+        if c["agent_wait_ps"]:
+            lines.append(f"  agent waits         {c['agent_wait_ps'] / 1e9:.4f} ms")
+        if "address_mapping" in d:
+            lines.append(f"  super pages         {c['sp_grants']:>14,} granted on demand   permission faults "
+                         f"{c['permission_faults']:,} (refused), changes {c['permission_changes']:,}")
+        for b in d.get("per_blade", []):
+            lines.append(f"  blade {b['blade']:<13} {b['accesses']:>14,} accesses, mean {b['mean_latency_ns']:.1f} ns, "
+                         f"link {b['link_bytes']:,} B, mean link queueing {b['mean_link_queue_ns']:.1f} ns, "
+                         f"local row hits {100 * b['local_row_hit_rate']:.1f}%")
         sd = self.slowdown()
         if sd is not None:
             lines.append(f"  slowdown vs {self.baseline_kind.replace('_', '-')}: {sd['sim_time']:.3f}x simulated time, "
                          f"{sd['mean_latency']:.3f}x mean latency")
         return "\n".join(lines)
+
+
+def _local_memory_of(compute) -> str:
+    if isinstance(compute, list):
+        return " + ".join(str(b.get("local_memory")) for b in compute)
+    return str((compute or {}).get("local_memory"))
 
 
 def json_default(o):

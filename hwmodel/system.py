@@ -404,7 +404,7 @@ class System:
             if hv.policy not in ("page_swap", "subpage_swap"):
                 raise ValueError(f"storage.device: a storage tier needs hypervisor.policy page_swap or "
                                  f"subpage_swap (pages move between tiers), not {hv.policy!r}")
-        elif remote > cap:
+        elif remote > cap and mb.allocation == "boot":   # on demand: blades may be given less than all
             local = sum(r["local"] for r in rows)
             raise ValueError(f"memory_blade.capacity: {mb.capacity} cannot hold the remote part of guest memory "
                              f"({format_size(remote)} = VMs' {format_size(guest)} minus local "

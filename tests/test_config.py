@@ -113,7 +113,7 @@ def test_trace_outside_vm_memory_is_an_error():
     s = System.from_dict({"compute": {"vms": [{"memory": "1GiB"}]}})
     with pytest.raises(ValueError, match=r"record 1: address 0x40000000 is outside VM 0's memory"):
         s.run({"addr": np.array([0, 1 << 30], np.uint64)})
-    with pytest.raises(ValueError, match=r"record 0: VM id 3 but the compute blade has 1 VM"):
+    with pytest.raises(ValueError, match=r"record 0: VM id 3 but the system has 1 VM"):
         s.run({"addr": np.array([0], np.uint64), "vm": np.array([3], np.uint16)})
 
 
