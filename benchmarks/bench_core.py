@@ -98,6 +98,16 @@ VARIANTS["page_swap+qos8+wfq"] = {**QOS8, "snic": {"discipline": "wfq", "vms": {
 for _name in ("page_swap+qos8", "page_swap+qos8+wfq"):   # keep the 8 VMs, DRAM 'simple'
     VARIANTS[_name + "+simple"] = {**VARIANTS[_name], "memory_blade": SIMPLE["memory_blade"],
                                    "compute": {**VARIANTS[_name]["compute"], "dram": {"model": "simple"}}}
+# S4 many blades: the 8 VMs on 4 compute blades (256 MiB local each) sharing the memory blade
+# through the default switch, strict priority on every blade's link
+VARIANTS["page_swap+blades4"] = {
+    "compute": [{"name": f"cb{k}", "local_memory": "256MiB",
+                 "vms": [{"name": f"vm{2 * k + j}", "memory": "512MiB", "qos": j} for j in range(2)]}
+                for k in range(4)],
+    "snic": {"discipline": "strict_priority"}}
+VARIANTS["page_swap+blades4+simple"] = {
+    "compute": [{**b, "dram": {"model": "simple"}} for b in VARIANTS["page_swap+blades4"]["compute"]],
+    "snic": {"discipline": "strict_priority"}, "memory_blade": SIMPLE["memory_blade"]}
 for _name in ("page_swap+llc", "page_swap+storage", "page_swap+checkpoints"):
     VARIANTS[_name + "+simple"] = {**VARIANTS[_name], **SIMPLE,
                                    "memory_blade": {**VARIANTS[_name].get("memory_blade", {}), **SIMPLE["memory_blade"]}}
@@ -111,7 +121,7 @@ def test_full_run(benchmark, workloads, backend, variant):
     c = system(policy, **VARIANTS[variant]).compile("none")
     n = _n(backend)
     vm = workload.vm[:n]
-    if "qos8" in variant:   # the 4 GiB footprint split over 8 VMs of 512 MiB: VM = address / 512 MiB
+    if "qos8" in variant or "blades4" in variant:   # the 4 GiB footprint over 8 VMs of 512 MiB: VM = address / 512 MiB
         vm = (workload.addr[:n] >> 29).astype(np.uint16)
         cols = (np.zeros(n, np.int64), workload.addr[:n] & ((1 << 29) - 1), workload.op[:n], vm)
     else:

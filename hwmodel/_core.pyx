@@ -116,6 +116,7 @@ cdef struct Core:
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
     int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw
+    bint sp_identity       # one blade, super pages given at boot, never revoked: blade address = its own
     int64_t qos, qdisc, nq, nlev, cur_q, bg
     void* qos_start_p
     uint64_t rng
@@ -254,13 +255,17 @@ cdef int64_t sp_take(Core* c) noexcept nogil:
     return k
 
 
-cdef int64_t sp_need(Core* c, int64_t v, int64_t t) noexcept nogil:
+cdef inline int64_t sp_need(Core* c, int64_t v, int64_t t) noexcept nogil:
     """Before the bound blade's request to its blade address v: when v's super page was never
     handed to it (allocation on demand), the hypervisor first sends an allocate request, and the
     agent grants the lowest free super page. Returns when the request may go."""
-    cdef int64_t vsp = v >> c.sp_shift, k
-    if c.sp_map[vsp] >= 0:
+    if c.sp_map[v >> c.sp_shift] >= 0:
         return t
+    return sp_allocate(c, v >> c.sp_shift, t)
+
+
+cdef int64_t sp_allocate(Core* c, int64_t vsp, int64_t t) noexcept nogil:
+    cdef int64_t k
     t = to_blade(c, t, c.p[P_SER_REQ_PS], c.p[P_WIRE_REQ_B], c.cur_q)
     t = agent_in(c, t)
     k = sp_take(c)
@@ -277,6 +282,8 @@ cdef inline int64_t blade_phys(Core* c, int64_t v) noexcept nogil:
     """Address-mapping module: the bound compute blade's blade address v -> the memory blade's
     address, or -1 when that super page is not the blade's to touch (a permission fault: the
     request is refused, counted, and in strict mode stops the run)."""
+    if c.sp_identity:
+        return v
     cdef int64_t vsp = v >> c.sp_shift
     cdef int64_t psp = c.sp_map[vsp]
     if psp < 0 or c.sp_owner[psp] != c.cb + 1:
@@ -305,7 +312,7 @@ cdef inline int64_t* mbuf_slot(Core* c, int64_t addr, int64_t* t) noexcept nogil
     return slot
 
 
-cdef int64_t blade_line(Core* c, int64_t v, int64_t t, int w) noexcept nogil:
+cdef inline int64_t blade_line(Core* c, int64_t v, int64_t t, int w) noexcept nogil:
     """A line at the bound compute blade's blade address v, from the agent's hand-off at t."""
     cdef int64_t addr = blade_phys(c, v)
     if addr < 0:
@@ -317,7 +324,7 @@ cdef int64_t blade_line(Core* c, int64_t v, int64_t t, int w) noexcept nogil:
     return done
 
 
-cdef int64_t blade_block(Core* c, int64_t v, int64_t nbytes, int64_t t, int w) noexcept nogil:
+cdef inline int64_t blade_block(Core* c, int64_t v, int64_t nbytes, int64_t t, int w) noexcept nogil:
     cdef int64_t addr = blade_phys(c, v)
     if addr < 0:
         return t
@@ -1122,6 +1129,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.sw = p[P_SW]
     c.sp_shift = p[P_SP_SHIFT]
     c.nb = p[P_N_CB]
+    c.sp_identity = c.nb == 1 and p[P_SP_MODE] == 0 and p[P_PERM_NEV] == 0
     # per-blade arrays: blade k's slice starts where bind_blade says
     c.base.link_free = &link_free[0]
     c.base.frame_ready = &frame_ready[0]
