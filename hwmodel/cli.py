@@ -32,34 +32,38 @@ def default_workload():
 
 
 def _split_positionals(paths):
-    """[CONFIG.yaml] [TRACE] in either order of presence; a config is recognised by its suffix."""
-    config = trace = None
+    """[CONFIG.yaml] [TRACE ...]: a config is recognised by its suffix; the rest are traces."""
+    config, traces = None, []
     for p in paths:
         if Path(p).suffix.lower() in CONFIG_SUFFIXES and config is None:
             config = p
-        elif trace is None:
-            trace = p
         else:
-            raise InputError(f"too many files: {paths}; expected [CONFIG.yaml] [TRACE]")
-    return config, trace
+            traces.append(p)
+    return config, traces
 
 
 def cmd_run(args):
-    config, trace = _split_positionals(args.files)
+    config, traces = _split_positionals(args.files)
     system = _system(config, args.param)
-    if trace is None:
+    for t in traces:
+        if not Path(t).exists():
+            raise InputError(f"{t}: no such trace file")
+    if not traces:
         if args.resume or args.save_state:
             raise InputError("--save-state/--resume need a trace file")
         trace_obj, label = default_workload(), "built-in zipf workload (1M accesses over 4 GiB)"
-    else:
-        if not Path(trace).exists():
-            raise InputError(f"{trace}: no such trace file")
-        trace_obj, label = trace, trace
+    elif len(traces) == 1:
+        trace_obj, label = traces[0], traces[0]
+    else:   # several traces: merged by time, trace i as VM i
+        from .trace import merge_traces
+        trace_obj = merge_traces(traces, format=args.format, chunk_records=args.chunk,
+                                 skip_bad_lines=args.skip_bad_lines)
+        label = trace_obj.path
     result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
                         skip_bad_lines=args.skip_bad_lines, epoch=args.epoch,
                         progress=args.progress, chunk_records=args.chunk,
                         save_state_to=args.save_state, resume_from=args.resume)
-    if trace is None:
+    if not traces:
         result.trace = label
     if args.json:
         if args.json == "-":
@@ -108,8 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="simulate a system on a trace",
                          description="Simulate CONFIG.yaml (default: built-in system) on TRACE "
-                                     "(default: built-in workload) and print a summary.")
-    run.add_argument("files", nargs="*", metavar="[CONFIG.yaml] [TRACE]")
+                                     "(default: built-in workload) and print a summary. Several "
+                                     "timestamped traces are merged by time, trace i as VM i.")
+    run.add_argument("files", nargs="*", metavar="[CONFIG.yaml] [TRACE ...]")
     _param(run)
     run.add_argument("--format", help="trace format (default: detected from the content)")
     run.add_argument("--skip-bad-lines", action="store_true",

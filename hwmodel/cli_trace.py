@@ -1,4 +1,4 @@
-"""`hwmodel trace info|convert|gen`: look at, translate and make traces (thin over hwmodel.trace)."""
+"""`hwmodel trace info|convert|merge|gen`: look at, translate and make traces (thin over hwmodel.trace)."""
 from __future__ import annotations
 
 import json
@@ -37,6 +37,15 @@ def cmd_convert(args):
     return 0
 
 
+def cmd_merge(args):
+    from .trace import merge_traces, write_trace
+    merged = merge_traces(args.inputs, format=args.format, skip_bad_lines=args.skip_bad_lines)
+    n = write_trace(args.output, merged, format=args.to, lossy=args.lossy)
+    print(f"{' + '.join(args.inputs)} -> {args.output} ({args.to}): {n:,} records, trace i as VM i"
+          + (f", {merged.skipped_lines:,} bad lines skipped" if merged.skipped_lines else ""))
+    return 0
+
+
 def cmd_gen(args):
     from .trace import generate, write_trace
     kw = {}
@@ -71,6 +80,15 @@ def add_commands(subparsers) -> None:
     conv.add_argument("--lossy", action="store_true", help="allow dropping columns the target cannot hold")
     conv.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines (they are counted)")
     conv.set_defaults(func=cmd_convert)
+
+    mrg = sub.add_parser("merge", help="merge timestamped traces by time, trace i as VM i")
+    mrg.add_argument("inputs", nargs="+", metavar="TRACE")
+    mrg.add_argument("-o", "--output", required=True, help="output path")
+    mrg.add_argument("--format", help="input format (default: detected per file)")
+    mrg.add_argument("--to", default="native", help="output format (default native)")
+    mrg.add_argument("--lossy", action="store_true", help="allow dropping columns the target cannot hold")
+    mrg.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines (they are counted)")
+    mrg.set_defaults(func=cmd_merge)
 
     gen = sub.add_parser("gen", help="generate a seeded synthetic trace")
     gen.add_argument("kind", help="stream, strided, uniform, zipf, hotcold, pointer_chase")

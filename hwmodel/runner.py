@@ -51,8 +51,8 @@ def _from_reader_factory(open_reader, name) -> _Source:
         try:
             for ch in r:
                 first = getattr(ch, "first_line", None)
-                where = (lambda i, f=first: f"{name}:{f + i}") if first else \
-                    (lambda i: f"{name}: record {i}")
+                where = getattr(ch, "where", None) or ((lambda i, f=first: f"{name}:{f + i}") if first else
+                                                       (lambda i: f"{name}: record {i}"))
                 yield ch.time, ch.addr, ch.op, ch.vm, where
         finally:
             close = getattr(r, "close", None)
@@ -81,16 +81,8 @@ def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=
                              "timing": timing or getattr(trace, "timing", None),
                              "time_unit": time_unit or getattr(trace, "time_unit", None)}, chunk_records)
     if hasattr(trace, "timing") and hasattr(trace, "__iter__"):   # an open trace reader
-        path = getattr(trace, "path", "(reader)")
-        fmt = getattr(trace, "format", None)
-        first = [trace]
-
-        def reopen():
-            if first:
-                return first.pop()
-            from .trace import open_trace
-            return open_trace(path, format=fmt, chunk_records=chunk_records)
-        return _from_reader_factory(reopen, path)
+        # iterating a reader again reads its file(s) again (the slowdown baseline does)
+        return _from_reader_factory(lambda: trace, getattr(trace, "path", "(reader)"))
     raise TypeError(f"cannot run {type(trace).__name__}: give a trace path, a trace Chunk or reader, "
                     f"or a dict of arrays (time, addr, op, vm)")
 
