@@ -40,7 +40,7 @@ DEF VSW = 5
 
 # where the per-blade state arrays start (blade 0's slices); bind_blade offsets them to blade k's
 cdef struct Blade:
-    int64_t* link_free
+    int64_t* link_cal
     int64_t* frame_ready
     int32_t* frame_page
     int32_t* prev
@@ -71,14 +71,14 @@ cdef struct Blade:
 
 
 cdef struct Core:
-    # the fields from link_free to sp_map are the bound compute blade's (bind_blade)
+    # the fields from link_cal to sp_map are the bound compute blade's (bind_blade)
     const int64_t* p
     int64_t* cnt
     int64_t* hist
     int64_t* vm_stats
     int64_t* sc
     int64_t* ring
-    int64_t* link_free
+    int64_t* link_cal
     int64_t* frame_ready
     int32_t* loc
     int32_t* frame_page
@@ -113,6 +113,7 @@ cdef struct Core:
     int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder)
     int32_t* sp_map        # per super page of the compute blade: the memory blade's, -1 = none
     Blade base             # the per-blade arrays as a whole (blade 0's slices)
+    int64_t* port_cal      # the switch's memory-blade port: a calendar per direction; then the agent's
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
     int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw
@@ -136,6 +137,43 @@ cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
     return -((-x) // d)
 
 
+cdef int64_t cal_reserve(int64_t* cal, int64_t a, int64_t dur, int64_t now) noexcept nogil:
+    """Reserve `dur` ps on a calendar (see _layout.LINK_CAL_SLOTS) for a message ready at a: the
+    first idle gap at or after a that holds it. Reservations over by `now` (nothing later is
+    ready before it) are dropped; when the calendar is full the oldest is, and the time before
+    its end counts as busy. Returns the start."""
+    cdef int64_t n = cal[0], head = cal[1], floor = cal[2]
+    cdef int64_t* r = cal + 3
+    cdef int64_t k, j, i, x, pos
+    while n > 0 and (r[2 * head + 1] <= now or n == LINK_CAL_SLOTS):
+        if r[2 * head + 1] > floor:
+            floor = r[2 * head + 1]
+        head = (head + 1) % LINK_CAL_SLOTS
+        n -= 1
+    x = imax(a, floor)
+    pos = n
+    if n > 0 and x < r[2 * ((head + n - 1) % LINK_CAL_SLOTS) + 1]:   # not simply after the last one
+        for k in range(n):
+            j = (head + k) % LINK_CAL_SLOTS
+            if x + dur <= r[2 * j]:
+                pos = k
+                break
+            if r[2 * j + 1] > x:
+                x = r[2 * j + 1]
+        for k in range(n, pos, -1):        # make room at pos
+            j = (head + k) % LINK_CAL_SLOTS
+            i = (head + k - 1) % LINK_CAL_SLOTS
+            r[2 * j] = r[2 * i]
+            r[2 * j + 1] = r[2 * i + 1]
+    j = (head + pos) % LINK_CAL_SLOTS
+    r[2 * j] = x
+    r[2 * j + 1] = x + dur
+    cal[0] = n + 1
+    cal[1] = head
+    cal[2] = floor
+    return x
+
+
 cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
     """When a message of queue q, ready at a, starts serializing in direction d (QoS active)."""
     cdef int64_t* sla = c.qsla + q * QW
@@ -148,9 +186,7 @@ cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int
         # at D = tb[0] + tb[1] / TB_DEN; a message of L bytes may start once D - s <= (B - L) ps/B
         e = imax(a, tb[0] + ceil_div(tb[1] - (sla[Q_TB_BURST] - wire) * sla[Q_TB_NUM], sla[Q_TB_DEN]))
     if c.qdisc == 0:
-        x = imax(a, c.link_free[d])
-        s = imax(e, x)
-        c.link_free[d] = x + ser
+        s = cal_reserve(c.link_cal + d * CAL_WIDTH, e, ser, c.sc[S_NOW])
     elif c.qdisc == 1:
         lvl = sla[Q_LEVEL]
         fr = c.qfree + d * nl
@@ -193,8 +229,7 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
     if c.qos:   # through a pointer: the QoS code stays out of line, the FIFO path small
         start = (<qos_fn_t>c.qos_start_p)(c, direction, t, ser, wire, q)
     else:
-        start = imax(t, c.link_free[direction])
-        c.link_free[direction] = start + ser
+        start = cal_reserve(c.link_cal + direction * CAL_WIDTH, t, ser, c.sc[S_NOW])
     c.cnt[C_LINK_BYTES_OUT + direction] += wire
     cdef int64_t* vs = c.vm_stats + q * VSW
     vs[VS_LINK_BYTES] += wire
@@ -204,13 +239,11 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
 
 
 cdef int64_t port_send(Core* c, int d, int64_t t, int64_t wire) noexcept nogil:
-    """The switch's port to the memory blade, shared by every compute blade: one FIFO per direction."""
+    """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
     cdef int64_t ser = ceil_div(wire * c.p[P_SW_NUM], c.p[P_SW_DEN])
-    cdef int64_t* nxt_free = c.sc + S_PORT_FREE_OUT + d
-    cdef int64_t s = imax(t, nxt_free[0])
+    cdef int64_t s = cal_reserve(c.port_cal + d * CAL_WIDTH, t, ser, c.sc[S_NOW])
     c.cnt[C_PORT_QUEUE_PS] += s - t
     c.cnt[C_PORT_BYTES_OUT + d] += wire
-    nxt_free[0] = s + ser
     return s + ser
 
 
@@ -231,14 +264,14 @@ cdef inline int64_t from_blade(Core* c, int64_t t, int64_t ser, int64_t wire, in
 
 
 cdef inline int64_t agent_in(Core* c, int64_t t) noexcept nogil:
-    """The protocol agent takes a request that arrived at t (no sooner than AGENT_OCC_PS after the
-    one before it), decodes and maps it; returns when the memory controller gets it."""
-    cdef int64_t occ = c.p[P_AGENT_OCC_PS]
+    """The protocol agent takes a request that arrived at t (it is busy AGENT_OCC_PS with each:
+    the first free slot at or after t on its calendar), decodes and maps it; returns when the
+    memory controller gets it."""
+    cdef int64_t occ = c.p[P_AGENT_OCC_PS], s
     if occ:
-        if c.sc[S_AGENT_FREE] > t:
-            c.cnt[C_AGENT_WAIT_PS] += c.sc[S_AGENT_FREE] - t
-            t = c.sc[S_AGENT_FREE]
-        c.sc[S_AGENT_FREE] = t + occ
+        s = cal_reserve(c.port_cal + 2 * CAL_WIDTH, t, occ, c.sc[S_NOW])
+        c.cnt[C_AGENT_WAIT_PS] += s - t
+        t = s
     return t + c.p[P_AGENT_PS]
 
 
@@ -524,6 +557,7 @@ cdef void ck_advance(Core* c, int64_t t) noexcept nogil:
         f = c.ck_copy_list[sc[S_CK_POS]]
         sc[S_CK_POS] += 1
         if c.ck_pending[f]:       # not already copied on a write
+            sc[S_NOW] = imax(sc[S_NOW], sc[S_CK_ISSUE])
             ck_copy(c, f, sc[S_CK_ISSUE])
             sc[S_CK_ISSUE] += c.p[P_CK_PACE_PS]
     if sc[S_CK_POS] == sc[S_CK_TOTAL]:
@@ -536,6 +570,7 @@ cdef void ck_start(Core* c, int64_t t) noexcept nogil:
     cdef int64_t* sc = c.sc
     cdef int64_t k, n = 0, frames = c.n_sets * c.ways, stop_from
     cdef int32_t f
+    sc[S_NOW] = imax(sc[S_NOW], t)
     sc[S_CK_INDEX] += 1
     if c.ck_regime == 1:              # stop_and_copy: the whole resident image
         for k in range(frames):
@@ -576,6 +611,7 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     cdef int64_t* sc = c.sc
     cdef int64_t unit = 1 << c.ushift
     cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
+    sc[S_NOW] = imax(sc[S_NOW], t)
     if sc[S_CK_ACTIVE]:               # discard the checkpoint in progress
         for k in range(sc[S_CK_POS], sc[S_CK_TOTAL]):
             c.ck_pending[c.ck_copy_list[k]] = 0
@@ -922,7 +958,7 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.temp_addr = r[CB_TEMP_ADDR]
     c.mbase = r[CB_MBASE]
     c.per_set = r[CB_PER_SET]
-    c.link_free = b.link_free + 2 * k
+    c.link_cal = b.link_cal + 2 * CAL_WIDTH * k
     c.frame_ready = b.frame_ready + fo
     c.frame_page = b.frame_page + fo
     c.prev = b.prev + fo
@@ -996,6 +1032,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         if vm_cb[v] != c.cb:
             bind_blade(c, vm_cb[v])
         m = vm_base[v] + <int64_t>addr[i]
+        sc[S_NOW] = arr
         start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
             done = cache_access(c, start, m, w)
@@ -1048,7 +1085,8 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] vm_stats = st["vm_stats"]
     cdef int64_t[::1] sc = st["scalars"]
     cdef int64_t[::1] ring = st["ring"]
-    cdef int64_t[::1] link_free = st["link_free"]
+    cdef int64_t[::1] link_cal = st["link_cal"]
+    cdef int64_t[::1] port_cal = st["port_cal"]
     cdef int64_t[::1] frame_ready = st["frame_ready"]
     cdef int32_t[::1] loc = st["loc"]
     cdef int32_t[::1] frame_page = st["frame_page"]
@@ -1131,7 +1169,8 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.nb = p[P_N_CB]
     c.sp_identity = c.nb == 1 and p[P_SP_MODE] == 0 and p[P_PERM_NEV] == 0
     # per-blade arrays: blade k's slice starts where bind_blade says
-    c.base.link_free = &link_free[0]
+    c.base.link_cal = &link_cal[0]
+    c.port_cal = &port_cal[0]
     c.base.frame_ready = &frame_ready[0]
     c.base.frame_page = &frame_page[0]
     c.base.prev = &prev[0]

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
-from ._layout import (CB, CB_FIELDS, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, ON_STORAGE, P, PERM_FIELDS, S,
-                      SLA_FIELDS, UNTOUCHED, VM_STAT_NAMES, hist_bin)
+from ._layout import (CAL_WIDTH, CB, CB_FIELDS, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, LINK_CAL_SLOTS,
+                      ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_STAT_NAMES, hist_bin)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -37,6 +37,33 @@ def splitmix64(x: int):
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
     return x, z ^ (z >> 31)
+
+
+def cal_reserve(cal, o, a, dur, now):
+    """Reserve dur ps on the calendar at cal[o:o + CAL_WIDTH] for a message ready at a: the first
+    idle gap at or after a that holds it (reservations over by `now` are dropped; a full calendar
+    drops its oldest and counts the time before its end as busy). Returns the start."""
+    K = LINK_CAL_SLOTS
+    n, head, floor = cal[o], cal[o + 1], cal[o + 2]
+    r = o + 3
+    while n > 0 and (cal[r + 2 * head + 1] <= now or n == K):
+        floor = max(floor, cal[r + 2 * head + 1])
+        head = (head + 1) % K
+        n -= 1
+    res = [(cal[r + 2 * ((head + k) % K)], cal[r + 2 * ((head + k) % K) + 1]) for k in range(n)]
+    x = max(a, floor)
+    pos = n
+    for k, (s0, e0) in enumerate(res):
+        if x + dur <= s0:
+            pos = k
+            break
+        x = max(x, e0)
+    res.insert(pos, (x, x + dur))
+    for k, (s0, e0) in enumerate(res):
+        cal[r + 2 * ((head + k) % K)] = s0
+        cal[r + 2 * ((head + k) % K) + 1] = e0
+    cal[o], cal[o + 1], cal[o + 2] = n + 1, head, floor
+    return x
 
 
 def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
@@ -62,6 +89,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     mbuf_ring = st["mbuf_ring"].tolist()
     mbuf_idx = st["mbuf_idx"].tolist()
     sp_owner = st["sp_owner"].tolist()
+    port_cal = st["port_cal"].tolist()
     cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
     n_cb = p[P["N_CB"]]
     cb_rows = [p[p[P["CB_AT"]] + k * len(CB_FIELDS):p[P["CB_AT"]] + (k + 1) * len(CB_FIELDS)] for k in range(n_cb)]
@@ -85,7 +113,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                                                       "blade_hand")})
         out["slot_page"] = (r[CB["SLOT_OFF"]], r[CB["PER_SET"]] * n_sets_)
         out["sp_map"] = (r[CB["VSP_OFF"]], r[CB["N_VSP"]])
-        out["link_free"] = (2 * k, 2)
+        out["link_cal"] = (2 * CAL_WIDTH * k, 2 * CAL_WIDTH)
         ncw = cache_sets * cache_ways
         out.update({name: (k * ncw, ncw) for name in ("cache_tag", "cache_stamp", "cache_dirty")})
         out.update({name: (k * 2 * lev_, 2 * lev_) for name in ("qos_free", "qos_ls", "qos_le")})
@@ -98,7 +126,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         per_blade.append({name: st[name][o:o + n].tolist() for name, (o, n) in extents(k).items()})
 
     frame_page = frame_ready = dirty = ref = prev = nxt = ck_dirty = ck_first = ck_list = ck_pending = None
-    ck_copy_list = head = tail = used = hand = blade_next = blade_hand = slot_page = sp_map = link_free = None
+    ck_copy_list = head = tail = used = hand = blade_next = blade_hand = slot_page = sp_map = link_cal = None
     cache_tag = cache_stamp = cache_dirty = qfree = qls = qle = qfin = qtb = local = None
     ways = local_bytes = temp_addr = mbase = per_set = 0
     cur_cb = -1
@@ -106,7 +134,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     def bind(k):
         """Make compute blade k's state the one the functions below see."""
         nonlocal frame_page, frame_ready, dirty, ref, prev, nxt, ck_dirty, ck_first, ck_list, ck_pending
-        nonlocal ck_copy_list, head, tail, used, hand, blade_next, blade_hand, slot_page, sp_map, link_free
+        nonlocal ck_copy_list, head, tail, used, hand, blade_next, blade_hand, slot_page, sp_map, link_cal
         nonlocal cache_tag, cache_stamp, cache_dirty, qfree, qls, qle, qfin, qtb, local
         nonlocal ways, local_bytes, temp_addr, mbase, per_set, cur_cb
         b, r = per_blade[k], cb_rows[k]
@@ -116,7 +144,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         ck_copy_list = b["ck_copy_list"]
         head, tail, used, hand = b["set_head"], b["set_tail"], b["set_used"], b["set_hand"]
         blade_next, blade_hand, slot_page, sp_map = b["blade_next"], b["blade_hand"], b["slot_page"], b["sp_map"]
-        link_free = b["link_free"]
+        link_cal = b["link_cal"]
         cache_tag, cache_stamp, cache_dirty = b["cache_tag"], b["cache_stamp"], b["cache_dirty"]
         qfree, qls, qle, qfin, qtb = b["qos_free"], b["qos_ls"], b["qos_le"], b["qos_fin"], b["qos_tb"]
         local = locals_[k]
@@ -156,9 +184,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if num:
             e = max(a, qtb[tb] - (-(qtb[tb + 1] - (burst - wire) * num) // den))
         if qdisc == 0:
-            x = max(a, link_free[d])
-            s = max(e, x)
-            link_free[d] = x + ser
+            s = cal_reserve(link_cal, d * CAL_WIDTH, e, ser, sc[S["now"]])
         elif qdisc == 1:
             lvl = qsla[r]
             base = d * nlev
@@ -195,8 +221,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if qos:
             start = qos_start(direction, t, ser, wire, q)
         else:
-            start = max(t, link_free[direction])
-            link_free[direction] = start + ser
+            start = cal_reserve(link_cal, direction * CAL_WIDTH, t, ser, sc[S["now"]])
         cnt[C["link_bytes_out"] + direction] += wire
         vm_stats[q * VSW + 2] += wire
         vm_stats[q * VSW + 3] += start - t
@@ -204,12 +229,11 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         return start + ser + prop
 
     def port_send(d, t, wire):
-        """The switch's port to the memory blade, shared by every compute blade: a FIFO each way."""
+        """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
         ser = -(-(wire * p[P["SW_NUM"]]) // p[P["SW_DEN"]])
-        s = max(t, sc[S["port_free_out"] + d])
+        s = cal_reserve(port_cal, d * CAL_WIDTH, t, ser, sc[S["now"]])
         cnt[C["port_queue_ps"]] += s - t
         cnt[C["port_bytes_out"] + d] += wire
-        sc[S["port_free_out"] + d] = s + ser
         return s + ser
 
     def to_blade(t, ser, wire, q):
@@ -226,14 +250,13 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         return link_send(IN, t, ser, wire, q)
 
     def agent_in(t):
-        """The protocol agent takes a request that arrived at t (one per AGENT_OCC_PS at most),
-        decodes and maps it; returns when the memory controller gets it."""
+        """The protocol agent takes a request that arrived at t (busy AGENT_OCC_PS with each: the
+        first free slot at or after t on its calendar), decodes and maps it."""
         occ = p[P["AGENT_OCC_PS"]]
         if occ:
-            if sc[S["agent_free"]] > t:
-                cnt[C["agent_wait_ps"]] += sc[S["agent_free"]] - t
-                t = sc[S["agent_free"]]
-            sc[S["agent_free"]] = t + occ
+            s = cal_reserve(port_cal, 2 * CAL_WIDTH, t, occ, sc[S["now"]])
+            cnt[C["agent_wait_ps"]] += s - t
+            t = s
         return t + p[P["AGENT_PS"]]
 
     def stop(code, info):
@@ -461,6 +484,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             f = ck_copy_list[sc[S["ck_pos"]]]
             sc[S["ck_pos"]] += 1
             if ck_pending[f]:       # not already copied on a write
+                sc[S["now"]] = max(sc[S["now"]], sc[S["ck_issue"]])
                 ck_copy(f, sc[S["ck_issue"]])
                 sc[S["ck_issue"]] += p[P["CK_PACE_PS"]]
         if sc[S["ck_pos"]] == sc[S["ck_total"]]:
@@ -469,6 +493,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     def ck_start(t):
         """A tick at t: snapshot the frames to copy; stopping regimes copy them while the host
         waits, cow copies them in the background."""
+        sc[S["now"]] = max(sc[S["now"]], t)
         sc[S["ck_index"]] += 1
         if ck_regime == 1:
             todo = [k for k in range(n_sets * ways) if frame_page[k] >= 0]
@@ -494,6 +519,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
 
     def fail_and_restore(t):
         """A failure at t: the last completely stored checkpoint is fetched back into local DRAM."""
+        sc[S["now"]] = max(sc[S["now"]], t)
         if sc[S["ck_active"]]:
             for f in ck_copy_list[sc[S["ck_pos"]]:sc[S["ck_total"]]]:
                 ck_pending[f] = 0
@@ -789,6 +815,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if vm_cb[v] != cur_cb:
             bind(vm_cb[v])
         m = vm_base[v] + int(addr[i])
+        sc[S["now"]] = arr
         start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
@@ -821,7 +848,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     st["scalars"][:] = sc
     for name, val in (("loc", loc), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),
                       ("buf_free", buf_free), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("qos_sla", qsla),
-                      ("sp_owner", sp_owner)):
+                      ("sp_owner", sp_owner), ("port_cal", port_cal)):
         st[name][:] = val
     for k in range(n_cb):
         for name, (o, n_) in extents(k).items():

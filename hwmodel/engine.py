@@ -26,7 +26,7 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
 STATE_VERSION = 5   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
-#                     5: several compute blades, super-page map and owners
+#                     5: several compute blades, super-page map and owners, link calendars
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
@@ -106,7 +106,8 @@ def new_state(c: Compiled) -> dict:
         "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
         "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
         "ring": np.zeros(c.param("WINDOW"), np.int64),
-        "link_free": np.zeros(2 * nb, np.int64),
+        "link_cal": np.zeros(2 * nb * L.CAL_WIDTH, np.int64),    # per blade and direction (calendars)
+        "port_cal": np.zeros(3 * L.CAL_WIDTH, np.int64),   # the switch port's two directions, the agent
         "loc": arr(g, np.int32, L.UNTOUCHED),
         "frame_page": arr(frames, np.int32, -1),
         "frame_ready": arr(frames, np.int64),

@@ -297,3 +297,23 @@ def test_many_blades_run_n_save_restore_run_m(tmp_path, backend):
     assert state_digest(second.state) == state_digest(whole.state)
     cnt = dict(zip(L.COUNTER_NAMES, whole.state["counters"].tolist()))
     assert cnt["sp_grants"] > 0 and cnt["permission_faults"] > 0 and cnt["port_queue_ps"] > 0
+
+
+def test_a_message_ready_sooner_is_not_held_behind_one_reserved_for_later(backend):
+    # blade 0's line write (72 B on its link) is in the trace first but reaches the switch at
+    # 172 ns + 40 ns; blade 1's read request (8 B) issued 1 ns later is there at 109 ns + 40 ns.
+    # The port and the agent (busy 50 ns per request) are calendars: the read takes the idle time
+    # before the write's reservations (port at 212 ns, agent at 248 ns) and runs unloaded; FIFO
+    # next-free times would have queued it behind the write
+    s = blades(2, agent_occupancy="50ns")
+    r = go(s, [0, 1000], [16384, 16384 + 8192], [0, 1], [1, 0], backend=backend)
+    read_alone = REMOTE_READ + 2 * SW_LAT + HDR * PORT_BYTE + (64 + HDR) * PORT_BYTE
+    assert r.completions[1] - 1000 == read_alone
+    assert r.counters["port_queue_ps"] == r.counters["agent_wait_ps"] == 0
+    # with 100 ns per request the read no longer fits before the write: it waits for the agent
+    r = go(blades(2, agent_occupancy="100ns"), [0, 1000], [16384, 16384 + 8192], [0, 1], [1, 0], backend=backend)
+    write_at_agent = (64 + HDR) * BYTE + PROP + SW_LAT + (64 + HDR) * PORT_BYTE
+    read_at_agent = 1000 + HDR * BYTE + PROP + SW_LAT + HDR * PORT_BYTE
+    wait = write_at_agent + 100_000 - read_at_agent
+    assert r.counters["agent_wait_ps"] == wait
+    assert r.completions[1] - 1000 == read_alone + wait
