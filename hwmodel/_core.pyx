@@ -137,41 +137,51 @@ cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
     return -((-x) // d)
 
 
-cdef int64_t cal_reserve(int64_t* cal, int64_t a, int64_t dur, int64_t now) noexcept nogil:
+cdef inline int64_t cal_reserve(int64_t* cal, int64_t a, int64_t dur) noexcept nogil:
     """Reserve `dur` ps on a calendar (see _layout.LINK_CAL_SLOTS) for a message ready at a: the
-    first idle gap at or after a that holds it. Reservations over by `now` (nothing later is
-    ready before it) are dropped; when the calendar is full the oldest is, and the time before
-    its end counts as busy. Returns the start."""
-    cdef int64_t n = cal[0], head = cal[1], floor = cal[2]
+    first idle gap at or after a that holds it. A full calendar forgets its oldest reservation and
+    counts the time before its end as busy. Returns the start."""
+    cdef int64_t n = cal[0], head = cal[1], x, pos, j
     cdef int64_t* r = cal + 3
-    cdef int64_t k, j, i, x, pos
-    while n > 0 and (r[2 * head + 1] <= now or n == LINK_CAL_SLOTS):
-        if r[2 * head + 1] > floor:
-            floor = r[2 * head + 1]
-        head = (head + 1) % LINK_CAL_SLOTS
+    if n == LINK_CAL_SLOTS:
+        if r[2 * head + 1] > cal[2]:
+            cal[2] = r[2 * head + 1]
+        head = (head + 1) & (LINK_CAL_SLOTS - 1)
         n -= 1
-    x = imax(a, floor)
+        cal[1] = head
+    x = a if a > cal[2] else cal[2]
     pos = n
-    if n > 0 and x < r[2 * ((head + n - 1) % LINK_CAL_SLOTS) + 1]:   # not simply after the last one
-        for k in range(n):
-            j = (head + k) % LINK_CAL_SLOTS
-            if x + dur <= r[2 * j]:
-                pos = k
-                break
-            if r[2 * j + 1] > x:
-                x = r[2 * j + 1]
-        for k in range(n, pos, -1):        # make room at pos
-            j = (head + k) % LINK_CAL_SLOTS
-            i = (head + k - 1) % LINK_CAL_SLOTS
-            r[2 * j] = r[2 * i]
-            r[2 * j + 1] = r[2 * i + 1]
-    j = (head + pos) % LINK_CAL_SLOTS
+    if n > 0 and x < r[2 * ((head + n - 1) & (LINK_CAL_SLOTS - 1)) + 1]:   # not simply after the last one
+        cal_insert_scan(r, head, n, &x, dur, &pos)
+    j = (head + pos) & (LINK_CAL_SLOTS - 1)
     r[2 * j] = x
     r[2 * j + 1] = x + dur
     cal[0] = n + 1
-    cal[1] = head
-    cal[2] = floor
     return x
+
+
+cdef void cal_insert_scan(int64_t* r, int64_t head, int64_t n, int64_t* x, int64_t dur, int64_t* pos) noexcept nogil:
+    """cal_reserve's slow path: the first gap that holds the message, and room made for it there.
+    Reservations are sorted and disjoint: skip back over those that end after x (usually a few
+    recent ones), then walk forward to the first gap wide enough."""
+    cdef int64_t k = n - 1, j, i
+    while k >= 0 and r[2 * ((head + k) & (LINK_CAL_SLOTS - 1)) + 1] > x[0]:
+        k -= 1
+    k += 1
+    pos[0] = n
+    while k < n:
+        j = (head + k) & (LINK_CAL_SLOTS - 1)
+        if x[0] + dur <= r[2 * j]:
+            pos[0] = k
+            break
+        if r[2 * j + 1] > x[0]:
+            x[0] = r[2 * j + 1]
+        k += 1
+    for k in range(n, pos[0], -1):
+        j = (head + k) & (LINK_CAL_SLOTS - 1)
+        i = (head + k - 1) & (LINK_CAL_SLOTS - 1)
+        r[2 * j] = r[2 * i]
+        r[2 * j + 1] = r[2 * i + 1]
 
 
 cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
@@ -186,7 +196,7 @@ cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int
         # at D = tb[0] + tb[1] / TB_DEN; a message of L bytes may start once D - s <= (B - L) ps/B
         e = imax(a, tb[0] + ceil_div(tb[1] - (sla[Q_TB_BURST] - wire) * sla[Q_TB_NUM], sla[Q_TB_DEN]))
     if c.qdisc == 0:
-        s = cal_reserve(c.link_cal + d * CAL_WIDTH, e, ser, c.sc[S_NOW])
+        s = cal_reserve(c.link_cal + d * CAL_WIDTH, e, ser)
     elif c.qdisc == 1:
         lvl = sla[Q_LEVEL]
         fr = c.qfree + d * nl
@@ -229,7 +239,7 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
     if c.qos:   # through a pointer: the QoS code stays out of line, the FIFO path small
         start = (<qos_fn_t>c.qos_start_p)(c, direction, t, ser, wire, q)
     else:
-        start = cal_reserve(c.link_cal + direction * CAL_WIDTH, t, ser, c.sc[S_NOW])
+        start = cal_reserve(c.link_cal + direction * CAL_WIDTH, t, ser)
     c.cnt[C_LINK_BYTES_OUT + direction] += wire
     cdef int64_t* vs = c.vm_stats + q * VSW
     vs[VS_LINK_BYTES] += wire
@@ -241,7 +251,7 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
 cdef int64_t port_send(Core* c, int d, int64_t t, int64_t wire) noexcept nogil:
     """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
     cdef int64_t ser = ceil_div(wire * c.p[P_SW_NUM], c.p[P_SW_DEN])
-    cdef int64_t s = cal_reserve(c.port_cal + d * CAL_WIDTH, t, ser, c.sc[S_NOW])
+    cdef int64_t s = cal_reserve(c.port_cal + d * CAL_WIDTH, t, ser)
     c.cnt[C_PORT_QUEUE_PS] += s - t
     c.cnt[C_PORT_BYTES_OUT + d] += wire
     return s + ser
@@ -269,7 +279,7 @@ cdef inline int64_t agent_in(Core* c, int64_t t) noexcept nogil:
     memory controller gets it."""
     cdef int64_t occ = c.p[P_AGENT_OCC_PS], s
     if occ:
-        s = cal_reserve(c.port_cal + 2 * CAL_WIDTH, t, occ, c.sc[S_NOW])
+        s = cal_reserve(c.port_cal + 2 * CAL_WIDTH, t, occ)
         c.cnt[C_AGENT_WAIT_PS] += s - t
         t = s
     return t + c.p[P_AGENT_PS]
@@ -557,7 +567,6 @@ cdef void ck_advance(Core* c, int64_t t) noexcept nogil:
         f = c.ck_copy_list[sc[S_CK_POS]]
         sc[S_CK_POS] += 1
         if c.ck_pending[f]:       # not already copied on a write
-            sc[S_NOW] = imax(sc[S_NOW], sc[S_CK_ISSUE])
             ck_copy(c, f, sc[S_CK_ISSUE])
             sc[S_CK_ISSUE] += c.p[P_CK_PACE_PS]
     if sc[S_CK_POS] == sc[S_CK_TOTAL]:
@@ -570,7 +579,6 @@ cdef void ck_start(Core* c, int64_t t) noexcept nogil:
     cdef int64_t* sc = c.sc
     cdef int64_t k, n = 0, frames = c.n_sets * c.ways, stop_from
     cdef int32_t f
-    sc[S_NOW] = imax(sc[S_NOW], t)
     sc[S_CK_INDEX] += 1
     if c.ck_regime == 1:              # stop_and_copy: the whole resident image
         for k in range(frames):
@@ -611,7 +619,6 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     cdef int64_t* sc = c.sc
     cdef int64_t unit = 1 << c.ushift
     cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
-    sc[S_NOW] = imax(sc[S_NOW], t)
     if sc[S_CK_ACTIVE]:               # discard the checkpoint in progress
         for k in range(sc[S_CK_POS], sc[S_CK_TOTAL]):
             c.ck_pending[c.ck_copy_list[k]] = 0
@@ -1032,7 +1039,6 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         if vm_cb[v] != c.cb:
             bind_blade(c, vm_cb[v])
         m = vm_base[v] + <int64_t>addr[i]
-        sc[S_NOW] = arr
         start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
             done = cache_access(c, start, m, w)

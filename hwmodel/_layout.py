@@ -93,7 +93,8 @@ PERM_FIELDS = ("T_PS", "CB", "VSP", "ALLOW")
 # A link direction (and the switch port's) is a calendar of its last LINK_CAL_SLOTS reservations,
 # sorted by start: a message ready at t takes the first idle gap at or after t that holds it, so a
 # message reserved for later (a victim write-back after its copy) does not hold back one ready
-# sooner. Layout of one calendar: CAL_FIELDS, then LINK_CAL_SLOTS (start, end) pairs, ps.
+# sooner. Layout of one calendar: CAL_FIELDS, then LINK_CAL_SLOTS (start, end) pairs, ps, a ring
+# from HEAD in start order; a full calendar forgets its oldest and raises FLOOR to its end.
 LINK_CAL_SLOTS = 16
 CAL_FIELDS = ("N", "HEAD", "FLOOR")   # reservations held; ring index of the earliest; all busy before FLOOR
 CAL_WIDTH = len(CAL_FIELDS) + 2 * LINK_CAL_SLOTS
@@ -147,7 +148,6 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "epoch_next", "epoch_rows",
                 "qos_ev",                       # next SLA-change event to apply
                 "cb",                           # the compute blade whose state is bound
-                "now",                          # no message is ready before this (calendars drop what ended)
                 "perm_ev",                      # next permission change to apply
                 "sp_next",                      # no free super page below this one
                 "error", "error_info")          # ERR_* code and its detail (super page)

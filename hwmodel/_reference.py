@@ -39,14 +39,14 @@ def splitmix64(x: int):
     return x, z ^ (z >> 31)
 
 
-def cal_reserve(cal, o, a, dur, now):
+def cal_reserve(cal, o, a, dur):
     """Reserve dur ps on the calendar at cal[o:o + CAL_WIDTH] for a message ready at a: the first
-    idle gap at or after a that holds it (reservations over by `now` are dropped; a full calendar
-    drops its oldest and counts the time before its end as busy). Returns the start."""
+    idle gap at or after a that holds it (a full calendar forgets its oldest reservation and counts
+    the time before its end as busy). Returns the start."""
     K = LINK_CAL_SLOTS
     n, head, floor = cal[o], cal[o + 1], cal[o + 2]
     r = o + 3
-    while n > 0 and (cal[r + 2 * head + 1] <= now or n == K):
+    if n == K:
         floor = max(floor, cal[r + 2 * head + 1])
         head = (head + 1) % K
         n -= 1
@@ -54,10 +54,12 @@ def cal_reserve(cal, o, a, dur, now):
     x = max(a, floor)
     pos = n
     for k, (s0, e0) in enumerate(res):
+        if e0 <= x:
+            continue
         if x + dur <= s0:
             pos = k
             break
-        x = max(x, e0)
+        x = e0
     res.insert(pos, (x, x + dur))
     for k, (s0, e0) in enumerate(res):
         cal[r + 2 * ((head + k) % K)] = s0
@@ -184,7 +186,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if num:
             e = max(a, qtb[tb] - (-(qtb[tb + 1] - (burst - wire) * num) // den))
         if qdisc == 0:
-            s = cal_reserve(link_cal, d * CAL_WIDTH, e, ser, sc[S["now"]])
+            s = cal_reserve(link_cal, d * CAL_WIDTH, e, ser)
         elif qdisc == 1:
             lvl = qsla[r]
             base = d * nlev
@@ -221,7 +223,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if qos:
             start = qos_start(direction, t, ser, wire, q)
         else:
-            start = cal_reserve(link_cal, direction * CAL_WIDTH, t, ser, sc[S["now"]])
+            start = cal_reserve(link_cal, direction * CAL_WIDTH, t, ser)
         cnt[C["link_bytes_out"] + direction] += wire
         vm_stats[q * VSW + 2] += wire
         vm_stats[q * VSW + 3] += start - t
@@ -231,7 +233,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     def port_send(d, t, wire):
         """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
         ser = -(-(wire * p[P["SW_NUM"]]) // p[P["SW_DEN"]])
-        s = cal_reserve(port_cal, d * CAL_WIDTH, t, ser, sc[S["now"]])
+        s = cal_reserve(port_cal, d * CAL_WIDTH, t, ser)
         cnt[C["port_queue_ps"]] += s - t
         cnt[C["port_bytes_out"] + d] += wire
         return s + ser
@@ -254,7 +256,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         first free slot at or after t on its calendar), decodes and maps it."""
         occ = p[P["AGENT_OCC_PS"]]
         if occ:
-            s = cal_reserve(port_cal, 2 * CAL_WIDTH, t, occ, sc[S["now"]])
+            s = cal_reserve(port_cal, 2 * CAL_WIDTH, t, occ)
             cnt[C["agent_wait_ps"]] += s - t
             t = s
         return t + p[P["AGENT_PS"]]
@@ -484,7 +486,6 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             f = ck_copy_list[sc[S["ck_pos"]]]
             sc[S["ck_pos"]] += 1
             if ck_pending[f]:       # not already copied on a write
-                sc[S["now"]] = max(sc[S["now"]], sc[S["ck_issue"]])
                 ck_copy(f, sc[S["ck_issue"]])
                 sc[S["ck_issue"]] += p[P["CK_PACE_PS"]]
         if sc[S["ck_pos"]] == sc[S["ck_total"]]:
@@ -493,7 +494,6 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     def ck_start(t):
         """A tick at t: snapshot the frames to copy; stopping regimes copy them while the host
         waits, cow copies them in the background."""
-        sc[S["now"]] = max(sc[S["now"]], t)
         sc[S["ck_index"]] += 1
         if ck_regime == 1:
             todo = [k for k in range(n_sets * ways) if frame_page[k] >= 0]
@@ -519,7 +519,6 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
 
     def fail_and_restore(t):
         """A failure at t: the last completely stored checkpoint is fetched back into local DRAM."""
-        sc[S["now"]] = max(sc[S["now"]], t)
         if sc[S["ck_active"]]:
             for f in ck_copy_list[sc[S["ck_pos"]]:sc[S["ck_total"]]]:
                 ck_pending[f] = 0
@@ -815,7 +814,6 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if vm_cb[v] != cur_cb:
             bind(vm_cb[v])
         m = vm_base[v] + int(addr[i])
-        sc[S["now"]] = arr
         start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
