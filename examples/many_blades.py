@@ -1,24 +1,25 @@
 """How many compute blades can share one memory blade? (S3 + S4: many blades behind a switch)
 
 N compute blades (1, 2, 4, 8) each run one VM of 1 GiB with 256 MiB of local DRAM (25%), paging
-to a shared memory blade (page_swap, LRU). Each blade replays its own hotcold trace (90% of
-accesses to a hot 10%), one access every 150 ns on average (Poisson), from its own trace file;
-the files are merged by time, blade k's trace as VM k (`hwmodel run two.yaml a.npz b.npz`).
-Every blade has its own 8 GB/s link to the switch; all of them share the switch's one port to the
-memory blade, the blade's protocol agent (one request per 10 ns) and its DRAM.
+to a shared memory blade (page_swap, LRU, the first 256 MiB local at start). Each blade replays
+its own hotcold trace (90% of accesses to a hot 10%), one access every 400 ns on average
+(Poisson), from its own trace file; the files are merged by time, blade k's trace as VM k (what
+`hwmodel run many.yaml blade0.npz blade1.npz ...` does). Every blade has its own 8 GB/s link to
+the switch; all share the switch's one port to the memory blade, the blade's protocol agent (busy
+10 ns per request) and its DRAM (8 channels of DDR4-2400).
 
-About 9% of accesses fault; a fault brings a 4 KiB page in and sends a victim out, so one blade
-keeps the port's inbound direction roughly a third busy. The table shows, per number of blades:
+About 10% of accesses fault; a fault brings a 4 KiB page in and sends a victim out, so one blade
+keeps each direction of an 8 GB/s port about 15% busy. The table shows, per number of blades:
 
-- with the port as fast as one link (8 GB/s): 1-2 blades run near their unloaded latency; at 4
-  the port saturates (utilization near 100%) and the queue at the port, hence the p99 of every
-  blade, grows without bound over the run; 8 blades only make it worse;
-- with a 4x port (32 GB/s): the port stays below saturation up to 8 blades, and what is left of
-  the growth is contention at the agent and the blade's DRAM.
+- port as fast as one link (8 GB/s): 1-2 blades run at their unloaded latency (p99 a few us, one
+  fault); at 4 the port is over half busy and its queue reaches the p99 (milliseconds); at 8 it
+  is saturated and every blade's latency grows over the whole run;
+- a 4x port (32 GB/s): up to 4 blades stay at their unloaded latency; at 8 the port is under a
+  third busy and the queueing that remains is at the memory blade's DRAM.
 
-A last line runs the 4-blade system with super pages handed out on demand instead of at boot:
-each new 16 MiB super page costs its blade one allocate round trip, so the count of grants is the
-number of super pages the blades really touched, and the latency cost is small.
+The last line runs the 4-blade system with super pages handed out on demand instead of at boot:
+each new 16 MiB super page costs its blade one allocate round trip; 48 per blade are touched, and
+the cost disappears in the run.
 
 Run: python examples/many_blades.py [--quick]
 """
@@ -47,7 +48,7 @@ def system(n_blades, port="8GB/s", allocation="boot"):
                      "vms": [{"name": f"vm{k}", "memory": "1GiB"}]} for k in range(n_blades)],
         "hypervisor": {"policy": "page_swap", "victim": "lru", "placement": "low"},
         "memory_blade": {"capacity": "16GiB", "agent_occupancy": "10ns", "allocation": allocation,
-                         "dram": {"preset": "DDR4-2400", "channels": 4, "ranks": 4}},
+                         "dram": {"preset": "DDR4-2400", "channels": 8, "ranks": 4}},
         "link": {"bandwidth": "8GB/s", "latency": "250ns"},
         "switch": {"latency": "100ns", "port_bandwidth": port},
     })

@@ -75,6 +75,7 @@ cdef struct Core:
     const int64_t* p
     int64_t* cnt
     int64_t* hist
+    int64_t* vm_hist       # per VM: coarse latency histogram (when P_VM_HIST)
     int64_t* vm_stats
     int64_t* sc
     int64_t* ring
@@ -1006,9 +1007,11 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef int64_t window = p[P_WINDOW]
     cdef bint ctl = c.ck_regime or p[P_FAIL_AT_PS] >= 0 or p[P_QOS_NEV] > 0 or p[P_PERM_NEV] > 0
     cdef const int64_t* vm_cb = p + p[P_VM_CB_AT]
+    cdef bint vm_hist = p[P_VM_HIST]
+    cdef int64_t vm_bins = ((64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)) >> VM_HIST_SHIFT
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
-    cdef int64_t arr, issue, ready_at, m, done, lat, start
+    cdef int64_t arr, issue, ready_at, m, done, lat, start, b
     cdef int w, v
     for i in range(n):
         if timing == 0:
@@ -1053,7 +1056,10 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         cnt[C_LATENCY_SUM_PS] += lat
         if lat > cnt[C_LATENCY_MAX_PS]:
             cnt[C_LATENCY_MAX_PS] = lat
-        c.hist[hist_bin(lat)] += 1
+        b = hist_bin(lat)
+        c.hist[b] += 1
+        if vm_hist:
+            c.vm_hist[v * vm_bins + (b >> VM_HIST_SHIFT)] += 1
         c.vm_stats[v * VSW + VS_ACCESSES] += 1
         c.vm_stats[v * VSW + VS_LATENCY] += lat
         if done > last_completion:
@@ -1088,6 +1094,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef Core c
     cdef int64_t[::1] cnt = st["counters"]
     cdef int64_t[::1] hist = st["hist"]
+    cdef int64_t[::1] vm_hist = st["vm_hist"]
     cdef int64_t[::1] vm_stats = st["vm_stats"]
     cdef int64_t[::1] sc = st["scalars"]
     cdef int64_t[::1] ring = st["ring"]
@@ -1145,6 +1152,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.p = &p[0]
     c.cnt = &cnt[0]
     c.hist = &hist[0]
+    c.vm_hist = &vm_hist[0]
     c.vm_stats = &vm_stats[0]
     c.sc = &sc[0]
     c.ring = &ring[0]

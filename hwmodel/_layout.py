@@ -74,6 +74,7 @@ PARAM_NAMES = (
     # a super page its blade does not own is a permission fault (STRICT = 1 stops the run there).
     # PERM_NEV permission changes (rows of PERM_FIELDS, by time) follow at PERM_EV_AT.
     "SP_SHIFT", "N_SP", "SP_MODE", "STRICT", "PERM_NEV", "PERM_EV_AT",
+    "VM_HIST",         # 1 = a latency histogram per VM (coarse bins, VM_HIST_SHIFT) for per-VM percentiles
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
@@ -156,6 +157,11 @@ S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).
 HIST_SUB_BITS = 7
 HIST_BINS = (64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)
+# Per-VM histograms merge 2**VM_HIST_SHIFT neighbouring bins (16 per octave, < 4.4% wide); they
+# are kept for up to VM_HIST_MAX_VMS VMs (state stays under 8 MB).
+VM_HIST_SHIFT = 3
+VM_HIST_BINS = HIST_BINS >> VM_HIST_SHIFT
+VM_HIST_MAX_VMS = 1024
 
 # Page-location encoding in `loc`: >= 0 local frame; UNTOUCHED; ON_STORAGE (block = page number);
 # other values <= -2: blade slot (-2 - loc).

@@ -20,7 +20,8 @@ from __future__ import annotations
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
 from ._layout import (CAL_WIDTH, CB, CB_FIELDS, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, LINK_CAL_SLOTS,
-                      ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_STAT_NAMES, hist_bin)
+                      ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT, VM_STAT_NAMES,
+                      hist_bin)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -79,6 +80,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     p = [int(x) for x in p]
     cnt = st["counters"].tolist()
     hist = st["hist"].tolist()
+    vm_hist = st["vm_hist"].tolist()
     vm_stats = st["vm_stats"].tolist()
     sc = st["scalars"].tolist()
     loc = st["loc"].tolist()
@@ -823,6 +825,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if lat > cnt[C["latency_max_ps"]]:
             cnt[C["latency_max_ps"]] = lat
         hist[hist_bin(lat)] += 1
+        if p[P["VM_HIST"]]:
+            vm_hist[v * VM_HIST_BINS + (hist_bin(lat) >> VM_HIST_SHIFT)] += 1
         vm_stats[v * VSW] += 1
         vm_stats[v * VSW + 1] += lat
         if done > last_completion:
@@ -842,6 +846,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
 
     st["counters"][:] = cnt
     st["hist"][:] = hist
+    st["vm_hist"][:] = vm_hist
     st["vm_stats"][:] = vm_stats
     st["scalars"][:] = sc
     for name, val in (("loc", loc), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),

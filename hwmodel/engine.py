@@ -103,6 +103,7 @@ def new_state(c: Compiled) -> dict:
     st = {
         "counters": np.zeros(len(L.COUNTER_NAMES), np.int64),
         "hist": np.zeros(L.HIST_BINS, np.int64),
+        "vm_hist": np.zeros(n_vm * L.VM_HIST_BINS if c.param("VM_HIST") else 1, np.int64),
         "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
         "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
         "ring": np.zeros(c.param("WINDOW"), np.int64),

@@ -195,6 +195,7 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
         blade_dram=[dict(zip(DRAM_COUNTER_NAMES, map(int, st[local_prefix(k) + "counters"])))
                     for k in range(len(system.blades))],
         port_bytes_per_s=float(parse_bandwidth(sw.port_bandwidth)) if sw is not None else 0.0,
+        vm_hist=st["vm_hist"].reshape(len(system.vms), -1).copy() if engine.c.param("VM_HIST") else None,
     )
 
 

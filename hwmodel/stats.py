@@ -11,15 +11,16 @@ from . import _layout as L
 PERCENTILES = (50, 95, 99)
 
 
-def percentile_ps(hist: np.ndarray, q: float, max_ps: int) -> float:
+def percentile_ps(hist: np.ndarray, q: float, max_ps: int, shift: int = 0) -> float:
     """Nearest-rank percentile from the log-linear histogram: the midpoint of the bin holding it
-    (bins are under 0.8% wide), never above the exact maximum."""
+    (bins are under 0.8% wide; 2**shift of them merged in per-VM histograms), never above the
+    exact maximum."""
     total = int(hist.sum())
     if total == 0:
         return 0.0
     rank = max(1, int(np.ceil(q / 100 * total)))
     b = int(np.searchsorted(np.cumsum(hist), rank))
-    lo, hi = L.hist_bin_bounds(b)
+    lo, hi = L.hist_bin_bounds(b << shift)[0], L.hist_bin_bounds(((b + 1) << shift) - 1)[1]
     return float(min((lo + hi - 1) / 2, max_ps))
 
 
@@ -40,6 +41,7 @@ class Result:
     vm_blade: list = field(default_factory=list)      # compute blade index of each VM
     blade_dram: list = field(default_factory=list)    # per compute blade: its local DRAM counters
     port_bytes_per_s: float = 0.0   # the switch's memory-blade port, one direction (0: no switch)
+    vm_hist: np.ndarray | None = None   # per VM: latency histogram, VM_HIST_SHIFT-merged bins (few VMs)
     completions: np.ndarray | None = None
     skipped_lines: int = 0          # malformed trace lines skipped on request
     epochs: np.ndarray | None = None   # rows of (time, cumulative counters); see engine.EPOCH_COLUMNS
@@ -63,6 +65,8 @@ class Result:
                 continue
             out.append({"vm": name, "accesses": r["accesses"],
                         "mean_latency_ns": r["latency_sum_ps"] / r["accesses"] / 1000 if r["accesses"] else 0.0,
+                        **(self._percentiles(self.vm_hist[i]) if self.vm_hist is not None and i < len(self.vm_hist)
+                           else {}),
                         "link_bytes": r["link_bytes"], "link_messages": r["link_messages"],
                         "link_queue_ns": r["link_queue_ps"] / 1000,
                         "mean_link_queue_ns": r["link_queue_ps"] / r["link_messages"] / 1000
@@ -83,6 +87,8 @@ class Result:
             accesses = d.get("row_hits", 0) + d.get("row_misses", 0) + d.get("row_conflicts", 0)
             out.append({"blade": name, "vms": [self.vm_names[i] for i in mine], "accesses": s["accesses"],
                         "mean_latency_ns": s["latency_sum_ps"] / s["accesses"] / 1000 if s["accesses"] else 0.0,
+                        **(self._percentiles(self.vm_hist[mine].sum(axis=0)) if self.vm_hist is not None and mine
+                           else {}),
                         "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
                         "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000
                         if s["link_messages"] else 0.0,
@@ -151,6 +157,11 @@ class Result:
             "mean_latency": (self.latency_ns()["mean"] / b.latency_ns()["mean"]
                              if b.latency_ns()["mean"] else float("nan")),
         }
+
+    def _percentiles(self, hist) -> dict:
+        """p50/p95/p99 in ns of a per-VM (merged-bin) histogram."""
+        return {f"p{q}_ns": percentile_ps(hist, q, self.counters["latency_max_ps"], L.VM_HIST_SHIFT) / 1000
+                for q in PERCENTILES}
 
     def _local_memory(self) -> str:
         return _local_memory_of(self.config.get("compute"))
@@ -272,7 +283,8 @@ class Result:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
         if len(self.vm_names) > 1:
             for v in d["per_vm"]:
-                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns, "
+                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns"
+                             + (f" (p99 {v['p99_ns']:.1f})" if "p99_ns" in v else "") + ", "
                              f"link {v['link_bytes']:,} B, mean link queueing {v['mean_link_queue_ns']:.1f} ns")
         if "switch_port" in d:
             sp = d["switch_port"]
@@ -285,7 +297,8 @@ class Result:
             lines.append(f"  super pages         {c['sp_grants']:>14,} granted on demand   permission faults "
                          f"{c['permission_faults']:,} (refused), changes {c['permission_changes']:,}")
         for b in d.get("per_blade", []):
-            lines.append(f"  blade {b['blade']:<13} {b['accesses']:>14,} accesses, mean {b['mean_latency_ns']:.1f} ns, "
+            lines.append(f"  blade {b['blade']:<13} {b['accesses']:>14,} accesses, mean {b['mean_latency_ns']:.1f} ns"
+                         + (f" (p99 {b['p99_ns']:.1f})" if "p99_ns" in b else "") + ", "
                          f"link {b['link_bytes']:,} B, mean link queueing {b['mean_link_queue_ns']:.1f} ns, "
                          f"local row hits {100 * b['local_row_hit_rate']:.1f}%")
         sd = self.slowdown()

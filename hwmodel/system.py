@@ -553,6 +553,7 @@ class System:
         put("SP_MODE", mb.allocation == "on_demand")
         put("STRICT", mb.strict)
         put("N_CB", len(self.blades))
+        put("VM_HIST", len(self.vms) <= L.VM_HIST_MAX_VMS)
         cb_rows, off = [], {"FRAME_OFF": 0, "SLOT_OFF": 0, "VSP_OFF": 0}
         for cb, r, k in zip(self.blades, lay["rows"], range(len(self.blades))):
             row = {"WAYS": r["ways"], "LOCAL_BYTES": r["local"] if hv.policy == "static" else cb.local_bytes,

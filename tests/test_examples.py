@@ -99,3 +99,33 @@ def test_qos_scenario_protects_the_critical_vm():
     before, after = rows["SLA change: before (batch on top)"], rows["SLA change: after (critical on top)"]
     assert before["p99"] > 5 * after["p99"]
     assert after["p99"] == pytest.approx(rows["strict priority (critical first)"]["p99"], rel=0.3)
+
+
+@pytest.fixture(scope="module")
+def many_blades():
+    return load("many_blades").main(["--quick"])
+
+
+def test_many_blades_contend_at_the_switch_port(many_blades):
+    rows = [r for r in many_blades["rows"] if r["allocation"] == "boot"]
+    slow = {r["blades"]: r for r in rows if r["port"] == "8GB/s"}
+    fast = {r["blades"]: r for r in rows if r["port"] == "32GB/s"}
+    # port load grows with the blades, never above the port, and a 4x port carries it at a quarter
+    for by in (slow, fast):
+        util = [by[b]["port_in_util"] for b in (1, 2, 4, 8)]
+        assert util == sorted(util) and util[-1] <= 1.0
+    assert abs(fast[2]["port_in_util"] * 4 - slow[2]["port_in_util"]) < 0.02
+    # 1-2 blades: unloaded; 4 and 8 on the link-speed port: queues of at least 100x the unloaded p99
+    assert slow[2]["p99_ns"] < 2 * slow[1]["p99_ns"]
+    assert slow[4]["p99_ns"] > 100 * slow[1]["p99_ns"] and slow[8]["p99_ns"] > slow[4]["p99_ns"]
+    # the 4x port keeps 4 blades near their unloaded latency
+    assert fast[4]["p99_ns"] < 3 * fast[1]["p99_ns"] < slow[4]["p99_ns"]
+
+
+def test_on_demand_super_pages_are_granted_once_each(many_blades):
+    od = [r for r in many_blades["rows"] if r["allocation"] == "on_demand"][0]
+    boot = [r for r in many_blades["rows"] if r["allocation"] == "boot" and r["blades"] == 4
+            and r["port"] == od["port"]][0]
+    assert od["sp_grants"] > 0 and boot["sp_grants"] == 0
+    assert od["sp_grants"] <= 4 * (1 << 30) // (16 << 20)      # at most every super page of the 4 VMs
+    assert abs(od["mean_ns"] - boot["mean_ns"]) < 0.05 * boot["mean_ns"]
