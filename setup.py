@@ -42,7 +42,7 @@ def write_layout_pxi():
               f"    N_DRAM_PARAMS = {len(layout['DRAM_NAMES'])}",
               f"    N_PERM_FIELDS = {len(layout['PERM_FIELDS'])}"]
     lines += [f"    {k} = {v}" for k, v in layout.items()
-              if k.startswith("ERR_") or k in ("LINK_CAL_SLOTS", "VM_HIST_SHIFT")]
+              if k.startswith("ERR_") or k in ("LINK_CAL_SLOTS", "VM_HIST_SHIFT", "DEFER_CAP")]
     lines += [f"    CAL_WIDTH = {len(layout['CAL_FIELDS']) + 2 * layout['LINK_CAL_SLOTS']}", ""]
     text = "\n".join(lines)
     target = HERE / "hwmodel" / "_layout.pxi"

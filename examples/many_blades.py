@@ -9,13 +9,12 @@ the switch; all share the switch's one port to the memory blade, the blade's pro
 10 ns per request) and its DRAM (8 channels of DDR4-2400).
 
 About 10% of accesses fault; a fault brings a 4 KiB page in and sends a victim out, so one blade
-keeps each direction of an 8 GB/s port about 15% busy. The table shows, per number of blades:
+keeps each direction of an 8 GB/s port about 15-19% busy. The table shows, per number of blades:
 
-- port as fast as one link (8 GB/s): 1-2 blades run at their unloaded latency (p99 a few us, one
-  fault); at 4 the port is over half busy and its queue reaches the p99 (milliseconds); at 8 it
-  is saturated and every blade's latency grows over the whole run;
-- a 4x port (32 GB/s): up to 4 blades stay at their unloaded latency; at 8 the port is under a
-  third busy and the queueing that remains is at the memory blade's DRAM.
+- port as fast as one link (8 GB/s): 1-2 blades run at their unloaded latency (the p99 is one
+  fault, ~5 us); at 4 the port is three quarters busy and its queue shows in the p99 (tens of
+  us); at 8 it is saturated and every blade's latency grows over the whole run (milliseconds);
+- a 4x port (32 GB/s): all 8 blades stay at their unloaded latency, the port under 40% busy.
 
 The last line runs the 4-blade system with super pages handed out on demand instead of at boot:
 each new 16 MiB super page costs its blade one allocate round trip; 48 per blade are touched, and

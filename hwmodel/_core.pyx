@@ -114,6 +114,7 @@ cdef struct Core:
     int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder)
     int32_t* sp_map        # per super page of the compute blade: the memory blade's, -1 = none
     Blade base             # the per-blade arrays as a whole (blade 0's slices)
+    int64_t* defer         # held-back victim write-backs, DEFER_FIELDS rows sorted by time
     int64_t* port_cal      # the switch's memory-blade port: a calendar per direction; then the agent's
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
@@ -699,6 +700,50 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     return s
 
 
+cdef void writeback(Core* c, int64_t t, int64_t dest) noexcept nogil:
+    """The transmission module sends a victim, ready at t, into the bound blade's slot dest."""
+    cdef int64_t t_wb = to_blade(c, sp_need(c, dest << c.ushift, t), c.p[P_SER_UNIT_PS], c.p[P_WIRE_UNIT_B], c.cur_q)
+    blade_block(c, dest << c.ushift, <int64_t>1 << c.ushift, agent_in(c, t_wb), 1)
+
+
+cdef void defer_writeback(Core* c, int64_t t, int64_t dest) noexcept nogil:
+    """Hold the write-back (ready at t) until an access arrives at or after t (see _layout)."""
+    cdef int64_t n = c.sc[S_DEFER_N], k, j
+    cdef int64_t* q = c.defer
+    if n == DEFER_CAP:            # full: the earliest goes now
+        run_deferred(c, q[0])
+        n = c.sc[S_DEFER_N]
+    k = n
+    while k > 0 and q[(k - 1) * 4] > t:
+        for j in range(4):
+            q[k * 4 + j] = q[(k - 1) * 4 + j]
+        k -= 1
+    q[k * 4] = t
+    q[k * 4 + 1] = c.cb
+    q[k * 4 + 2] = dest
+    q[k * 4 + 3] = c.cur_q
+    c.sc[S_DEFER_N] = n + 1
+
+
+cdef void run_deferred(Core* c, int64_t upto) noexcept nogil:
+    """Carry out the held-back write-backs ready by `upto`, in time order, each on its blade."""
+    cdef int64_t* q = c.defer
+    cdef int64_t bound = c.cb, cur_q = c.cur_q, t, k, dest, n, j
+    while c.sc[S_DEFER_N] > 0 and q[0] <= upto:
+        t, k, dest = q[0], q[1], q[2]
+        c.cur_q = q[3]
+        n = c.sc[S_DEFER_N] - 1
+        for j in range(n * 4):
+            q[j] = q[j + 4]
+        c.sc[S_DEFER_N] = n
+        if k != c.cb:
+            bind_blade(c, k)
+        writeback(c, t, dest)
+    if c.cb != bound:
+        bind_blade(c, bound)
+    c.cur_q = cur_q
+
+
 cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
     """Fault on unit g, which is in blade slot `slot`, or on storage when slot < 0."""
     cdef const int64_t* p = c.p
@@ -741,8 +786,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         # vacated (or a fresh one), else down to storage through the driver
         dest = slot if slot >= 0 else blade_slot_for_victim(c, j, free_at)
         if dest >= 0:
-            t_wb = to_blade(c, sp_need(c, dest << c.ushift, free_at), p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
-            blade_block(c, dest << c.ushift, unit, agent_in(c, t_wb), 1)
+            defer_writeback(c, free_at, dest)
             c.loc[v] = <int32_t>(-2 - dest)
             c.slot_page[dest] = v
         else:
@@ -1041,6 +1085,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         c.cur_q = v
         if vm_cb[v] != c.cb:
             bind_blade(c, vm_cb[v])
+        if sc[S_DEFER_N]:
+            run_deferred(c, arr)
         m = vm_base[v] + <int64_t>addr[i]
         start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
@@ -1086,7 +1132,8 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
               const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
               const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out):
     """Advance the state dict `st` over one chunk; same contract as `_reference.run_chunk`
-    (returns how many accesses ran: fewer than the chunk when the epoch buffer is full).
+    (returns how many accesses ran: fewer than the chunk when the epoch buffer is full). An empty
+    chunk ends the run: the victim write-backs still held back are carried out.
 
     Every array in `st` must have at least one element (the engine pads empty tables), so that
     taking the address of element 0 is valid.
@@ -1100,6 +1147,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] ring = st["ring"]
     cdef int64_t[::1] link_cal = st["link_cal"]
     cdef int64_t[::1] port_cal = st["port_cal"]
+    cdef int64_t[::1] defer = st["defer"]
     cdef int64_t[::1] frame_ready = st["frame_ready"]
     cdef int32_t[::1] loc = st["loc"]
     cdef int32_t[::1] frame_page = st["frame_page"]
@@ -1145,8 +1193,6 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         raise ValueError("run_chunk: trace columns differ in length")
     if out.shape[0] != 0 and out.shape[0] != n:
         raise ValueError("run_chunk: out must be empty or as long as the chunk")
-    if n == 0:
-        return 0
     if dl.shape[0] != p[P_N_CB] * N_DRAM_PARAMS:
         raise ValueError("run_chunk: dl must hold one local DRAM parameter vector per compute blade")
     c.p = &p[0]
@@ -1185,6 +1231,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     # per-blade arrays: blade k's slice starts where bind_blade says
     c.base.link_cal = &link_cal[0]
     c.port_cal = &port_cal[0]
+    c.defer = &defer[0]
     c.base.frame_ready = &frame_ready[0]
     c.base.frame_page = &frame_page[0]
     c.base.prev = &prev[0]
@@ -1226,8 +1273,13 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         bind_dram(&c.blade, db, st, "blade_")
         bind_dram(&c.peer, dp, st, "peer_")
         bind_blade(&c, sc[S_CB])
-        with nogil:
-            ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+        if n == 0:                    # the end of the run: carry out what was held back
+            with nogil:
+                run_deferred(&c, INT64_MAX_PS)
+            ran = 0
+        else:
+            with nogil:
+                ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
     finally:
         free(c.locals)
     sc[S_RNG] = <int64_t>c.rng

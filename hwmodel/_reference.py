@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
-from ._layout import (CAL_WIDTH, CB, CB_FIELDS, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, LINK_CAL_SLOTS,
-                      ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT, VM_STAT_NAMES,
-                      hist_bin)
+from ._layout import (CAL_WIDTH, CB, CB_FIELDS, DEFER_CAP, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS,
+                      LINK_CAL_SLOTS, ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT,
+                      VM_STAT_NAMES, hist_bin)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -94,6 +94,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     mbuf_idx = st["mbuf_idx"].tolist()
     sp_owner = st["sp_owner"].tolist()
     port_cal = st["port_cal"].tolist()
+    defer = st["defer"].tolist()
     cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
     n_cb = p[P["N_CB"]]
     cb_rows = [p[p[P["CB_AT"]] + k * len(CB_FIELDS):p[P["CB_AT"]] + (k + 1) * len(CB_FIELDS)] for k in range(n_cb)]
@@ -644,6 +645,40 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         cnt[C["blade_evictions"]] += 1
         return s
 
+    def writeback(t, dest):
+        """The transmission module sends a victim, ready at t, into the bound blade's slot dest."""
+        t_wb = to_blade(sp_need(dest << ushift, t), p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
+        blade_block(dest << ushift, unit, agent_in(t_wb), 1)
+
+    def defer_writeback(t, dest):
+        """Hold the write-back (ready at t) until an access arrives at or after t (see _layout)."""
+        if sc[S["defer_n"]] == DEFER_CAP:      # full: the earliest goes now
+            run_deferred(defer[0])
+        n = sc[S["defer_n"]]
+        rows = [defer[4 * k:4 * k + 4] for k in range(n)]
+        k = n
+        while k > 0 and rows[k - 1][0] > t:
+            k -= 1
+        rows.insert(k, [t, cur_cb, dest, cur_q])
+        defer[:4 * (n + 1)] = [x for r in rows for x in r]
+        sc[S["defer_n"]] = n + 1
+
+    def run_deferred(upto):
+        """Carry out the held-back write-backs ready by `upto`, in time order, each on its blade."""
+        nonlocal cur_q
+        bound, q = cur_cb, cur_q
+        while sc[S["defer_n"]] > 0 and defer[0] <= upto:
+            t, k, dest, cur_q = defer[0:4]
+            n = sc[S["defer_n"]] - 1
+            defer[0:4 * n] = defer[4:4 * n + 4]
+            sc[S["defer_n"]] = n
+            if k != cur_cb:
+                bind(k)
+            writeback(t, dest)
+        if cur_cb != bound:
+            bind(bound)
+        cur_q = q
+
     def swap_in(t, g, slot, off, w):
         """Fault on unit g, in blade slot `slot` or on storage when slot < 0."""
         cnt[C["faults"]] += 1
@@ -681,8 +716,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             # vacated (or a fresh one), else down to storage through the driver
             dest = slot if slot >= 0 else blade_slot_for_victim(j, free_at)
             if dest >= 0:
-                t_wb = to_blade(sp_need(dest << ushift, free_at), p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
-                blade_block(dest << ushift, unit, agent_in(t_wb), 1)
+                defer_writeback(free_at, dest)
                 loc[v] = -2 - dest
                 slot_page[dest] = v
             else:
@@ -815,6 +849,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         cur_q = v
         if vm_cb[v] != cur_cb:
             bind(vm_cb[v])
+        if sc[S["defer_n"]]:
+            run_deferred(arr)
         m = vm_base[v] + int(addr[i])
         start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
@@ -840,6 +876,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if sc[S["error"]]:      # the engine raises, naming access i
             ran = i + 1
             break
+    if n == 0:      # the end of the run: carry out what was held back
+        run_deferred(1 << 63)
     cnt[C["last_completion_ps"]] = last_completion
     sc[S["rng"]] = _to_signed(rng)
     st["epoch_buf"][:] = epoch_buf
@@ -851,7 +889,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     st["scalars"][:] = sc
     for name, val in (("loc", loc), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),
                       ("buf_free", buf_free), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("qos_sla", qsla),
-                      ("sp_owner", sp_owner), ("port_cal", port_cal)):
+                      ("sp_owner", sp_owner), ("port_cal", port_cal), ("defer", defer)):
         st[name][:] = val
     for k in range(n_cb):
         for name, (o, n_) in extents(k).items():

@@ -109,6 +109,7 @@ def new_state(c: Compiled) -> dict:
         "ring": np.zeros(c.param("WINDOW"), np.int64),
         "link_cal": np.zeros(2 * nb * L.CAL_WIDTH, np.int64),    # per blade and direction (calendars)
         "port_cal": np.zeros(3 * L.CAL_WIDTH, np.int64),   # the switch port's two directions, the agent
+        "defer": np.zeros(L.DEFER_CAP * len(L.DEFER_FIELDS), np.int64),
         "loc": arr(g, np.int32, L.UNTOUCHED),
         "frame_page": arr(frames, np.int32, -1),
         "frame_ready": arr(frames, np.int64),
@@ -299,6 +300,14 @@ class Engine:
         raise ValueError(f"{where(i)}: the memory blade has no free super page for {blade} (all "
                          f"{self.c.param('N_SP')} of {sp_mib} MiB are handed out); enlarge memory_blade.capacity "
                          f"or give the compute blades less remote memory")
+
+    def finish(self):
+        """End of the run: carry out the victim write-backs still held back (their link and DRAM
+        bytes count; no access waits for them)."""
+        e = np.zeros(0, np.int64)
+        self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, e, np.zeros(0, np.uint64),
+                            np.zeros(0, np.uint8), np.zeros(0, np.uint16), self.c.vm_base, e)
+        self.drain_epochs()
 
     def drain_epochs(self):
         rows = int(self.state["scalars"][L.S["epoch_rows"]])

@@ -159,6 +159,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
             bar.update(n)
     if bar is not None:
         bar.close()
+    engine.finish()
     result = make_result(system, engine, source, closed)
     result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
     if epoch_ps:

@@ -115,11 +115,12 @@ def test_many_blades_contend_at_the_switch_port(many_blades):
         util = [by[b]["port_in_util"] for b in (1, 2, 4, 8)]
         assert util == sorted(util) and util[-1] <= 1.0
     assert abs(fast[2]["port_in_util"] * 4 - slow[2]["port_in_util"]) < 0.02
-    # 1-2 blades: unloaded; 4 and 8 on the link-speed port: queues of at least 100x the unloaded p99
-    assert slow[2]["p99_ns"] < 2 * slow[1]["p99_ns"]
-    assert slow[4]["p99_ns"] > 100 * slow[1]["p99_ns"] and slow[8]["p99_ns"] > slow[4]["p99_ns"]
-    # the 4x port keeps 4 blades near their unloaded latency
-    assert fast[4]["p99_ns"] < 3 * fast[1]["p99_ns"] < slow[4]["p99_ns"]
+    # link-speed port: 1-2 blades unloaded; 4 (three quarters busy) queue; 8 saturate it
+    assert slow[2]["p99_ns"] < 1.5 * slow[1]["p99_ns"]
+    assert slow[4]["p99_ns"] > 5 * slow[1]["p99_ns"]
+    assert slow[8]["port_in_util"] > 0.95 and slow[8]["p99_ns"] > 100 * slow[4]["p99_ns"]
+    # the 4x port keeps all 8 blades at their unloaded latency
+    assert fast[8]["p99_ns"] < 1.5 * fast[1]["p99_ns"]
 
 
 def test_on_demand_super_pages_are_granted_once_each(many_blades):
