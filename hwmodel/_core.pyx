@@ -708,34 +708,35 @@ cdef void writeback(Core* c, int64_t t, int64_t dest) noexcept nogil:
 
 cdef void defer_writeback(Core* c, int64_t t, int64_t dest) noexcept nogil:
     """Hold the write-back (ready at t) until an access arrives at or after t (see _layout)."""
-    cdef int64_t n = c.sc[S_DEFER_N], k, j
+    cdef int64_t n, k, j, i, head
     cdef int64_t* q = c.defer
-    if n == DEFER_CAP:            # full: the earliest goes now
-        run_deferred(c, q[0])
-        n = c.sc[S_DEFER_N]
+    if c.sc[S_DEFER_N] == DEFER_CAP:            # full: the earliest goes now
+        run_deferred(c, q[4 * c.sc[S_DEFER_HEAD]])
+    n, head = c.sc[S_DEFER_N], c.sc[S_DEFER_HEAD]
     k = n
-    while k > 0 and q[(k - 1) * 4] > t:
-        for j in range(4):
-            q[k * 4 + j] = q[(k - 1) * 4 + j]
+    while k > 0:                                 # sorted by time: walk back from the newest
+        i = 4 * ((head + k - 1) & (DEFER_CAP - 1))
+        if q[i] <= t:
+            break
+        j = 4 * ((head + k) & (DEFER_CAP - 1))
+        q[j], q[j + 1], q[j + 2], q[j + 3] = q[i], q[i + 1], q[i + 2], q[i + 3]
         k -= 1
-    q[k * 4] = t
-    q[k * 4 + 1] = c.cb
-    q[k * 4 + 2] = dest
-    q[k * 4 + 3] = c.cur_q
+    j = 4 * ((head + k) & (DEFER_CAP - 1))
+    q[j], q[j + 1], q[j + 2], q[j + 3] = t, c.cb, dest, c.cur_q
     c.sc[S_DEFER_N] = n + 1
 
 
 cdef void run_deferred(Core* c, int64_t upto) noexcept nogil:
     """Carry out the held-back write-backs ready by `upto`, in time order, each on its blade."""
     cdef int64_t* q = c.defer
-    cdef int64_t bound = c.cb, cur_q = c.cur_q, t, k, dest, n, j
-    while c.sc[S_DEFER_N] > 0 and q[0] <= upto:
-        t, k, dest = q[0], q[1], q[2]
-        c.cur_q = q[3]
-        n = c.sc[S_DEFER_N] - 1
-        for j in range(n * 4):
-            q[j] = q[j + 4]
-        c.sc[S_DEFER_N] = n
+    cdef int64_t bound = c.cb, cur_q = c.cur_q, t, k, dest, i
+    while c.sc[S_DEFER_N] > 0:
+        i = 4 * c.sc[S_DEFER_HEAD]
+        if q[i] > upto:
+            break
+        t, k, dest, c.cur_q = q[i], q[i + 1], q[i + 2], q[i + 3]
+        c.sc[S_DEFER_HEAD] = (c.sc[S_DEFER_HEAD] + 1) & (DEFER_CAP - 1)
+        c.sc[S_DEFER_N] -= 1
         if k != c.cb:
             bind_blade(c, k)
         writeback(c, t, dest)
@@ -1085,7 +1086,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         c.cur_q = v
         if vm_cb[v] != c.cb:
             bind_blade(c, vm_cb[v])
-        if sc[S_DEFER_N]:
+        if sc[S_DEFER_N] and c.defer[4 * sc[S_DEFER_HEAD]] <= arr:
             run_deferred(c, arr)
         m = vm_base[v] + <int64_t>addr[i]
         start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery

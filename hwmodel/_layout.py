@@ -100,7 +100,8 @@ LINK_CAL_SLOTS = 16
 CAL_FIELDS = ("N", "HEAD", "FLOOR")   # reservations held; ring index of the earliest; all busy before FLOOR
 CAL_WIDTH = len(CAL_FIELDS) + 2 * LINK_CAL_SLOTS
 # A victim's write-back to the memory blade is ready only after its local copies, often after
-# accesses that come later in the trace. It is held back (up to DEFER_CAP, sorted by ready time)
+# accesses that come later in the trace. It is held back (up to DEFER_CAP, a power of two, in a
+# ring sorted by ready time)
 # until an access arrives at or after its ready time, so that the link, port, agent and blade DRAM
 # see it in time order rather than ahead of those accesses. An empty chunk carries out the rest.
 DEFER_FIELDS = ("T_PS", "CB", "SLOT", "QUEUE")
@@ -157,7 +158,7 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "cb",                           # the compute blade whose state is bound
                 "perm_ev",                      # next permission change to apply
                 "sp_next",                      # no free super page below this one
-                "defer_n",                      # victim write-backs held back (state["defer"])
+                "defer_n", "defer_head",        # victim write-backs held back: a ring in state["defer"]
                 "error", "error_info")          # ERR_* code and its detail (super page)
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 

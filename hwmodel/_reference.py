@@ -651,27 +651,30 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         blade_block(dest << ushift, unit, agent_in(t_wb), 1)
 
     def defer_writeback(t, dest):
-        """Hold the write-back (ready at t) until an access arrives at or after t (see _layout)."""
+        """Hold the write-back (ready at t) until an access arrives at or after t (see _layout):
+        a ring of DEFER_CAP rows from defer_head, sorted by time."""
         if sc[S["defer_n"]] == DEFER_CAP:      # full: the earliest goes now
-            run_deferred(defer[0])
-        n = sc[S["defer_n"]]
-        rows = [defer[4 * k:4 * k + 4] for k in range(n)]
+            run_deferred(defer[4 * sc[S["defer_head"]]])
+        n, head = sc[S["defer_n"]], sc[S["defer_head"]]
+        rows = [defer[4 * ((head + k) % DEFER_CAP):4 * ((head + k) % DEFER_CAP) + 4] for k in range(n)]
         k = n
         while k > 0 and rows[k - 1][0] > t:
             k -= 1
         rows.insert(k, [t, cur_cb, dest, cur_q])
-        defer[:4 * (n + 1)] = [x for r in rows for x in r]
+        for k, r in enumerate(rows):
+            j = 4 * ((head + k) % DEFER_CAP)
+            defer[j:j + 4] = r
         sc[S["defer_n"]] = n + 1
 
     def run_deferred(upto):
         """Carry out the held-back write-backs ready by `upto`, in time order, each on its blade."""
         nonlocal cur_q
         bound, q = cur_cb, cur_q
-        while sc[S["defer_n"]] > 0 and defer[0] <= upto:
-            t, k, dest, cur_q = defer[0:4]
-            n = sc[S["defer_n"]] - 1
-            defer[0:4 * n] = defer[4:4 * n + 4]
-            sc[S["defer_n"]] = n
+        while sc[S["defer_n"]] > 0 and defer[4 * sc[S["defer_head"]]] <= upto:
+            i = 4 * sc[S["defer_head"]]
+            t, k, dest, cur_q = defer[i:i + 4]
+            sc[S["defer_head"]] = (sc[S["defer_head"]] + 1) % DEFER_CAP
+            sc[S["defer_n"]] -= 1
             if k != cur_cb:
                 bind(k)
             writeback(t, dest)
