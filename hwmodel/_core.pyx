@@ -909,12 +909,23 @@ cdef int64_t cache_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogil
     return memory_access(c, arr + c.p[P_CACHE_HIT_PS], m, 0)
 
 
-cdef void permission_change(Core* c, int64_t k, int64_t vsp, int64_t allow) noexcept nogil:
-    """The address-mapping module lets compute blade k use its super page vsp, or stops it (its
-    hypervisor still maps pages there: their requests become permission faults). A super page not
-    yet handed out is granted first."""
+cdef void permission_change(Core* c, int64_t k, int64_t vsp, int64_t access) noexcept nogil:
+    """The address-mapping module lets compute blade k use its super page vsp (access 1), or stops
+    it (0: its hypervisor still maps pages there, their requests become permission faults), or
+    takes it back (2, de-allocation: free again; the blade's next request there asks for a new
+    one). A super page not yet handed out is granted first (not for a release)."""
     cdef int32_t* sp_map = c.base.sp_map + c.p[c.p[P_CB_AT] + k * N_CB_FIELDS + CB_VSP_OFF]
     cdef int64_t bound = c.cb, psp
+    c.cnt[C_PERMISSION_CHANGES] += 1
+    if access == 2:
+        psp = sp_map[vsp]
+        if psp >= 0:
+            c.sp_owner[psp] = 0
+            sp_map[vsp] = -1
+            if psp < c.sc[S_SP_NEXT]:
+                c.sc[S_SP_NEXT] = psp
+            c.cnt[C_SP_RELEASES] += 1
+        return
     if sp_map[vsp] < 0:
         c.cb = k                     # sp_take hands it to blade k
         psp = sp_take(c)
@@ -925,8 +936,7 @@ cdef void permission_change(Core* c, int64_t k, int64_t vsp, int64_t allow) noex
                 c.sc[S_ERROR_INFO] = vsp
             return
         sp_map[vsp] = <int32_t>psp
-    c.sp_owner[sp_map[vsp]] = <int32_t>(k + 1 if allow else -(k + 1))
-    c.cnt[C_PERMISSION_CHANGES] += 1
+    c.sp_owner[sp_map[vsp]] = <int32_t>(k + 1 if access else -(k + 1))
 
 
 cdef void control_events(Core* c, int64_t arr) noexcept nogil:

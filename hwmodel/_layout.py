@@ -88,9 +88,11 @@ CB_FIELDS = ("WAYS",         # frames per set
              "PER_SET",      # memory-blade slots per frame set it may use
              "FRAME_OFF", "SLOT_OFF", "VSP_OFF", "N_VSP")
 CB = {name: i for i, name in enumerate(CB_FIELDS)}
-# a permission change of the address-mapping module: at T_PS, blade CB's super page VSP (its own
-# numbering) becomes accessible to it (ALLOW 1) or not (0)
-PERM_FIELDS = ("T_PS", "CB", "VSP", "ALLOW")
+# a request to the address-mapping module at T_PS about blade CB's super page VSP (its own
+# numbering): ACCESS is one of PERM_ACCESS (revoke: the blade may no longer touch it; grant: it may
+# again; release: the blade de-allocates it, it returns to the free pool)
+PERM_FIELDS = ("T_PS", "CB", "VSP", "ACCESS")
+PERM_ACCESS = {"revoke": 0, "grant": 1, "release": 2}
 # A link direction (and the switch port's) is a calendar of its last LINK_CAL_SLOTS reservations,
 # sorted by start: a message ready at t takes the first idle gap at or after t that holds it, so a
 # message reserved for later (a victim write-back after its copy) does not hold back one ready
@@ -138,6 +140,7 @@ COUNTER_NAMES = (
     "port_bytes_out", "port_bytes_in",     # wire bytes on the switch's memory-blade port
     "port_queue_ps",                       # messages waiting for that port
     "sp_grants",                           # super pages handed to compute blades on demand
+    "sp_releases",                         # super pages compute blades de-allocated
     "permission_faults",                   # requests to a super page the blade does not own (refused)
     "permission_changes",                  # permission changes applied
 )

@@ -306,10 +306,20 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             return -1
         return (psp << sp_shift) | (v & ((1 << sp_shift) - 1))
 
-    def permission_change(k, vsp, allow):
-        """Blade k may use its super page vsp again, or no longer; one never handed out is granted first."""
+    def permission_change(k, vsp, access):
+        """Blade k may use its super page vsp again (1), or no longer (0), or gives it back (2: free
+        again, the blade's next request there asks for a new one); one never handed out is
+        granted first (not for a release)."""
         nonlocal cur_cb
         m = per_blade[k]["sp_map"]
+        cnt[C["permission_changes"]] += 1
+        if access == 2:
+            if m[vsp] >= 0:
+                sp_owner[m[vsp]] = 0
+                sc[S["sp_next"]] = min(sc[S["sp_next"]], m[vsp])
+                m[vsp] = -1
+                cnt[C["sp_releases"]] += 1
+            return
         if m[vsp] < 0:
             bound, cur_cb = cur_cb, k
             psp = sp_take()
@@ -318,8 +328,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                 stop(ERR_NO_SUPER_PAGE, vsp)
                 return
             m[vsp] = psp
-        sp_owner[m[vsp]] = k + 1 if allow else -(k + 1)
-        cnt[C["permission_changes"]] += 1
+        sp_owner[m[vsp]] = k + 1 if access else -(k + 1)
 
     def mbuf_admit(addr, t):
         """The buffer that manages addr: its latency, and a wait for a free command-queue slot.

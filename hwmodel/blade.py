@@ -111,21 +111,23 @@ def _vms(value, path):
 
 @dataclass(frozen=True)
 class PermissionChange:
-    """An address-mapping-module request at time `at`: compute blade `blade` may no longer touch
-    its super page `super_page` (its own numbering, 0 = the first it was given) (`revoke`), or may
-    again (`grant`). Its hypervisor keeps mapping pages there: their requests are refused."""
+    """An address-mapping-module request at time `at` about compute blade `blade`'s super page
+    `super_page` (its own numbering, 0 = its first): `revoke` (the blade may no longer touch it;
+    its hypervisor keeps mapping pages there, their requests are refused), `grant` (it may again),
+    `release` (the blade de-allocates it: it returns to the free pool, and the blade's next request
+    there allocates a new one, an allocate round trip)."""
     SECTION = "permission"
     at: str = "0ns"
     blade: str = "cb0"       # compute blade name
     super_page: int = 0
-    access: str = "revoke"   # revoke | grant
+    access: str = "revoke"   # revoke | grant | release
 
     def __post_init__(self):
         parse_time(self.at, "permission.at")
         if not isinstance(self.super_page, int) or isinstance(self.super_page, bool) or self.super_page < 0:
             raise ValueError(f"permission.super_page: {self.super_page!r} must be an integer >= 0")
-        if self.access not in ("revoke", "grant"):
-            raise ValueError(f"permission.access: {self.access!r} is not one of revoke, grant")
+        if self.access not in ("revoke", "grant", "release"):
+            raise ValueError(f"permission.access: {self.access!r} is not one of revoke, grant, release")
 
 
 @dataclass(frozen=True)

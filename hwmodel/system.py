@@ -570,7 +570,7 @@ class System:
             if x.super_page >= n_vsp:
                 raise ValueError(f"memory_blade.permissions[{i}].super_page: {x.super_page} but {x.blade} has "
                                  f"{n_vsp} super page(s) of blade addresses (0 to {n_vsp - 1})")
-        perm_rows = [[t, names.index(x.blade), x.super_page, x.access == "grant"] for t, i, x in perms]
+        perm_rows = [[t, names.index(x.blade), x.super_page, L.PERM_ACCESS[x.access]] for t, i, x in perms]
         put("PERM_NEV", len(perm_rows))
         put("CB_AT", len(p))
         put("VM_CB_AT", len(p) + len(cb_rows) * len(L.CB_FIELDS))

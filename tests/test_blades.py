@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hwmodel import System
 from hwmodel import _layout as L
 from hwmodel.engine import Engine, PermissionFault, load_state, save_state, state_digest
-from tiny import AGENT, BYTE, CL, HDR, PROP, RCD, TINY_DRAM, BURST, run
+from tiny import AGENT, BURST, BYTE, CL, HDR, PROP, RCD, RP, TINY_DRAM, run
 
 REMOTE_READ = (HDR * BYTE + PROP) + AGENT + (RCD + CL + BURST) + ((64 + HDR) * BYTE + PROP)
 POSTED_WRITE = ((64 + HDR) * BYTE + PROP) + AGENT + (HDR * BYTE + PROP)   # data out, agent, completion back
@@ -191,7 +191,7 @@ def test_another_blades_super_page_is_never_served(backend):
     ({"memory_blade": {"permissions": [{"blade": "cb7"}]}}, r"permissions\[0\].blade: 'cb7' is not a compute blade"),
     ({"memory_blade": {"permissions": [{"super_page": 999}]}, "compute": {"vms": [{"memory": "4GiB"}]}},
      r"permissions\[0\].super_page: 999 but cb0 has"),
-    ({"memory_blade": {"permissions": [{"access": "maybe"}]}}, "is not one of revoke, grant"),
+    ({"memory_blade": {"permissions": [{"access": "maybe"}]}}, "is not one of revoke, grant, release"),
     ({"memory_blade": {"allocation": "lazy"}}, "memory_blade.allocation: 'lazy' is not one of boot, on_demand"),
     ({"memory_blade": {"super_page": "2KiB"}}, "smaller than the swap unit"),
     ({"switch": {"port_bandwidth": "fast"}}, "switch.port_bandwidth"),
@@ -261,7 +261,7 @@ def test_backends_identical_with_many_blades(n_cb, policy, local_kib, switch, oc
     if policy in ("static", "fgra"):
         storage = False
     perms = [{"at": f"{int(rng.integers(0, 300))}us", "blade": f"cb{int(rng.integers(0, n_cb))}", "super_page": 0,
-              "access": "revoke" if rng.random() < 0.6 else "grant"} for _ in range(n_perm)]
+              "access": ["revoke", "grant", "release"][int(rng.integers(0, 3))]} for _ in range(n_perm)]
     system, n_vm = random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cache, snic, perms)
     addr = (rng.integers(0, 512 * 1024 // 64, n) * 64).astype(np.uint64)
     t = np.cumsum(rng.integers(0, gap, n)).astype(np.int64)
@@ -344,3 +344,23 @@ def test_victim_write_backs_are_held_until_their_time_and_carried_out_at_the_end
     assert cnt["link_bytes_out"] == cnt["faults"] * req + cnt["swap_outs"] * unit
     r = s.run({"time": cols[0], "addr": cols[1], "op": cols[2], "vm": cols[3], "timing": "timestamp"}, backend=backend)
     assert r.counters["link_bytes_out"] == cnt["link_bytes_out"]
+
+
+def test_a_released_super_page_is_free_again_and_reallocated_on_the_next_request(backend):
+    # blade 0 releases its super page 0 at 1 us; blade 1's first request after that gets it; blade
+    # 0's next request there asks for a new one (an allocate round trip) and gets the next free
+    s = blades(2, vm="4MiB", allocation="on_demand",
+               permissions=[{"at": "1us", "blade": "cb0", "super_page": 0, "access": "release"}])
+    t = [0, 2_000_000, 3_000_000]
+    st_ = _state_after(s, t, [16384, 16384, 16384 + 64], [0, 1, 0], backend)
+    cnt = dict(zip(L.COUNTER_NAMES, st_["counters"].tolist()))
+    assert (cnt["sp_grants"], cnt["sp_releases"], cnt["permission_faults"]) == (3, 1, 0)
+    rows = s.compile().blade_rows()
+    assert st_["sp_map"][rows[1]["VSP_OFF"]] == 0          # blade 1 got the released one
+    assert st_["sp_map"][rows[0]["VSP_OFF"]] == 1          # blade 0 a new one
+    assert st_["sp_owner"][:3].tolist() == [2, 1, 0]
+    r = go(s, t, [16384, 16384, 16384 + 64], [0, 1, 0], backend=backend)
+    grant = 2 * (HDR * BYTE + PROP + SW_LAT + HDR * PORT_BYTE) + AGENT
+    read = REMOTE_READ + 2 * SW_LAT + HDR * PORT_BYTE + (64 + HDR) * PORT_BYTE
+    # a new super page (1 MiB up, same bank, another row): a row conflict with blade 1's open row
+    assert r.completions[2] - t[2] == grant + read + RP
