@@ -12,9 +12,11 @@ About 10% of accesses fault; a fault brings a 4 KiB page in and sends a victim o
 keeps each direction of an 8 GB/s port about 15-19% busy. The table shows, per number of blades:
 
 - port as fast as one link (8 GB/s): 1-2 blades run at their unloaded latency (the p99 is one
-  fault, ~5 us); at 4 the port is three quarters busy and its queue shows in the p99 (tens of
-  us); at 8 it is saturated and every blade's latency grows over the whole run (milliseconds);
-- a 4x port (32 GB/s): all 8 blades stay at their unloaded latency, the port under 40% busy.
+  fault, ~5 us); 4 keep it 58% busy on average, but the first tens of ms (cold LRU state, the
+  most faults) need more than the port has: the backlog built then is the p99 (~1.8 ms; the
+  steady-state mean is ~0.8 us, `--epoch`-style time series show it); 8 saturate it for the
+  whole run (every blade's latency grows to tens of ms);
+- a 4x port (32 GB/s): all 8 blades stay at their unloaded latency, the port under a third busy.
 
 The last line runs the 4-blade system with super pages handed out on demand instead of at boot:
 each new 16 MiB super page costs its blade one allocate round trip; 48 per blade are touched, and
