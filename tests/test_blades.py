@@ -364,3 +364,27 @@ def test_a_released_super_page_is_free_again_and_reallocated_on_the_next_request
     read = REMOTE_READ + 2 * SW_LAT + HDR * PORT_BYTE + (64 + HDR) * PORT_BYTE
     # a new super page (1 MiB up, same bank, another row): a row conflict with blade 1's open row
     assert r.completions[2] - t[2] == grant + read + RP
+
+
+def test_the_port_carries_at_most_its_bandwidth_and_all_of_it_under_overload(backend):
+    # 4 blades stream remote line reads, each at its own link's pace: together they offer 4x what
+    # a port as fast as one link carries. Its inbound bytes over the run approach the port's
+    # bandwidth and never exceed it; every blade gets about a quarter (FIFO, symmetric load)
+    s = blades(4, vm="4MiB", capacity="16MiB")
+    s = dataclasses.replace(s, switch=dataclasses.replace(s.switch, port_bandwidth="1GB/s"))
+    n = 4000 if backend == "compiled" else 1200
+    per = n // 4
+    gap = (64 + HDR) * BYTE                     # one line response per link serialization
+    times = [i // 4 * gap for i in range(n)]
+    addrs = [16384 + (i // 4) * 64 for i in range(n)]
+    r = go(s, times, addrs, [i % 4 for i in range(n)], backend=backend)
+    c = r.counters
+    busy_ps = c["last_completion_ps"] - c["first_arrival_ps"]
+    port_bytes_per_ps = 1 / 1000                  # 1 GB/s
+    assert c["port_bytes_in"] == n * (64 + HDR)
+    assert c["port_bytes_in"] <= busy_ps * port_bytes_per_ps
+    assert c["port_bytes_in"] >= 0.95 * busy_ps * port_bytes_per_ps
+    done = {b["blade"]: b["accesses"] for b in r.per_blade()}
+    assert set(done.values()) == {per}
+    means = [b["mean_latency_ns"] for b in r.per_blade()]
+    assert max(means) < 1.1 * min(means)
