@@ -184,6 +184,7 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
         counters=counters(st),
         hist=st["hist"].copy(),
         vm_names=[vm.name for vm in system.vms],
+        vm_class=[vm.qos for vm in system.vms],
         vm_stats=st["vm_stats"].copy(),
         config=system.to_dict(),
         trace=source.name,

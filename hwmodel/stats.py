@@ -42,6 +42,7 @@ class Result:
     blade_dram: list = field(default_factory=list)    # per compute blade: its local DRAM counters
     port_bytes_per_s: float = 0.0   # the switch's memory-blade port, one direction (0: no switch)
     vm_hist: np.ndarray | None = None   # per VM: latency histogram, VM_HIST_SHIFT-merged bins (few VMs)
+    vm_class: list = field(default_factory=list)      # QoS class (compute.vms[].qos) of each VM
     completions: np.ndarray | None = None
     skipped_lines: int = 0          # malformed trace lines skipped on request
     epochs: np.ndarray | None = None   # rows of (time, cumulative counters); see engine.EPOCH_COLUMNS
@@ -73,27 +74,34 @@ class Result:
                         if r["link_messages"] else 0.0})
         return out
 
-    def per_blade(self) -> list:
-        """Per compute blade: accesses and mean latency of its VMs, its link's wire bytes and
-        messages, its local DRAM's bytes and row-hit rate."""
+    def per_class(self) -> list:
+        """Per QoS class (the VMs' `qos`), lowest first: its VMs' accesses, mean and percentile
+        latency, link wire bytes and messages and their mean queueing delay."""
+        return [self._group([i for i, c in enumerate(self.vm_class) if c == q], "class", q)
+                for q in sorted(set(self.vm_class))]
+
+    def _group(self, mine, key, value) -> dict:
+        """VMs `mine` pooled, labelled {key: value}."""
         w = len(L.VM_STAT_NAMES)
         rows = np.asarray(self.vm_stats, np.int64).reshape(-1, w)
+        r = rows[mine].sum(axis=0) if mine else np.zeros(w, np.int64)
+        s = {n: int(r[j]) for j, n in enumerate(L.VM_STAT_NAMES)}
+        return {key: value, "vms": [self.vm_names[i] for i in mine], "accesses": s["accesses"],
+                "mean_latency_ns": s["latency_sum_ps"] / s["accesses"] / 1000 if s["accesses"] else 0.0,
+                **(self._percentiles(self.vm_hist[mine].sum(axis=0)) if self.vm_hist is not None and mine else {}),
+                "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
+                "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000 if s["link_messages"] else 0.0}
+
+    def per_blade(self) -> list:
+        """Per compute blade: its VMs pooled as in per_class, and its local DRAM's bytes and
+        row-hit rate."""
         out = []
         for k, name in enumerate(self.blade_names):
-            mine = [i for i, b in enumerate(self.vm_blade) if b == k]
-            r = rows[mine].sum(axis=0) if mine else np.zeros(w, np.int64)
-            s = {n: int(r[j]) for j, n in enumerate(L.VM_STAT_NAMES)}
+            g = self._group([i for i, b in enumerate(self.vm_blade) if b == k], "blade", name)
             d = self.blade_dram[k] if k < len(self.blade_dram) else {}
-            accesses = d.get("row_hits", 0) + d.get("row_misses", 0) + d.get("row_conflicts", 0)
-            out.append({"blade": name, "vms": [self.vm_names[i] for i in mine], "accesses": s["accesses"],
-                        "mean_latency_ns": s["latency_sum_ps"] / s["accesses"] / 1000 if s["accesses"] else 0.0,
-                        **(self._percentiles(self.vm_hist[mine].sum(axis=0)) if self.vm_hist is not None and mine
-                           else {}),
-                        "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
-                        "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000
-                        if s["link_messages"] else 0.0,
-                        "local_dram_bytes": d.get("dram_bytes", 0),
-                        "local_row_hit_rate": d.get("row_hits", 0) / accesses if accesses else 0.0})
+            n = d.get("row_hits", 0) + d.get("row_misses", 0) + d.get("row_conflicts", 0)
+            g.update(local_dram_bytes=d.get("dram_bytes", 0), local_row_hit_rate=d.get("row_hits", 0) / n if n else 0.0)
+            out.append(g)
         return out
 
     def time_series(self) -> dict:
@@ -205,6 +213,8 @@ class Result:
         }
         if len(self.blade_names) > 1:
             d["per_blade"] = self.per_blade()
+        if len(set(self.vm_class)) > 1:
+            d["per_class"] = self.per_class()
         if self.port_bytes_per_s:
             d["switch_port"] = {
                 "GBps": {"out": self._rate(c["port_bytes_out"]), "in": self._rate(c["port_bytes_in"])},
@@ -233,7 +243,7 @@ class Result:
         """One-row pandas DataFrame of the flattened summary (pandas must be installed)."""
         import pandas as pd
         return pd.json_normalize({k: v for k, v in self.to_dict().items()
-                                  if k not in ("config", "per_vm", "per_blade")})
+                                  if k not in ("config", "per_vm", "per_blade", "per_class")})
 
     def summary(self) -> str:
         d = self.to_dict()
@@ -296,6 +306,10 @@ class Result:
         if "address_mapping" in d:
             lines.append(f"  super pages         {c['sp_grants']:>14,} granted on demand   permission faults "
                          f"{c['permission_faults']:,} (refused), changes {c['permission_changes']:,}")
+        for q in d.get("per_class", []):
+            lines.append(f"  {'qos ' + str(q['class']):<19} {q['accesses']:>14,} accesses, mean {q['mean_latency_ns']:.1f} ns"
+                         + (f" (p99 {q['p99_ns']:.1f})" if "p99_ns" in q else "")
+                         + f", mean link queueing {q['mean_link_queue_ns']:.1f} ns")
         for b in d.get("per_blade", []):
             lines.append(f"  blade {b['blade']:<13} {b['accesses']:>14,} accesses, mean {b['mean_latency_ns']:.1f} ns"
                          + (f" (p99 {b['p99_ns']:.1f})" if "p99_ns" in b else "") + ", "

@@ -49,3 +49,23 @@ def test_no_per_vm_histograms_for_thousands_of_vms():
     r = s.run({"time": np.arange(10, dtype=np.int64) + 1, "addr": np.zeros(10, np.uint64),
                "vm": np.arange(10, dtype=np.uint16)})
     assert r.vm_hist is None and "p99_ns" not in r.per_vm()[0]
+
+
+def test_per_class_pools_the_vms_of_each_qos_class(backend):
+    s = System.from_dict({"compute": {"local_memory": "64KiB", "vms": [
+        {"name": "a", "memory": "64MiB", "qos": 0}, {"name": "b", "memory": "64MiB", "qos": 2},
+        {"name": "c", "memory": "64MiB", "qos": 2}]}, "hypervisor": {"policy": "static"},
+        "snic": {"discipline": "strict_priority"}})
+    rng = np.random.default_rng(5)
+    n = 3000 if backend == "compiled" else 1000
+    vm = rng.integers(0, 3, n).astype(np.uint16)
+    tr = {"time": np.cumsum(rng.integers(0, 20_000, n)).astype(np.int64),
+          "addr": (rng.integers(0, (64 << 20) // 64, n) * 64).astype(np.uint64), "op": np.zeros(n, np.uint8), "vm": vm}
+    r = s.run(tr, backend=backend, completions=True)
+    lat = (r.completions - tr["time"]) / 1000
+    by = {q["class"]: q for q in r.per_class()}
+    assert sorted(by) == [0, 2] and by[2]["vms"] == ["b", "c"]
+    assert by[2]["accesses"] == int((vm > 0).sum())
+    assert abs(by[2]["mean_latency_ns"] - lat[vm > 0].mean()) < 1e-6 * lat[vm > 0].mean()
+    assert _close(by[0]["p99_ns"], float(np.percentile(lat[vm == 0], 99, method="inverted_cdf")))
+    assert r.to_dict()["per_class"] == r.per_class()
