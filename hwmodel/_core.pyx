@@ -9,6 +9,8 @@ State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.Cor
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
 from libc.stdlib cimport malloc, free
 
+from hwmodel._layout import local_prefix
+
 include "_layout.pxi"
 include "_dram.pxi"
 
@@ -71,7 +73,7 @@ cdef struct Blade:
 
 
 cdef struct Core:
-    # the fields from link_cal to sp_map are the bound compute blade's (bind_blade)
+    # the pointers that `Blade` also has are the bound compute blade's slices (bind_blade)
     const int64_t* p
     int64_t* cnt
     int64_t* hist
@@ -114,7 +116,7 @@ cdef struct Core:
     int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder)
     int32_t* sp_map        # per super page of the compute blade: the memory blade's, -1 = none
     Blade base             # the per-blade arrays as a whole (blade 0's slices)
-    int64_t* defer         # held-back victim write-backs, DEFER_FIELDS rows sorted by time
+    int64_t* defer         # held-back victim write-backs: a ring of DEFER_FIELDS rows sorted by time
     int64_t* port_cal      # the switch's memory-blade port: a calendar per direction; then the agent's
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
@@ -1132,11 +1134,6 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
             return i + 1
     cnt[C_LAST_COMPLETION_PS] = last_completion
     return n
-
-
-cdef str local_prefix(int64_t k):
-    """State-key prefix of compute blade k's local DRAM (blade 0 keeps the one-blade name)."""
-    return "local_" if k == 0 else f"local{k}_"
 
 
 def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, const int64_t[::1] dp, dict st,

@@ -180,6 +180,11 @@ UNTOUCHED = -1
 ON_STORAGE = -(2**31)
 
 
+def local_prefix(k: int) -> str:
+    """State-key prefix of compute blade k's local DRAM (blade 0 keeps the one-blade name)."""
+    return "local_" if k == 0 else f"local{k}_"
+
+
 def hist_bin(v: int) -> int:
     """Histogram bin of a latency in ps (the core computes the same with a count-leading-zeros)."""
     k = v.bit_length()

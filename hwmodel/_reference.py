@@ -21,7 +21,7 @@ from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
 from ._layout import (CAL_WIDTH, CB, CB_FIELDS, DEFER_CAP, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS,
                       LINK_CAL_SLOTS, ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT,
-                      VM_STAT_NAMES, hist_bin)
+                      VM_STAT_NAMES, hist_bin, local_prefix)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -100,7 +100,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     cb_rows = [p[p[P["CB_AT"]] + k * len(CB_FIELDS):p[P["CB_AT"]] + (k + 1) * len(CB_FIELDS)] for k in range(n_cb)]
     vm_cb = p[p[P["VM_CB_AT"]]:p[P["VM_CB_AT"]] + len(vm_base)]
     nd = len(DRAM_NAMES)
-    locals_ = [Dram(dl[k * nd:(k + 1) * nd], st, "local_" if k == 0 else f"local{k}_") for k in range(n_cb)]
+    locals_ = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k)) for k in range(n_cb)]
     blade = Dram(db, st, "blade_")
     peer = Dram(dp, st, "peer_")
     vm_base = [int(x) for x in vm_base]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _layout as L
+from ._layout import local_prefix
 from ._dram_layout import DRAM_COUNTER_NAMES, DRAM_NAMES, new_dram_state
 
 # one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
@@ -79,11 +80,6 @@ class Compiled:
         for a in (self.p, self.dl, self.db, self.dp, self.vm_base, self.vm_bytes):
             h.update(np.ascontiguousarray(a).tobytes())
         return h.hexdigest()[:16]
-
-
-def local_prefix(k: int) -> str:
-    """State-key prefix of compute blade k's local DRAM (blade 0 keeps the one-blade name)."""
-    return "local_" if k == 0 else f"local{k}_"
 
 
 def new_state(c: Compiled) -> dict:

@@ -177,7 +177,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
 def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result:
     st = engine.state
     from ._dram_layout import DRAM_COUNTER_NAMES
-    from .engine import local_prefix
+    from ._layout import local_prefix
     from .units import parse_bandwidth
     sw = system.effective_switch()
     return Result(
