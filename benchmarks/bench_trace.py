@@ -84,3 +84,22 @@ def test_read(benchmark, files, name):
     benchmark.extra_info["lines"] = lines
     benchmark.extra_info["records"] = n
     benchmark.extra_info["lines_per_s"] = per_second(benchmark, lines)
+
+
+def test_merge(benchmark, tmp_path_factory):
+    """Four timestamped native traces merged by time (each its own VM), records/s."""
+    from hwmodel.trace import merge_traces
+    d = tmp_path_factory.mktemp("bench_merge")
+    paths = []
+    for k in range(4):
+        ch = generate("uniform", N // 4, 1 << 30, read_ratio=0.7, seed=k, interval=3 + k)
+        write_trace(d / f"m{k}.npz", ch, format="native", timing="timestamp", time_unit="cycle")
+        paths.append(d / f"m{k}.npz")
+    benchmark.group = "trace-merge-4-native"
+
+    def merge():
+        return sum(len(ch) for ch in merge_traces(paths))
+
+    n = benchmark.pedantic(merge, rounds=3, iterations=1)
+    assert n == 4 * (N // 4)
+    benchmark.extra_info["records_per_s"] = per_second(benchmark, n)
