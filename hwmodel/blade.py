@@ -60,7 +60,9 @@ class VM:
 
 @dataclass(frozen=True)
 class ComputeBlade:
-    """A server blade: CPUs, a little local DRAM managed by the hypervisor in pages, and its VMs."""
+    """A server blade: CPUs, a little local DRAM managed by the hypervisor in pages, and its VMs.
+    `compute` is one blade or a list of them sharing the memory blade through the `switch`; trace
+    VM ids number their VMs blade after blade."""
     SECTION = "compute"
     name: str = ""                  # label in per-blade results; default cb0, cb1, ... by position
     local_memory: str = "1GiB"      # guest-usable local memory (the hypervisor's temporary page is extra)
@@ -145,9 +147,9 @@ class MemoryBlade:
     remote memory can need at boot (`allocation: boot`), or one at a time when its hypervisor first
     puts a page there (`on_demand`: an allocate request round trip, charged to that access). A
     request to a super page its blade does not own is refused and counted (permission_faults);
-    `strict: true` stops the run with an error instead. `permissions` revoke and grant access at
-    run time. `agent_occupancy` > 0 lets the agent take only one request per that time, so compute
-    blades contend there."""
+    `strict: true` stops the run with an error instead. `permissions` revoke, grant and release
+    (de-allocate) super pages at run time. `agent_occupancy` > 0 keeps the agent busy that long with
+    each request, so compute blades contend there."""
     SECTION = "memory_blade"
     capacity: str = "64GiB"          # remote memory it offers; 0B = no memory blade
     super_page: str = "16MiB"        # unit in which capacity is handed to compute blades
@@ -155,7 +157,7 @@ class MemoryBlade:
     agent_occupancy: str = "0ns"     # agent busy per request (1 / its request rate); 0 = no limit
     allocation: str = "boot"         # boot | on_demand: when super pages are handed to compute blades
     strict: bool = False             # a permission fault stops the run (else: refused and counted)
-    permissions: tuple = ()          # [{at: 1ms, blade: cb1, super_page: 0, access: revoke}]
+    permissions: tuple = ()          # [{at: 1ms, blade: cb1, super_page: 0, access: revoke|grant|release}]
     buffers: int = 1                 # buffers in front of the memory modules
     buffer_queue: int = 0            # command-queue depth of each buffer; 0 = unlimited
     buffer_latency: str = "0ns"      # a buffer's own latency per request (e.g. ~5-10 ns for a buffer chip)

@@ -1,4 +1,4 @@
-"""Links between a compute blade and the memory blade."""
+"""Links between the compute blades and the memory blade, and the switch between them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +46,8 @@ class Link:
 class Switch:
     """The switch in front of the memory blade when several compute blades share it (S4): each
     blade's link ends at the switch; a message crosses it in `latency` (store and forward), then
-    serializes on the one port to the memory blade at `port_bandwidth`, first come first served in
-    each direction. That port is where the compute blades contend."""
+    serializes on the one port to the memory blade at `port_bandwidth`, in each direction on a
+    calendar (the first idle time that holds it). That port is where the compute blades contend."""
     SECTION = "switch"
     latency: str = "100ns"           # traversal, input to output, plus the cable to the memory blade
     port_bandwidth: str = "16GB/s"   # per direction, wire bytes (same framing as the links)
