@@ -388,3 +388,20 @@ def test_the_port_carries_at_most_its_bandwidth_and_all_of_it_under_overload(bac
     assert set(done.values()) == {per}
     means = [b["mean_latency_ns"] for b in r.per_blade()]
     assert max(means) < 1.1 * min(means)
+
+
+def test_cli_stops_on_a_strict_permission_fault_naming_file_and_line(tmp_path, capsys):
+    from hwmodel.cli import main
+    from hwmodel.trace import write_trace
+    from hwmodel.trace._types import Chunk
+    cfg = tmp_path / "strict.yaml"
+    blades(1, switch=False, strict=True,
+           permissions=[{"at": "1us", "blade": "cb0", "super_page": 0, "access": "revoke"}]).to_yaml(cfg)
+    n = 3
+    trace = tmp_path / "t.trace"
+    write_trace(trace, Chunk(np.array([0, 2000, 3000], np.int64), np.array([16384] * n, np.uint64),
+                             np.zeros(n, np.uint8), np.full(n, 64, np.uint32), np.zeros(n, np.uint16)),
+                format="text", timing="timestamp", time_unit="ns")
+    assert main(["run", str(cfg), str(trace)]) == 1
+    err = capsys.readouterr().err
+    assert f"{trace}:" in err and "permission fault: cb0 touched its super page 0" in err
