@@ -118,6 +118,11 @@ cdef struct Core:
     Blade base             # the per-blade arrays as a whole (blade 0's slices)
     int64_t* defer         # held-back victim write-backs: a ring of DEFER_FIELDS rows sorted by time
     int64_t* port_cal      # the switch's memory-blade port: a calendar per direction; then the agent's
+    int64_t* port_qfree    # the port's QoS state (strict priority, fair), as qfree.. for a link
+    int64_t* port_qls
+    int64_t* port_qle
+    int64_t* port_qfin
+    bint at_port           # qos_start is scheduling the port (no token buckets there)
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
     int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw
@@ -192,10 +197,11 @@ cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int
     """When a message of queue q, ready at a, starts serializing in direction d (QoS active)."""
     cdef int64_t* sla = c.qsla + q * QW
     cdef int64_t e = a, x, s, k, lvl, w, W, nl = c.nlev
+    cdef bint shaped = sla[Q_TB_NUM] != 0 and not c.at_port   # caps act on the links only
     cdef int64_t* tb = c.qtb + (d * c.nq + q) * 2
     cdef int64_t* fr
     cdef int64_t* fin
-    if sla[Q_TB_NUM]:
+    if shaped:
         # token bucket (cap = 1 / (TB_NUM / TB_DEN ps per byte), depth TB_BURST): it is full again
         # at D = tb[0] + tb[1] / TB_DEN; a message of L bytes may start once D - s <= (B - L) ps/B
         e = imax(a, tb[0] + ceil_div(tb[1] - (sla[Q_TB_BURST] - wire) * sla[Q_TB_NUM], sla[Q_TB_DEN]))
@@ -224,7 +230,7 @@ cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int
         x = imax(a, fin[q]) + (ser * W + w - 1) // w - ser
         s = imax(e, x)
         fin[q] = s + ser
-    if sla[Q_TB_NUM]:
+    if shaped:
         if s > tb[0]:
             tb[0] = s
             tb[1] = 0
@@ -252,10 +258,21 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
     return start + ser + c.prop
 
 
-cdef int64_t port_send(Core* c, int d, int64_t t, int64_t wire) noexcept nogil:
-    """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
+cdef int64_t port_send(Core* c, int d, int64_t t, int64_t wire, int64_t q) noexcept nogil:
+    """The switch's port to the memory blade, shared by every compute blade: a calendar each way,
+    or, under a QoS discipline, that discipline by the message's VM on the port's own state."""
     cdef int64_t ser = ceil_div(wire * c.p[P_SW_NUM], c.p[P_SW_DEN])
-    cdef int64_t s = cal_reserve(c.port_cal + d * CAL_WIDTH, t, ser)
+    cdef int64_t s
+    cdef int64_t* saved[4]
+    if c.qos and c.qdisc != 0:
+        saved[0], saved[1], saved[2], saved[3] = c.qfree, c.qls, c.qle, c.qfin
+        c.qfree, c.qls, c.qle, c.qfin = c.port_qfree, c.port_qls, c.port_qle, c.port_qfin
+        c.at_port = 1
+        s = qos_start(c, d, t, ser, wire, q)
+        c.at_port = 0
+        c.qfree, c.qls, c.qle, c.qfin = saved[0], saved[1], saved[2], saved[3]
+    else:
+        s = cal_reserve(c.port_cal + d * CAL_WIDTH, t, ser)
     c.cnt[C_PORT_QUEUE_PS] += s - t
     c.cnt[C_PORT_BYTES_OUT + d] += wire
     return s + ser
@@ -266,14 +283,14 @@ cdef inline int64_t to_blade(Core* c, int64_t t, int64_t ser, int64_t wire, int6
     its port. Returns its arrival at the blade."""
     t = link_send(c, OUT, t, ser, wire, q)
     if c.sw:
-        t = port_send(c, OUT, t + c.p[P_SW_LAT_PS], wire)
+        t = port_send(c, OUT, t + c.p[P_SW_LAT_PS], wire, q)
     return t
 
 
 cdef inline int64_t from_blade(Core* c, int64_t t, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
     """A message from the memory blade, sent at t: the port and the switch, then the link."""
     if c.sw:
-        t = port_send(c, IN, t, wire) + c.p[P_SW_LAT_PS]
+        t = port_send(c, IN, t, wire, q) + c.p[P_SW_LAT_PS]
     return link_send(c, IN, t, ser, wire, q)
 
 
@@ -1155,6 +1172,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] ring = st["ring"]
     cdef int64_t[::1] link_cal = st["link_cal"]
     cdef int64_t[::1] port_cal = st["port_cal"]
+    cdef int64_t[::1] port_qos = st["port_qos"]
     cdef int64_t[::1] defer = st["defer"]
     cdef int64_t[::1] frame_ready = st["frame_ready"]
     cdef int32_t[::1] loc = st["loc"]
@@ -1239,6 +1257,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     # per-blade arrays: blade k's slice starts where bind_blade says
     c.base.link_cal = &link_cal[0]
     c.port_cal = &port_cal[0]
+    c.port_qfree = &port_qos[0]
+    c.port_qls = c.port_qfree + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.port_qle = c.port_qls + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.port_qfin = c.port_qle + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.at_port = 0
     c.defer = &defer[0]
     c.base.frame_ready = &frame_ready[0]
     c.base.frame_page = &frame_page[0]

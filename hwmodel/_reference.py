@@ -94,6 +94,11 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     mbuf_idx = st["mbuf_idx"].tolist()
     sp_owner = st["sp_owner"].tolist()
     port_cal = st["port_cal"].tolist()
+    port_qos = st["port_qos"].tolist()
+    _lv = 2 * max(p[P["QOS_LEVELS"]], 1)
+    port_qfree, port_qls, port_qle, port_qfin = (port_qos[:_lv], port_qos[_lv:2 * _lv], port_qos[2 * _lv:3 * _lv],
+                                                 port_qos[3 * _lv:])
+    at_port = False
     defer = st["defer"].tolist()
     cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
     n_cb = p[P["N_CB"]]
@@ -184,6 +189,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         the message holds its place in the discipline from when it was ready."""
         r = q * QW
         num, den, burst = qsla[r + 2], qsla[r + 3], qsla[r + 4]
+        if at_port:
+            num = 0               # caps act on the links only
         tb = (d * nq + q) * 2
         e = a
         if num:
@@ -233,10 +240,19 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         vm_stats[q * VSW + 4] += 1
         return start + ser + prop
 
-    def port_send(d, t, wire):
+    def port_send(d, t, wire, q):
         """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
+        nonlocal qfree, qls, qle, qfin, at_port
         ser = -(-(wire * p[P["SW_NUM"]]) // p[P["SW_DEN"]])
-        s = cal_reserve(port_cal, d * CAL_WIDTH, t, ser)
+        if qos and qdisc != 0:     # the SNIC's discipline by the message's VM, on the port's own state
+            saved = qfree, qls, qle, qfin
+            qfree, qls, qle, qfin = port_qfree, port_qls, port_qle, port_qfin
+            at_port = True
+            s = qos_start(d, t, ser, wire, q)
+            at_port = False
+            qfree, qls, qle, qfin = saved
+        else:
+            s = cal_reserve(port_cal, d * CAL_WIDTH, t, ser)
         cnt[C["port_queue_ps"]] += s - t
         cnt[C["port_bytes_out"] + d] += wire
         return s + ser
@@ -245,13 +261,13 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         """A message to the memory blade: the link, then (with a switch) the switch and its port."""
         t = link_send(OUT, t, ser, wire, q)
         if p[P["SW"]]:
-            t = port_send(OUT, t + p[P["SW_LAT_PS"]], wire)
+            t = port_send(OUT, t + p[P["SW_LAT_PS"]], wire, q)
         return t
 
     def from_blade(t, ser, wire, q):
         """A message from the memory blade sent at t: the port and the switch, then the link."""
         if p[P["SW"]]:
-            t = port_send(IN, t, wire) + p[P["SW_LAT_PS"]]
+            t = port_send(IN, t, wire, q) + p[P["SW_LAT_PS"]]
         return link_send(IN, t, ser, wire, q)
 
     def agent_in(t):
@@ -901,7 +917,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     st["scalars"][:] = sc
     for name, val in (("loc", loc), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),
                       ("buf_free", buf_free), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("qos_sla", qsla),
-                      ("sp_owner", sp_owner), ("port_cal", port_cal), ("defer", defer)):
+                      ("sp_owner", sp_owner), ("port_cal", port_cal), ("defer", defer),
+                      ("port_qos", port_qfree + port_qls + port_qle + port_qfin)):
         st[name][:] = val
     for k in range(n_cb):
         for name, (o, n_) in extents(k).items():

@@ -147,7 +147,9 @@ def new_state(c: Compiled) -> dict:
     st["qos_sla"][:len(sla)] = sla
     st.update({"qos_free": arr(nb * 2 * lev, np.int64), "qos_ls": arr(nb * 2 * lev, np.int64),
                "qos_le": arr(nb * 2 * lev, np.int64), "qos_fin": arr(nb * 2 * nq, np.int64),
-               "qos_tb": arr(nb * 4 * nq, np.int64)})
+               "qos_tb": arr(nb * 4 * nq, np.int64),
+               # the switch port's: free, ls, le per direction and level, then fin per direction and queue
+               "port_qos": np.zeros(6 * lev + 2 * nq, np.int64)})
     nd = len(DRAM_NAMES)
     for k in range(nb):
         st.update({local_prefix(k) + name: v for name, v in new_dram_state(c.dl[k * nd:(k + 1) * nd]).items()})

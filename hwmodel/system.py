@@ -90,7 +90,8 @@ class SnicInstruction:
 class Snic:
     """The switch NIC of each compute blade's link to the memory blade (S4): it schedules every
     message of each link direction by the QoS of the VM it belongs to. `fifo` (default) is one queue
-    per direction, first ready first served (a calendar of the link's reservations).
+    per direction, first ready first served (a calendar of the link's reservations). With several
+    compute blades the discipline also orders the switch's port to the memory blade.
     `strict_priority`: lowest priority number first, non-preemptive, FIFO within a level.
     `drr` / `wfq` (one scheme): each VM's messages leave at its weighted share of the link.
     A `cap` on any queue shapes it with a token bucket (cap, burst) under every discipline.

@@ -405,3 +405,38 @@ def test_cli_stops_on_a_strict_permission_fault_naming_file_and_line(tmp_path, c
     assert main(["run", str(cfg), str(trace)]) == 1
     err = capsys.readouterr().err
     assert f"{trace}:" in err and "permission fault: cb0 touched its super page 0" in err
+
+
+def test_snic_priorities_hold_at_the_shared_switch_port(backend):
+    # a batch VM on blade 1 keeps the port (as fast as one link) saturated with line reads; a
+    # critical VM on blade 0 reads once per 2 us. Under strict priority the port serves the
+    # critical VM first (waiting at most for one batch message per direction); under fifo its
+    # responses queue behind the batch backlog
+    def system(discipline):
+        s = System.from_dict({
+            "compute": [{"name": "cb0", "local_memory": "16KiB", "page_size": "4KiB", "dram": TINY_DRAM,
+                         "vms": [{"name": "critical", "memory": "1MiB", "qos": 0}]},
+                        {"name": "cb1", "local_memory": "16KiB", "page_size": "4KiB", "dram": TINY_DRAM,
+                         "vms": [{"name": "batch", "memory": "1MiB", "qos": 1}]}],
+            "hypervisor": {"policy": "static"},
+            "memory_blade": {"capacity": "8MiB", "super_page": "1MiB", "agent_latency": "50ns",
+                             "dram": {**dataclasses.asdict(TINY_DRAM), "banks_per_group": 2, "bankgroups": 1}},
+            "link": {"bandwidth": "1GB/s", "latency": "100ns", "header_bytes": HDR, "max_payload": "4KiB"},
+            "switch": {"latency": "40ns", "port_bandwidth": "1GB/s"},
+            "snic": {"discipline": discipline}})
+        return s
+    n_batch = 1500 if backend == "compiled" else 600
+    line = (64 + HDR) * BYTE
+    batch = [(i * line, 16384 + (i % 256) * 64, 1) for i in range(n_batch)]
+    crit = [(500_000 + i * 2_000_000, 16384 + 8192, 0) for i in range(n_batch * line // 2_000_000)]
+    recs = sorted(batch + crit)
+    times, addrs, vms = zip(*recs)
+    lat = {}
+    for disc in ("fifo", "strict_priority"):
+        r = go(system(disc), list(times), list(addrs), list(vms), backend=backend)
+        done = np.array(r.completions) - np.array(times)
+        lat[disc] = done[np.array(vms) == 0]
+    alone = go(system("fifo"), [0], [16384 + 8192], [0], backend=backend).completions[0]
+    one_each_way = HDR * BYTE + line                     # one batch message per direction at the port
+    assert lat["strict_priority"].max() <= alone + one_each_way + (RCD + CL + BURST)
+    assert lat["fifo"].max() > 3 * lat["strict_priority"].max()     # fifo: the backlog grows over the run
