@@ -58,3 +58,17 @@ def test_committed_reference_is_up_to_date():
     assert COMMITTED.exists(), "docs/configuration.md is missing: python -m hwmodel.docs > docs/configuration.md"
     assert COMMITTED.read_text() == docs.generate(), \
         "docs/configuration.md is stale: regenerate with python -m hwmodel.docs > docs/configuration.md"
+
+
+def test_readme_yaml_examples_are_valid_systems():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from hwmodel import System
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert blocks
+    for b in blocks:
+        System.from_dict(yaml.safe_load(b)).compile()
