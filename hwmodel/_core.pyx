@@ -125,7 +125,9 @@ cdef struct Core:
     bint at_port           # qos_start is scheduling the port (no token buckets there)
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
-    int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw
+    int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw, ck_base, peer_base
+    int64_t* cks           # the bound blade's service-processor and host row (CK_FIELDS)
+    int64_t* cks_base      # every blade's rows
     bint sp_identity       # one blade, super pages given at boot, never revoked: blade address = its own
     int64_t qos, qdisc, nq, nlev, cur_q, bg
     void* qos_start_p
@@ -497,8 +499,8 @@ cdef inline void mark_written(Core* c, int32_t f) noexcept nogil:
     c.dirty[f] = 1
     if c.ck_regime:
         if c.ck_dirty[f] == 0:
-            c.ck_list[c.sc[S_CK_COUNT]] = f
-            c.sc[S_CK_COUNT] += 1
+            c.ck_list[c.cks[K_CK_COUNT]] = f
+            c.cks[K_CK_COUNT] += 1
         c.ck_dirty[f] = 1
 
 
@@ -553,101 +555,101 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
         done = storage_io(c, rd, 1)
     elif p[P_CK_TARGET] == 2:       # a peer node's memory, through the switch
         tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-        done = dram_block(&c.peer, <int64_t>f << c.ushift, unit, tw + p[P_PEER_PS], 1)
+        done = dram_block(&c.peer, c.peer_base + (<int64_t>f << c.ushift), unit, tw + p[P_PEER_PS], 1)
     else:
-        tw = to_blade(c, sp_need(c, p[P_CK_BASE] + (<int64_t>f << c.ushift), rd), p[P_SER_UNIT_PS],
+        tw = to_blade(c, sp_need(c, c.ck_base + (<int64_t>f << c.ushift), rd), p[P_SER_UNIT_PS],
                       p[P_WIRE_UNIT_B], c.bg)
-        done = blade_block(c, p[P_CK_BASE] + (<int64_t>f << c.ushift), unit, agent_in(c, tw), 1)
+        done = blade_block(c, c.ck_base + (<int64_t>f << c.ushift), unit, agent_in(c, tw), 1)
     c.ck_pending[f] = 0
     if c.ck_first[f] == 0:
-        c.ck_first[f] = <int32_t>c.sc[S_CK_INDEX]
+        c.ck_first[f] = <int32_t>c.cks[K_CK_INDEX]
     c.cnt[C_CKPT_BYTES] += unit
-    c.sc[S_CK_END] = imax(c.sc[S_CK_END], done)
+    c.cks[K_CK_END] = imax(c.cks[K_CK_END], done)
     return rd
 
 
 cdef void ck_finish(Core* c) noexcept nogil:
     """The checkpoint in progress is completely stored: it becomes the last complete one."""
-    cdef int64_t* sc = c.sc
-    sc[S_CK_ACTIVE] = 0
-    sc[S_CK_PREV_INDEX] = sc[S_CK_LAST_INDEX]
-    sc[S_CK_PREV_START] = sc[S_CK_LAST_START]
-    sc[S_CK_PREV_END] = sc[S_CK_LAST_END]
-    sc[S_CK_LAST_INDEX] = sc[S_CK_INDEX]
-    sc[S_CK_LAST_START] = sc[S_CK_START]
-    sc[S_CK_LAST_END] = sc[S_CK_END]
+    cdef int64_t* sc = c.cks      # this blade's service processor and host
+    sc[K_CK_ACTIVE] = 0
+    sc[K_CK_PREV_INDEX] = sc[K_CK_LAST_INDEX]
+    sc[K_CK_PREV_START] = sc[K_CK_LAST_START]
+    sc[K_CK_PREV_END] = sc[K_CK_LAST_END]
+    sc[K_CK_LAST_INDEX] = sc[K_CK_INDEX]
+    sc[K_CK_LAST_START] = sc[K_CK_START]
+    sc[K_CK_LAST_END] = sc[K_CK_END]
     c.cnt[C_CHECKPOINTS] += 1
-    c.cnt[C_CKPT_BUSY_PS] += sc[S_CK_END] - sc[S_CK_START]
+    c.cnt[C_CKPT_BUSY_PS] += sc[K_CK_END] - sc[K_CK_START]
 
 
 cdef void ck_advance(Core* c, int64_t t) noexcept nogil:
     """Issue the checkpoint copies due by t, one per DMA slot, in time order."""
-    cdef int64_t* sc = c.sc
+    cdef int64_t* sc = c.cks      # this blade's service processor and host
     cdef int32_t f
-    while sc[S_CK_POS] < sc[S_CK_TOTAL] and sc[S_CK_ISSUE] <= t:
-        f = c.ck_copy_list[sc[S_CK_POS]]
-        sc[S_CK_POS] += 1
+    while sc[K_CK_POS] < sc[K_CK_TOTAL] and sc[K_CK_ISSUE] <= t:
+        f = c.ck_copy_list[sc[K_CK_POS]]
+        sc[K_CK_POS] += 1
         if c.ck_pending[f]:       # not already copied on a write
-            ck_copy(c, f, sc[S_CK_ISSUE])
-            sc[S_CK_ISSUE] += c.p[P_CK_PACE_PS]
-    if sc[S_CK_POS] == sc[S_CK_TOTAL]:
+            ck_copy(c, f, sc[K_CK_ISSUE])
+            sc[K_CK_ISSUE] += c.p[P_CK_PACE_PS]
+    if sc[K_CK_POS] == sc[K_CK_TOTAL]:
         ck_finish(c)
 
 
 cdef void ck_start(Core* c, int64_t t) noexcept nogil:
     """A checkpoint tick at t: snapshot the frames to copy. The stopping regimes copy them all
     while the host waits; cow copies them in the background as time passes."""
-    cdef int64_t* sc = c.sc
+    cdef int64_t* sc = c.cks      # this blade's service processor and host
     cdef int64_t k, n = 0, frames = c.n_sets * c.ways, stop_from
     cdef int32_t f
-    sc[S_CK_INDEX] += 1
+    sc[K_CK_INDEX] += 1
     if c.ck_regime == 1:              # stop_and_copy: the whole resident image
         for k in range(frames):
             if c.frame_page[k] >= 0:
                 c.ck_copy_list[n] = <int32_t>k
                 n += 1
     else:                             # incremental, cow: the frames written since the last tick
-        for k in range(sc[S_CK_COUNT]):
+        for k in range(sc[K_CK_COUNT]):
             f = c.ck_list[k]
             if c.ck_dirty[f] == 1:
                 c.ck_copy_list[n] = f
                 n += 1
-    for k in range(sc[S_CK_COUNT]):
+    for k in range(sc[K_CK_COUNT]):
         c.ck_dirty[c.ck_list[k]] = 0
-    sc[S_CK_COUNT] = 0
+    sc[K_CK_COUNT] = 0
     for k in range(n):
         c.ck_pending[c.ck_copy_list[k]] = 1
-    sc[S_CK_START] = t
-    sc[S_CK_ISSUE] = t + c.p[P_CK_SETUP_PS]
-    sc[S_CK_END] = sc[S_CK_ISSUE]
-    sc[S_CK_POS] = 0
-    sc[S_CK_TOTAL] = n
-    sc[S_CK_ACTIVE] = 1
+    sc[K_CK_START] = t
+    sc[K_CK_ISSUE] = t + c.p[P_CK_SETUP_PS]
+    sc[K_CK_END] = sc[K_CK_ISSUE]
+    sc[K_CK_POS] = 0
+    sc[K_CK_TOTAL] = n
+    sc[K_CK_ACTIVE] = 1
     if c.ck_regime == 3:
         ck_advance(c, t)
         return
-    stop_from = imax(t, sc[S_STALL_UNTIL])
+    stop_from = imax(t, sc[K_STALL_UNTIL])
     ck_advance(c, INT64_MAX_PS)
-    if sc[S_CK_LAST_END] > stop_from:
-        c.cnt[C_CKPT_STALL_PS] += sc[S_CK_LAST_END] - stop_from
-        sc[S_STALL_UNTIL] = sc[S_CK_LAST_END]
+    if sc[K_CK_LAST_END] > stop_from:
+        c.cnt[C_CKPT_STALL_PS] += sc[K_CK_LAST_END] - stop_from
+        sc[K_STALL_UNTIL] = sc[K_CK_LAST_END]
 
 
 cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     """A failure at t: a checkpoint not completely stored by t is never used; the service
     processor fetches the last complete one back into local DRAM, and the host resumes after."""
     cdef const int64_t* p = c.p
-    cdef int64_t* sc = c.sc
+    cdef int64_t* sc = c.cks      # this blade's service processor and host
     cdef int64_t unit = 1 << c.ushift
     cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
-    if sc[S_CK_ACTIVE]:               # discard the checkpoint in progress
-        for k in range(sc[S_CK_POS], sc[S_CK_TOTAL]):
+    if sc[K_CK_ACTIVE]:               # discard the checkpoint in progress
+        for k in range(sc[K_CK_POS], sc[K_CK_TOTAL]):
             c.ck_pending[c.ck_copy_list[k]] = 0
-        sc[S_CK_ACTIVE] = 0
-    if sc[S_CK_LAST_INDEX] > 0 and sc[S_CK_LAST_END] <= t:
-        good, good_start = sc[S_CK_LAST_INDEX], sc[S_CK_LAST_START]
-    elif sc[S_CK_PREV_INDEX] > 0 and sc[S_CK_PREV_END] <= t:
-        good, good_start = sc[S_CK_PREV_INDEX], sc[S_CK_PREV_START]
+        sc[K_CK_ACTIVE] = 0
+    if sc[K_CK_LAST_INDEX] > 0 and sc[K_CK_LAST_END] <= t:
+        good, good_start = sc[K_CK_LAST_INDEX], sc[K_CK_LAST_START]
+    elif sc[K_CK_PREV_INDEX] > 0 and sc[K_CK_PREV_END] <= t:
+        good, good_start = sc[K_CK_PREV_INDEX], sc[K_CK_PREV_START]
     else:
         good, good_start = 0, c.cnt[C_FIRST_ARRIVAL_PS]
     start = t + p[P_CK_SETUP_PS]
@@ -657,18 +659,18 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
             if p[P_CK_TARGET] == 1:
                 got = storage_io(c, start, 0)
             elif p[P_CK_TARGET] == 2:
-                got = dram_block(&c.peer, k << c.ushift, unit, start + p[P_PEER_PS], 0)
+                got = dram_block(&c.peer, c.peer_base + (k << c.ushift), unit, start + p[P_PEER_PS], 0)
                 got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             else:
-                got = blade_block(c, p[P_CK_BASE] + (k << c.ushift), unit, start, 0)
+                got = blade_block(c, c.ck_base + (k << c.ushift), unit, start, 0)
                 got = from_blade(c, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             end = imax(end, dram_block(c.local, k << c.ushift, unit, got, 1))
             c.cnt[C_RESTORED_BYTES] += unit
     c.cnt[C_FAILURES] += 1
     c.cnt[C_LOST_WORK_PS] += t - good_start
     c.cnt[C_RECOVERY_PS] += end - t
-    sc[S_STALL_UNTIL] = imax(sc[S_STALL_UNTIL], end)
-    sc[S_FAILED] = 1
+    sc[K_STALL_UNTIL] = imax(sc[K_STALL_UNTIL], end)
+    sc[K_FAILED] = 1
 
 
 cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int w) noexcept nogil:
@@ -959,17 +961,23 @@ cdef void permission_change(Core* c, int64_t k, int64_t vsp, int64_t access) noe
 
 
 cdef void control_events(Core* c, int64_t arr) noexcept nogil:
-    """Checkpoint ticks, background copies and an injected failure due by `arr`, in time order.
-    A tick that finds a checkpoint still being copied waits for it to finish."""
+    """Checkpoint ticks and background copies of every compute blade's service processor, an
+    injected failure, SLA and permission changes due by `arr`, in time order (the blades'
+    checkpoint work in blade order within a step). A tick that finds a checkpoint still being
+    copied waits for it to finish."""
     cdef int64_t* sc = c.sc
+    cdef int64_t* ck
     cdef int64_t fail_at = c.p[P_FAIL_AT_PS]
+    cdef int64_t fail_cb = c.p[P_FAIL_CB]
+    cdef int64_t* fck = c.cks_base + fail_cb * N_CK_FIELDS
     cdef int64_t interval = c.p[P_CK_INTERVAL_PS]
-    cdef int64_t lim, t, busy_until, skipped, ev_t, pm_t, k, q
+    cdef int64_t lim, t, busy_until, skipped, ev_t, pm_t, k, q, b, bound = c.cb
+    cdef bint started
     cdef const int64_t* ev = c.p
     cdef const int64_t* pm = c.p
     while True:
         lim = arr
-        if not sc[S_FAILED] and 0 <= fail_at < lim:
+        if not fck[K_FAILED] and 0 <= fail_at < lim:
             lim = fail_at
         ev_t = INT64_MAX_PS
         if sc[S_QOS_EV] < c.p[P_QOS_NEV]:
@@ -983,20 +991,36 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
             pm_t = pm[0]
             if pm_t < lim:
                 lim = pm_t
-        if sc[S_CK_ACTIVE]:
-            ck_advance(c, lim)
-        if c.ck_regime and not sc[S_CK_ACTIVE] and sc[S_CK_NEXT] <= lim:
-            t = imax(sc[S_CK_NEXT], sc[S_CK_LAST_END])
-            ck_start(c, t)
-            # ticks that fall while this checkpoint is taken (or stops the host) are skipped:
-            # otherwise checkpoints longer than the interval would queue up without end
-            busy_until = t if sc[S_CK_ACTIVE] else sc[S_CK_LAST_END]
-            sc[S_CK_NEXT] += interval
-            if sc[S_CK_NEXT] <= busy_until:
-                skipped = (busy_until - sc[S_CK_NEXT]) // interval + 1
-                c.cnt[C_CKPT_TICKS_SKIPPED] += skipped
-                sc[S_CK_NEXT] += skipped * interval
-        elif not sc[S_FAILED] and 0 <= fail_at <= lim:
+        for b in range(c.nb):
+            if c.cks_base[b * N_CK_FIELDS + K_CK_ACTIVE]:
+                if b != c.cb:
+                    bind_blade(c, b)
+                ck_advance(c, lim)
+        started = False
+        if c.ck_regime:
+            for b in range(c.nb):
+                ck = c.cks_base + b * N_CK_FIELDS
+                if ck[K_CK_ACTIVE] or ck[K_CK_NEXT] > lim:
+                    continue
+                if b != c.cb:
+                    bind_blade(c, b)
+                t = imax(ck[K_CK_NEXT], ck[K_CK_LAST_END])
+                ck_start(c, t)
+                # ticks that fall while this checkpoint is taken (or stops the host) are skipped:
+                # otherwise checkpoints longer than the interval would queue up without end
+                busy_until = t if ck[K_CK_ACTIVE] else ck[K_CK_LAST_END]
+                ck[K_CK_NEXT] += interval
+                if ck[K_CK_NEXT] <= busy_until:
+                    skipped = (busy_until - ck[K_CK_NEXT]) // interval + 1
+                    c.cnt[C_CKPT_TICKS_SKIPPED] += skipped
+                    ck[K_CK_NEXT] += skipped * interval
+                started = True
+                break
+        if started:
+            continue
+        if not fck[K_FAILED] and 0 <= fail_at <= lim:
+            if fail_cb != c.cb:
+                bind_blade(c, fail_cb)
             fail_and_restore(c, fail_at)
         elif ev_t <= lim:
             # the network manager changes queue q's SLA: its row in force becomes the event's
@@ -1009,6 +1033,8 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
             sc[S_PERM_EV] += 1
         else:
             break
+    if c.cb != bound:
+        bind_blade(c, bound)
 
 
 cdef inline void epoch_row(Core* c, int64_t t) noexcept nogil:
@@ -1040,6 +1066,9 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.temp_addr = r[CB_TEMP_ADDR]
     c.mbase = r[CB_MBASE]
     c.per_set = r[CB_PER_SET]
+    c.ck_base = r[CB_CK_BASE]
+    c.peer_base = r[CB_PEER_BASE]
+    c.cks = c.cks_base + k * N_CK_FIELDS
     c.link_cal = b.link_cal + 2 * CAL_WIDTH * k
     c.frame_ready = b.frame_ready + fo
     c.frame_page = b.frame_page + fo
@@ -1085,7 +1114,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef int64_t vm_bins = ((64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)) >> VM_HIST_SHIFT
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
-    cdef int64_t arr, issue, ready_at, m, done, lat, start, b
+    cdef int64_t arr, issue, ready_at, m, done, lat, start, b, k
     cdef int w, v
     for i in range(n):
         if timing == 0:
@@ -1107,7 +1136,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         if not sc[S_STARTED]:
             sc[S_STARTED] = 1
             cnt[C_FIRST_ARRIVAL_PS] = arr
-            sc[S_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
+            for k in range(c.nb):       # every blade's service processor starts its clock
+                c.cks_base[k * N_CK_FIELDS + K_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
         if ctl:
             control_events(c, arr)
         w = op[i]
@@ -1118,7 +1148,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
         if sc[S_DEFER_N] and c.defer[4 * sc[S_DEFER_HEAD]] <= arr:
             run_deferred(c, arr)
         m = vm_base[v] + <int64_t>addr[i]
-        start = imax(arr, sc[S_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
+        start = imax(arr, c.cks[K_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
             done = cache_access(c, start, m, w)
         else:
@@ -1174,6 +1204,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] port_cal = st["port_cal"]
     cdef int64_t[::1] port_qos = st["port_qos"]
     cdef int64_t[::1] defer = st["defer"]
+    cdef int64_t[::1] ck_sc = st["ck_sc"]
     cdef int64_t[::1] frame_ready = st["frame_ready"]
     cdef int32_t[::1] loc = st["loc"]
     cdef int32_t[::1] frame_page = st["frame_page"]
@@ -1263,6 +1294,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.port_qfin = c.port_qle + 2 * (c.nlev if c.nlev > 0 else 1)
     c.at_port = 0
     c.defer = &defer[0]
+    c.cks_base = &ck_sc[0]
     c.base.frame_ready = &frame_ready[0]
     c.base.frame_page = &frame_page[0]
     c.base.prev = &prev[0]

@@ -49,12 +49,12 @@ PARAM_NAMES = (
     "CK_INTERVAL_PS", "CK_SETUP_PS",
     "CK_PACE_PS",      # the service processor's DMA: one swap unit per CK_PACE_PS at most
     "CK_TARGET",       # where checkpoints go: 0 memory blade, 1 storage device
-    "CK_BASE",         # blade address of the checkpoint area (above the swap slots)
     "PEER_PS",         # peer target: one way through the switch and the peer's NIC, beyond the link
     "BUF_N", "BUF_SHIFT",   # memory-blade buffers: how many; log2 of the span each manages in turn
     "BUF_QD",          # each buffer's command-queue depth (0 = unlimited)
     "BUF_LAT_PS",      # a buffer's own latency per request
     "FAIL_AT_PS",      # injected failure time, -1 = none
+    "FAIL_CB",         # the compute blade that fails
     "EPOCH_PS",        # counters are sampled at every multiple of this (0 = no time series)
     "EPOCH_CAP",       # rows the epoch buffer holds before the engine must drain it
     # SNIC link QoS (S4). QOS = 0: the link is one FIFO per direction (the fast path). QOS = 1: every
@@ -86,7 +86,9 @@ CB_FIELDS = ("WAYS",         # frames per set
              "TEMP_ADDR",    # local DRAM address of the hypervisor's temporary page
              "MBASE",        # machine address of the blade's first VM (static policy subtracts it)
              "PER_SET",      # memory-blade slots per frame set it may use
-             "FRAME_OFF", "SLOT_OFF", "VSP_OFF", "N_VSP")
+             "FRAME_OFF", "SLOT_OFF", "VSP_OFF", "N_VSP",
+             "CK_BASE",      # blade address of its checkpoint area (above its slots)
+             "PEER_BASE")    # where its checkpoints start in the peer's memory (service.target: peer)
 CB = {name: i for i, name in enumerate(CB_FIELDS)}
 # a request to the address-mapping module at T_PS about blade CB's super page VSP (its own
 # numbering): ACCESS is one of PERM_ACCESS (revoke: the blade may no longer touch it; grant: it may
@@ -149,13 +151,6 @@ C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 # Scalars of the run state.
 SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started", "cache_clock",
                 "dev_bus_free", "dev_ring_idx",
-                "ck_next",                      # next checkpoint tick
-                "ck_count",                     # frames listed in ck_list since the last checkpoint
-                "ck_index",                     # checkpoints started
-                "ck_active", "ck_pos", "ck_total", "ck_issue", "ck_start", "ck_end",  # one in progress
-                "ck_last_index", "ck_last_start", "ck_last_end",   # the last completed checkpoint
-                "ck_prev_index", "ck_prev_start", "ck_prev_end",   # the one before it
-                "stall_until", "failed",
                 "epoch_next", "epoch_rows",
                 "qos_ev",                       # next SLA-change event to apply
                 "cb",                           # the compute blade whose state is bound
@@ -164,6 +159,17 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "defer_n", "defer_head",        # victim write-backs held back: a ring in state["defer"]
                 "error", "error_info")          # ERR_* code and its detail (super page)
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
+
+# Each compute blade's service processor and host: one row of these per blade (state["ck_sc"]).
+CK_FIELDS = ("ck_next",                       # next checkpoint tick
+             "ck_count",                      # frames listed in ck_list since the last checkpoint
+             "ck_index",                      # checkpoints started
+             "ck_active", "ck_pos", "ck_total", "ck_issue", "ck_start", "ck_end",  # one in progress
+             "ck_last_index", "ck_last_start", "ck_last_end",   # the last completed checkpoint
+             "ck_prev_index", "ck_prev_start", "ck_prev_end",   # the one before it
+             "stall_until",                   # the host is stopped (checkpoint, recovery) until
+             "failed")                        # this blade has failed (service.fail_at)
+K = {name: i for i, name in enumerate(CK_FIELDS)}
 
 # Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).
 HIST_SUB_BITS = 7

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
-from ._layout import (CAL_WIDTH, CB, CB_FIELDS, DEFER_CAP, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS,
+from ._layout import (CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, DEFER_CAP, K, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS,
                       LINK_CAL_SLOTS, ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT,
                       VM_STAT_NAMES, hist_bin, local_prefix)
 
@@ -124,6 +124,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         out["slot_page"] = (r[CB["SLOT_OFF"]], r[CB["PER_SET"]] * n_sets_)
         out["sp_map"] = (r[CB["VSP_OFF"]], r[CB["N_VSP"]])
         out["link_cal"] = (2 * CAL_WIDTH * k, 2 * CAL_WIDTH)
+        out["ck_sc"] = (len(CK_FIELDS) * k, len(CK_FIELDS))
         ncw = cache_sets * cache_ways
         out.update({name: (k * ncw, ncw) for name in ("cache_tag", "cache_stamp", "cache_dirty")})
         out.update({name: (k * 2 * lev_, 2 * lev_) for name in ("qos_free", "qos_ls", "qos_le")})
@@ -138,7 +139,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     frame_page = frame_ready = dirty = ref = prev = nxt = ck_dirty = ck_first = ck_list = ck_pending = None
     ck_copy_list = head = tail = used = hand = blade_next = blade_hand = slot_page = sp_map = link_cal = None
     cache_tag = cache_stamp = cache_dirty = qfree = qls = qle = qfin = qtb = local = None
-    ways = local_bytes = temp_addr = mbase = per_set = 0
+    ways = local_bytes = temp_addr = mbase = per_set = ck_base = peer_base = 0
+    cks = None
     cur_cb = -1
 
     def bind(k):
@@ -146,7 +148,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         nonlocal frame_page, frame_ready, dirty, ref, prev, nxt, ck_dirty, ck_first, ck_list, ck_pending
         nonlocal ck_copy_list, head, tail, used, hand, blade_next, blade_hand, slot_page, sp_map, link_cal
         nonlocal cache_tag, cache_stamp, cache_dirty, qfree, qls, qle, qfin, qtb, local
-        nonlocal ways, local_bytes, temp_addr, mbase, per_set, cur_cb
+        nonlocal ways, local_bytes, temp_addr, mbase, per_set, cur_cb, ck_base, peer_base, cks
         b, r = per_blade[k], cb_rows[k]
         frame_page, frame_ready, dirty, ref = b["frame_page"], b["frame_ready"], b["dirty"], b["ref"]
         prev, nxt = b["lru_prev"], b["lru_next"]
@@ -160,6 +162,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         local = locals_[k]
         ways, local_bytes, temp_addr = r[CB["WAYS"]], r[CB["LOCAL_BYTES"]], r[CB["TEMP_ADDR"]]
         mbase, per_set = r[CB["MBASE"]], r[CB["PER_SET"]]
+        ck_base, peer_base, cks = r[CB["CK_BASE"]], r[CB["PEER_BASE"]], b["ck_sc"]
         cur_cb = k
         sc[S["cb"]] = k
 
@@ -461,8 +464,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         dirty[f] = 1
         if ck_regime:
             if ck_dirty[f] == 0:
-                ck_list[sc[S["ck_count"]]] = f
-                sc[S["ck_count"]] += 1
+                ck_list[cks[K["ck_count"]]] = f
+                cks[K["ck_count"]] += 1
             ck_dirty[f] = 1
 
     def local_access(t, f, off, w):
@@ -487,74 +490,74 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
             done = storage_io(rd, 1)
         elif p[P["CK_TARGET"]] == 2:       # a peer node's memory, through the switch
             tw = link_send(OUT, rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
-            done = peer.block(f << ushift, unit, tw + p[P["PEER_PS"]], 1)
+            done = peer.block(peer_base + (f << ushift), unit, tw + p[P["PEER_PS"]], 1)
         else:
-            tw = to_blade(sp_need(p[P["CK_BASE"]] + (f << ushift), rd), p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
-            done = blade_block(p[P["CK_BASE"]] + (f << ushift), unit, agent_in(tw), 1)
+            tw = to_blade(sp_need(ck_base + (f << ushift), rd), p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
+            done = blade_block(ck_base + (f << ushift), unit, agent_in(tw), 1)
         ck_pending[f] = 0
         if ck_first[f] == 0:
-            ck_first[f] = sc[S["ck_index"]]
+            ck_first[f] = cks[K["ck_index"]]
         cnt[C["ckpt_bytes"]] += unit
-        sc[S["ck_end"]] = max(sc[S["ck_end"]], done)
+        cks[K["ck_end"]] = max(cks[K["ck_end"]], done)
         return rd
 
     def ck_finish():
-        sc[S["ck_active"]] = 0
+        cks[K["ck_active"]] = 0
         for what in ("index", "start", "end"):
-            sc[S["ck_prev_" + what]] = sc[S["ck_last_" + what]]
-        sc[S["ck_last_index"]] = sc[S["ck_index"]]
-        sc[S["ck_last_start"]] = sc[S["ck_start"]]
-        sc[S["ck_last_end"]] = sc[S["ck_end"]]
+            cks[K["ck_prev_" + what]] = cks[K["ck_last_" + what]]
+        cks[K["ck_last_index"]] = cks[K["ck_index"]]
+        cks[K["ck_last_start"]] = cks[K["ck_start"]]
+        cks[K["ck_last_end"]] = cks[K["ck_end"]]
         cnt[C["checkpoints"]] += 1
-        cnt[C["ckpt_busy_ps"]] += sc[S["ck_end"]] - sc[S["ck_start"]]
+        cnt[C["ckpt_busy_ps"]] += cks[K["ck_end"]] - cks[K["ck_start"]]
 
     def ck_advance(t):
         """Issue the checkpoint copies due by t, one per DMA slot, in time order."""
-        while sc[S["ck_pos"]] < sc[S["ck_total"]] and sc[S["ck_issue"]] <= t:
-            f = ck_copy_list[sc[S["ck_pos"]]]
-            sc[S["ck_pos"]] += 1
+        while cks[K["ck_pos"]] < cks[K["ck_total"]] and cks[K["ck_issue"]] <= t:
+            f = ck_copy_list[cks[K["ck_pos"]]]
+            cks[K["ck_pos"]] += 1
             if ck_pending[f]:       # not already copied on a write
-                ck_copy(f, sc[S["ck_issue"]])
-                sc[S["ck_issue"]] += p[P["CK_PACE_PS"]]
-        if sc[S["ck_pos"]] == sc[S["ck_total"]]:
+                ck_copy(f, cks[K["ck_issue"]])
+                cks[K["ck_issue"]] += p[P["CK_PACE_PS"]]
+        if cks[K["ck_pos"]] == cks[K["ck_total"]]:
             ck_finish()
 
     def ck_start(t):
         """A tick at t: snapshot the frames to copy; stopping regimes copy them while the host
         waits, cow copies them in the background."""
-        sc[S["ck_index"]] += 1
+        cks[K["ck_index"]] += 1
         if ck_regime == 1:
             todo = [k for k in range(n_sets * ways) if frame_page[k] >= 0]
         else:
-            todo = [f for f in ck_list[:sc[S["ck_count"]]] if ck_dirty[f] == 1]
-        for f in ck_list[:sc[S["ck_count"]]]:
+            todo = [f for f in ck_list[:cks[K["ck_count"]]] if ck_dirty[f] == 1]
+        for f in ck_list[:cks[K["ck_count"]]]:
             ck_dirty[f] = 0
-        sc[S["ck_count"]] = 0
+        cks[K["ck_count"]] = 0
         ck_copy_list[:len(todo)] = todo
         for f in todo:
             ck_pending[f] = 1
-        sc[S["ck_start"]] = t
-        sc[S["ck_issue"]] = sc[S["ck_end"]] = t + p[P["CK_SETUP_PS"]]
-        sc[S["ck_pos"]], sc[S["ck_total"]], sc[S["ck_active"]] = 0, len(todo), 1
+        cks[K["ck_start"]] = t
+        cks[K["ck_issue"]] = cks[K["ck_end"]] = t + p[P["CK_SETUP_PS"]]
+        cks[K["ck_pos"]], cks[K["ck_total"]], cks[K["ck_active"]] = 0, len(todo), 1
         if ck_regime == 3:
             ck_advance(t)
             return
-        stop_from = max(t, sc[S["stall_until"]])
+        stop_from = max(t, cks[K["stall_until"]])
         ck_advance(1 << 63)
-        if sc[S["ck_last_end"]] > stop_from:
-            cnt[C["ckpt_stall_ps"]] += sc[S["ck_last_end"]] - stop_from
-            sc[S["stall_until"]] = sc[S["ck_last_end"]]
+        if cks[K["ck_last_end"]] > stop_from:
+            cnt[C["ckpt_stall_ps"]] += cks[K["ck_last_end"]] - stop_from
+            cks[K["stall_until"]] = cks[K["ck_last_end"]]
 
     def fail_and_restore(t):
         """A failure at t: the last completely stored checkpoint is fetched back into local DRAM."""
-        if sc[S["ck_active"]]:
-            for f in ck_copy_list[sc[S["ck_pos"]]:sc[S["ck_total"]]]:
+        if cks[K["ck_active"]]:
+            for f in ck_copy_list[cks[K["ck_pos"]]:cks[K["ck_total"]]]:
                 ck_pending[f] = 0
-            sc[S["ck_active"]] = 0
-        if sc[S["ck_last_index"]] > 0 and sc[S["ck_last_end"]] <= t:
-            good, good_start = sc[S["ck_last_index"]], sc[S["ck_last_start"]]
-        elif sc[S["ck_prev_index"]] > 0 and sc[S["ck_prev_end"]] <= t:
-            good, good_start = sc[S["ck_prev_index"]], sc[S["ck_prev_start"]]
+            cks[K["ck_active"]] = 0
+        if cks[K["ck_last_index"]] > 0 and cks[K["ck_last_end"]] <= t:
+            good, good_start = cks[K["ck_last_index"]], cks[K["ck_last_start"]]
+        elif cks[K["ck_prev_index"]] > 0 and cks[K["ck_prev_end"]] <= t:
+            good, good_start = cks[K["ck_prev_index"]], cks[K["ck_prev_start"]]
         else:
             good, good_start = 0, cnt[C["first_arrival_ps"]]
         start = t + p[P["CK_SETUP_PS"]]
@@ -564,24 +567,28 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                 if p[P["CK_TARGET"]] == 1:
                     got = storage_io(start, 0)
                 elif p[P["CK_TARGET"]] == 2:
-                    got = peer.block(k << ushift, unit, start + p[P["PEER_PS"]], 0)
+                    got = peer.block(peer_base + (k << ushift), unit, start + p[P["PEER_PS"]], 0)
                     got = link_send(IN, got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 else:
-                    got = blade_block(p[P["CK_BASE"]] + (k << ushift), unit, start, 0)
+                    got = blade_block(ck_base + (k << ushift), unit, start, 0)
                     got = from_blade(got, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], bg)
                 end = max(end, local.block(k << ushift, unit, got, 1))
                 cnt[C["restored_bytes"]] += unit
         cnt[C["failures"]] += 1
         cnt[C["lost_work_ps"]] += t - good_start
         cnt[C["recovery_ps"]] += end - t
-        sc[S["stall_until"]] = max(sc[S["stall_until"]], end)
-        sc[S["failed"]] = 1
+        cks[K["stall_until"]] = max(cks[K["stall_until"]], end)
+        cks[K["failed"]] = 1
 
     def control_events(arr):
-        """Ticks, background copies and an injected failure due by arr, in time order."""
-        fail_at = p[P["FAIL_AT_PS"]]
+        """Every blade's checkpoint ticks and background copies, an injected failure, SLA and
+        permission changes due by arr, in time order (the blades' checkpoint work in blade
+        order within a step)."""
+        fail_at, fail_cb = p[P["FAIL_AT_PS"]], p[P["FAIL_CB"]]
+        bound = cur_cb
         while True:
-            lim = fail_at if not sc[S["failed"]] and 0 <= fail_at < arr else arr
+            fck = per_blade[fail_cb]["ck_sc"]
+            lim = fail_at if not fck[K["failed"]] and 0 <= fail_at < arr else arr
             ev_t = pm_t = None
             if sc[S["qos_ev"]] < p[P["QOS_NEV"]]:
                 ev = p[P["QOS_EV_AT"]] + sc[S["qos_ev"]] * EVW
@@ -591,20 +598,35 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                 pm = p[P["PERM_EV_AT"]] + sc[S["perm_ev"]] * len(PERM_FIELDS)
                 pm_t = p[pm]
                 lim = min(lim, pm_t)
-            if sc[S["ck_active"]]:
-                ck_advance(lim)
-            if ck_regime and not sc[S["ck_active"]] and sc[S["ck_next"]] <= lim:
-                t = max(sc[S["ck_next"]], sc[S["ck_last_end"]])
+            for b in range(n_cb):
+                if per_blade[b]["ck_sc"][K["ck_active"]]:
+                    if b != cur_cb:
+                        bind(b)
+                    ck_advance(lim)
+            started = False
+            for b in range(n_cb if ck_regime else 0):
+                ck = per_blade[b]["ck_sc"]
+                if ck[K["ck_active"]] or ck[K["ck_next"]] > lim:
+                    continue
+                if b != cur_cb:
+                    bind(b)
+                t = max(ck[K["ck_next"]], ck[K["ck_last_end"]])
                 ck_start(t)
                 # ticks that fall while this checkpoint is taken (or stops the host) are skipped
-                busy_until = t if sc[S["ck_active"]] else sc[S["ck_last_end"]]
+                busy_until = t if ck[K["ck_active"]] else ck[K["ck_last_end"]]
                 interval = p[P["CK_INTERVAL_PS"]]
-                sc[S["ck_next"]] += interval
-                if sc[S["ck_next"]] <= busy_until:
-                    skipped = (busy_until - sc[S["ck_next"]]) // interval + 1
+                ck[K["ck_next"]] += interval
+                if ck[K["ck_next"]] <= busy_until:
+                    skipped = (busy_until - ck[K["ck_next"]]) // interval + 1
                     cnt[C["ckpt_ticks_skipped"]] += skipped
-                    sc[S["ck_next"]] += skipped * interval
-            elif not sc[S["failed"]] and 0 <= fail_at <= lim:
+                    ck[K["ck_next"]] += skipped * interval
+                started = True
+                break
+            if started:
+                continue
+            if not fck[K["failed"]] and 0 <= fail_at <= lim:
+                if fail_cb != cur_cb:
+                    bind(fail_cb)
                 fail_and_restore(fail_at)
             elif ev_t is not None and ev_t <= lim:
                 # the network manager changes a queue's SLA: its row in force becomes the event's
@@ -616,6 +638,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                 sc[S["perm_ev"]] += 1
             else:
                 break
+        if cur_cb != bound:
+            bind(bound)
 
     def storage_io(t, write):
         """One swap unit to or from the device: queue slot, free unit, access time, transfer."""
@@ -869,7 +893,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if not sc[S["started"]]:
             sc[S["started"]] = 1
             cnt[C["first_arrival_ps"]] = arr
-            sc[S["ck_next"]] = arr + p[P["CK_INTERVAL_PS"]]
+            for b in range(n_cb):      # every blade's service processor starts its clock
+                per_blade[b]["ck_sc"][K["ck_next"]] = arr + p[P["CK_INTERVAL_PS"]]
         if ck_regime or p[P["FAIL_AT_PS"]] >= 0 or p[P["QOS_NEV"]] > 0 or p[P["PERM_NEV"]] > 0:
             control_events(arr)
         w = int(op[i])
@@ -880,7 +905,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         if sc[S["defer_n"]]:
             run_deferred(arr)
         m = vm_base[v] + int(addr[i])
-        start = max(arr, sc[S["stall_until"]])   # the host is stopped by a checkpoint or a recovery
+        start = max(arr, cks[K["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
         cnt[C["accesses"]] += 1

@@ -106,6 +106,7 @@ def new_state(c: Compiled) -> dict:
         "link_cal": np.zeros(2 * nb * L.CAL_WIDTH, np.int64),    # per blade and direction (calendars)
         "port_cal": np.zeros(3 * L.CAL_WIDTH, np.int64),   # the switch port's two directions, the agent
         "defer": np.zeros(L.DEFER_CAP * len(L.DEFER_FIELDS), np.int64),
+        "ck_sc": np.zeros(nb * len(L.CK_FIELDS), np.int64),     # per blade: CK_FIELDS
         "loc": arr(g, np.int32, L.UNTOUCHED),
         "frame_page": arr(frames, np.int32, -1),
         "frame_ready": arr(frames, np.int64),

@@ -21,6 +21,10 @@ class ServiceProcessor:
     it first. `fail_at` injects a failure: the last completely stored checkpoint (one still being
     written is never used) is fetched back into local DRAM and the host resumes after it; lost
     work is the time since that checkpoint was taken.
+
+    With several compute blades every blade has its own service processor with these settings,
+    its own checkpoint area (on the memory blade, above its slots; on a peer, after the blades
+    before it) and host; `fail_blade` names the blade that fails (default: the first).
     """
     SECTION = "service"
     regime: str = "none"            # none | stop_and_copy | incremental | cow
@@ -29,6 +33,7 @@ class ServiceProcessor:
     setup: str = "2us"              # to start a checkpoint or a restore (pause, scan, set up DMA)
     copy_bandwidth: str = "4GB/s"   # the service processor's DMA engine
     fail_at: str = ""               # simulated time of an injected failure; empty = none
+    fail_blade: str = ""            # the compute blade that fails; empty = the first
     peer_latency: str = "1us"       # peer target: one way through the switch and the peer's NIC
     peer_dram: DRAM = field(default_factory=DRAM)   # peer target: the peer node's memory
 

@@ -251,9 +251,9 @@ class System:
             raise ValueError(f"compute: VM names must be unique over all compute blades, got {vms}")
         if len(vms) > 65535:
             raise ValueError("compute: at most 65535 VMs in all (trace VM ids are 16-bit)")
-        if len(blades) > 1 and (self.service.enabled or self.service.fail_at):
-            raise ValueError("service.regime: the service processor is modelled for one compute blade; "
-                             "with several, run each blade's checkpoint study on its own")
+        if self.service.fail_blade and self.service.fail_blade not in names:
+            raise ValueError(f"service.fail_blade: {self.service.fail_blade!r} is not a compute blade "
+                             f"({', '.join(names)})")
         for i, x in enumerate(self.memory_blade.permissions):
             if x.blade not in names:
                 raise ValueError(f"memory_blade.permissions[{i}].blade: {x.blade!r} is not a compute blade "
@@ -422,36 +422,37 @@ class System:
         if (sv.enabled or sv.fail_at) and hv.policy == "static":
             raise ValueError("service.regime: checkpoints follow pages through the hypervisor's page "
                              "table; hypervisor.policy 'static' has none (use fgra, page_swap or subpage_swap)")
-        local0 = rows[0]["local"]
-        if sv.enabled and sv.target == "peer" and sv.peer_dram.capacity_bytes < local0:
+        local_all = sum(r["local"] for r in rows)
+        if sv.enabled and sv.target == "peer" and sv.peer_dram.capacity_bytes < local_all:
             raise ValueError(f"service.peer_dram: {format_size(sv.peer_dram.capacity_bytes)} cannot hold "
-                             f"checkpoints of {format_size(local0)} of local memory")
+                             f"checkpoints of {format_size(local_all)} of local memory")
         if sv.enabled and sv.target == "storage" and not self.storage.enabled:
             raise ValueError("service.target: 'storage' needs a storage device (storage.device)")
-        # each blade's blade addresses: its remote part (static) or its slots; the checkpoint area
-        # (as large as local memory) follows blade 0's slots
+        # each blade's blade addresses: its remote part (static) or its slots, then its checkpoint
+        # area (as large as its local memory); on a peer, the blades' checkpoints one after another
+        ck_area = sv.enabled and sv.target == "memory_blade"
+        peer = 0
         for r in rows:
             r["vspace"] = r["remote"] if hv.policy == "static" else r["per_set"] * n_sets * unit
-        ck_base = rows[0]["vspace"]
-        ck_area = sv.enabled and sv.target == "memory_blade"
-        if ck_area:
-            rows[0]["vspace"] += local0
+            r["ck_base"], r["peer_base"] = r["vspace"], peer
+            peer += r["local"]
+            if ck_area:
+                r["vspace"] += r["local"]
         for r in rows:
             r["n_vsp"] = -(-r["vspace"] // spb)
         n_sp = cap // spb
         need = sum(r["n_vsp"] for r in rows)
         if mb.allocation == "boot" and need > n_sp:
             if ck_area and not multi:
-                spare = cap - ck_base
+                spare = cap - rows[0]["ck_base"]
                 raise ValueError(f"memory_blade.capacity: {mb.capacity} leaves {format_size(spare)} beside the "
-                                 f"remote pages; checkpoints of local memory need {format_size(local0)} (or use "
-                                 f"service.target: storage)")
+                                 f"remote pages; checkpoints of local memory need {format_size(rows[0]['local'])} "
+                                 f"(or use service.target: storage)")
             each = ", ".join(f"{n}: {r['n_vsp']}" for n, r in zip(self.blade_names, rows))
             raise ValueError(f"memory_blade.capacity: {mb.capacity} is {n_sp} super pages of {mb.super_page}; "
                              f"the compute blades need {need} at boot ({each}); enlarge it, or hand them out "
                              f"as used (memory_blade.allocation: on_demand)")
-        return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp,
-                "ck_base": ck_base}
+        return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp}
 
     def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
         """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none;
@@ -497,13 +498,13 @@ class System:
         put("CK_SETUP_PS", parse_time(sv.setup))
         put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
-        put("CK_BASE", lay["ck_base"])
         put("PEER_PS", parse_time(sv.peer_latency))
         put("BUF_N", mb.buffers)
         put("BUF_SHIFT", log2_exact(parse_size(mb.super_page, "memory_blade.super_page"), "memory_blade.super_page"))
         put("BUF_QD", mb.buffer_queue)
         put("BUF_LAT_PS", parse_time(mb.buffer_latency))
         put("FAIL_AT_PS", sv.fail_at_ps)
+        put("FAIL_CB", self.blade_names.index(sv.fail_blade) if sv.fail_blade else 0)
         put("EPOCH_PS", epoch_ps)
         put("EPOCH_CAP", epoch_rows if epoch_ps else 0)   # the engine drains the buffer when full
         st = self.storage
@@ -560,7 +561,8 @@ class System:
         for cb, r, k in zip(self.blades, lay["rows"], range(len(self.blades))):
             row = {"WAYS": r["ways"], "LOCAL_BYTES": r["local"] if hv.policy == "static" else cb.local_bytes,
                    "TEMP_ADDR": cb.local_bytes, "MBASE": int(vm_base[self.vm_blade().index(k)]),
-                   "PER_SET": r["per_set"], "N_VSP": r["n_vsp"], **off}
+                   "PER_SET": r["per_set"], "N_VSP": r["n_vsp"], "CK_BASE": r["ck_base"],
+                   "PEER_BASE": r["peer_base"], **off}
             cb_rows.append([row[f] for f in L.CB_FIELDS])
             off["FRAME_OFF"] += r["ways"] * lay["n_sets"]
             off["SLOT_OFF"] += r["per_set"] * lay["n_sets"]

@@ -185,8 +185,9 @@ def test_another_blades_super_page_is_never_served(backend):
      r"compute\[1\].page_size: 8KiB differs"),
     ({"compute": [{"vms": [{"name": "a"}]}, {"vms": [{"name": "b", "memory": "5000B"}]}]},
      r"compute\[1\].vms\[0\].memory"),
-    ({"compute": [{"vms": [{"name": "a"}]}, {"vms": [{"name": "b"}]}], "service": {"regime": "incremental"}},
-     "modelled for one compute blade"),
+    ({"compute": [{"vms": [{"name": "a"}]}, {"vms": [{"name": "b"}]}],
+      "service": {"regime": "incremental", "fail_at": "1ms", "fail_blade": "zz"}},
+     "service.fail_blade: 'zz' is not a compute blade"),
     ({"compute": []}, "compute: an empty list"),
     ({"memory_blade": {"permissions": [{"blade": "cb7"}]}}, r"permissions\[0\].blade: 'cb7' is not a compute blade"),
     ({"memory_blade": {"permissions": [{"super_page": 999}]}, "compute": {"vms": [{"memory": "4GiB"}]}},
@@ -229,7 +230,8 @@ def test_yaml_round_trip_of_many_blades(tmp_path):
 
 
 # -- the compiled core and its twin agree on random many-blade systems --------------------------
-def random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cache, snic, perms, strict=False):
+def random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cache, snic, perms, strict=False,
+                  service=None):
     names = [f"vm{k}{j}" for k in range(n_cb) for j in range(2)]
     data = {
         "compute": [{"name": f"cb{k}", "local_memory": f"{local_kib[k]}KiB",
@@ -242,6 +244,7 @@ def random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cach
         "storage": {"device": "nvme-gen4", "units": 2, "queue_depth": 4} if storage else {},
         "cache": {"size": "4KiB", "ways": 2} if cache else {},
         "snic": ({"discipline": snic, "vms": {names[0]: {"priority": 1, "weight": 3}}} if snic else {}),
+        "service": service or {},
     }
     if switch:
         data["switch"] = {"latency": "60ns", "port_bandwidth": "10GB/s"}
@@ -253,16 +256,23 @@ def random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cach
        local_kib=st.lists(st.sampled_from([64, 128, 256]), min_size=3, max_size=3), switch=st.booleans(),
        occ=st.sampled_from([0, 7, 40]), on_demand=st.booleans(), storage=st.booleans(), cache=st.booleans(),
        snic=st.sampled_from([None, "strict_priority", "wfq"]), n_perm=st.integers(0, 3),
-       seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), gap=st.sampled_from([3000, 3_000_000]))
+       seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300), gap=st.sampled_from([3000, 3_000_000]),
+       regime=st.sampled_from(["none", "none", "stop_and_copy", "incremental", "cow"]),
+       target=st.sampled_from(["memory_blade", "peer"]), fail=st.booleans())
 def test_backends_identical_with_many_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cache, snic,
-                                             n_perm, seed, n, gap):
+                                             n_perm, seed, n, gap, regime, target, fail):
     # gap: mean 1.5 ns between accesses (every resource saturated) or 1.5 us (permission changes fire)
     rng = np.random.default_rng(seed)
     if policy in ("static", "fgra"):
         storage = False
     perms = [{"at": f"{int(rng.integers(0, 300))}us", "blade": f"cb{int(rng.integers(0, n_cb))}", "super_page": 0,
               "access": ["revoke", "grant", "release"][int(rng.integers(0, 3))]} for _ in range(n_perm)]
-    system, n_vm = random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cache, snic, perms)
+    service = None
+    if policy != "static" and (regime != "none" or fail):   # checkpoints follow the page table
+        service = {"regime": regime, "interval": "50us", "setup": "1us", "target": "storage" if storage else target,
+                   "fail_at": "120us" if fail else "", "fail_blade": f"cb{int(rng.integers(0, n_cb))}"}
+    system, n_vm = random_blades(n_cb, policy, local_kib, switch, occ, on_demand, storage, cache, snic, perms,
+                                 service=service)
     addr = (rng.integers(0, 512 * 1024 // 64, n) * 64).astype(np.uint64)
     t = np.cumsum(rng.integers(0, gap, n)).astype(np.int64)
     op = (rng.random(n) < 0.3).astype(np.uint8)
@@ -440,3 +450,66 @@ def test_snic_priorities_hold_at_the_shared_switch_port(backend):
     one_each_way = HDR * BYTE + line                     # one batch message per direction at the port
     assert lat["strict_priority"].max() <= alone + one_each_way + (RCD + CL + BURST)
     assert lat["fifo"].max() > 3 * lat["strict_priority"].max()     # fifo: the backlog grows over the run
+
+
+def _ck_blades(**service):
+    # blade 0 with 8 local pages, blade 1 with 2; every blade has a service processor
+    return System.from_dict({
+        "compute": [{"name": "big", "local_memory": "32KiB", "page_size": "4KiB", "dram": TINY_DRAM,
+                     "vms": [{"name": "v0", "memory": "64KiB"}]},
+                    {"name": "small", "local_memory": "8KiB", "page_size": "4KiB", "dram": TINY_DRAM,
+                     "vms": [{"name": "v1", "memory": "64KiB"}]}],
+        "hypervisor": {"policy": "page_swap", "placement": "first_touch"},
+        "memory_blade": {"capacity": "8MiB", "super_page": "1MiB", "dram": TINY_DRAM},
+        "link": {"bandwidth": "1GB/s", "latency": "100ns", "header_bytes": HDR, "max_payload": "4KiB"},
+        "service": {"interval": "100us", "setup": "1us", **service}})
+
+
+def test_every_blade_checkpoints_its_own_pages_into_its_own_area(backend):
+    # each blade writes all its local pages once; one cow tick later every written page of both
+    # blades is in its blade's checkpoint area (owned super pages: no permission fault)
+    s = _ck_blades(regime="cow")
+    times = [i * 1000 for i in range(10)] + [300_000_000]
+    addrs = [i * 4096 for i in range(8)] + [0, 4096] + [0]
+    vms = [0] * 8 + [1, 1] + [0]
+    r = go(s, times, addrs, vms, ops=[1] * 10 + [0], backend=backend)
+    c = r.counters
+    assert c["checkpoints"] >= 2 and c["ckpt_bytes"] == 10 * 4096
+    assert c["permission_faults"] == 0
+    st_ = _state_after(s, times, addrs, vms, backend, ops=[1] * 10 + [0])
+    rows = s.compile().blade_rows()
+    assert (rows[0]["CK_BASE"], rows[1]["CK_BASE"]) == (32 << 10, 56 << 10)   # above each blade's slots
+    owners = [int(st_["sp_owner"][st_["sp_map"][r["VSP_OFF"]]]) for r in rows]
+    assert owners == [1, 2]
+
+
+def test_a_stop_and_copy_checkpoint_stops_only_its_own_blade(backend):
+    # blade 0 fills its local memory, blade 1 touches nothing before the 100 us tick: at the tick
+    # blade 0 stops while its 8 pages are copied (1 GB/s DMA, ~4 us each); blade 1 stops only for
+    # the setup, so its first access right after the tick is not held up by blade 0's checkpoint
+    s = _ck_blades(regime="stop_and_copy", copy_bandwidth="1GB/s")
+    times = [i * 1000 for i in range(8)] + [100_500_000, 100_500_000]
+    addrs = [i * 4096 for i in range(8)] + [0, 0]
+    vms = [0] * 8 + [0, 1]
+    r = go(s, times, addrs, vms, backend=backend)
+    c = r.counters
+    assert c["checkpoints"] == 2 and c["ckpt_bytes"] == 8 * 4096
+    lat0, lat1 = (int(r.completions[k]) - times[k] for k in (8, 9))
+    assert lat1 < 1_000_000 + 100_000                  # the 1 us setup, then a local first touch
+    assert lat0 > 7 * 4096 * 1000                      # behind 8 page copies at 1 GB/s
+    alone = go(_ck_blades(regime="stop_and_copy", copy_bandwidth="1GB/s"), times[:9], addrs[:9], vms[:9],
+               backend=backend)
+    assert int(alone.completions[8]) == int(r.completions[8])     # blade 1 changes nothing for blade 0
+
+
+def test_a_failure_restores_only_the_failing_blade(backend):
+    s = _ck_blades(regime="incremental", fail_at="250us", fail_blade="small")
+    times = [i * 1000 for i in range(10)] + [300_000_000, 300_000_000]
+    addrs = [i * 4096 for i in range(8)] + [0, 4096] + [0, 0]
+    vms = [0] * 8 + [1, 1] + [0, 1]
+    r = go(s, times, addrs, vms, ops=[1] * 10 + [0, 0], backend=backend)
+    c = r.counters
+    assert c["failures"] == 1
+    assert c["restored_bytes"] == 2 * 4096                # blade 1's two checkpointed pages, not blade 0's
+    per = {b["blade"]: b for b in r.per_blade()}
+    assert per["big"]["accesses"] == 9 and per["small"]["accesses"] == 3
