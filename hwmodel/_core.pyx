@@ -963,15 +963,15 @@ cdef void permission_change(Core* c, int64_t k, int64_t vsp, int64_t access) noe
 cdef void control_events(Core* c, int64_t arr) noexcept nogil:
     """Checkpoint ticks and background copies of every compute blade's service processor, an
     injected failure, SLA and permission changes due by `arr`, in time order (the blades'
-    checkpoint work in blade order within a step). A tick that finds a checkpoint still being
-    copied waits for it to finish."""
+    background copies interleaved by time; their ticks in blade order within a step). A tick that
+    finds a checkpoint still being copied waits for it to finish."""
     cdef int64_t* sc = c.sc
     cdef int64_t* ck
     cdef int64_t fail_at = c.p[P_FAIL_AT_PS]
     cdef int64_t fail_cb = c.p[P_FAIL_CB]
     cdef int64_t* fck = c.cks_base + fail_cb * N_CK_FIELDS
     cdef int64_t interval = c.p[P_CK_INTERVAL_PS]
-    cdef int64_t lim, t, busy_until, skipped, ev_t, pm_t, k, q, b, bound = c.cb
+    cdef int64_t lim, t, busy_until, skipped, ev_t, pm_t, k, q, b, best, t1, t2, bound = c.cb
     cdef bint started
     cdef const int64_t* ev = c.p
     cdef const int64_t* pm = c.p
@@ -991,11 +991,20 @@ cdef void control_events(Core* c, int64_t arr) noexcept nogil:
             pm_t = pm[0]
             if pm_t < lim:
                 lim = pm_t
-        for b in range(c.nb):
-            if c.cks_base[b * N_CK_FIELDS + K_CK_ACTIVE]:
-                if b != c.cb:
-                    bind_blade(c, b)
-                ck_advance(c, lim)
+        while True:      # background copies due by lim, across blades in time order (ties: blade order)
+            best, t1, t2 = -1, INT64_MAX_PS, INT64_MAX_PS
+            for b in range(c.nb):
+                ck = c.cks_base + b * N_CK_FIELDS
+                if ck[K_CK_ACTIVE] and ck[K_CK_ISSUE] <= lim:
+                    if ck[K_CK_ISSUE] < t1:
+                        best, t1, t2 = b, ck[K_CK_ISSUE], t1
+                    elif ck[K_CK_ISSUE] < t2:
+                        t2 = ck[K_CK_ISSUE]
+            if best < 0:
+                break
+            if best != c.cb:
+                bind_blade(c, best)
+            ck_advance(c, t2 if t2 < lim else lim)
         started = False
         if c.ck_regime:
             for b in range(c.nb):

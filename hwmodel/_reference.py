@@ -582,8 +582,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
 
     def control_events(arr):
         """Every blade's checkpoint ticks and background copies, an injected failure, SLA and
-        permission changes due by arr, in time order (the blades' checkpoint work in blade
-        order within a step)."""
+        permission changes due by arr, in time order (the blades' background copies interleaved
+        by time; their ticks in blade order within a step)."""
         fail_at, fail_cb = p[P["FAIL_AT_PS"]], p[P["FAIL_CB"]]
         bound = cur_cb
         while True:
@@ -598,11 +598,14 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
                 pm = p[P["PERM_EV_AT"]] + sc[S["perm_ev"]] * len(PERM_FIELDS)
                 pm_t = p[pm]
                 lim = min(lim, pm_t)
-            for b in range(n_cb):
-                if per_blade[b]["ck_sc"][K["ck_active"]]:
-                    if b != cur_cb:
-                        bind(b)
-                    ck_advance(lim)
+            while True:     # background copies due by lim, across blades in time order (ties: blade order)
+                due = sorted((per_blade[b]["ck_sc"][K["ck_issue"]], b) for b in range(n_cb)
+                             if per_blade[b]["ck_sc"][K["ck_active"]] and per_blade[b]["ck_sc"][K["ck_issue"]] <= lim)
+                if not due:
+                    break
+                if due[0][1] != cur_cb:
+                    bind(due[0][1])
+                ck_advance(min(lim, due[1][0]) if len(due) > 1 else lim)
             started = False
             for b in range(n_cb if ck_regime else 0):
                 ck = per_blade[b]["ck_sc"]
