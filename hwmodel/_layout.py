@@ -100,7 +100,7 @@ PERM_ACCESS = {"revoke": 0, "grant": 1, "release": 2}
 # message reserved for later (a victim write-back after its copy) does not hold back one ready
 # sooner. Layout of one calendar: CAL_FIELDS, then LINK_CAL_SLOTS (start, end) pairs, ps, a ring
 # from HEAD in start order; a full calendar forgets its oldest and raises FLOOR to its end.
-LINK_CAL_SLOTS = 16
+LINK_CAL_SLOTS = 64
 CAL_FIELDS = ("N", "HEAD", "FLOOR")   # reservations held; ring index of the earliest; all busy before FLOOR
 CAL_WIDTH = len(CAL_FIELDS) + 2 * LINK_CAL_SLOTS
 # A victim's write-back to the memory blade is ready only after its local copies, often after
