@@ -414,11 +414,14 @@ class System:
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
-        # memory-blade slots a blade may fill: its remote part, within all of the capacity (one
-        # blade) or, with a storage tier below several blades, an equal share of the super pages
-        share = (cap // spb // len(blades)) * spb if multi and self.storage.enabled else cap
+        # memory-blade slots a blade may fill: its remote part; with a storage tier below, within the
+        # capacity (one blade) or an equal share of the super pages (several), the rest goes down.
+        # Without storage the super-page allocator stops the run when the capacity runs out
+        share = (cap // spb // len(blades)) * spb if multi else cap
         for r in rows:
-            r["per_set"] = min(share // unit // n_sets, r["remote"] // unit // n_sets)
+            r["per_set"] = r["remote"] // unit // n_sets
+            if self.storage.enabled:
+                r["per_set"] = min(share // unit // n_sets, r["per_set"])
         if (sv.enabled or sv.fail_at) and hv.policy == "static":
             raise ValueError("service.regime: checkpoints follow pages through the hypervisor's page "
                              "table; hypervisor.policy 'static' has none (use fgra, page_swap or subpage_swap)")

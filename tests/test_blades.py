@@ -513,3 +513,20 @@ def test_a_failure_restores_only_the_failing_blade(backend):
     assert c["restored_bytes"] == 2 * 4096                # blade 1's two checkpointed pages, not blade 0's
     per = {b["blade"]: b for b in r.per_blade()}
     assert per["big"]["accesses"] == 9 and per["small"]["accesses"] == 3
+
+
+def test_on_demand_overcommit_without_storage_stops_when_the_blade_is_full():
+    # one blade declares 3 MiB of remote memory on a 2 MiB blade: its pages are placed as touched
+    # and the third super page cannot be given, an error naming the record (never a page on a
+    # storage device that does not exist)
+    s = blades(1, "static", vm="3MiB", switch=False, allocation="on_demand", capacity="2MiB")
+    base = 16384
+    r = go(s, [0, 10**6], [base, base + MIB], [0, 0])
+    assert r.counters["sp_grants"] == 2 and r.counters["first_touch_storage"] == 0
+    with pytest.raises(ValueError, match=r"record 2: the memory blade has no free super page for cb0"):
+        go(s, [0, 10**6, 2 * 10**6], [base, base + MIB, base + 2 * MIB], [0, 0, 0])
+    # paging: every page's slot is granted when first fetched; the 513th remote page needs a third
+    s = blades(1, "page_swap", vm="3MiB", switch=False, allocation="on_demand", capacity="2MiB")
+    n = 520
+    with pytest.raises(ValueError, match=r"record 516: the memory blade has no free super page"):
+        go(s, [i * 10**5 for i in range(n)], [i * 4096 for i in range(n)], [0] * n)
