@@ -40,9 +40,19 @@ DEF VS_LINK_MSGS = 4
 DEF VSW = 5
 
 
+# the scheduling state of one link (both directions), or of the switch's memory-blade port
+cdef struct Sched:
+    int64_t* cal           # fifo: a calendar per direction
+    int64_t* qfree         # strict priority, per direction and level: next free
+    int64_t* qls           # strict priority, per direction and level: last message's wire interval
+    int64_t* qle
+    int64_t* qfin          # fair, per direction and queue: virtual finish time
+    int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder); NULL = no caps
+
+
 # where the per-blade state arrays start (blade 0's slices); bind_blade offsets them to blade k's
 cdef struct Blade:
-    int64_t* link_cal
+    Sched link
     int64_t* frame_ready
     int32_t* frame_page
     int32_t* prev
@@ -64,11 +74,6 @@ cdef struct Blade:
     int64_t* cache_tag
     int64_t* cache_stamp
     uint8_t* cache_dirty
-    int64_t* qfree
-    int64_t* qls
-    int64_t* qle
-    int64_t* qfin
-    int64_t* qtb
     int32_t* sp_map
 
 
@@ -81,7 +86,7 @@ cdef struct Core:
     int64_t* vm_stats
     int64_t* sc
     int64_t* ring
-    int64_t* link_cal
+    Sched link             # the bound blade's link
     int64_t* frame_ready
     int32_t* loc
     int32_t* frame_page
@@ -109,20 +114,10 @@ cdef struct Core:
     int64_t* cache_stamp   # per cache way: last use (LRU)
     uint8_t* cache_dirty
     int64_t* qsla          # per queue: the SLA row in force (SLA_FIELDS)
-    int64_t* qfree         # strict priority, per direction and level: next free
-    int64_t* qls           # strict priority, per direction and level: last message's wire interval
-    int64_t* qle
-    int64_t* qfin          # fair, per direction and queue: virtual finish time
-    int64_t* qtb           # token bucket, per direction and queue: full-at time (ps, remainder)
     int32_t* sp_map        # per super page of the compute blade: the memory blade's, -1 = none
     Blade base             # the per-blade arrays as a whole (blade 0's slices)
     int64_t* defer         # held-back victim write-backs: a ring of DEFER_FIELDS rows sorted by time
-    int64_t* port_cal      # the switch's memory-blade port: a calendar per direction; then the agent's
-    int64_t* port_qfree    # the port's QoS state (strict priority, fair), as qfree.. for a link
-    int64_t* port_qls
-    int64_t* port_qle
-    int64_t* port_qfin
-    bint at_port           # qos_start is scheduling the port (no token buckets there)
+    Sched port             # the switch's port to the memory blade (caps act on the links only)
     int32_t* sp_owner      # per memory-blade super page: blade + 1 may use it, -(blade + 1) revoked, 0 free
     int64_t nb, cb         # compute blades; the bound one
     int64_t local_bytes, temp_addr, mbase, per_set, sp_shift, sw, ck_base, peer_base
@@ -195,12 +190,13 @@ cdef void cal_insert_scan(int64_t* r, int64_t head, int64_t n, int64_t* x, int64
         r[2 * j + 1] = r[2 * i + 1]
 
 
-cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
-    """When a message of queue q, ready at a, starts serializing in direction d (QoS active)."""
+cdef int64_t qos_start(Core* c, Sched* sd, int d, int64_t a, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
+    """When a message of queue q, ready at a, starts serializing in direction d of the link or
+    port `sd` (QoS active)."""
     cdef int64_t* sla = c.qsla + q * QW
     cdef int64_t e = a, x, s, k, lvl, w, W, nl = c.nlev
-    cdef bint shaped = sla[Q_TB_NUM] != 0 and not c.at_port   # caps act on the links only
-    cdef int64_t* tb = c.qtb + (d * c.nq + q) * 2
+    cdef bint shaped = sla[Q_TB_NUM] != 0 and sd.qtb != NULL
+    cdef int64_t* tb = sd.qtb + (d * c.nq + q) * 2
     cdef int64_t* fr
     cdef int64_t* fin
     if shaped:
@@ -208,22 +204,22 @@ cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int
         # at D = tb[0] + tb[1] / TB_DEN; a message of L bytes may start once D - s <= (B - L) ps/B
         e = imax(a, tb[0] + ceil_div(tb[1] - (sla[Q_TB_BURST] - wire) * sla[Q_TB_NUM], sla[Q_TB_DEN]))
     if c.qdisc == 0:
-        s = cal_reserve(c.link_cal + d * CAL_WIDTH, e, ser)
+        s = cal_reserve(sd.cal + d * CAL_WIDTH, e, ser)
     elif c.qdisc == 1:
         lvl = sla[Q_LEVEL]
-        fr = c.qfree + d * nl
+        fr = sd.qfree + d * nl
         x = imax(a, fr[lvl])
         for k in range(lvl + 1, nl):          # non-preemptive: a lower level on the wire at a
-            if c.qls[d * nl + k] <= a < c.qle[d * nl + k]:
-                x = imax(x, c.qle[d * nl + k])
+            if sd.qls[d * nl + k] <= a < sd.qle[d * nl + k]:
+                x = imax(x, sd.qle[d * nl + k])
         s = imax(e, x)
         fr[lvl] = x + ser
         for k in range(lvl + 1, nl):          # lower levels wait behind it
             fr[k] = imax(fr[k], x) + ser
-        c.qls[d * nl + lvl] = s
-        c.qle[d * nl + lvl] = s + ser
+        sd.qls[d * nl + lvl] = s
+        sd.qle[d * nl + lvl] = s + ser
     else:
-        fin = c.qfin + d * c.nq
+        fin = sd.qfin + d * c.nq
         w = sla[Q_WEIGHT]
         W = w
         for k in range(c.nq):                 # weight of the queues still busy at a
@@ -242,16 +238,16 @@ cdef int64_t qos_start(Core* c, int d, int64_t a, int64_t ser, int64_t wire, int
     return s
 
 
-ctypedef int64_t (*qos_fn_t)(Core*, int, int64_t, int64_t, int64_t, int64_t) noexcept nogil
+ctypedef int64_t (*qos_fn_t)(Core*, Sched*, int, int64_t, int64_t, int64_t, int64_t) noexcept nogil
 
 
 cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, int64_t wire, int64_t q) noexcept nogil:
     """A message of queue q (a VM, or the background queue), ready at t; returns its arrival."""
     cdef int64_t start
     if c.qos:   # through a pointer: the QoS code stays out of line, the FIFO path small
-        start = (<qos_fn_t>c.qos_start_p)(c, direction, t, ser, wire, q)
+        start = (<qos_fn_t>c.qos_start_p)(c, &c.link, direction, t, ser, wire, q)
     else:
-        start = cal_reserve(c.link_cal + direction * CAL_WIDTH, t, ser)
+        start = cal_reserve(c.link.cal + direction * CAL_WIDTH, t, ser)
     c.cnt[C_LINK_BYTES_OUT + direction] += wire
     cdef int64_t* vs = c.vm_stats + q * VSW
     vs[VS_LINK_BYTES] += wire
@@ -262,19 +258,13 @@ cdef inline int64_t link_send(Core* c, int direction, int64_t t, int64_t ser, in
 
 cdef int64_t port_send(Core* c, int d, int64_t t, int64_t wire, int64_t q) noexcept nogil:
     """The switch's port to the memory blade, shared by every compute blade: a calendar each way,
-    or, under a QoS discipline, that discipline by the message's VM on the port's own state."""
+    or, under QoS, the links' discipline by the message's VM on the port's own state."""
     cdef int64_t ser = ceil_div(wire * c.p[P_SW_NUM], c.p[P_SW_DEN])
     cdef int64_t s
-    cdef int64_t* saved[4]
-    if c.qos and c.qdisc != 0:
-        saved[0], saved[1], saved[2], saved[3] = c.qfree, c.qls, c.qle, c.qfin
-        c.qfree, c.qls, c.qle, c.qfin = c.port_qfree, c.port_qls, c.port_qle, c.port_qfin
-        c.at_port = 1
-        s = qos_start(c, d, t, ser, wire, q)
-        c.at_port = 0
-        c.qfree, c.qls, c.qle, c.qfin = saved[0], saved[1], saved[2], saved[3]
+    if c.qos:
+        s = (<qos_fn_t>c.qos_start_p)(c, &c.port, d, t, ser, wire, q)
     else:
-        s = cal_reserve(c.port_cal + d * CAL_WIDTH, t, ser)
+        s = cal_reserve(c.port.cal + d * CAL_WIDTH, t, ser)
     c.cnt[C_PORT_QUEUE_PS] += s - t
     c.cnt[C_PORT_BYTES_OUT + d] += wire
     return s + ser
@@ -302,7 +292,7 @@ cdef inline int64_t agent_in(Core* c, int64_t t) noexcept nogil:
     memory controller gets it."""
     cdef int64_t occ = c.p[P_AGENT_OCC_PS], s
     if occ:
-        s = cal_reserve(c.port_cal + 2 * CAL_WIDTH, t, occ)
+        s = cal_reserve(c.port.cal + 2 * CAL_WIDTH, t, occ)   # state["port_cal"]: port out, in, agent
         c.cnt[C_AGENT_WAIT_PS] += s - t
         t = s
     return t + c.p[P_AGENT_PS]
@@ -1078,7 +1068,7 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.ck_base = r[CB_CK_BASE]
     c.peer_base = r[CB_PEER_BASE]
     c.cks = c.cks_base + k * N_CK_FIELDS
-    c.link_cal = b.link_cal + 2 * CAL_WIDTH * k
+    c.link.cal = b.link.cal + 2 * CAL_WIDTH * k
     c.frame_ready = b.frame_ready + fo
     c.frame_page = b.frame_page + fo
     c.prev = b.prev + fo
@@ -1101,11 +1091,11 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.cache_tag = b.cache_tag + co
     c.cache_stamp = b.cache_stamp + co
     c.cache_dirty = b.cache_dirty + co
-    c.qfree = b.qfree + lv
-    c.qls = b.qls + lv
-    c.qle = b.qle + lv
-    c.qfin = b.qfin + nq
-    c.qtb = b.qtb + 2 * nq
+    c.link.qfree = b.link.qfree + lv
+    c.link.qls = b.link.qls + lv
+    c.link.qle = b.link.qle + lv
+    c.link.qfin = b.link.qfin + nq
+    c.link.qtb = b.link.qtb + 2 * nq
 
 
 cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
@@ -1295,13 +1285,13 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.nb = p[P_N_CB]
     c.sp_identity = c.nb == 1 and p[P_SP_MODE] == 0 and p[P_PERM_NEV] == 0
     # per-blade arrays: blade k's slice starts where bind_blade says
-    c.base.link_cal = &link_cal[0]
-    c.port_cal = &port_cal[0]
-    c.port_qfree = &port_qos[0]
-    c.port_qls = c.port_qfree + 2 * (c.nlev if c.nlev > 0 else 1)
-    c.port_qle = c.port_qls + 2 * (c.nlev if c.nlev > 0 else 1)
-    c.port_qfin = c.port_qle + 2 * (c.nlev if c.nlev > 0 else 1)
-    c.at_port = 0
+    c.base.link.cal = &link_cal[0]
+    c.port.cal = &port_cal[0]
+    c.port.qfree = &port_qos[0]
+    c.port.qls = c.port.qfree + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.port.qle = c.port.qls + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.port.qfin = c.port.qle + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.port.qtb = NULL
     c.defer = &defer[0]
     c.cks_base = &ck_sc[0]
     c.base.frame_ready = &frame_ready[0]
@@ -1325,11 +1315,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.base.cache_tag = &cache_tag[0]
     c.base.cache_stamp = &cache_stamp[0]
     c.base.cache_dirty = &cache_dirty[0]
-    c.base.qfree = &qfree[0]
-    c.base.qls = &qls[0]
-    c.base.qle = &qle[0]
-    c.base.qfin = &qfin[0]
-    c.base.qtb = &qtb[0]
+    c.base.link.qfree = &qfree[0]
+    c.base.link.qls = &qls[0]
+    c.base.link.qle = &qle[0]
+    c.base.link.qfin = &qfin[0]
+    c.base.link.qtb = &qtb[0]
     c.base.sp_map = &sp_map[0]
     c.sp_owner = &sp_owner[0]
     c.mbuf_ring = &mbuf_ring[0]

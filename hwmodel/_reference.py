@@ -98,7 +98,6 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     _lv = 2 * max(p[P["QOS_LEVELS"]], 1)
     port_qfree, port_qls, port_qle, port_qfin = (port_qos[:_lv], port_qos[_lv:2 * _lv], port_qos[2 * _lv:3 * _lv],
                                                  port_qos[3 * _lv:])
-    at_port = False
     defer = st["defer"].tolist()
     cache_sets, cache_ways = p[P["CACHE_SETS"]], p[P["CACHE_WAYS"]]
     n_cb = p[P["N_CB"]]
@@ -181,8 +180,10 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     bg = len(vm_base)     # the background queue (checkpoint copies) follows the VMs
     cur_q = 0             # the queue of the access being run
 
-    def qos_start(d, a, ser, wire, q):
-        """SNIC link QoS: when a message of queue q, ready at a, starts serializing in direction d.
+    def qos_start(sched, d, a, ser, wire, q):
+        """SNIC QoS: when a message of queue q, ready at a, starts serializing in direction d of a
+        link or the switch port, whose state `sched` is (calendars, qfree, qls, qle, qfin, qtb or
+        None: caps act on the links only).
         fifo: one next-free time. strict priority: per level a next-free time; a message of level l
         starts at max(a, free[l]), after any lower-level message that was on the wire at a
         (non-preemptive), then every lower level's next-free time moves back by its
@@ -190,16 +191,17 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         max(a, F) + ser * W / w, W the weight of the queues with F > a (itself included).
         Token bucket (any discipline): the start is also >= the time the bucket holds its bytes;
         the message holds its place in the discipline from when it was ready."""
+        cal, qfree, qls, qle, qfin, qtb = sched
         r = q * QW
         num, den, burst = qsla[r + 2], qsla[r + 3], qsla[r + 4]
-        if at_port:
-            num = 0               # caps act on the links only
+        if qtb is None:
+            num = 0
         tb = (d * nq + q) * 2
         e = a
         if num:
             e = max(a, qtb[tb] - (-(qtb[tb + 1] - (burst - wire) * num) // den))
         if qdisc == 0:
-            s = cal_reserve(link_cal, d * CAL_WIDTH, e, ser)
+            s = cal_reserve(cal, d * CAL_WIDTH, e, ser)
         elif qdisc == 1:
             lvl = qsla[r]
             base = d * nlev
@@ -234,7 +236,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     def link_send(direction, t, ser, wire, q):
         """A message of queue q (a VM, or the background queue), ready at t; returns its arrival."""
         if qos:
-            start = qos_start(direction, t, ser, wire, q)
+            start = qos_start((link_cal, qfree, qls, qle, qfin, qtb), direction, t, ser, wire, q)
         else:
             start = cal_reserve(link_cal, direction * CAL_WIDTH, t, ser)
         cnt[C["link_bytes_out"] + direction] += wire
@@ -244,16 +246,11 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         return start + ser + prop
 
     def port_send(d, t, wire, q):
-        """The switch's port to the memory blade, shared by every compute blade: a calendar each way."""
-        nonlocal qfree, qls, qle, qfin, at_port
+        """The switch's port to the memory blade, shared by every compute blade: a calendar each way,
+        or, under QoS, the links' discipline by the message's VM on the port's own state."""
         ser = -(-(wire * p[P["SW_NUM"]]) // p[P["SW_DEN"]])
-        if qos and qdisc != 0:     # the SNIC's discipline by the message's VM, on the port's own state
-            saved = qfree, qls, qle, qfin
-            qfree, qls, qle, qfin = port_qfree, port_qls, port_qle, port_qfin
-            at_port = True
-            s = qos_start(d, t, ser, wire, q)
-            at_port = False
-            qfree, qls, qle, qfin = saved
+        if qos:
+            s = qos_start((port_cal, port_qfree, port_qls, port_qle, port_qfin, None), d, t, ser, wire, q)
         else:
             s = cal_reserve(port_cal, d * CAL_WIDTH, t, ser)
         cnt[C["port_queue_ps"]] += s - t

@@ -272,7 +272,8 @@ class Engine:
         n = len(addr)
         if not (len(t_ps) == len(op) == len(vm) == n):
             raise ValueError("trace columns differ in length")
-        self._check(t_ps, addr, op, vm, where or (lambda i: f"record {first_record + i}"))
+        where = where or (lambda i: f"record {first_record + i}")
+        self._check(t_ps, addr, op, vm, where)
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
         while done < n:   # the core stops early when its epoch buffer is full: drain and go on
@@ -280,7 +281,7 @@ class Engine:
                                       op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out)
             self.drain_epochs()
             done += ran
-            self._raise_core_error(where or (lambda i: f"record {first_record + i}"), done - 1)
+            self._raise_core_error(where, done - 1)
         return out if want_completions else None
 
     def _raise_core_error(self, where, i):
