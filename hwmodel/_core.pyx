@@ -17,13 +17,20 @@ include "_dram.pxi"
 cdef extern from *:
     """
     static inline int hw_bitlen(unsigned long long v) { return v ? 64 - __builtin_clzll(v) : 0; }
+    #define hw_prefetch(p) __builtin_prefetch((const void*)(p), 1, 3)
     """
     int hw_bitlen(unsigned long long v) noexcept nogil
+    void hw_prefetch(const void* p) noexcept nogil
 
 DEF OUT = 0
 DEF IN = 1
 DEF ON_STORAGE = -2147483648   # _layout.ON_STORAGE
 DEF INT64_MAX_PS = 9223372036854775807
+# software prefetch distances (accesses ahead) for the page-location table and, one stage later,
+# the frame's records: both are indexed by random pages, so without it each access waits on misses
+DEF PF_LOC = 16
+DEF PF_FRAME = 8
+DEF PF_LRU = 4
 # _layout.SLA_FIELDS, EVENT_FIELDS, VM_STAT_NAMES (tests/test_snic.py checks these against it)
 DEF Q_LEVEL = 0
 DEF Q_WEIGHT = 1
@@ -460,12 +467,22 @@ cdef inline uint64_t splitmix64(uint64_t* x) noexcept nogil:
     return z ^ (z >> 31)
 
 
+cdef inline void prefetch_frame(Core* c, int32_t f) noexcept nogil:
+    # a frame's records that an access or a swap will touch (a hint: no effect on results)
+    hw_prefetch(c.frame_ready + f)
+    hw_prefetch(c.frame_page + f)
+    hw_prefetch(c.prev + f)
+    hw_prefetch(c.nxt + f)
+    hw_prefetch(c.dirty + f)
+
+
 cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
     cdef int32_t f
     if c.victim == 0:
         f = c.tail[j]
         lru_remove(c, f, j)
         lru_push(c, f, j)
+        prefetch_frame(c, c.tail[j])    # the next victim, most likely
         return f
     if c.victim == 1:
         while True:
@@ -479,6 +496,7 @@ cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
     if c.victim == 2:
         f = <int32_t>(c.hand[j] * c.n_sets + j)
         c.hand[j] = (c.hand[j] + 1) % c.ways
+        prefetch_frame(c, <int32_t>(c.hand[j] * c.n_sets + j))
         return f
     cdef uint64_t r = splitmix64(&c.rng)
     return <int32_t>((r % <uint64_t>c.ways) * c.n_sets + j)
@@ -1115,7 +1133,25 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef Py_ssize_t i
     cdef int64_t arr, issue, ready_at, m, done, lat, start, b, k
     cdef int w, v
+    cdef int32_t l
+    # prefetch only helps the page-based policies without a cache in front (no effect on results)
+    cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
     for i in range(n):
+        if pf:
+            if i + PF_LOC < n:
+                hw_prefetch(c.loc + ((vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift))
+            if i + PF_FRAME < n and vm_cb[vm[i + PF_FRAME]] == c.cb:
+                l = c.loc[(vm_base[vm[i + PF_FRAME]] + <int64_t>addr[i + PF_FRAME]) >> c.ushift]
+                if l >= 0:
+                    prefetch_frame(c, l)
+            if i + PF_LRU < n and c.victim == 0 and vm_cb[vm[i + PF_LRU]] == c.cb:
+                # LRU neighbours the access will relink
+                l = c.loc[(vm_base[vm[i + PF_LRU]] + <int64_t>addr[i + PF_LRU]) >> c.ushift]
+                if l >= 0:
+                    if c.prev[l] >= 0:
+                        hw_prefetch(c.nxt + c.prev[l])
+                    if c.nxt[l] >= 0:
+                        hw_prefetch(c.prev + c.nxt[l])
         if timing == 0:
             arr = t_col[i]
         else:
