@@ -31,6 +31,7 @@ DEF INT64_MAX_PS = 9223372036854775807
 DEF PF_LOC = 16
 DEF PF_FRAME = 8
 DEF PF_LRU = 4
+DEF PF_RING = 32   # > PF_LOC, a power of two
 # _layout.SLA_FIELDS, EVENT_FIELDS, VM_STAT_NAMES (tests/test_snic.py checks these against it)
 DEF Q_LEVEL = 0
 DEF Q_WEIGHT = 1
@@ -1134,19 +1135,28 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef int64_t arr, issue, ready_at, m, done, lat, start, b, k
     cdef int w, v
     cdef int32_t l
-    # prefetch only helps the page-based policies without a cache in front (no effect on results)
+    # prefetch only helps the page-based policies without a cache in front (no effect on results);
+    # pfg holds the pages of the accesses ahead, computed once at the first stage
     cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
+    cdef bint many = c.nb > 1      # several compute blades: prefetch only into the bound one's frames
+    cdef int64_t pfg[PF_RING]
+    cdef int64_t g
+    if pf:
+        for i in range(min(PF_LOC, n)):
+            pfg[i] = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
     for i in range(n):
         if pf:
             if i + PF_LOC < n:
-                hw_prefetch(c.loc + ((vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift))
-            if i + PF_FRAME < n and vm_cb[vm[i + PF_FRAME]] == c.cb:
-                l = c.loc[(vm_base[vm[i + PF_FRAME]] + <int64_t>addr[i + PF_FRAME]) >> c.ushift]
+                g = (vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift
+                pfg[(i + PF_LOC) & (PF_RING - 1)] = g
+                hw_prefetch(c.loc + g)
+            if i + PF_FRAME < n and not (many and vm_cb[vm[i + PF_FRAME]] != c.cb):
+                l = c.loc[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
                 if l >= 0:
                     prefetch_frame(c, l)
-            if i + PF_LRU < n and c.victim == 0 and vm_cb[vm[i + PF_LRU]] == c.cb:
+            if i + PF_LRU < n and c.victim == 0 and not (many and vm_cb[vm[i + PF_LRU]] != c.cb):
                 # LRU neighbours the access will relink
-                l = c.loc[(vm_base[vm[i + PF_LRU]] + <int64_t>addr[i + PF_LRU]) >> c.ushift]
+                l = c.loc[pfg[(i + PF_LRU) & (PF_RING - 1)]]
                 if l >= 0:
                     if c.prev[l] >= 0:
                         hw_prefetch(c.nxt + c.prev[l])

@@ -51,6 +51,12 @@ cdef struct Dram:
     int64_t gt[4 * MAX_RANK_BG]   # dram_gap(p, q) at ((p ^ q) << 1) | (p & 1) (it depends on nothing else)
     int64_t bus_slots      # D_BUS_SLOTS
     int64_t gmin, gmax     # smallest / largest data-bus gap (dram_bus's early-out)
+    int64_t cas[2]         # by w: CL, CWL
+    int64_t rcd[2]         # by w: tRCD, tRCDWR
+    int64_t tail[2]        # by w: last column command to precharge: tRTP; CWL + tBURST + tWR
+    int64_t n_banks, n_ranks, n_rbg, ba_bits, bg_bits   # per channel: banks, ranks, rank-bank groups
+    int64_t t_burst, t_train, t_rp, t_rc, t_ras, cq_size, burst_bytes
+    bint frfcfs, closed
 
 
 cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
@@ -173,7 +179,7 @@ cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil
     cdef int64_t nb = d[D_N_BANKS] // d[D_N_RANKS]
     cdef int64_t rp = d[D_T_RP]
     cdef int64_t* bk
-    for b in range(b0, b0 + nb):        # branch-free (conditional moves)
+    for b in range(b0, b0 + nb):
         bk = m.bank + b * DB_N
         v = bk[DB_PRE_OK] + rp if m.open_row[b] >= 0 else bk[DB_ACT_OK]
         at = v if v > at else at
@@ -211,58 +217,52 @@ cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act)
 cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
                                 int64_t nb, int w) noexcept nogil:
     cdef int64_t* bk = m.bank + b * DB_N
-    cdef int64_t C = m.d[D_CQ_SIZE]
+    cdef int64_t C = m.cq_size
     cdef int64_t k = bk[DB_CQ_IDX]
     m.cq[b * C + k] = col
     bk[DB_CQ_IDX] = k + 1 if k + 1 < C else 0
     cdef int64_t* chan = m.chan + ch * DH_N
     chan[DH_LAST_COL] = col if col > chan[DH_LAST_COL] else chan[DH_LAST_COL]
     m.cnt[DC_READ_CMDS + w] += 1          # DC_WRITE_CMDS follows DC_READ_CMDS
-    m.cnt[DC_DRAM_BYTES] += nb * m.d[D_BURST_BYTES]
+    m.cnt[DC_DRAM_BYTES] += nb * m.burst_bytes
     return done
 
 
 cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, int64_t nb, int w,
                         int64_t now) noexcept nogil:
-    cdef const int64_t* d = m.d
+    # the twin's _issue; parameters come from the Dram's derived fields (bind_dram), read once
     cdef int64_t* bk = m.bank + b * DB_N
     cdef int64_t* cnt = m.cnt
-    cdef int64_t bl = b - ch * d[D_N_BANKS]
-    cdef int64_t rbl = bl >> d[D_BA_BITS]
-    cdef int64_t rl = rbl >> d[D_BG_BITS]
-    cdef int64_t r = ch * d[D_N_RANKS] + rl
-    cdef int64_t rb = ch * (d[D_N_BANKS] >> d[D_BA_BITS]) + rbl
+    cdef int64_t rbl = (b - ch * m.n_banks) >> m.ba_bits     # rank and bank group within the channel
+    cdef int64_t rl = rbl >> m.bg_bits
+    cdef int64_t r = ch * m.n_ranks + rl
+    cdef int64_t rb = ch * m.n_rbg + rbl
     cdef int64_t tag = (rbl << 1) | w
-    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
-    cdef int64_t rcd = d[D_T_RCDWR] if w else d[D_T_RCD]
-    cdef int64_t train = d[D_T_BURST] + (nb - 1) * d[D_T_TRAIN]
+    cdef int64_t cas = m.cas[w]
+    cdef int64_t t_train = m.t_train
+    cdef int64_t span = (nb - 1) * t_train      # first to last column command of the train
+    cdef int64_t train = m.t_burst + span
+    cdef int64_t tail = m.tail[w]
     cdef int64_t* rk = m.rank + r * DR_N
-    cdef int64_t col0, x, col, last, need, shift, orow, act, pre, s, v
+    cdef int64_t col0, x, col, last, shift, orow, act, pre, s, v
     cdef int kind
-    if (d[D_FRFCFS] and row == bk[DB_PREV_ROW] and row != m.open_row[b]
+    if (m.frfcfs and row == bk[DB_PREV_ROW] and row != m.open_row[b]
             and e <= bk[DB_PREV_PRE]):
         col0 = e if e > bk[DB_PREV_COL] else bk[DB_PREV_COL]
         if rk[DR_REF_DUE] > col0:     # no refresh due (REF_DUE is NO_REFRESH without refresh)
             x = dram_bus(m, ch, col0 + cas, train, tag, now)
             col = x - cas
-            last = col + (nb - 1) * d[D_T_TRAIN]
-            if w:
-                need = last + cas + d[D_T_BURST] + d[D_T_WR]
-            else:
-                need = last + d[D_T_RTP]
-            shift = need - bk[DB_PREV_PRE]
+            last = col + span
+            shift = last + tail - bk[DB_PREV_PRE]
             if shift > 0:
                 bk[DB_PREV_PRE] += shift
                 bk[DB_ACT_T] += shift
                 bk[DB_COL_FREE] += shift
                 bk[DB_PRE_OK] += shift
-            bk[DB_PREV_COL] = last + d[D_T_TRAIN]
+            bk[DB_PREV_COL] = last + t_train
             cnt[DC_ROW_HITS] += 1
             cnt[DC_BYPASS_HITS] += 1
-            if w:
-                cnt[DC_WRITE_ROW_HITS] += 1
-            else:
-                cnt[DC_READ_ROW_HITS] += 1
+            cnt[DC_READ_ROW_HITS + w] += 1        # DC_WRITE_ROW_HITS follows DC_READ_ROW_HITS
             return dram_finish(m, ch, b, col, x + train, nb, w)
     while True:
         orow = m.open_row[b]
@@ -281,29 +281,26 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
                 kind = 2
                 pre = e if e > bk[DB_PRE_OK] else bk[DB_PRE_OK]
                 s = pre
-                act = pre + d[D_T_RP]
-                v = bk[DB_ACT_T] + d[D_T_RC]
+                act = pre + m.t_rp
+                v = bk[DB_ACT_T] + m.t_rc
                 if v > act:
                     act = v
             act = dram_act_window(m, r, rb, act)
-            col0 = act + rcd
+            col0 = act + m.rcd[w]
         if rk[DR_REF_DUE] <= s:
-            dram_refresh(m, r, ch * d[D_N_BANKS] + rl * (d[D_N_BANKS] // d[D_N_RANKS]), s)
+            dram_refresh(m, r, ch * m.n_banks + rl * (m.n_banks // m.n_ranks), s)
             continue
         break
-    if not d[D_FRFCFS]:
+    if not m.frfcfs:
         v = m.chan[ch * DH_N + DH_LAST_COL]
         if v > col0:
             col0 = v
     x = dram_bus(m, ch, col0 + cas, train, tag, now)
     col = x - cas
-    last = col + (nb - 1) * d[D_T_TRAIN]
+    last = col + span
     if kind == 0:
         cnt[DC_ROW_HITS] += 1
-        if w:
-            cnt[DC_WRITE_ROW_HITS] += 1
-        else:
-            cnt[DC_READ_ROW_HITS] += 1
+        cnt[DC_READ_ROW_HITS + w] += 1
     else:
         if kind == 2:
             cnt[DC_ROW_CONFLICTS] += 1
@@ -315,23 +312,20 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             bk[DB_PREV_ROW] = -1
         m.open_row[b] = row
         bk[DB_ACT_T] = act
-        bk[DB_PRE_OK] = act + d[D_T_RAS]
+        bk[DB_PRE_OK] = act + m.t_ras
         rk[DR_LAST_ACT] = act if act > rk[DR_LAST_ACT] else rk[DR_LAST_ACT]
         m.bg_act[rb] = act if act > m.bg_act[rb] else m.bg_act[rb]
         rk[DR_FAW0 + rk[DR_FAW_IDX]] = act
         rk[DR_FAW_IDX] = (rk[DR_FAW_IDX] + 1) & 3
-    bk[DB_COL_FREE] = last + d[D_T_TRAIN]
-    if w:
-        v = last + cas + d[D_T_BURST] + d[D_T_WR]
-    else:
-        v = last + d[D_T_RTP]
+    bk[DB_COL_FREE] = last + t_train
+    v = last + tail
     if v > bk[DB_PRE_OK]:
         bk[DB_PRE_OK] = v
-    if d[D_CLOSED]:
+    if m.closed:
         pre = bk[DB_PRE_OK]
-        v = pre + d[D_T_RP]
-        if bk[DB_ACT_T] + d[D_T_RC] > v:
-            v = bk[DB_ACT_T] + d[D_T_RC]
+        v = pre + m.t_rp
+        if bk[DB_ACT_T] + m.t_rc > v:
+            v = bk[DB_ACT_T] + m.t_rc
         bk[DB_ACT_OK] = v
         m.open_row[b] = -1
         bk[DB_PREV_ROW] = -1
@@ -339,7 +333,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
 
 
 cdef inline int64_t dram_cmdq(Dram* m, int64_t b, int64_t adm) noexcept nogil:
-    cdef int64_t C = m.d[D_CQ_SIZE]
+    cdef int64_t C = m.cq_size
     cdef int64_t v = m.cq[b * C + m.bank[b * DB_N + DB_CQ_IDX]]
     return adm if adm > v else v
 
@@ -529,6 +523,15 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
         pd = i & 1
         m.gt[i] = dram_gap(&d[0], pd, (i >> 1) ^ pd)
     m.bus_slots = d[D_BUS_SLOTS]
+    m.cas[0], m.cas[1] = d[D_T_CL], d[D_T_CWL]
+    m.rcd[0], m.rcd[1] = d[D_T_RCD], d[D_T_RCDWR]
+    m.tail[0], m.tail[1] = d[D_T_RTP], d[D_T_CWL] + d[D_T_BURST] + d[D_T_WR]
+    m.n_banks, m.n_ranks = d[D_N_BANKS], d[D_N_RANKS]
+    m.ba_bits, m.bg_bits = d[D_BA_BITS], d[D_BG_BITS]
+    m.n_rbg = d[D_N_BANKS] >> d[D_BA_BITS]
+    m.t_burst, m.t_train, m.t_rp, m.t_rc, m.t_ras = d[D_T_BURST], d[D_T_TRAIN], d[D_T_RP], d[D_T_RC], d[D_T_RAS]
+    m.cq_size, m.burst_bytes = d[D_CQ_SIZE], d[D_BURST_BYTES]
+    m.frfcfs, m.closed = d[D_FRFCFS] != 0, d[D_CLOSED] != 0
     m.gmin = d[D_G_CCDL]
     m.gmax = d[D_G_CCDL]
     for i in (D_G_CCDS, D_G_RW, D_G_WTRL, D_G_WTRS, D_G_RTRS, D_G_WWO):
