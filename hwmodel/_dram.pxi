@@ -88,7 +88,7 @@ cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept no
     return d[D_G_WWO] if (p & q & 1) else d[D_G_RTRS]
 
 
-cdef int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, int64_t now) noexcept nogil:
+cdef inline int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, int64_t now) noexcept nogil:
     cdef int64_t K = m.bus_slots
     cdef int64_t mask = K - 1
     cdef int64_t* bus = m.bus + ch * K * 3
