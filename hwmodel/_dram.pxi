@@ -360,9 +360,22 @@ cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
     cdef int64_t i, k, key, b, row
     chan[DH_WB_N] = 0
     chan[DH_WB_BLOOM] = 0
+    # writes go out grouped by bank and row, groups in order of first appearance; a key whose hash
+    # bit no other write sets is alone in its group and goes out without a scan for the rest
+    cdef uint64_t once = 0, twice = 0, bit
+    for i in range(n):
+        bit = (<uint64_t>1) << ((wb[2 * i + 1] ^ (wb[2 * i + 1] >> 32)) & 63)
+        twice |= once & bit
+        once |= bit
     for i in range(n):
         key = wb[2 * i + 1]
         if key < 0:
+            continue
+        if not (twice & ((<uint64_t>1) << ((key ^ (key >> 32)) & 63))):
+            wb[2 * i + 1] = -1
+            b = key >> 32
+            row = key & ((<int64_t>1 << 32) - 1)
+            dram_issue(m, ch, b, row, dram_cmdq(m, b, td), nb, 1, td)
             continue
         for k in range(i, n):
             if wb[2 * k + 1] == key:
