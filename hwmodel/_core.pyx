@@ -1154,14 +1154,6 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
                 l = c.loc[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
                 if l >= 0:
                     prefetch_frame(c, l)
-            if i + PF_LRU < n and c.victim == 0 and not (many and vm_cb[vm[i + PF_LRU]] != c.cb):
-                # LRU neighbours the access will relink
-                l = c.loc[pfg[(i + PF_LRU) & (PF_RING - 1)]]
-                if l >= 0:
-                    if c.prev[l] >= 0:
-                        hw_prefetch(c.nxt + c.prev[l])
-                    if c.nxt[l] >= 0:
-                        hw_prefetch(c.prev + c.nxt[l])
         if timing == 0:
             arr = t_col[i]
         else:
