@@ -56,6 +56,7 @@ cdef struct Dram:
     int64_t tail[2]        # by w: last column command to precharge: tRTP; CWL + tBURST + tWR
     int64_t n_banks, n_ranks, n_rbg, ba_bits, bg_bits   # per channel: banks, ranks, rank-bank groups
     int64_t t_burst, t_train, t_rp, t_rc, t_ras, cq_size, burst_bytes
+    int64_t row_timeout    # D_ROW_TIMEOUT (0 = open or closed page)
     bint frfcfs, closed
 
 
@@ -266,6 +267,16 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             return dram_finish(m, ch, b, col, x + train, nb, w)
     while True:
         orow = m.open_row[b]
+        if orow >= 0 and m.row_timeout:
+            # timeout policy: idle past the timeout (and free to precharge), the row was closed
+            pre = bk[DB_COL_FREE] - t_train + m.row_timeout
+            if pre < bk[DB_PRE_OK]:
+                pre = bk[DB_PRE_OK]
+            if pre < e:
+                m.open_row[b] = -1
+                orow = -1
+                v = bk[DB_ACT_T] + m.t_rc
+                bk[DB_ACT_OK] = pre + m.t_rp if pre + m.t_rp > v else v
         act = 0
         pre = 0
         if orow == row:
@@ -448,6 +459,9 @@ cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nburst
     cdef int64_t start = imax(t, m.bank[b])
     cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
     orow = m.open_row[b]
+    if orow >= 0 and d[D_ROW_TIMEOUT] and m.bank[b] + d[D_ROW_TIMEOUT] < t:
+        orow = -1        # timeout policy: closed after the bank's last access, then precharged
+        start = imax(start, m.bank[b] + d[D_ROW_TIMEOUT] + d[D_T_RP])
     if orow == row:
         lat = cas
         cnt[DC_ROW_HITS] += 1
@@ -545,6 +559,7 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
     m.t_burst, m.t_train, m.t_rp, m.t_rc, m.t_ras = d[D_T_BURST], d[D_T_TRAIN], d[D_T_RP], d[D_T_RC], d[D_T_RAS]
     m.cq_size, m.burst_bytes = d[D_CQ_SIZE], d[D_BURST_BYTES]
     m.frfcfs, m.closed = d[D_FRFCFS] != 0, d[D_CLOSED] != 0
+    m.row_timeout = d[D_ROW_TIMEOUT]
     m.gmin = d[D_G_CCDL]
     m.gmax = d[D_G_CCDL]
     for i in (D_G_CCDS, D_G_RW, D_G_WTRL, D_G_WTRS, D_G_RTRS, D_G_WWO):

@@ -18,6 +18,7 @@ DRAM_NAMES = (
     "LINE_BURSTS",           # bursts to move one cache line
     "SEG_SHIFT",             # log2 of the largest aligned run of bytes in one (channel, bank, row)
     "CLOSED",                # 1 = closed-page policy (auto-precharge after every access)
+    "ROW_TIMEOUT",           # timeout policy: ps a row stays open after its bank's last column command (0 = off)
     # -- timing beyond the row-buffer formula (ps) --
     "T_CK", "T_RCDWR", "T_RAS", "T_RC", "T_RTP", "T_WR", "T_RRD_S", "T_RRD_L", "T_FAW",
     "T_TRAIN",               # column-to-column spacing within one bank: max(burst, tCCD_L)

@@ -27,7 +27,9 @@ Modelled
   row hit that arrives after a slow row conflict to another bank can use the bus before it, as in
   a real controller. Reservations that end before the current request arrived are dropped; when
   the calendar is full the oldest is dropped and the bus is treated as busy until its end.
-- Open or closed page (closed = auto-precharge after every access).
+- Open, closed (auto-precharge after every access) or timeout page policy (Ramulator's Timeout:
+  a bank whose row saw no column command for ROW_TIMEOUT, and may precharge, closes it; applied
+  when the bank's next request enters its command queue, so that request finds the row closed).
 - Scheduler. FR-FCFS is approximated per bank: when a request switches a bank's row, the old row,
   the time of the PRE that closes it, and the next column slot on it are remembered. A later
   request to that old row that entered the command queue before that PRE is served as a row hit
@@ -111,6 +113,7 @@ class Dram:
         self.bgbits, self.babits = p[D["BG_BITS"]], p[D["BA_BITS"]]
         self.Q, self.C, self.K = p[D["Q_SIZE"]], p[D["CQ_SIZE"]], p[D["BUS_SLOTS"]]
         self.WB_HI, self.WB_LO = p[D["WB_HI"]], p[D["WB_LO"]]
+        self.TIMEOUT = p[D["ROW_TIMEOUT"]]
 
     def save(self):
         for name in _STATE:
@@ -278,6 +281,16 @@ class Dram:
                 return self._finish(ch, b, j, col, x + train, nb, w)
         while True:
             orow = self.open_row[b]
+            if orow >= 0 and self.TIMEOUT:
+                # timeout policy: idle for TIMEOUT after its last column command (and free to
+                # precharge), the bank was closed before this request came
+                pre = bank[j + _COL_FREE] - self.TRAIN + self.TIMEOUT
+                if pre < bank[j + _PRE_OK]:
+                    pre = bank[j + _PRE_OK]
+                if pre < e:
+                    self.open_row[b] = orow = -1
+                    v = bank[j + _ACT_T] + self.RC
+                    bank[j + _ACT_OK] = pre + self.RP if pre + self.RP > v else v
             act = pre = 0
             if orow == row:
                 kind = 0
@@ -489,6 +502,12 @@ class SimpleDram(Dram):
         start = t if t > self.bank_free[b] else self.bank_free[b]
         cas = d[D["T_CWL"]] if w else d[D["T_CL"]]
         orow = self.open_row[b]
+        if orow >= 0 and d[D["ROW_TIMEOUT"]] and self.bank_free[b] + d[D["ROW_TIMEOUT"]] < t:
+            # timeout policy: the row closed TIMEOUT after the bank's last access, then precharged
+            orow = -1
+            v = self.bank_free[b] + d[D["ROW_TIMEOUT"]] + d[D["T_RP"]]
+            if v > start:
+                start = v
         if orow == row:
             lat = cas
             cnt[DC["row_hits"]] += 1

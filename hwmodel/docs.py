@@ -42,7 +42,7 @@ def infer_unit(name: str, default, section_cls=None) -> str:
         return "true/false"
     if section_cls is not None and section_cls.__name__ == "DRAM":
         from .dram import TIMINGS
-        if name in TIMINGS:
+        if name in TIMINGS or name == "row_timeout":
             return "cycles of tCK"
     if name.endswith("_ps"):
         return "time (ps)"

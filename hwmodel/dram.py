@@ -36,7 +36,7 @@ TIMINGS = ("CL", "CWL", "tRCD", "tRCDWR", "tRP", "tRAS", "tRC", "tWR", "tRTP", "
            "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRTRS", "tRPRE", "tWPRE")
 _TIMING_ALIASES = {"tCL": "CL", "tCWL": "CWL", "tRCDRD": "tRCD"}
 
-ROW_POLICIES = ("open", "closed")
+ROW_POLICIES = ("open", "closed", "timeout")
 SCHEDULERS = ("fcfs", "frfcfs")
 QUEUE_STRUCTURES = ("per_bank", "per_rank")
 REFRESH_POLICIES = ("rank_level_staggered", "rank_level_simultaneous", "bank_level_staggered", "none")
@@ -92,7 +92,8 @@ class DRAM:
     # controller
     address_mapping: str = "rochrababgco"  # DRAMsim3 string (MSB first) or Ramulator name
     bank_xor: bool = False      # XOR bank bits with low row bits (permutation interleaving)
-    row_policy: str = "open"    # open | closed
+    row_policy: str = "open"    # open | closed | timeout (a row closes row_timeout cycles after its last access)
+    row_timeout: int = 50       # timeout policy: idle cycles before the controller precharges (Ramulator's default)
     scheduler: str = "frfcfs"   # fcfs | frfcfs (first-ready, then first-come)
     queue_structure: str = "per_bank"   # per_bank | per_rank command queues
     trans_queue_size: int = 32  # transactions the controller accepts before it back-pressures
@@ -121,6 +122,8 @@ class DRAM:
             log2_exact(getattr(self, name), f"dram.{name}")
         _choice("protocol", self.protocol, tuple(PROTOCOLS))
         _choice("row_policy", self.row_policy, ROW_POLICIES)
+        if self.row_policy == "timeout" and self.row_timeout < 1:
+            raise ValueError(f"dram.row_timeout: {self.row_timeout} cycles; the timeout policy needs >= 1")
         _choice("scheduler", self.scheduler, SCHEDULERS)
         _choice("queue_structure", self.queue_structure, QUEUE_STRUCTURES)
         _choice("refresh_policy", self.refresh_policy, REFRESH_POLICIES)

@@ -59,6 +59,7 @@ def dram_params(d: DRAM) -> np.ndarray:
     seg = min((shift for f, (shift, mask, _, _) in fields.items() if f != "co" and mask), default=62)
     put("SEG_SHIFT", seg)
     put("CLOSED", d.row_policy == "closed")
+    put("ROW_TIMEOUT", d.row_timeout * d.tck_ps if d.row_policy == "timeout" else 0)
 
     tck, burst = d.tck_ps, d.burst_cycles
     for name, cycles in (("T_CK", 1), ("T_RCDWR", d.rcd_write), ("T_RAS", d.tRAS), ("T_RC", d.tRC),

@@ -69,7 +69,7 @@ VICTIMS = ["lru", "clock", "fifo", "random"]
 @given(policy=st.sampled_from(POLICIES), victim=st.sampled_from(VICTIMS),
        placement=st.sampled_from(["low", "first_touch"]), cbf=st.booleans(), timed=st.booleans(),
        window=st.integers(1, 8), vms=st.integers(1, 3), xor=st.booleans(),
-       row_policy=st.sampled_from(["open", "closed"]), seed=st.integers(0, 2**32 - 1),
+       row_policy=st.sampled_from(["open", "closed", "timeout"]), seed=st.integers(0, 2**32 - 1),
        n=st.integers(1, 400), cache=st.sampled_from([None, ("4KiB", 2, "lru"), ("8KiB", 4, "random")]),
        service=st.sampled_from(["none", "stop_and_copy", "incremental", "cow"]),
        fail_at=st.sampled_from(["", "100us", "300us"]), storage=st.booleans(), snic=st.sampled_from(SNICS),

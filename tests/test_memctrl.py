@@ -38,6 +38,31 @@ def test_closed_page_policy_makes_every_access_a_closed_row(name, backend):
     assert c["row_misses"] == 3
 
 
+@pytest.mark.parametrize("name", DRAM.presets())
+def test_timeout_policy_keeps_a_row_open_for_its_timeout_only(name, backend):
+    d = DRAM.preset(name, refresh_policy="none", row_policy="timeout", row_timeout=1000)
+    addrs = [0, 64 * 3, row_stride(d) * 5]   # a row, the same row, another row of the bank
+    # 200 cycles apart: every bank timing has expired, the row is still open (open-page latencies)
+    t = np.array([0, 200, 400]) * d.tck_ps
+    out, _, c = run(d, t, addrs, backend=backend)
+    assert (out - t).tolist() == [d.unloaded_read_ps(s) for s in ("closed", "hit", "conflict")]
+    # 2,000 cycles apart: each row was closed by the timeout, so every access opens its row
+    t = np.array([0, 2000, 4000]) * d.tck_ps
+    out, _, c = run(d, t, addrs, backend=backend)
+    assert (out - t).tolist() == [d.unloaded_read_ps("closed")] * 3
+    assert (c["row_misses"], c["row_hits"], c["row_conflicts"]) == (3, 0, 0)
+
+
+def test_timeout_closes_a_row_no_earlier_than_its_precharge_may_issue(backend):
+    # a timeout shorter than tRAS: the PRE waits for tRAS after the ACT, then tRP, then the next ACT
+    d = DRAM.preset("DDR4-2400", refresh_policy="none", row_policy="timeout", row_timeout=1)
+    t = np.array([0, (d.tRAS + 2) * d.tck_ps])
+    out, _, c = run(d, t, [0, 64], backend=backend)   # the same row, after the timeout
+    act2 = max(d.tRAS + d.tRP, d.tRC) * d.tck_ps      # PRE at tRAS (not before), ACT tRP later or at tRC
+    assert out[1] == act2 + (d.tRCD + d.CL + d.burst_cycles) * d.tck_ps
+    assert c["row_misses"] == 2
+
+
 # -- 2. streaming bandwidth approaches the bus peak, never exceeds it; refresh costs tRFC/tREFI --
 def _stream_bw(d: DRAM, n: int, backend="compiled"):
     out, _, c = run(d, np.zeros(n, np.int64), np.arange(n, dtype=np.int64) * 64, backend=backend)

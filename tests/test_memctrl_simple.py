@@ -49,6 +49,18 @@ def test_simple_closed_page_and_back_to_back(name, backend):
     assert out[1] == out[0] + line and c["row_hits"] == 1
 
 
+@pytest.mark.parametrize("name", ["DDR4-2400", "HBM2", "LPDDR4-2400"])
+def test_simple_timeout_policy(name, backend):
+    d = DRAM.preset(name, model="simple", row_policy="timeout", row_timeout=1000)
+    addrs = [0, 64 * 3, row_stride(d) * 5]
+    near = np.array([0, 200, 400]) * d.tck_ps          # within the timeout: open-page formulas
+    out, _, c = run(d, near, addrs, backend=backend)
+    assert (out - near).tolist() == [d.unloaded_read_ps(s) for s in ("closed", "hit", "conflict")]
+    far = np.array([0, 2000, 4000]) * d.tck_ps         # past it: every row was closed
+    out, _, c = run(d, far, addrs, backend=backend)
+    assert (out - far).tolist() == [d.unloaded_read_ps("closed")] * 3 and c["row_misses"] == 3
+
+
 def test_simple_block_transfer_is_one_burst_train():
     d = DRAM.preset("DDR4-2400", model="simple")
     p = dram_params(d)
