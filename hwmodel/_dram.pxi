@@ -267,7 +267,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             return dram_finish(m, ch, b, col, x + train, nb, w)
     while True:
         orow = m.open_row[b]
-        if orow >= 0 and m.row_timeout:
+        if m.row_timeout and orow >= 0:
             # timeout policy: idle past the timeout (and free to precharge), the row was closed
             pre = bk[DB_COL_FREE] - t_train + m.row_timeout
             if pre < bk[DB_PRE_OK]:
