@@ -30,7 +30,6 @@ DEF INT64_MAX_PS = 9223372036854775807
 # the frame's records: both are indexed by random pages, so without it each access waits on misses
 DEF PF_LOC = 16
 DEF PF_FRAME = 8
-DEF PF_LRU = 4
 DEF PF_RING = 32   # > PF_LOC, a power of two
 # _layout.SLA_FIELDS, EVENT_FIELDS, VM_STAT_NAMES (tests/test_snic.py checks these against it)
 DEF Q_LEVEL = 0

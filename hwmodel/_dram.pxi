@@ -459,7 +459,7 @@ cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nburst
     cdef int64_t start = imax(t, m.bank[b])
     cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
     orow = m.open_row[b]
-    if orow >= 0 and d[D_ROW_TIMEOUT] and m.bank[b] + d[D_ROW_TIMEOUT] < t:
+    if d[D_ROW_TIMEOUT] and orow >= 0 and m.bank[b] + d[D_ROW_TIMEOUT] < t:
         orow = -1        # timeout policy: closed after the bank's last access, then precharged
         start = imax(start, m.bank[b] + d[D_ROW_TIMEOUT] + d[D_T_RP])
     if orow == row:
