@@ -1208,7 +1208,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
             last_completion = done
         if timing == 1:
             c.ring[sc[S_RING_IDX]] = done
-            sc[S_RING_IDX] = (sc[S_RING_IDX] + 1) % window
+            # next ring slot without a division: the next access's arrival waits on this index
+            sc[S_RING_IDX] = sc[S_RING_IDX] + 1 if sc[S_RING_IDX] + 1 < window else 0
         if want_out:
             out[i] = done
         sc[S_LAST_ARRIVAL_PS] = arr
