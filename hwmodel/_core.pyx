@@ -143,6 +143,11 @@ cdef struct Core:
     int32_t* mbuf_idx      # per memory-blade buffer: the next slot to reuse
 
 
+cdef inline int64_t ring_next(int64_t k, int64_t n) noexcept nogil:
+    """(k + 1) % n for 0 <= k < n, without a division (ring and hand indices)."""
+    return k + 1 if k + 1 < n else 0
+
+
 cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
     """ceil(x / d) for d > 0 and any sign of x (C division truncates toward zero)."""
     if x >= 0:
@@ -368,7 +373,7 @@ cdef inline int64_t* mbuf_slot(Core* c, int64_t addr, int64_t* t) noexcept nogil
         return NULL
     cdef int64_t b = (addr >> p[P_BUF_SHIFT]) % p[P_BUF_N]
     cdef int64_t* slot = c.mbuf_ring + b * p[P_BUF_QD] + c.mbuf_idx[b]
-    c.mbuf_idx[b] = <int32_t>((c.mbuf_idx[b] + 1) % p[P_BUF_QD])
+    c.mbuf_idx[b] = <int32_t>ring_next(c.mbuf_idx[b], p[P_BUF_QD])
     if slot[0] > t[0]:
         c.cnt[C_BUFFER_WAIT_PS] += slot[0] - t[0]
         t[0] = slot[0]
@@ -487,7 +492,7 @@ cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
     if c.victim == 1:
         while True:
             f = <int32_t>(c.hand[j] * c.n_sets + j)
-            c.hand[j] = (c.hand[j] + 1) % c.ways
+            c.hand[j] = <int32_t>ring_next(c.hand[j], c.ways)
             if c.ref[f]:
                 c.ref[f] = 0
             else:
@@ -495,7 +500,7 @@ cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
                 return f
     if c.victim == 2:
         f = <int32_t>(c.hand[j] * c.n_sets + j)
-        c.hand[j] = (c.hand[j] + 1) % c.ways
+        c.hand[j] = <int32_t>ring_next(c.hand[j], c.ways)
         prefetch_frame(c, <int32_t>(c.hand[j] * c.n_sets + j))
         return f
     cdef uint64_t r = splitmix64(&c.rng)
@@ -529,7 +534,7 @@ cdef int64_t storage_io(Core* c, int64_t t, int write) noexcept nogil:
     c.sc[S_DEV_BUS_FREE] = done
     c.dev_unit_free[u] = done
     c.dev_ring[c.sc[S_DEV_RING_IDX]] = done
-    c.sc[S_DEV_RING_IDX] = (c.sc[S_DEV_RING_IDX] + 1) % p[P_ST_QD]
+    c.sc[S_DEV_RING_IDX] = ring_next(c.sc[S_DEV_RING_IDX], p[P_ST_QD])
     if write:
         c.cnt[C_STORAGE_WRITES] += 1
     else:
@@ -712,7 +717,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
         return s
     if p[P_ST_VICTIM] == 0:
         k = c.blade_hand[j]
-        c.blade_hand[j] = <int32_t>((k + 1) % per_set)
+        c.blade_hand[j] = <int32_t>ring_next(k, per_set)
     else:
         k = <int64_t>(splitmix64(&c.rng) % <uint64_t>per_set)
     s = k * c.n_sets + j
@@ -1208,8 +1213,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
             last_completion = done
         if timing == 1:
             c.ring[sc[S_RING_IDX]] = done
-            # next ring slot without a division: the next access's arrival waits on this index
-            sc[S_RING_IDX] = sc[S_RING_IDX] + 1 if sc[S_RING_IDX] + 1 < window else 0
+            sc[S_RING_IDX] = ring_next(sc[S_RING_IDX], window)   # the next arrival waits on it: no division
         if want_out:
             out[i] = done
         sc[S_LAST_ARRIVAL_PS] = arr
