@@ -9,8 +9,9 @@ Two fidelity levels, chosen by `DRAM.model`:
 - "simple": per-bank open row; a request costs CL (hit), tRCD + CL (closed) or tRP + tRCD + CL
   (conflict), CWL instead of CL for writes, then waits for its channel's data bus, which it holds
   for its bursts; a bank takes its next column command once the burst train has been issued
-  (closed page: tRP after the data). No queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus
-  turnarounds. Use it where DRAM detail does not matter and speed does.
+  (closed page: tRP after the data; timeout policy: a row left idle for the timeout after that is
+  closed, and the next access waits tRP after the timeout). No queues, posted writes, refresh,
+  tRAS/tRC/tRRD/tFAW or bus turnarounds. Use it where DRAM detail does not matter and speed does.
 """
 from __future__ import annotations
 
