@@ -362,6 +362,11 @@ cdef inline bint dram_wb_find(Dram* m, int64_t ch, int64_t line) noexcept nogil:
     return False
 
 
+cdef inline uint64_t dram_key_bit(int64_t key) noexcept nogil:
+    # one of 64 bits for a write buffer key (bank << 32 | row)
+    return (<uint64_t>1) << ((key ^ (key >> 32)) & 63)
+
+
 cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
     cdef const int64_t* d = m.d
     cdef int64_t* chan = m.chan + ch * DH_N
@@ -372,23 +377,19 @@ cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
     chan[DH_WB_N] = 0
     chan[DH_WB_BLOOM] = 0
     # writes go out grouped by bank and row, groups in order of first appearance; a key whose hash
-    # bit no other write sets is alone in its group and goes out without a scan for the rest
+    # bit no other write sets is alone in its group, so the scan for the rest of it stops at once
     cdef uint64_t once = 0, twice = 0, bit
+    cdef int64_t end
     for i in range(n):
-        bit = (<uint64_t>1) << ((wb[2 * i + 1] ^ (wb[2 * i + 1] >> 32)) & 63)
+        bit = dram_key_bit(wb[2 * i + 1])
         twice |= once & bit
         once |= bit
     for i in range(n):
         key = wb[2 * i + 1]
         if key < 0:
             continue
-        if not (twice & ((<uint64_t>1) << ((key ^ (key >> 32)) & 63))):
-            wb[2 * i + 1] = -1
-            b = key >> 32
-            row = key & ((<int64_t>1 << 32) - 1)
-            dram_issue(m, ch, b, row, dram_cmdq(m, b, td), nb, 1, td)
-            continue
-        for k in range(i, n):
+        end = n if twice & dram_key_bit(key) else i + 1
+        for k in range(i, end):
             if wb[2 * k + 1] == key:
                 wb[2 * k + 1] = -1
                 b = key >> 32            # the key is bank << 32 | row (rows < 2^32: memctrl checks)
