@@ -215,6 +215,14 @@ cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act)
     return a + faw if inside else act
 
 
+cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t pre) noexcept nogil:
+    # bank b closes its row with a PRE at `pre` (closed page, timeout): next ACT after tRP and tRC
+    cdef int64_t v = bk[DB_ACT_T] + m.t_rc
+    bk[DB_ACT_OK] = pre + m.t_rp if pre + m.t_rp > v else v
+    m.open_row[b] = -1
+    bk[DB_PREV_ROW] = -1
+
+
 cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
                                 int64_t nb, int w) noexcept nogil:
     cdef int64_t* bk = m.bank + b * DB_N
@@ -273,10 +281,8 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             if pre < bk[DB_PRE_OK]:
                 pre = bk[DB_PRE_OK]
             if pre < e:
-                m.open_row[b] = -1
+                dram_precharge(m, b, bk, pre)
                 orow = -1
-                v = bk[DB_ACT_T] + m.t_rc
-                bk[DB_ACT_OK] = pre + m.t_rp if pre + m.t_rp > v else v
         act = 0
         pre = 0
         if orow == row:
@@ -333,13 +339,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
     if v > bk[DB_PRE_OK]:
         bk[DB_PRE_OK] = v
     if m.closed:
-        pre = bk[DB_PRE_OK]
-        v = pre + m.t_rp
-        if bk[DB_ACT_T] + m.t_rc > v:
-            v = bk[DB_ACT_T] + m.t_rc
-        bk[DB_ACT_OK] = v
-        m.open_row[b] = -1
-        bk[DB_PREV_ROW] = -1
+        dram_precharge(m, b, bk, bk[DB_PRE_OK])
     return dram_finish(m, ch, b, col, x + train, nb, w)
 
 

@@ -288,9 +288,8 @@ class Dram:
                 if pre < bank[j + _PRE_OK]:
                     pre = bank[j + _PRE_OK]
                 if pre < e:
-                    self.open_row[b] = orow = -1
-                    v = bank[j + _ACT_T] + self.RC
-                    bank[j + _ACT_OK] = pre + self.RP if pre + self.RP > v else v
+                    self._precharge(b, j, pre)
+                    orow = -1
             act = pre = 0
             if orow == row:
                 kind = 0
@@ -349,14 +348,16 @@ class Dram:
         if v > bank[j + _PRE_OK]:
             bank[j + _PRE_OK] = v
         if d[D["CLOSED"]]:
-            pre = bank[j + _PRE_OK]
-            v = pre + self.RP
-            if bank[j + _ACT_T] + self.RC > v:
-                v = bank[j + _ACT_T] + self.RC
-            bank[j + _ACT_OK] = v
-            self.open_row[b] = -1
-            bank[j + _PREV_ROW] = -1
+            self._precharge(b, j, bank[j + _PRE_OK])
         return self._finish(ch, b, j, col, x + train, nb, w)
+
+    def _precharge(self, b, j, pre):
+        """Bank b closes its row with a PRE at `pre` (closed page, timeout): next ACT after tRP and tRC."""
+        bank = self.bank
+        v = bank[j + _ACT_T] + self.RC
+        bank[j + _ACT_OK] = pre + self.RP if pre + self.RP > v else v
+        self.open_row[b] = -1
+        bank[j + _PREV_ROW] = -1
 
     def _finish(self, ch, b, j, col, done, nb, w):
         bank, cnt = self.bank, self.cnt
