@@ -18,6 +18,7 @@ cdef enum:
     DR_FAW_IDX = 1
     DR_FAW0 = 2
     DR_REF_DUE = 6
+    DR_READY = 7
     DR_N = 8
     DH_BUS_HEAD = 0
     DH_BUS_N = 1
@@ -171,21 +172,15 @@ cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil
     cdef int64_t* rk = m.rank + r * DR_N
     cdef int64_t refi = d[D_T_REFI]
     cdef int64_t due = rk[DR_REF_DUE]
-    cdef int64_t k, b, v, at, end
+    cdef int64_t k, b, at, end
     if s >= due + refi:
         k = (s - due) // refi
         m.cnt[DC_REFRESHES] += k
         due += k * refi
-    at = due
-    cdef int64_t nb = d[D_N_BANKS] // d[D_N_RANKS]
-    cdef int64_t rp = d[D_T_RP]
-    cdef int64_t* bk
-    for b in range(b0, b0 + nb):
-        bk = m.bank + b * DB_N
-        v = bk[DB_PRE_OK] + rp if m.open_row[b] >= 0 else bk[DB_ACT_OK]
-        at = v if v > at else at
+    at = due if due > rk[DR_READY] else rk[DR_READY]
     end = at + d[D_T_RFC]
-    for b in range(b0, b0 + nb):
+    rk[DR_READY] = end
+    for b in range(b0, b0 + d[D_N_BANKS] // d[D_N_RANKS]):
         m.open_row[b] = -1
         m.bank[b * DB_N + DB_PREV_ROW] = -1
         m.bank[b * DB_N + DB_ACT_OK] = end
@@ -215,12 +210,14 @@ cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act)
     return a + faw if inside else act
 
 
-cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t pre) noexcept nogil:
+cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t* rk, int64_t pre) noexcept nogil:
     # bank b closes its row with a PRE at `pre` (closed page, timeout): next ACT after tRP and tRC
     cdef int64_t v = bk[DB_ACT_T] + m.t_rc
-    bk[DB_ACT_OK] = pre + m.t_rp if pre + m.t_rp > v else v
+    v = pre + m.t_rp if pre + m.t_rp > v else v
+    bk[DB_ACT_OK] = v
     m.open_row[b] = -1
     bk[DB_PREV_ROW] = -1
+    rk[DR_READY] = v if v > rk[DR_READY] else rk[DR_READY]
 
 
 cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
@@ -268,6 +265,8 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
                 bk[DB_ACT_T] += shift
                 bk[DB_COL_FREE] += shift
                 bk[DB_PRE_OK] += shift
+                v = bk[DB_PRE_OK] + m.t_rp
+                rk[DR_READY] = v if v > rk[DR_READY] else rk[DR_READY]
             bk[DB_PREV_COL] = last + t_train
             cnt[DC_ROW_HITS] += 1
             cnt[DC_BYPASS_HITS] += 1
@@ -281,7 +280,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             if pre < bk[DB_PRE_OK]:
                 pre = bk[DB_PRE_OK]
             if pre < e:
-                dram_precharge(m, b, bk, pre)
+                dram_precharge(m, b, bk, rk, pre)
                 orow = -1
         act = 0
         pre = 0
@@ -338,8 +337,10 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
     v = last + tail
     if v > bk[DB_PRE_OK]:
         bk[DB_PRE_OK] = v
+    v = bk[DB_PRE_OK] + m.t_rp
+    rk[DR_READY] = v if v > rk[DR_READY] else rk[DR_READY]
     if m.closed:
-        dram_precharge(m, b, bk, bk[DB_PRE_OK])
+        dram_precharge(m, b, bk, rk, bk[DB_PRE_OK])
     return dram_finish(m, ch, b, col, x + train, nb, w)
 
 

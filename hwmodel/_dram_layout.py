@@ -64,7 +64,9 @@ DC = {name: i for i, name in enumerate(DRAM_COUNTER_NAMES)}
 BANK_FIELDS = ("ACT_T", "COL_FREE", "PRE_OK", "ACT_OK", "PREV_ROW", "PREV_PRE", "PREV_COL", "CQ_IDX")
 DB = {name: i for i, name in enumerate(BANK_FIELDS)}
 # fields of one rank's record in "rank" (n_ch * n_ranks records)
-RANK_FIELDS = ("LAST_ACT", "FAW_IDX", "FAW0", "FAW1", "FAW2", "FAW3", "REF_DUE", "PAD")
+# READY: the latest time any of the rank's banks may begin a refresh (PRE_OK + tRP if open, else
+# ACT_OK). Each bank's value only grows, so READY is their running maximum.
+RANK_FIELDS = ("LAST_ACT", "FAW_IDX", "FAW0", "FAW1", "FAW2", "FAW3", "REF_DUE", "READY")
 DR = {name: i for i, name in enumerate(RANK_FIELDS)}
 # fields of one channel's record in "chan"
 CHAN_FIELDS = ("BUS_HEAD", "BUS_N", "BUS_FLOOR", "TQ_IDX", "BLOCKED", "WB_N", "WB_BLOOM",

@@ -80,6 +80,7 @@ _NB, _NR, _NH = len(BANK_FIELDS), len(RANK_FIELDS), len(CHAN_FIELDS)
 _ACT_T, _COL_FREE, _PRE_OK, _ACT_OK = DB["ACT_T"], DB["COL_FREE"], DB["PRE_OK"], DB["ACT_OK"]
 _PREV_ROW, _PREV_PRE, _PREV_COL, _CQ_IDX = DB["PREV_ROW"], DB["PREV_PRE"], DB["PREV_COL"], DB["CQ_IDX"]
 _LAST_ACT, _FAW_IDX, _FAW0, _REF_DUE = DR["LAST_ACT"], DR["FAW_IDX"], DR["FAW0"], DR["REF_DUE"]
+_READY = DR["READY"]
 _BUS_HEAD, _BUS_N, _BUS_FLOOR, _TQ_IDX = DH["BUS_HEAD"], DH["BUS_N"], DH["BUS_FLOOR"], DH["TQ_IDX"]
 _BLOCKED, _WB_N, _WB_BLOOM = DH["BLOCKED"], DH["WB_N"], DH["WB_BLOOM"]
 _LAST_RD_LEAVE, _LAST_COL = DH["LAST_RD_LEAVE"], DH["LAST_COL"]
@@ -200,18 +201,13 @@ class Dram:
             k = (s - due) // refi
             self.cnt[DC["refreshes"]] += k
             due += k * refi
-        at = due
-        nb = self.nbanks // self.ranks
-        for b in range(b0, b0 + nb):
-            j = b * _NB
-            if self.open_row[b] >= 0:
-                v = bank[j + _PRE_OK] + self.RP
-            else:
-                v = bank[j + _ACT_OK]
-            if v > at:
-                at = v
+        # every bank is free for the REF once precharged (PRE_OK + tRP if open, else ACT_OK); READY
+        # is the latest of those, kept as their running maximum (each one only grows)
+        ready = r * _NR + _READY
+        at = due if due > rk[ready] else rk[ready]
         end = at + d[D["T_RFC"]]
-        for b in range(b0, b0 + nb):
+        rk[ready] = end
+        for b in range(b0, b0 + self.nbanks // self.ranks):
             j = b * _NB
             self.open_row[b] = -1
             bank[j + _PREV_ROW] = -1
@@ -274,6 +270,7 @@ class Dram:
                     bank[j + _ACT_T] += shift
                     bank[j + _COL_FREE] += shift
                     bank[j + _PRE_OK] += shift
+                    self._ready(r, bank[j + _PRE_OK] + self.RP)
                 bank[j + _PREV_COL] = last + self.TRAIN
                 cnt[DC["row_hits"]] += 1
                 cnt[DC["bypass_hits"]] += 1
@@ -288,7 +285,7 @@ class Dram:
                 if pre < bank[j + _PRE_OK]:
                     pre = bank[j + _PRE_OK]
                 if pre < e:
-                    self._precharge(b, j, pre)
+                    self._precharge(b, j, r, pre)
                     orow = -1
             act = pre = 0
             if orow == row:
@@ -347,17 +344,27 @@ class Dram:
         v = last + cas + self.BURST + self.WR if w else last + self.RTP
         if v > bank[j + _PRE_OK]:
             bank[j + _PRE_OK] = v
+        self._ready(r, bank[j + _PRE_OK] + self.RP)
         if d[D["CLOSED"]]:
-            self._precharge(b, j, bank[j + _PRE_OK])
+            self._precharge(b, j, r, bank[j + _PRE_OK])
         return self._finish(ch, b, j, col, x + train, nb, w)
 
-    def _precharge(self, b, j, pre):
-        """Bank b closes its row with a PRE at `pre` (closed page, timeout): next ACT after tRP and tRC."""
+    def _precharge(self, b, j, r, pre):
+        """Bank b (of rank r) closes its row with a PRE at `pre` (closed page, timeout): next ACT
+        after tRP and tRC."""
         bank = self.bank
         v = bank[j + _ACT_T] + self.RC
-        bank[j + _ACT_OK] = pre + self.RP if pre + self.RP > v else v
+        if pre + self.RP > v:
+            v = pre + self.RP
+        bank[j + _ACT_OK] = v
         self.open_row[b] = -1
         bank[j + _PREV_ROW] = -1
+        self._ready(r, v)
+
+    def _ready(self, r, v):
+        """A bank of rank r is next free for a refresh at v (the rank's READY is their maximum)."""
+        if v > self.rank[r * _NR + _READY]:
+            self.rank[r * _NR + _READY] = v
 
     def _finish(self, ch, b, j, col, done, nb, w):
         bank, cnt = self.bank, self.cnt

@@ -178,6 +178,27 @@ def test_compiled_equals_reference_on_random_streams(cfg):
         assert a[1][k].tolist() == b[1][k].tolist(), k
 
 
+@pytest.mark.parametrize("policy", ["open", "closed", "timeout"])
+def test_rank_ready_is_the_latest_bank_free_for_refresh(policy):
+    # a refresh starts once every bank of its rank is precharged; the rank's READY field keeps that
+    # time as a running maximum instead of a scan of its banks, which is exact only if it equals
+    # the scan at all times: PRE_OK + tRP of an open bank, ACT_OK of a closed one
+    d = DRAM.preset("DDR4-2400", row_policy=policy, ranks=2)
+    p = dram_params(d)
+    st = L.new_dram_state(p)
+    rng = np.random.default_rng(3)
+    nb = d.banks // d.ranks
+    for k in range(30):
+        t = np.sort(rng.integers(0, 200_000, 200)) + k * 200_000
+        addr = np.where(rng.random(200) < 0.5, rng.integers(0, 64, 200) * row_stride(d),
+                        rng.integers(0, d.capacity_bytes // 64, 200) * 64)
+        run(d, t, addr, (rng.random(200) < 0.3).astype(np.uint8), "compiled", st)
+        bank = st["bank"].reshape(-1, len(L.BANK_FIELDS))
+        free = np.where(st["open_row"] >= 0, bank[:, L.DB["PRE_OK"]] + p[L.D["T_RP"]], bank[:, L.DB["ACT_OK"]])
+        ready = st["rank"].reshape(-1, len(L.RANK_FIELDS))[:, L.DR["READY"]]
+        assert ready.tolist() == free.reshape(-1, nb).max(axis=1).tolist()
+
+
 @pytest.mark.parametrize("backend_", ["compiled", "reference"])
 def test_run_n_then_m_equals_run_n_plus_m(backend_):
     d = DRAM.preset("DDR4-2400")
