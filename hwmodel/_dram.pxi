@@ -48,6 +48,7 @@ cdef struct Dram:
     int64_t* wb            # per channel: WB_HI buffered writes (line, bank << 32 | row)
     int64_t* cnt           # DC_* counters of this DRAM
     bint simple            # D_MODEL == MODEL_SIMPLE: bank = next-column time per bank, chan = bus free per channel
+    bint bank_xor          # XOR bank hashing (D_BG_XMASK or D_BA_XMASK set)
     # derived at bind time (detailed model)
     int64_t gt[4 * MAX_RANK_BG]   # dram_gap(p, q) at ((p ^ q) << 1) | (p & 1) (it depends on nothing else)
     int64_t bus_slots      # D_BUS_SLOTS
@@ -68,8 +69,11 @@ cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
 cdef inline void dram_decode(Dram* m, int64_t addr, int64_t* ch, int64_t* b, int64_t* row) noexcept nogil:
     cdef const int64_t* d = m.d
     cdef int64_t c = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
-    cdef int64_t bg = ((addr >> d[D_BG_SHIFT]) & d[D_BG_MASK]) ^ ((addr >> d[D_BG_XSHIFT]) & d[D_BG_XMASK])
-    cdef int64_t ba = ((addr >> d[D_BA_SHIFT]) & d[D_BA_MASK]) ^ ((addr >> d[D_BA_XSHIFT]) & d[D_BA_XMASK])
+    cdef int64_t bg = (addr >> d[D_BG_SHIFT]) & d[D_BG_MASK]
+    cdef int64_t ba = (addr >> d[D_BA_SHIFT]) & d[D_BA_MASK]
+    if m.bank_xor:
+        bg ^= (addr >> d[D_BG_XSHIFT]) & d[D_BG_XMASK]
+        ba ^= (addr >> d[D_BA_XSHIFT]) & d[D_BA_XMASK]
     cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS]) | bg) << d[D_BA_BITS]) | ba
     ch[0] = c
     b[0] = c * d[D_N_BANKS] + bank
@@ -547,6 +551,7 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
     m.wb = &wb[0]
     m.cnt = &cnt[0]
     m.simple = d[D_MODEL] == MODEL_SIMPLE
+    m.bank_xor = d[D_BG_XMASK] != 0 or d[D_BA_XMASK] != 0
     cdef int64_t i, pd
     for i in range(4 * MAX_RANK_BG):
         pd = i & 1
