@@ -561,7 +561,7 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     """The service processor copies frame f at t through its own memory controller (the same
     banks and data bus as the host) to the checkpoint target; returns when it was read out."""
     cdef const int64_t* p = c.p
-    cdef int64_t unit = 1 << c.ushift
+    cdef int64_t unit = (<int64_t>1) << c.ushift
     cdef int64_t rd = dram_block(c.local, <int64_t>f << c.ushift, unit, t, 0)
     cdef int64_t done, tw
     if p[P_CK_TARGET] == 1:
@@ -653,7 +653,7 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     processor fetches the last complete one back into local DRAM, and the host resumes after."""
     cdef const int64_t* p = c.p
     cdef int64_t* sc = c.cks      # this blade's service processor and host
-    cdef int64_t unit = 1 << c.ushift
+    cdef int64_t unit = (<int64_t>1) << c.ushift
     cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
     if sc[K_CK_ACTIVE]:               # discard the checkpoint in progress
         for k in range(sc[K_CK_POS], sc[K_CK_TOTAL]):
@@ -782,7 +782,7 @@ cdef void run_deferred(Core* c, int64_t upto) noexcept nogil:
 cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
     """Fault on unit g, which is in blade slot `slot`, or on storage when slot < 0."""
     cdef const int64_t* p = c.p
-    cdef int64_t unit = 1 << c.ushift
+    cdef int64_t unit = (<int64_t>1) << c.ushift
     c.cnt[C_FAULTS] += 1
     cdef int64_t t0 = t + p[P_TRAP_PS]
     cdef int64_t j = g & c.smask
@@ -876,7 +876,7 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
             done = remote_line(c, arr, m - c.local_bytes, w)
     else:
         g = m >> c.ushift
-        off = m & ((1 << c.ushift) - 1)
+        off = m & (((<int64_t>1) << c.ushift) - 1)
         l = c.loc[g]
         if l == -1:
             j = g & c.smask
@@ -1397,7 +1397,7 @@ def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const
     decoded fields and 0, 0 for decode; counts of local, remote and untouched units for lookup."""
     cdef int32_t[::1] loc = st["loc"]
     cdef Py_ssize_t i, n = addr.shape[0]
-    cdef int64_t ushift = p[P_UNIT_SHIFT], smask = p[P_N_SETS] - 1, umask = (1 << p[P_UNIT_SHIFT]) - 1
+    cdef int64_t ushift = p[P_UNIT_SHIFT], smask = p[P_N_SETS] - 1, umask = ((<int64_t>1) << p[P_UNIT_SHIFT]) - 1
     cdef int64_t m, g, a = 0, b = 0, c = 0
     cdef int32_t l
     with nogil:

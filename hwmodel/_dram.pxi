@@ -509,7 +509,7 @@ cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept 
 
 
 cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
-    cdef int64_t seg = 1 << m.d[D_SEG_SHIFT]
+    cdef int64_t seg = (<int64_t>1) << m.d[D_SEG_SHIFT]
     if seg > nbytes:
         seg = nbytes
     cdef int64_t nb = seg >> m.d[D_BURST_SHIFT]
