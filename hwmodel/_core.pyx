@@ -135,6 +135,7 @@ cdef struct Core:
     void* qos_start_p
     uint64_t rng
     int64_t ushift, smask, n_sets, ways, prop, victim, cache_sets, cache_ways, ck_regime
+    int64_t unit           # bytes of a swap unit: 1 << ushift
     Dram* local            # the bound compute blade's local DRAM, one of `locals`
     Dram* locals
     Dram blade
@@ -561,7 +562,7 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     """The service processor copies frame f at t through its own memory controller (the same
     banks and data bus as the host) to the checkpoint target; returns when it was read out."""
     cdef const int64_t* p = c.p
-    cdef int64_t unit = (<int64_t>1) << c.ushift
+    cdef int64_t unit = c.unit
     cdef int64_t rd = dram_block(c.local, <int64_t>f << c.ushift, unit, t, 0)
     cdef int64_t done, tw
     if p[P_CK_TARGET] == 1:
@@ -653,7 +654,7 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     processor fetches the last complete one back into local DRAM, and the host resumes after."""
     cdef const int64_t* p = c.p
     cdef int64_t* sc = c.cks      # this blade's service processor and host
-    cdef int64_t unit = (<int64_t>1) << c.ushift
+    cdef int64_t unit = c.unit
     cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
     if sc[K_CK_ACTIVE]:               # discard the checkpoint in progress
         for k in range(sc[K_CK_POS], sc[K_CK_TOTAL]):
@@ -725,7 +726,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     # the driver pulls the page over the link into its buffer and writes it to the device
     b = driver_take(c, t, &start)
     t_req = to_blade(c, sp_need(c, s << c.ushift, start), p[P_SER_REQ_PS], p[P_WIRE_REQ_B], c.cur_q)
-    t_rd = blade_block(c, s << c.ushift, 1 << c.ushift, agent_in(c, t_req), 0)
+    t_rd = blade_block(c, s << c.ushift, c.unit, agent_in(c, t_req), 0)
     t_in = from_blade(c, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
     c.buf_free[b] = storage_io(c, t_in, 1)
     c.loc[u] = ON_STORAGE
@@ -737,7 +738,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
 cdef void writeback(Core* c, int64_t t, int64_t dest) noexcept nogil:
     """The transmission module sends a victim, ready at t, into the bound blade's slot dest."""
     cdef int64_t t_wb = to_blade(c, sp_need(c, dest << c.ushift, t), c.p[P_SER_UNIT_PS], c.p[P_WIRE_UNIT_B], c.cur_q)
-    blade_block(c, dest << c.ushift, <int64_t>1 << c.ushift, agent_in(c, t_wb), 1)
+    blade_block(c, dest << c.ushift, c.unit, agent_in(c, t_wb), 1)
 
 
 cdef void defer_writeback(Core* c, int64_t t, int64_t dest) noexcept nogil:
@@ -782,7 +783,7 @@ cdef void run_deferred(Core* c, int64_t upto) noexcept nogil:
 cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
     """Fault on unit g, which is in blade slot `slot`, or on storage when slot < 0."""
     cdef const int64_t* p = c.p
-    cdef int64_t unit = (<int64_t>1) << c.ushift
+    cdef int64_t unit = c.unit
     c.cnt[C_FAULTS] += 1
     cdef int64_t t0 = t + p[P_TRAP_PS]
     cdef int64_t j = g & c.smask
@@ -876,7 +877,7 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
             done = remote_line(c, arr, m - c.local_bytes, w)
     else:
         g = m >> c.ushift
-        off = m & (((<int64_t>1) << c.ushift) - 1)
+        off = m & (c.unit - 1)
         l = c.loc[g]
         if l == -1:
             j = g & c.smask
@@ -1318,6 +1319,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.qos_start_p = <void*>qos_start
     c.rng = <uint64_t>sc[S_RNG]
     c.ushift = p[P_UNIT_SHIFT]
+    c.unit = (<int64_t>1) << c.ushift
     c.n_sets = p[P_N_SETS]
     c.smask = p[P_N_SETS] - 1
     c.prop = p[P_PROP_PS]

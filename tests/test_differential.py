@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwmodel import System
-from hwmodel.engine import Engine, load_state, save_state, state_digest
+from hwmodel.engine import Engine, counters, load_state, save_state, state_digest
 
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,
@@ -120,6 +120,22 @@ def test_swap_units_of_4gib_are_identical():
     assert np.array_equal(d1, d2)
     assert state_digest(s1) == state_digest(s2)
     assert s1["counters"][5] == 1   # the fault moved one 4 GiB page
+
+
+def test_4gib_units_pushed_from_a_full_blade_to_storage_are_identical():
+    # the I/O driver's path: a full blade (one 4 GiB slot) sends its page down to make room
+    simple = {"model": "simple"}
+    system = System.from_dict({"compute": {"local_memory": "4GiB", "page_size": "4GiB", "vms": [{"memory": "12GiB"}],
+                                           "dram": simple},
+                               "memory_blade": {"super_page": "4GiB", "capacity": "4GiB", "dram": simple},
+                               "storage": {"device": "nvme-gen4"}})
+    addr = np.array([64, (4 << 30) + 64, (8 << 30) + 64], np.uint64)
+    trace = {"time": np.zeros(3, np.int64), "addr": addr, "op": np.zeros(3, np.uint8),
+             "vm": np.zeros(3, np.uint16), "timing": "none"}
+    (d1, s1), (d2, s2) = both(system, trace)
+    assert np.array_equal(d1, d2)
+    assert state_digest(s1) == state_digest(s2)
+    assert counters(s1)["storage_writes"] == 1
 
 
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
