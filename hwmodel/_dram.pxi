@@ -214,6 +214,12 @@ cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act)
     return a + faw if inside else act
 
 
+cdef inline void dram_ready(int64_t* rk, int64_t v) noexcept nogil:
+    # a bank of rank rk is next free for a refresh at v: READY keeps the latest such time
+    if v > rk[DR_READY]:
+        rk[DR_READY] = v
+
+
 cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t* rk, int64_t pre) noexcept nogil:
     # bank b closes its row with a PRE at `pre` (closed page, timeout): next ACT after tRP and tRC
     cdef int64_t v = bk[DB_ACT_T] + m.t_rc
@@ -221,7 +227,7 @@ cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t* rk, in
     bk[DB_ACT_OK] = v
     m.open_row[b] = -1
     bk[DB_PREV_ROW] = -1
-    rk[DR_READY] = v if v > rk[DR_READY] else rk[DR_READY]
+    dram_ready(rk, v)
 
 
 cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
@@ -269,8 +275,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
                 bk[DB_ACT_T] += shift
                 bk[DB_COL_FREE] += shift
                 bk[DB_PRE_OK] += shift
-                v = bk[DB_PRE_OK] + m.t_rp
-                rk[DR_READY] = v if v > rk[DR_READY] else rk[DR_READY]
+                dram_ready(rk, bk[DB_PRE_OK] + m.t_rp)
             bk[DB_PREV_COL] = last + t_train
             cnt[DC_ROW_HITS] += 1
             cnt[DC_BYPASS_HITS] += 1
@@ -341,10 +346,10 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
     v = last + tail
     if v > bk[DB_PRE_OK]:
         bk[DB_PRE_OK] = v
-    v = bk[DB_PRE_OK] + m.t_rp
-    rk[DR_READY] = v if v > rk[DR_READY] else rk[DR_READY]
     if m.closed:
         dram_precharge(m, b, bk, rk, bk[DB_PRE_OK])
+    else:
+        dram_ready(rk, bk[DB_PRE_OK] + m.t_rp)
     return dram_finish(m, ch, b, col, x + train, nb, w)
 
 

@@ -344,9 +344,10 @@ class Dram:
         v = last + cas + self.BURST + self.WR if w else last + self.RTP
         if v > bank[j + _PRE_OK]:
             bank[j + _PRE_OK] = v
-        self._ready(r, bank[j + _PRE_OK] + self.RP)
         if d[D["CLOSED"]]:
             self._precharge(b, j, r, bank[j + _PRE_OK])
+        else:
+            self._ready(r, bank[j + _PRE_OK] + self.RP)
         return self._finish(ch, b, j, col, x + train, nb, w)
 
     def _precharge(self, b, j, r, pre):
