@@ -522,17 +522,8 @@ cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w)
         nb = 1
     cdef int64_t done = t
     cdef int64_t a = addr
-    if seg == nbytes:       # the usual case, a page within one row: one access
-        if m.simple:
-            return imax(done, dram_simple(m, a, t, nb, w))
-        return imax(done, dram_request(m, a, t, nb, w, False))
-    if m.simple:
-        while a < addr + nbytes:
-            done = imax(done, dram_simple(m, a, t, nb, w))
-            a += seg
-        return done
     while a < addr + nbytes:
-        done = imax(done, dram_request(m, a, t, nb, w, False))
+        done = imax(done, dram_simple(m, a, t, nb, w) if m.simple else dram_request(m, a, t, nb, w, False))
         a += seg
     return done
 
