@@ -809,7 +809,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         t0 = imax(t0, ck_copy(c, f, t0))   # the checkpoint takes the victim's page before it leaves
     cdef int32_t v = c.frame_page[f]
     cdef int64_t free_at = t0
-    cdef int64_t t_wb, dest, b2, s2
+    cdef int64_t dest, b2, s2
     if v >= 0:
         # swapping module: the victim to the temporary page, which frees the frame
         free_at = dram_block(c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
@@ -1331,10 +1331,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     # per-blade arrays: blade k's slice starts where bind_blade says
     c.base.link.cal = &link_cal[0]
     c.port.cal = &port_cal[0]
+    cdef int64_t port_lv = 2 * (c.nlev if c.nlev > 0 else 1)   # port_qos: qfree, qls, qle, then qfin
     c.port.qfree = &port_qos[0]
-    c.port.qls = c.port.qfree + 2 * (c.nlev if c.nlev > 0 else 1)
-    c.port.qle = c.port.qls + 2 * (c.nlev if c.nlev > 0 else 1)
-    c.port.qfin = c.port.qle + 2 * (c.nlev if c.nlev > 0 else 1)
+    c.port.qls = c.port.qfree + port_lv
+    c.port.qle = c.port.qls + port_lv
+    c.port.qfin = c.port.qle + port_lv
     c.port.qtb = NULL
     c.defer = &defer[0]
     c.cks_base = &ck_sc[0]

@@ -913,9 +913,10 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         cnt[C["latency_sum_ps"]] += lat
         if lat > cnt[C["latency_max_ps"]]:
             cnt[C["latency_max_ps"]] = lat
-        hist[hist_bin(lat)] += 1
+        b = hist_bin(lat)
+        hist[b] += 1
         if p[P["VM_HIST"]]:
-            vm_hist[v * VM_HIST_BINS + (hist_bin(lat) >> VM_HIST_SHIFT)] += 1
+            vm_hist[v * VM_HIST_BINS + (b >> VM_HIST_SHIFT)] += 1
         vm_stats[v * VSW] += 1
         vm_stats[v * VSW + 1] += lat
         if done > last_completion:
