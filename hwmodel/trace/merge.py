@@ -17,14 +17,13 @@ from .reader import open_trace
 
 @dataclass
 class MergedChunk(Chunk):
-    """A Chunk whose records come from several files: `source[i]` indexes the merged paths and
-    `line[i]` is the record's line (or record number) in that file."""
-    source: np.ndarray = None
+    """A Chunk whose records come from several files: record i came from `paths[vm[i]]` (trace k
+    is VM k) and `line[i]` is its line (or record number) in that file."""
     line: np.ndarray = None
     paths: tuple = ()
 
     def where(self, i: int) -> str:
-        return f"{self.paths[int(self.source[i])]}:{int(self.line[i])}"
+        return f"{self.paths[int(self.vm[i])]}:{int(self.line[i])}"
 
 
 class MergedTrace:
@@ -40,9 +39,9 @@ class MergedTrace:
         if len(self.paths) > 65535:
             raise TraceError(f"{len(self.paths)} traces: at most 65535 (VM ids are 16-bit)")
         self.chunk_records = int(chunk_records)
-        self._open = lambda p: open_trace(p, format=format, chunk_records=self.chunk_records,
-                                          skip_bad_lines=skip_bad_lines)
-        readers = [self._open(p) for p in self.paths]
+        # a reader re-reads its file each time it is iterated: these serve every pass
+        self._readers = readers = [open_trace(p, format=format, chunk_records=self.chunk_records,
+                                              skip_bad_lines=skip_bad_lines) for p in self.paths]
         for r in readers:
             if r.timing != "timestamp":
                 raise TraceError(f"{r.path}: a {r.format} trace without timestamps (timing {r.timing!r}); "
@@ -57,7 +56,7 @@ class MergedTrace:
         self.skipped_lines = 0
 
     def __iter__(self):
-        readers = [self._open(p) for p in self.paths]
+        readers = self._readers
         its = [iter(r) for r in readers]
         k = len(its)
         pend = [None] * k        # per input: (time, addr, op, size, line) not yet emitted
@@ -115,8 +114,8 @@ class MergedTrace:
             if out_n:
                 yield self._take(out, out_n)
         finally:
-            for r in readers:
-                r.close()
+            for it in its:       # an input left part-read (an error, or the caller stopped) closes its file
+                it.close()
         self.skipped_lines = sum(getattr(r, "skipped_lines", 0) for r in readers)
 
     def _take(self, out, n):
@@ -127,8 +126,7 @@ class MergedTrace:
         if len(rest[0]):
             out.append(rest)
         t, a, op, size, line, src = (c[:n] for c in cols)
-        return MergedChunk(t, a, op, size, src.astype(np.uint16), int(line[0]) if n else 1,
-                           source=src, line=line, paths=self.paths)
+        return MergedChunk(t, a, op, size, src, int(line[0]) if n else 1, line=line, paths=self.paths)
 
     def close(self):
         pass
