@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from . import _layout as L
 from .config import build
 from .dram import DRAM
 from .units import format_size, log2_exact, parse_size, parse_time
@@ -128,8 +129,8 @@ class PermissionChange:
         parse_time(self.at, "permission.at")
         if not isinstance(self.super_page, int) or isinstance(self.super_page, bool) or self.super_page < 0:
             raise ValueError(f"permission.super_page: {self.super_page!r} must be an integer >= 0")
-        if self.access not in ("revoke", "grant", "release"):
-            raise ValueError(f"permission.access: {self.access!r} is not one of revoke, grant, release")
+        if self.access not in L.PERM_ACCESS:
+            raise ValueError(f"permission.access: {self.access!r} is not one of {', '.join(L.PERM_ACCESS)}")
 
 
 @dataclass(frozen=True)

@@ -51,20 +51,19 @@ def cmd_run(args):
     if not traces:
         if args.resume or args.save_state:
             raise InputError("--save-state/--resume need a trace file")
-        trace_obj, label = default_workload(), "built-in zipf workload (1M accesses over 4 GiB)"
+        trace_obj = default_workload()
     elif len(traces) == 1:
-        trace_obj, label = traces[0], traces[0]
+        trace_obj = traces[0]
     else:   # several traces: merged by time, trace i as VM i
         from .trace import merge_traces
         trace_obj = merge_traces(traces, format=args.format, chunk_records=args.chunk,
                                  skip_bad_lines=args.skip_bad_lines)
-        label = trace_obj.path
     result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
                         skip_bad_lines=args.skip_bad_lines, epoch=args.epoch,
                         progress=args.progress, chunk_records=args.chunk,
                         save_state_to=args.save_state, resume_from=args.resume)
     if not traces:
-        result.trace = label
+        result.trace = "built-in zipf workload (1M accesses over 4 GiB)"
     if args.json:
         if args.json == "-":
             print(result.to_json())

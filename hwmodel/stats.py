@@ -55,23 +55,15 @@ class Result:
         """Per VM (and, last, the `background` queue of checkpoint copies): accesses, mean latency,
         link wire bytes (both directions), link messages and their mean queueing delay at the SNIC
         (start of serialization minus ready time). Link bytes add up to link_bytes_out + _in."""
-        w = len(L.VM_STAT_NAMES)
-        rows = np.asarray(self.vm_stats, np.int64).reshape(-1, w)
+        rows = self._vm_rows()
         out = []
         for i, name in enumerate(list(self.vm_names) + ["background"]):
             if i >= len(rows):
                 break
-            r = {k: int(rows[i, j]) for j, k in enumerate(L.VM_STAT_NAMES)}
-            if name == "background" and i == len(self.vm_names) and r["accesses"] == 0 and r["link_messages"] == 0:
+            f = self._figures(rows[i], self.vm_hist[i] if self.vm_hist is not None and i < len(self.vm_hist) else None)
+            if name == "background" and i == len(self.vm_names) and f["accesses"] == 0 and f["link_messages"] == 0:
                 continue
-            out.append({"vm": name, "accesses": r["accesses"],
-                        "mean_latency_ns": r["latency_sum_ps"] / r["accesses"] / 1000 if r["accesses"] else 0.0,
-                        **(self._percentiles(self.vm_hist[i]) if self.vm_hist is not None and i < len(self.vm_hist)
-                           else {}),
-                        "link_bytes": r["link_bytes"], "link_messages": r["link_messages"],
-                        "link_queue_ns": r["link_queue_ps"] / 1000,
-                        "mean_link_queue_ns": r["link_queue_ps"] / r["link_messages"] / 1000
-                        if r["link_messages"] else 0.0})
+            out.append({"vm": name, **f, "link_queue_ns": int(rows[i, L.VM_STAT_NAMES.index("link_queue_ps")]) / 1000})
         return out
 
     def per_class(self) -> list:
@@ -82,13 +74,22 @@ class Result:
 
     def _group(self, mine, key, value) -> dict:
         """VMs `mine` pooled, labelled {key: value}."""
-        w = len(L.VM_STAT_NAMES)
-        rows = np.asarray(self.vm_stats, np.int64).reshape(-1, w)
-        r = rows[mine].sum(axis=0) if mine else np.zeros(w, np.int64)
-        s = {n: int(r[j]) for j, n in enumerate(L.VM_STAT_NAMES)}
-        return {key: value, "vms": [self.vm_names[i] for i in mine], "accesses": s["accesses"],
+        rows = self._vm_rows()
+        hist = self.vm_hist[mine].sum(axis=0) if self.vm_hist is not None and mine else None
+        return {key: value, "vms": [self.vm_names[i] for i in mine],
+                **self._figures(rows[mine].sum(axis=0), hist)}
+
+    def _vm_rows(self) -> np.ndarray:
+        """vm_stats as one row per VM queue (columns: L.VM_STAT_NAMES)."""
+        return np.asarray(self.vm_stats, np.int64).reshape(-1, len(L.VM_STAT_NAMES))
+
+    def _figures(self, row, hist) -> dict:
+        """Accesses, mean (and, with a histogram, percentile) latency, link bytes, messages and
+        mean queueing of one vm_stats row (a VM's, or several pooled)."""
+        s = {n: int(row[j]) for j, n in enumerate(L.VM_STAT_NAMES)}
+        return {"accesses": s["accesses"],
                 "mean_latency_ns": s["latency_sum_ps"] / s["accesses"] / 1000 if s["accesses"] else 0.0,
-                **(self._percentiles(self.vm_hist[mine].sum(axis=0)) if self.vm_hist is not None and mine else {}),
+                **(self._percentiles(hist) if hist is not None else {}),
                 "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
                 "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000 if s["link_messages"] else 0.0}
 

@@ -402,15 +402,15 @@ class System:
             rows.append({"guest": guest, "local": local, "remote": guest - local, "ways": local // unit // n_sets})
         guest = sum(r["guest"] for r in rows)
         remote = sum(r["remote"] for r in rows)
+        local_all = sum(r["local"] for r in rows)
         if self.storage.enabled:
             if hv.policy not in ("page_swap", "subpage_swap"):
                 raise ValueError(f"storage.device: a storage tier needs hypervisor.policy page_swap or "
                                  f"subpage_swap (pages move between tiers), not {hv.policy!r}")
         elif remote > cap and mb.allocation == "boot":   # on demand: blades may be given less than all
-            local = sum(r["local"] for r in rows)
             raise ValueError(f"memory_blade.capacity: {mb.capacity} cannot hold the remote part of guest memory "
                              f"({format_size(remote)} = VMs' {format_size(guest)} minus local "
-                             f"{format_size(local)}); enlarge it or add a storage device (storage.device)")
+                             f"{format_size(local_all)}); enlarge it or add a storage device (storage.device)")
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
@@ -425,7 +425,6 @@ class System:
         if (sv.enabled or sv.fail_at) and hv.policy == "static":
             raise ValueError("service.regime: checkpoints follow pages through the hypervisor's page "
                              "table; hypervisor.policy 'static' has none (use fgra, page_swap or subpage_swap)")
-        local_all = sum(r["local"] for r in rows)
         if sv.enabled and sv.target == "peer" and sv.peer_dram.capacity_bytes < local_all:
             raise ValueError(f"service.peer_dram: {format_size(sv.peer_dram.capacity_bytes)} cannot hold "
                              f"checkpoints of {format_size(local_all)} of local memory")
