@@ -1,7 +1,7 @@
 """Requests/s of the DRAM subsystem model alone (`_core.dram_run`, compiled), on 1M-request
 random and streaming traces of the DDR4-2400 preset (FR-FCFS, open page, refresh on), for both
 fidelity levels (DRAM.model = "detailed", the default, and "simple").
-DRAMsim3 runs 0.18-0.29 M requests/s on this machine class (shared/reference/published.md).
+DRAMsim3 runs 0.18-0.29 M requests/s on this machine class (docs/published.md).
 
     python -m pytest benchmarks/bench_dram.py --benchmark-only
 """

@@ -3,7 +3,7 @@
     python examples/reproduce_lim2009.py                  # ~20 s; writes lim2009_out/ (PNG, JSONL)
     python examples/reproduce_lim2009.py --quick --out DIR
 
-K. Lim et al., ISCA 2009 (see shared/reference/published.md) compare, with local memory at 75% of
+K. Lim et al., ISCA 2009 (see docs/published.md) compare, with local memory at 75% of
 each application's footprint: page swapping (PS, 4 KiB pages) and fine-grained remote access
 (FGRA, 64 B lines through a coherence filter) to a memory blade, and swapping to disk. They
 report PS beating FGRA and 4x-320x (about 10x on average) over disk. Far-memory papers (Fastswap,

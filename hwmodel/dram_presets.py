@@ -1,7 +1,7 @@
 """Built-in DRAM presets, named as the field names them; `DRAM.preset(name)` builds one.
 
 Each entry gives every DRAM field that differs between presets, with its source. Where DRAMsim3
-ships a configuration (the files in shared/reference/dramsim3/), the preset is exactly what
+ships a configuration (the files in tests/data/dramsim3/), the preset is exactly what
 `DRAM.from_dramsim3_ini` makes of that file (a test checks it), including DRAMsim3's rounded tCK
 (0.83 ns for 2400 MT/s, 0.63 ns for 3200 MT/s). Otherwise the values are JEDEC speed-bin figures as
 Ramulator 2 tabulates them. Timings are in cycles of tCK (an entry's `ns` dict holds figures

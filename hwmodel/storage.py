@@ -10,7 +10,7 @@ from .units import parse_bandwidth, parse_time
 # before its transfer; units = requests served at once (internal parallelism).
 STORAGE_PRESETS = {
     # NVMe Gen4 TLC: ~50 us 4 KiB random read at QD1 (KitGuru review measurements, see
-    # shared/reference/published.md), ~7 GB/s sequential (vendor datasheets); ~1 M IOPS at high QD
+    # docs/published.md), ~7 GB/s sequential (vendor datasheets); ~1 M IOPS at high QD
     # over 50 us means ~50 requests in flight, so 32 units is conservative.
     "nvme-gen4": {"read_latency": "49.4us", "write_latency": "15us", "bandwidth": "7GB/s",
                   "units": 32, "queue_depth": 64},

@@ -131,7 +131,7 @@ def test_skip_bad_lines_is_reported(tmp_path, capsys):
     assert "1 malformed trace lines were skipped" in out and "accesses                         2" in out
 
 
-SAMPLES = {   # every real sample in shared/reference/traces, with what its addresses need
+SAMPLES = {   # every real sample in tests/data/traces, with what its addresses need
     "dramsim3_example.trace": [],
     "mase_art_head.trc": [],
     "ramulator_dram.trace": [],

@@ -1,4 +1,4 @@
-"""Cross-check of the DRAM model against DRAMsim3 (shared/reference/crosscheck, README there).
+"""Cross-check of the DRAM model against DRAMsim3 (tests/data/crosscheck, README there).
 
 The imported DDR4_8Gb_x8_2400.ini drives the model directly (not the whole system): arrival =
 cycle x tCK. Compared like with like:
