@@ -7,7 +7,10 @@ caller (`hwmodel.engine`) before they reach this module; here nothing is checked
 State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.CoreState`.
 """
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
-from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+from libc.stdlib cimport malloc, free, realloc
+
+import numpy as np
 
 from hwmodel._layout import local_prefix
 
@@ -44,7 +47,18 @@ DEF VS_LATENCY = 1
 DEF VS_LINK_BYTES = 2
 DEF VS_LINK_QUEUE = 3
 DEF VS_LINK_MSGS = 4
-DEF VSW = 5
+DEF VS_WRITES = 5
+DEF VS_WRITE_LATENCY = 6
+DEF VSW = 7
+
+
+# the DRAM request log (hwmodel run --dram-trace): rows of _layout.LOG_FIELDS in a C buffer that
+# doubles when full; run_chunk hands it to the caller as one array per chunk
+DEF LOG_W = 4
+cdef struct ReqLog:
+    int64_t* rows
+    int64_t n, cap
+    bint failed            # a realloc failed: the log is incomplete (run_chunk raises)
 
 
 # the scheduling state of one link (both directions), or of the switch's memory-blade port
@@ -142,6 +156,38 @@ cdef struct Core:
     Dram peer              # a peer node's memory (service processor checkpoints)
     int64_t* mbuf_ring     # per memory-blade buffer: its queue slots' completion times
     int32_t* mbuf_idx      # per memory-blade buffer: the next slot to reuse
+    ReqLog* log            # DRAM request log, NULL = not kept
+
+
+cdef void log_request(Core* c, Dram* m, int64_t addr, int64_t t, int64_t nbytes, int w) noexcept nogil:
+    cdef ReqLog* lg = c.log
+    cdef int64_t* grown
+    cdef int64_t dram_id = c.nb if m == &c.blade else c.nb + 1 if m == &c.peer else m - c.locals
+    if lg.failed:
+        return
+    if lg.n == lg.cap:
+        grown = <int64_t*>realloc(lg.rows, 2 * lg.cap * LOG_W * sizeof(int64_t))
+        if grown == NULL:
+            lg.failed = True
+            return
+        lg.rows, lg.cap = grown, 2 * lg.cap
+    cdef int64_t* r = lg.rows + lg.n * LOG_W
+    r[0], r[1], r[2], r[3] = t, addr, nbytes, (dram_id << 1) | w
+    lg.n += 1
+
+
+cdef inline int64_t mem_line(Core* c, Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
+    """A line request to DRAM m (logged when the run keeps a DRAM trace)."""
+    if c.log != NULL:
+        log_request(c, m, addr, t, (<int64_t>1) << c.p[P_LINE_SHIFT], w)
+    return dram_line(m, addr, t, w)
+
+
+cdef inline int64_t mem_block(Core* c, Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
+    """A block (swap unit) request to DRAM m (logged when the run keeps a DRAM trace)."""
+    if c.log != NULL:
+        log_request(c, m, addr, t, nbytes, w)
+    return dram_block(m, addr, nbytes, t, w)
 
 
 cdef inline int64_t ring_next(int64_t k, int64_t n) noexcept nogil:
@@ -387,7 +433,7 @@ cdef inline int64_t blade_line(Core* c, int64_t v, int64_t t, int w) noexcept no
     if addr < 0:
         return t
     cdef int64_t* slot = mbuf_slot(c, addr, &t)
-    cdef int64_t done = dram_line(&c.blade, addr, t, w)
+    cdef int64_t done = mem_line(c, &c.blade, addr, t, w)
     if slot != NULL:
         slot[0] = done
     return done
@@ -398,7 +444,7 @@ cdef inline int64_t blade_block(Core* c, int64_t v, int64_t nbytes, int64_t t, i
     if addr < 0:
         return t
     cdef int64_t* slot = mbuf_slot(c, addr, &t)
-    cdef int64_t done = dram_block(&c.blade, addr, nbytes, t, w)
+    cdef int64_t done = mem_block(c, &c.blade, addr, nbytes, t, w)
     if slot != NULL:
         slot[0] = done
     return done
@@ -563,13 +609,13 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     banks and data bus as the host) to the checkpoint target; returns when it was read out."""
     cdef const int64_t* p = c.p
     cdef int64_t unit = c.unit
-    cdef int64_t rd = dram_block(c.local, <int64_t>f << c.ushift, unit, t, 0)
+    cdef int64_t rd = mem_block(c, c.local, <int64_t>f << c.ushift, unit, t, 0)
     cdef int64_t done, tw
     if p[P_CK_TARGET] == 1:
         done = storage_io(c, rd, 1)
     elif p[P_CK_TARGET] == 2:       # a peer node's memory, through the switch
         tw = link_send(c, OUT, rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-        done = dram_block(&c.peer, c.peer_base + (<int64_t>f << c.ushift), unit, tw + p[P_PEER_PS], 1)
+        done = mem_block(c, &c.peer, c.peer_base + (<int64_t>f << c.ushift), unit, tw + p[P_PEER_PS], 1)
     else:
         tw = to_blade(c, sp_need(c, c.ck_base + (<int64_t>f << c.ushift), rd), p[P_SER_UNIT_PS],
                       p[P_WIRE_UNIT_B], c.bg)
@@ -673,12 +719,12 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
             if p[P_CK_TARGET] == 1:
                 got = storage_io(c, start, 0)
             elif p[P_CK_TARGET] == 2:
-                got = dram_block(&c.peer, c.peer_base + (k << c.ushift), unit, start + p[P_PEER_PS], 0)
+                got = mem_block(c, &c.peer, c.peer_base + (k << c.ushift), unit, start + p[P_PEER_PS], 0)
                 got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
             else:
                 got = blade_block(c, c.ck_base + (k << c.ushift), unit, start, 0)
                 got = from_blade(c, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-            end = imax(end, dram_block(c.local, k << c.ushift, unit, got, 1))
+            end = imax(end, mem_block(c, c.local, k << c.ushift, unit, got, 1))
             c.cnt[C_RESTORED_BYTES] += unit
     c.cnt[C_FAILURES] += 1
     c.cnt[C_LOST_WORK_PS] += t - good_start
@@ -696,7 +742,7 @@ cdef inline int64_t local_access(Core* c, int64_t t, int32_t f, int64_t off, int
         rd = ck_copy(c, f, t)
         c.cnt[C_COW_WAIT_PS] += rd - t
         t = rd
-    cdef int64_t done = dram_line(c.local, (<int64_t>f << c.ushift) + off, t, w)
+    cdef int64_t done = mem_line(c, c.local, (<int64_t>f << c.ushift) + off, t, w)
     touch(c, f)
     if w:
         mark_written(c, f)
@@ -812,9 +858,9 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     cdef int64_t dest, b2, s2
     if v >= 0:
         # swapping module: the victim to the temporary page, which frees the frame
-        free_at = dram_block(c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
-        free_at = dram_block(c.local, c.temp_addr, unit, free_at, 1)
-    cdef int64_t t_fill = dram_block(c.local, faddr, unit, imax(t_all, free_at), 1)
+        free_at = mem_block(c, c.local, faddr, unit, imax(t0, c.frame_ready[f]), 0)
+        free_at = mem_block(c, c.local, c.temp_addr, unit, free_at, 1)
+    cdef int64_t t_fill = mem_block(c, c.local, faddr, unit, imax(t_all, free_at), 1)
     if buf >= 0:
         c.buf_free[buf] = t_fill   # the driver buffer is free once its unit is in the frame
     if v >= 0:
@@ -827,7 +873,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
             c.slot_page[dest] = v
         else:
             b2 = driver_take(c, free_at, &s2)
-            s2 = dram_block(c.local, c.temp_addr, unit, s2, 0)
+            s2 = mem_block(c, c.local, c.temp_addr, unit, s2, 0)
             c.buf_free[b2] = storage_io(c, s2, 1)
             c.loc[v] = ON_STORAGE
         c.cnt[C_SWAP_OUTS] += 1
@@ -846,7 +892,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     if p[P_CBF]:
         done = imax(t_first, free_at)
     else:
-        done = dram_line(c.local, faddr + off, ready, w)
+        done = mem_line(c, c.local, faddr + off, ready, w)
     if slot >= 0:
         c.cnt[C_BLADE_FAULT_PS] += done - t
     else:
@@ -872,7 +918,7 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
         m -= c.mbase   # the blade's own machine addresses
         if m < c.local_bytes:
             cnt[C_LOCAL_ACCESSES] += 1
-            done = dram_line(c.local, m, arr, w)
+            done = mem_line(c, c.local, m, arr, w)
         else:
             done = remote_line(c, arr, m - c.local_bytes, w)
     else:
@@ -1134,7 +1180,8 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef bint ctl = c.ck_regime or p[P_FAIL_AT_PS] >= 0 or p[P_QOS_NEV] > 0 or p[P_PERM_NEV] > 0
     cdef const int64_t* vm_cb = p + p[P_VM_CB_AT]
     cdef bint vm_hist = p[P_VM_HIST]
-    cdef int64_t vm_bins = ((64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)) >> VM_HIST_SHIFT
+    cdef int64_t hist_bins = (64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)
+    cdef int64_t vm_bins = hist_bins >> VM_HIST_SHIFT
     cdef int64_t last_completion = cnt[C_LAST_COMPLETION_PS]
     cdef Py_ssize_t i
     cdef int64_t arr, issue, ready_at, m, done, lat, start, b, k
@@ -1197,17 +1244,25 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
             done = memory_access(c, start, m, w)
         lat = done - arr
         cnt[C_ACCESSES] += 1
-        if w:
-            cnt[C_WRITES] += 1
-        else:
-            cnt[C_READS] += 1
         cnt[C_LATENCY_SUM_PS] += lat
         if lat > cnt[C_LATENCY_MAX_PS]:
             cnt[C_LATENCY_MAX_PS] = lat
+        if w:
+            cnt[C_WRITES] += 1
+            cnt[C_WRITE_LATENCY_SUM_PS] += lat
+            if lat > cnt[C_WRITE_LATENCY_MAX_PS]:
+                cnt[C_WRITE_LATENCY_MAX_PS] = lat
+            c.vm_stats[v * VSW + VS_WRITES] += 1
+            c.vm_stats[v * VSW + VS_WRITE_LATENCY] += lat
+        else:
+            cnt[C_READS] += 1
+            cnt[C_READ_LATENCY_SUM_PS] += lat
+            if lat > cnt[C_READ_LATENCY_MAX_PS]:
+                cnt[C_READ_LATENCY_MAX_PS] = lat
         b = hist_bin(lat)
-        c.hist[b] += 1
+        c.hist[w * hist_bins + b] += 1      # reads, then writes
         if vm_hist:
-            c.vm_hist[v * vm_bins + (b >> VM_HIST_SHIFT)] += 1
+            c.vm_hist[(2 * v + w) * vm_bins + (b >> VM_HIST_SHIFT)] += 1
         c.vm_stats[v * VSW + VS_ACCESSES] += 1
         c.vm_stats[v * VSW + VS_LATENCY] += lat
         if done > last_completion:
@@ -1227,10 +1282,11 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
 
 def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, const int64_t[::1] dp, dict st,
               const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
-              const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out):
+              const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t[::1] out, list dram_log=None):
     """Advance the state dict `st` over one chunk; same contract as `_reference.run_chunk`
     (returns how many accesses ran: fewer than the chunk when the epoch buffer is full). An empty
-    chunk ends the run: the victim write-backs still held back are carried out.
+    chunk ends the run: the victim write-backs still held back are carried out. With `dram_log`
+    (a list), the requests every DRAM received are appended to it as one array of LOG_FIELDS rows.
 
     Every array in `st` must have at least one element (the engine pads empty tables), so that
     taking the address of element 0 is valid.
@@ -1371,8 +1427,18 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.mbuf_idx = &mbuf_idx[0]
     if out.shape[0]:
         outp = &out[0]
+    cdef ReqLog log
+    c.log = NULL
+    if dram_log is not None:
+        log.n, log.cap, log.failed = 0, 4096, False
+        log.rows = <int64_t*>malloc(log.cap * LOG_W * sizeof(int64_t))
+        if log.rows == NULL:
+            raise MemoryError("the DRAM request log")
+        c.log = &log
     c.locals = <Dram*>malloc(c.nb * sizeof(Dram))
     if c.locals == NULL:
+        if c.log != NULL:
+            free(log.rows)
         raise MemoryError()
     try:
         for k in range(c.nb):
@@ -1387,10 +1453,23 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         else:
             with nogil:
                 ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+        if c.log != NULL:
+            if log.failed:
+                raise MemoryError("out of memory for the DRAM request log; use smaller chunks (--chunk)")
+            rows = np.empty((log.n, LOG_W), np.int64)
+            if log.n:
+                copy_rows(rows, log.rows, log.n)
+            dram_log.append(rows)
     finally:
         free(c.locals)
+        if c.log != NULL:
+            free(log.rows)
     sc[S_RNG] = <int64_t>c.rng
     return ran
+
+
+cdef void copy_rows(int64_t[:, ::1] dst, const int64_t* src, int64_t n):
+    memcpy(&dst[0, 0], src, n * LOG_W * sizeof(int64_t))
 
 
 def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const uint16_t[::1] vm,

@@ -22,8 +22,10 @@ SLA_FIELDS = ("LEVEL", "WEIGHT", "TB_NUM", "TB_DEN", "TB_BURST")
 EVENT_FIELDS = ("T_PS", "QUEUE") + SLA_FIELDS     # at T_PS, queue QUEUE's SLA row becomes the rest
 # per queue (VMs, then the background queue): accesses and latency sum (VM rows only), wire bytes
 # it sent over the link (both directions), link queueing delay (start of serialization minus the
-# time the message was ready), messages sent
-VM_STAT_NAMES = ("accesses", "latency_sum_ps", "link_bytes", "link_queue_ps", "link_messages")
+# time the message was ready), messages sent; the writes among the accesses and their latency sum
+# (reads are the rest)
+VM_STAT_NAMES = ("accesses", "latency_sum_ps", "link_bytes", "link_queue_ps", "link_messages",
+                 "writes", "write_latency_sum_ps")
 
 PARAM_NAMES = (
     "POLICY", "VICTIM", "PLACEMENT", "CBF", "TIMING", "WINDOW",
@@ -110,6 +112,11 @@ CAL_WIDTH = len(CAL_FIELDS) + 2 * LINK_CAL_SLOTS
 # see it in time order rather than ahead of those accesses. An empty chunk carries out the rest.
 DEFER_FIELDS = ("T_PS", "CB", "SLOT", "QUEUE")
 DEFER_CAP = 64
+# One row of the DRAM request log (`hwmodel run --dram-trace`): a request as its DRAM received it,
+# arrival time (ps), DRAM byte address, bytes (a line or a swap unit), and DRAM id << 1 | write
+# (ids: each compute blade's local DRAM 0..N_CB-1, then the memory blade, then a checkpoint peer).
+LOG_FIELDS = ("t_ps", "addr", "bytes", "dram_w")
+
 # scalars["error"] codes: the core stopped the run (the engine raises with the access's place)
 ERR_PERMISSION = 1
 ERR_NO_SUPER_PAGE = 2
@@ -122,7 +129,7 @@ COUNTER_NAMES = (
     "dirty_victims",                       # swapped-out units that had been written
     "first_touch_local", "first_touch_remote",
     "link_bytes_out", "link_bytes_in",     # wire bytes incl. headers, compute->blade / blade->compute
-    "latency_sum_ps", "latency_max_ps",
+    "latency_sum_ps", "latency_max_ps",    # every access (reads and writes together)
     "first_arrival_ps", "last_completion_ps",
     "stall_ps",                            # closed loop: issue delay caused by a full window
     "cache_hits", "cache_misses", "cache_writebacks",   # LLC filter (writebacks: dirty evictions)
@@ -145,6 +152,9 @@ COUNTER_NAMES = (
     "sp_releases",                         # super pages compute blades de-allocated
     "permission_faults",                   # requests to a super page the blade does not own (refused)
     "permission_changes",                  # permission changes applied
+    # reads and writes apart: a write's latency is when the processor may consider it done (a
+    # posted line write, when the controller's write buffer takes it), never memory latency
+    "read_latency_sum_ps", "read_latency_max_ps", "write_latency_sum_ps", "write_latency_max_ps",
 )
 C = {name: i for i, name in enumerate(COUNTER_NAMES)}
 
@@ -171,7 +181,8 @@ CK_FIELDS = ("ck_next",                       # next checkpoint tick
              "failed")                        # this blade has failed (service.fail_at)
 K = {name: i for i, name in enumerate(CK_FIELDS)}
 
-# Latency histogram: log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).
+# Latency histograms, reads then writes (state["hist"] holds 2 x HIST_BINS; per VM likewise):
+# log-linear, exact below 256 ps, then 128 bins per octave (< 0.8% wide).
 HIST_SUB_BITS = 7
 HIST_BINS = (64 - HIST_SUB_BITS) * (1 << HIST_SUB_BITS) + (1 << HIST_SUB_BITS)
 # Per-VM histograms merge 2**VM_HIST_SHIFT neighbouring bins (16 per octave, < 4.4% wide); they

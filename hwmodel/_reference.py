@@ -17,11 +17,13 @@ Semantics of one access (times in integer ps):
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
-from ._layout import (CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, DEFER_CAP, K, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS,
+from ._layout import (CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, DEFER_CAP, K, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, HIST_BINS,
                       LINK_CAL_SLOTS, ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT,
-                      VM_STAT_NAMES, hist_bin, local_prefix)
+                      LOG_FIELDS, VM_STAT_NAMES, hist_bin, local_prefix)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -69,12 +71,32 @@ def cal_reserve(cal, o, a, dur):
     return x
 
 
-def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
+class _Logged:
+    """A DRAM whose requests are also appended to a log (rows of _layout.LOG_FIELDS)."""
+
+    def __init__(self, dram, dram_id, rows, line):
+        self.dram, self.id, self.rows, self.line_bytes = dram, dram_id, rows, line
+
+    def line(self, addr, t, w):
+        self.rows.append((t, addr, self.line_bytes, self.id << 1 | w))
+        return self.dram.line(addr, t, w)
+
+    def block(self, addr, nbytes, t, w):
+        self.rows.append((t, addr, nbytes, self.id << 1 | w))
+        return self.dram.block(addr, nbytes, t, w)
+
+    def save(self):
+        self.dram.save()
+
+
+def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=None):
     """Advance `st` (dict of numpy arrays, updated in place) over one chunk of accesses.
 
     p, dl, db, dp: int64 parameter vectors (see _layout; DRAM of local, blade, checkpoint peer); t_col: arrival (open) or gap (closed) in ps;
     addr: guest byte addresses; op: 0 read / 1 write; vm: VM ids; vm_base: machine byte address of
     each VM's guest address 0; out: per-access completion time in ps (length 0 = not wanted).
+    dram_log: a list to which the requests every DRAM received are appended, as one int64 array
+    of rows of _layout.LOG_FIELDS (None = no log).
     Returns how many accesses ran (fewer than the chunk when the epoch buffer is full).
     """
     p = [int(x) for x in p]
@@ -107,6 +129,12 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
     locals_ = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k)) for k in range(n_cb)]
     blade = Dram(db, st, "blade_")
     peer = Dram(dp, st, "peer_")
+    log_rows = []
+    if dram_log is not None:
+        line_bytes = 1 << p[P["LINE_SHIFT"]]
+        locals_ = [_Logged(d, k, log_rows, line_bytes) for k, d in enumerate(locals_)]
+        blade = _Logged(blade, n_cb, log_rows, line_bytes)
+        peer = _Logged(peer, n_cb + 1, log_rows, line_bytes)
     vm_base = [int(x) for x in vm_base]
     n_sets_ = p[P["N_SETS"]]
     lev_, nq_ = max(p[P["QOS_LEVELS"]], 1), max(p[P["QOS_NQ"]], 1)
@@ -909,16 +937,23 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
         cnt[C["accesses"]] += 1
-        cnt[C["writes"] if w else C["reads"]] += 1
         cnt[C["latency_sum_ps"]] += lat
         if lat > cnt[C["latency_max_ps"]]:
             cnt[C["latency_max_ps"]] = lat
+        kind = "write" if w else "read"   # reads and writes apart (the counter names say which)
+        cnt[C[kind + "s"]] += 1
+        cnt[C[kind + "_latency_sum_ps"]] += lat
+        if lat > cnt[C[kind + "_latency_max_ps"]]:
+            cnt[C[kind + "_latency_max_ps"]] = lat
         b = hist_bin(lat)
-        hist[b] += 1
+        hist[w * HIST_BINS + b] += 1      # reads, then writes
         if p[P["VM_HIST"]]:
-            vm_hist[v * VM_HIST_BINS + (b >> VM_HIST_SHIFT)] += 1
+            vm_hist[(2 * v + w) * VM_HIST_BINS + (b >> VM_HIST_SHIFT)] += 1
         vm_stats[v * VSW] += 1
         vm_stats[v * VSW + 1] += lat
+        if w:
+            vm_stats[v * VSW + 5] += 1
+            vm_stats[v * VSW + 6] += lat
         if done > last_completion:
             last_completion = done
         if timing == 1:
@@ -953,6 +988,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out):
         d.save()
     blade.save()
     peer.save()
+    if dram_log is not None:
+        dram_log.append(np.array(log_rows, np.int64).reshape(-1, len(LOG_FIELDS)))
     return ran
 
 

@@ -54,7 +54,7 @@ def add_commands(subparsers) -> None:
     pl.add_argument("--group", action="append", default=None, metavar="KEY",
                     help="lines by these keys (slowdown, bandwidth; default hypervisor.policy)")
     pl.add_argument("--x", help="bandwidth: the x number (default dram_GBps = local + blade)")
-    pl.add_argument("--y", help="bandwidth: the y number (default latency_ns.mean)")
+    pl.add_argument("--y", help="bandwidth: the y number (default latency_ns.read.mean)")
     pl.add_argument("--title")
     pl.set_defaults(func=cmd_plot)
 
@@ -121,8 +121,8 @@ def _print_table(rows) -> None:
             print(f"  {r['key']}  {name:<16} {label}  FAILED: {r['error']}")
             continue
         sd = r.get("slowdown.sim_time")
-        print(f"  {r['key']}  {name:<16} {label}  mean {r['latency_ns.mean']:.1f} ns  "
-              f"p99 {r['latency_ns.p99']:.1f} ns  sim {r['sim_time_ns'] / 1e6:.4f} ms"
+        print(f"  {r['key']}  {name:<16} {label}  read mean {r['latency_ns.read.mean']:.1f} ns  "
+              f"p99 {r['latency_ns.read.p99']:.1f} ns  sim {r['sim_time_ns'] / 1e6:.4f} ms"
               + (f"  slowdown {sd:.3f}x" if sd is not None else ""))
     if len(rows) > SHOW_ROWS:
         print(f"  ... {len(rows) - SHOW_ROWS} more")

@@ -26,9 +26,10 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 6   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+STATE_VERSION = 7   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
 #                     5: several compute blades, super-page map and owners, link calendars;
-#                     6: DRAM ranks keep READY (when their banks are free for a refresh)
+#                     6: DRAM ranks keep READY (when their banks are free for a refresh);
+#                     7: read and write latency apart (histograms, counters, per-VM stats)
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
@@ -99,8 +100,8 @@ def new_state(c: Compiled) -> dict:
 
     st = {
         "counters": np.zeros(len(L.COUNTER_NAMES), np.int64),
-        "hist": np.zeros(L.HIST_BINS, np.int64),
-        "vm_hist": np.zeros(n_vm * L.VM_HIST_BINS if c.param("VM_HIST") else 1, np.int64),
+        "hist": np.zeros(2 * L.HIST_BINS, np.int64),      # reads, then writes
+        "vm_hist": np.zeros(n_vm * 2 * L.VM_HIST_BINS if c.param("VM_HIST") else 1, np.int64),
         "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
         "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
         "ring": np.zeros(c.param("WINDOW"), np.int64),
@@ -260,11 +261,12 @@ class Engine:
         self._vm_bytes = compiled.vm_bytes
         self.epoch_rows = []    # drained epoch rows (arrays of EPOCH_WIDTH), in time order
 
-    def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0):
+    def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0, dram_log=None):
         """Run one chunk; returns completion times (int64 ps) when asked, else None.
 
         `where(i)` names record i for error messages (file and line); `first_record` is the index of
-        row 0 in the whole trace.
+        row 0 in the whole trace; `dram_log` (a list) receives the requests every DRAM received
+        (arrays of _layout.LOG_FIELDS rows).
         """
         t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
         addr = np.ascontiguousarray(addr, dtype=np.uint64)
@@ -279,7 +281,8 @@ class Engine:
         done = 0
         while done < n:   # the core stops early when its epoch buffer is full: drain and go on
             ran = self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, t_ps[done:], addr[done:],
-                                      op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out)
+                                      op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out,
+                                      dram_log)
             self.drain_epochs()
             done += ran
             self._raise_core_error(where, done - 1)
@@ -302,13 +305,22 @@ class Engine:
                          f"{self.c.param('N_SP')} of {sp_mib} MiB are handed out); enlarge memory_blade.capacity "
                          f"or give the compute blades less remote memory")
 
-    def finish(self):
+    def finish(self, dram_log=None):
         """End of the run: carry out the victim write-backs still held back (their link and DRAM
         bytes count; no access waits for them)."""
         e = np.zeros(0, np.int64)
         self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, e, np.zeros(0, np.uint64),
-                            np.zeros(0, np.uint8), np.zeros(0, np.uint16), self.c.vm_base, e)
+                            np.zeros(0, np.uint8), np.zeros(0, np.uint16), self.c.vm_base, e, dram_log)
         self.drain_epochs()
+
+    def log_horizon(self) -> int:
+        """No DRAM request the run makes from now on arrives before this time (ps): later accesses
+        arrive at or after the last one, and held-back write-backs at or after their ready time."""
+        sc = self.state["scalars"]
+        h = int(sc[L.S["last_arrival_ps"]]) if sc[L.S["started"]] else 0
+        if sc[L.S["defer_n"]]:
+            h = min(h, int(self.state["defer"][len(L.DEFER_FIELDS) * int(sc[L.S["defer_head"]])]))
+        return h
 
     def drain_epochs(self):
         rows = int(self.state["scalars"][L.S["epoch_rows"]])

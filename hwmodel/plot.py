@@ -6,14 +6,14 @@
     fig = plot([result_a, result_b], kind="cdf")                    # Result objects
 
 Kinds:
-  cdf        latency CDF, one line per configuration and trace. From a `Result` it is exact to the
+  cdf        read latency CDF, one line per configuration and trace. From a `Result` it is exact to the
              histogram bin (< 0.8% wide); from sweep rows it is drawn through the stored quantiles
              (min, p1..p99, p99.9, p99.99, max).
   slowdown   slowdown vs all-local (simulated time) against the local-memory fraction (local
              memory / VM memory), one line per policy (needs a sweep run with slowdown=True).
-  bandwidth  latency against achieved DRAM bandwidth: the bandwidth-latency curve of a
+  bandwidth  mean read latency against achieved DRAM bandwidth: the bandwidth-latency curve of a
              controller over a load sweep, one line per policy.
-  timeseries link and DRAM bandwidth and mean latency per epoch against simulated time, from
+  timeseries link and DRAM bandwidth and mean read latency per epoch against simulated time, from
              runs made with epoch=... (`hwmodel run --epoch 100us`); one set of lines per run.
 A returned `matplotlib.figure.Figure` is not tied to pyplot (no display, thread-safe); `out`
 writes it, in the format of the suffix (.png, .svg, .pdf).
@@ -28,23 +28,21 @@ MAX_LEGEND = 20     # more lines than this: no legend (it would hide the plot)
 
 #: axis labels of the numbers a plot can use, with their units
 LABELS = {
-    "latency_ns.mean": "mean latency (ns)",
-    "latency_ns.p50": "median latency (ns)",
-    "latency_ns.p95": "p95 latency (ns)",
-    "latency_ns.p99": "p99 latency (ns)",
-    "latency_ns.max": "maximum latency (ns)",
+    **{f"latency_ns.{kind}.{stat}": f"{label} {kind} latency (ns)" for kind in ("read", "write", "all")
+       for stat, label in (("mean", "mean"), ("p50", "median"), ("p95", "p95"), ("p99", "p99"),
+                           ("max", "maximum"))},
     "dram_GBps": "DRAM bandwidth, local + memory blade (GB/s)",
     "dram_GBps.local": "local DRAM bandwidth (GB/s)",
     "dram_GBps.blade": "memory-blade DRAM bandwidth (GB/s)",
     "link_GBps.out": "link bandwidth, compute to blade (GB/s)",
     "link_GBps.in": "link bandwidth, blade to compute (GB/s)",
-    "throughput_maccess_per_s": "throughput (M accesses/s)",
+    "simulated_throughput_maccess_per_s": "simulated throughput (M accesses/s)",
     "slowdown.sim_time": "slowdown vs all-local (simulated time, x)",
-    "slowdown.mean_latency": "slowdown vs all-local (mean latency, x)",
+    "slowdown.mean_read_latency": "slowdown vs all-local (mean read latency, x)",
     "local_memory_fraction": "local memory / VM memory",
     "sim_time_ns": "simulated time (ns)",
 }
-CDF_X, CDF_Y = "latency (ns)", "fraction of accesses"
+CDF_X, CDF_Y = "read latency (ns)", "fraction of reads"
 
 
 def _figure():
@@ -70,7 +68,7 @@ def as_rows(results) -> list:
     for r in results:
         if isinstance(r, Result):
             from .study import result_row
-            row = {"trace": r.trace, "status": "ok", **result_row(r), "_hist": r.hist}
+            row = {"trace": r.trace, "status": "ok", **result_row(r), "_hist": r.hist[0]}   # reads
             if r.epochs is not None:
                 row["time_series"] = r.time_series()
         elif isinstance(r, dict):
@@ -208,7 +206,7 @@ def plot(results, kind="cdf", out=None, where=None, group=None, x=None, y=None, 
     """Draw `kind` (cdf | slowdown | bandwidth) from `results`; write it to `out` if given and
     return the Figure. `where` ({key: value} or ["key=value"]) keeps matching points only;
     `group` (key or keys, default hypervisor.policy) makes the lines of slowdown/bandwidth;
-    `x`/`y` choose other numbers for bandwidth (e.g. x="link_GBps.in", y="latency_ns.p99")."""
+    `x`/`y` choose other numbers for bandwidth (e.g. x="link_GBps.in", y="latency_ns.read.p99")."""
     if kind not in KINDS:
         raise ValueError(f"plot kind {kind!r} is not one of {', '.join(KINDS)}")
     rows = _select(as_rows(results), where)
@@ -222,11 +220,11 @@ def plot(results, kind="cdf", out=None, where=None, group=None, x=None, y=None, 
     if kind == "slowdown":
         return _curves(rows, "local_memory_fraction", "slowdown.sim_time", groups, out, title,
                        split_traces=True)
-    return _curves(rows, x or "dram_GBps", y or "latency_ns.mean", groups, out, title, split_traces=False)
+    return _curves(rows, x or "dram_GBps", y or "latency_ns.read.mean", groups, out, title, split_traces=False)
 
 
 def time_series(rows, out=None, title=None):
-    """Per-epoch link and DRAM bandwidth (top) and mean latency (bottom) against time."""
+    """Per-epoch link and DRAM bandwidth (top) and mean read latency (bottom) against time."""
     import numpy as np
     series = [(r, r.get("time_series")) for r in rows if r.get("time_series")]
     if not series:
@@ -243,9 +241,9 @@ def time_series(rows, out=None, title=None):
                             ("local_dram_GBps", "local DRAM"), ("blade_dram_GBps", "blade DRAM")):
             top.step(t_ms, ts[name], where="post", label=f"{who} {label}".strip())
             n += 1
-        bottom.step(t_ms, ts["mean_latency_ns"], where="post", label=who or "mean latency")
+        bottom.step(t_ms, ts["mean_read_latency_ns"], where="post", label=who or "mean read latency")
     top.set_ylabel("bandwidth (GB/s)")
-    bottom.set_ylabel("mean latency (ns)")
+    bottom.set_ylabel("mean read latency (ns)")
     bottom.set_xlabel("simulated time (ms)")
     top.legend(fontsize="small")
     bottom.grid(True, alpha=0.3)

@@ -1,6 +1,9 @@
 """Streaming a trace through a system: chunks in, arrival times converted, state carried along."""
 from __future__ import annotations
 
+import os
+import sys
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +24,8 @@ class _Source:
     time_unit: str
     chunks: Callable[[], Iterator]   # yields (time, addr, op, vm, where(i) -> str)
     reopen: Callable[[], "_Source"]
-    reader: object = None            # the file reader, for its skipped-line count
+    reader: object = None            # the file reader, for its skipped-line count and progress
+    records: int | None = None       # length, when known without reading it
 
 
 def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
@@ -40,7 +44,7 @@ def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
             e = min(n, s + chunk_records)
             yield time[s:e], addr[s:e], op[s:e], vm[s:e], (lambda i, s=s: f"{name}: record {s + i}")
 
-    return _Source(name, timing, unit, chunks, lambda: _from_arrays(data, chunk_records, name))
+    return _Source(name, timing, unit, chunks, lambda: _from_arrays(data, chunk_records, name), records=n)
 
 
 def _from_reader_factory(open_reader, name) -> _Source:
@@ -113,7 +117,11 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
 
 def run_system(system, trace, *, backend=None, completions=False, slowdown=False,
                chunk_records=1 << 20, progress=False, save_state_to=None, resume_from=None, format=None,
-               timing=None, time_unit=None, skip_bad_lines=False, epoch=None):
+               timing=None, time_unit=None, skip_bad_lines=False, epoch=None, cycle=None, dram_trace=None,
+               dram_trace_format="dramsim3", ps_per_unit=None):
+    """`System.run` (see there). `ps_per_unit` imposes the trace's time scale (compare: every
+    column replays the arrivals of the first); `progress` None = a bar when stderr is a terminal."""
+    wall0 = time.perf_counter()
     if slowdown and slowdown is not True and slowdown not in system.BASELINES:
         raise ValueError(f"slowdown: {slowdown!r} is not one of {', '.join(map(repr, system.BASELINES))}")
     source = as_source(trace, chunk_records, format, timing, time_unit, skip_bad_lines)
@@ -123,8 +131,10 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
         raise ValueError(f"epoch: {epoch!r} must be > 0")
     compiled = system.compile(source.timing, epoch_ps)
     closed = compiled.param("TIMING") == L.TIMINGS["closed"]
-    factor = system.core.ps_per_unit(source.time_unit, system.blades[0].dram.tck_ps) \
-        if source.timing != "none" else Fraction(1)
+    if source.timing == "none":
+        factor = Fraction(1)
+    else:
+        factor = Fraction(ps_per_unit) if ps_per_unit is not None else system.ps_per_trace_unit(source.time_unit, cycle)
     state, skip = None, 0
     if resume_from is not None:
         state, extra = load_state(resume_from, compiled)
@@ -134,34 +144,51 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     engine = Engine(compiled, backend, state)
     to_ps = _times(source, factor, closed, system.core, [])
     done_parts = []
-    bar = _progress_bar(progress, source.name)
+    log = None
+    if dram_trace is not None:
+        from .dram_trace import DramTraceWriter
+        log = DramTraceWriter(dram_trace, system, dram_trace_format)
+    bar = _Progress(progress, source)
     records = 0
-    for t, addr, op, vm, where in source.chunks():
-        n = len(addr)
-        if records + n <= skip:     # finished before the state was saved
-            to_ps(t, n)             # keeps the gap carry right
+    try:
+        for t, addr, op, vm, where in source.chunks():
+            n = len(addr)
+            if records + n <= skip:     # finished before the state was saved
+                to_ps(t, n)             # keeps the gap carry right
+                records += n
+                bar.update(n)
+                continue
+            if records < skip:
+                cut = skip - records
+                to_ps(t[:cut], cut)
+                t, addr, op, vm = t[cut:], addr[cut:], op[cut:], vm[cut:]
+                base, where = records + cut, (lambda i, w=where, c=cut: w(i + c))
+                records, n = base, len(addr)
+            logs = [] if log is not None else None
+            out = engine.run_chunk(to_ps(t, n), addr, op, vm, want_completions=completions, where=where,
+                                   first_record=records, dram_log=logs)
+            if log is not None:
+                log.add(logs, engine.log_horizon())
+            if completions:
+                done_parts.append(out)
             records += n
-            continue
-        if records < skip:
-            cut = skip - records
-            to_ps(t[:cut], cut)
-            t, addr, op, vm = t[cut:], addr[cut:], op[cut:], vm[cut:]
-            base, where = records + cut, (lambda i, w=where, c=cut: w(i + c))
-            records, n = base, len(addr)
-        out = engine.run_chunk(to_ps(t, n), addr, op, vm, want_completions=completions, where=where,
-                               first_record=records)
-        if completions:
-            done_parts.append(out)
-        records += n
-        if save_state_to is not None:
-            save_state(save_state_to, engine.state, compiled, {"trace": source.name, "records_done": records})
-        if bar is not None:
+            if save_state_to is not None:
+                save_state(save_state_to, engine.state, compiled, {"trace": source.name, "records_done": records})
             bar.update(n)
-    if bar is not None:
+        logs = [] if log is not None else None
+        engine.finish(logs)
+        if log is not None:
+            log.add(logs, 1 << 62)
+    finally:
         bar.close()
-    engine.finish()
+        if log is not None:
+            log.close()
     result = make_result(system, engine, source, closed)
     result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
+    result.trace_time_unit = source.time_unit if source.timing != "none" else ""
+    result.ps_per_trace_unit = float(factor) if source.timing != "none" else 0.0
+    if log is not None:
+        result.dram_traces = {name: str(log.path(name)) for name in log.files}
     if epoch_ps:
         result.epochs = engine.epochs()
     if completions:
@@ -169,8 +196,9 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     if slowdown:
         kind = "all_local" if slowdown is True else slowdown
         result.baseline = run_system(system.baseline(kind), source.reopen(), backend=backend,
-                                     chunk_records=chunk_records)
+                                     chunk_records=chunk_records, progress=False, ps_per_unit=factor)
         result.baseline_kind = kind
+    result.wall_s = time.perf_counter() - wall0
     return result
 
 
@@ -182,7 +210,7 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
     sw = system.effective_switch()
     return Result(
         counters=counters(st),
-        hist=st["hist"].copy(),
+        hist=st["hist"].reshape(2, -1).copy(),
         vm_names=[vm.name for vm in system.vms],
         vm_class=[vm.qos for vm in system.vms],
         vm_stats=st["vm_stats"].copy(),
@@ -197,15 +225,43 @@ def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result
         blade_dram=[dict(zip(DRAM_COUNTER_NAMES, map(int, st[local_prefix(k) + "counters"])))
                     for k in range(len(system.blades))],
         port_bytes_per_s=float(parse_bandwidth(sw.port_bandwidth)) if sw is not None else 0.0,
-        vm_hist=st["vm_hist"].reshape(len(system.vms), -1).copy() if engine.c.param("VM_HIST") else None,
+        vm_hist=st["vm_hist"].reshape(len(system.vms), 2, -1).copy() if engine.c.param("VM_HIST") else None,
+        last_arrival_ps=int(st["scalars"][L.S["last_arrival_ps"]]),
     )
 
 
-def _progress_bar(progress, name):
-    if not progress:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(desc=Path(name).name, unit=" acc", unit_scale=True)
+class _Progress:
+    """A tqdm bar over a run (progress None: only when stderr is a terminal): records when the
+    trace's length is known (arrays, native files), else the file's bytes read (text traces,
+    compressed or not), so that it shows a total and an ETA."""
+
+    def __init__(self, progress, source):
+        self.bar = None
+        if progress is None:
+            progress = sys.stderr.isatty()
+        if not progress:
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:   # tqdm comes with hwmodel; a stripped install runs without a bar
+            return
+        reader = source.reader
+        self.reader = reader if reader is not None and getattr(reader, "records", None) is None else None
+        if self.reader is not None:
+            total = os.path.getsize(reader.path) if os.path.isfile(reader.path) else None
+            self.bar = tqdm(desc=Path(source.name).name, total=total, unit="B", unit_scale=True, unit_divisor=1024)
+        else:
+            total = getattr(reader, "records", None) if reader is not None else source.records
+            self.bar = tqdm(desc=Path(source.name).name, total=total, unit=" acc", unit_scale=True)
+
+    def update(self, n: int) -> None:
+        if self.bar is None:
+            return
+        if self.reader is not None:
+            self.bar.update(self.reader.bytes_read() - self.bar.n)
+        else:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

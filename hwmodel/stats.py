@@ -9,6 +9,7 @@ import numpy as np
 from . import _layout as L
 
 PERCENTILES = (50, 95, 99)
+LATENCY_KINDS = ("read", "write", "all")   # Result.latency_ns(kind); "read" is the default figure
 
 
 def percentile_ps(hist: np.ndarray, q: float, max_ps: int, shift: int = 0) -> float:
@@ -28,7 +29,7 @@ def percentile_ps(hist: np.ndarray, q: float, max_ps: int, shift: int = 0) -> fl
 class Result:
     """What one run of a system over a trace gave."""
     counters: dict
-    hist: np.ndarray
+    hist: np.ndarray                # latency histograms, shape (2, HIST_BINS): reads, writes
     vm_names: list
     vm_stats: np.ndarray            # per VM, then background: _layout.VM_STAT_NAMES (flat)
     config: dict                    # the fully resolved system
@@ -41,20 +42,27 @@ class Result:
     vm_blade: list = field(default_factory=list)      # compute blade index of each VM
     blade_dram: list = field(default_factory=list)    # per compute blade: its local DRAM counters
     port_bytes_per_s: float = 0.0   # the switch's memory-blade port, one direction (0: no switch)
-    vm_hist: np.ndarray | None = None   # per VM: latency histogram, VM_HIST_SHIFT-merged bins (few VMs)
+    vm_hist: np.ndarray | None = None   # per VM: read and write latency histograms, shape (VMs, 2, bins),
+    #                                     VM_HIST_SHIFT-merged bins (kept for up to VM_HIST_MAX_VMS VMs)
     vm_class: list = field(default_factory=list)      # QoS class (compute.vms[].qos) of each VM
     completions: np.ndarray | None = None
     skipped_lines: int = 0          # malformed trace lines skipped on request
     epochs: np.ndarray | None = None   # rows of (time, cumulative counters); see engine.EPOCH_COLUMNS
     baseline: "Result | None" = None
     baseline_kind: str = ""         # all_local | no_checkpoints
+    wall_s: float = 0.0             # wall-clock seconds the run took (trace reading included)
+    last_arrival_ps: int = 0        # arrival (open loop) or issue (closed loop) of the last access
+    trace_time_unit: str = ""       # the trace's time column: ps | ns | cycle | instruction ("" untimed)
+    ps_per_trace_unit: float = 0.0  # the scale the run used for it
+    dram_traces: dict = field(default_factory=dict)   # DRAM name -> file written (--dram-trace)
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
     # -- derived ---------------------------------------------------------------------------
     def per_vm(self) -> list:
-        """Per VM (and, last, the `background` queue of checkpoint copies): accesses, mean latency,
-        link wire bytes (both directions), link messages and their mean queueing delay at the SNIC
-        (start of serialization minus ready time). Link bytes add up to link_bytes_out + _in."""
+        """Per VM (and, last, the `background` queue of checkpoint copies): accesses, read and write
+        latency (mean, and percentiles where per-VM histograms are kept), link wire bytes (both
+        directions), link messages and their mean queueing delay at the SNIC (start of
+        serialization minus ready time). Link bytes add up to link_bytes_out + _in."""
         rows = self._vm_rows()
         out = []
         for i, name in enumerate(list(self.vm_names) + ["background"]):
@@ -84,13 +92,17 @@ class Result:
         return np.asarray(self.vm_stats, np.int64).reshape(-1, len(L.VM_STAT_NAMES))
 
     def _figures(self, row, hist) -> dict:
-        """Accesses, mean (and, with a histogram, percentile) latency, link bytes, messages and
-        mean queueing of one vm_stats row (a VM's, or several pooled)."""
+        """Accesses, read and write latency (mean; with the pair of histograms also p50/p95/p99),
+        link bytes, messages and mean queueing of one vm_stats row (a VM's, or several pooled)."""
         s = {n: int(row[j]) for j, n in enumerate(L.VM_STAT_NAMES)}
-        return {"accesses": s["accesses"],
-                "mean_latency_ns": s["latency_sum_ps"] / s["accesses"] / 1000 if s["accesses"] else 0.0,
-                **(self._percentiles(hist) if hist is not None else {}),
-                "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
+        reads, writes = s["accesses"] - s["writes"], s["writes"]
+        sums = {"read": s["latency_sum_ps"] - s["write_latency_sum_ps"], "write": s["write_latency_sum_ps"]}
+        out = {"accesses": s["accesses"], "reads": reads, "writes": writes}
+        for k, kind in enumerate(("read", "write")):
+            n = reads if kind == "read" else writes
+            out[f"{kind}_latency_ns"] = {"mean": sums[kind] / n / 1000 if n else 0.0,
+                                         **(self._percentiles(hist[k], kind) if hist is not None else {})}
+        return {**out, "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
                 "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000 if s["link_messages"] else 0.0}
 
     def per_blade(self) -> list:
@@ -122,10 +134,15 @@ class Result:
         def rate(name):   # GB/s
             return d[:, col[name]] / span_ps * 1000
 
+        def mean_ns(kind):
+            n = d[:, col[kind + "s"]]
+            return np.divide(d[:, col[kind + "_latency_sum_ps"]] / 1000, n, out=np.zeros_like(n), where=n > 0)
+
         return {
             "time_ns": rows[1:, 0] / 1000,
             "accesses": acc,
-            "mean_latency_ns": np.divide(d[:, col["latency_sum_ps"]] / 1000, acc, out=np.zeros_like(acc), where=acc > 0),
+            "mean_read_latency_ns": mean_ns("read"),
+            "mean_write_latency_ns": mean_ns("write"),
             "faults": d[:, col["faults"]],
             "link_out_GBps": rate("link_bytes_out"),
             "link_in_GBps": rate("link_bytes_in"),
@@ -149,27 +166,36 @@ class Result:
         """From the first arrival to the last completion."""
         return max(0, self.counters["last_completion_ps"] - self.counters["first_arrival_ps"])
 
-    def latency_ns(self) -> dict:
-        n = self.accesses
-        out = {"mean": self.counters["latency_sum_ps"] / n / 1000 if n else 0.0}
+    def latency_ns(self, kind: str = "read") -> dict:
+        """Mean, p50/p95/p99 and max latency in ns of the reads, the writes or all accesses
+        (`kind`: read | write | all). A write's latency is when the processor may consider it
+        done: a posted line write completes when the controller's write buffer takes it."""
+        if kind not in LATENCY_KINDS:
+            raise ValueError(f"latency kind {kind!r} is not one of {', '.join(LATENCY_KINDS)}")
+        c = self.counters
+        pre = "" if kind == "all" else kind + "_"
+        n = c["accesses"] if kind == "all" else c[kind + "s"]
+        hist = self.hist.sum(axis=0) if kind == "all" else self.hist[LATENCY_KINDS.index(kind)]
+        out = {"mean": c[pre + "latency_sum_ps"] / n / 1000 if n else 0.0}
         for q in PERCENTILES:
-            out[f"p{q}"] = percentile_ps(self.hist, q, self.counters["latency_max_ps"]) / 1000
-        out["max"] = self.counters["latency_max_ps"] / 1000
+            out[f"p{q}"] = percentile_ps(hist, q, c[pre + "latency_max_ps"]) / 1000
+        out["max"] = c[pre + "latency_max_ps"] / 1000
         return out
 
     def slowdown(self) -> dict | None:
+        """Simulated time and mean read latency of this run over its baseline's."""
         if self.baseline is None:
             return None
         b = self.baseline
+        mine, theirs = self.latency_ns()["mean"], b.latency_ns()["mean"]
         return {
             "sim_time": self.sim_time_ps / b.sim_time_ps if b.sim_time_ps else float("nan"),
-            "mean_latency": (self.latency_ns()["mean"] / b.latency_ns()["mean"]
-                             if b.latency_ns()["mean"] else float("nan")),
+            "mean_read_latency": mine / theirs if theirs else float("nan"),
         }
 
-    def _percentiles(self, hist) -> dict:
-        """p50/p95/p99 in ns of a per-VM (merged-bin) histogram."""
-        return {f"p{q}_ns": percentile_ps(hist, q, self.counters["latency_max_ps"], L.VM_HIST_SHIFT) / 1000
+    def _percentiles(self, hist, kind) -> dict:
+        """p50/p95/p99 in ns of a per-VM (merged-bin) histogram of reads or writes."""
+        return {f"p{q}": percentile_ps(hist, q, self.counters[kind + "_latency_max_ps"], L.VM_HIST_SHIFT) / 1000
                 for q in PERCENTILES}
 
     def _local_memory(self) -> str:
@@ -192,13 +218,19 @@ class Result:
             "backend": self.backend,
             "trace": self.trace,
             "timing": self.timing,
+            "trace_time": {"unit": self.trace_time_unit, "ps_per_unit": self.ps_per_trace_unit},
             "skipped_lines": self.skipped_lines,
             "accesses": n,
             "counters": dict(c),
-            "latency_ns": self.latency_ns(),
+            "latency_ns": {kind: self.latency_ns(kind) for kind in LATENCY_KINDS},
+            "arrivals_ns": {"first": c["first_arrival_ps"] / 1000, "last": self.last_arrival_ps / 1000},
             "sim_time_ns": self.sim_time_ps / 1000,
             "duration_ns": self.duration_ps / 1000,
-            "throughput_maccess_per_s": n / self.duration_ps * 1e6 if self.duration_ps else 0.0,
+            # the simulated system's accesses per simulated second (not the simulator's speed)
+            "simulated_throughput_maccess_per_s": n / self.duration_ps * 1e6 if self.duration_ps else 0.0,
+            # the simulator: wall-clock seconds of the run and simulated accesses per wall second
+            "wall_s": self.wall_s,
+            "sim_speed_maccess_per_s": n / self.wall_s / 1e6 if self.wall_s else 0.0,
             "local_fraction": c["local_accesses"] / n if n else 0.0,
             "fault_rate": c["faults"] / n if n else 0.0,
             "swap_unit_bytes": self.unit_bytes,
@@ -224,13 +256,15 @@ class Result:
                 "queue_ns": c["port_queue_ps"] / 1000}
         if c["sp_grants"] or c["permission_faults"] or c["permission_changes"]:
             d["address_mapping"] = {k: c[k] for k in ("sp_grants", "permission_faults", "permission_changes")}
+        if self.dram_traces:
+            d["dram_traces"] = dict(self.dram_traces)
         if self.epochs is not None:
             d["time_series"] = {k: np.asarray(v).tolist() for k, v in self.time_series().items()}
         sd = self.slowdown()
         if sd is not None:
             d["slowdown"] = sd
             d["baseline"] = {"kind": self.baseline_kind, "sim_time_ns": self.baseline.sim_time_ps / 1000,
-                             "latency_ns": self.baseline.latency_ns()}
+                             "latency_ns": {kind: self.baseline.latency_ns(kind) for kind in LATENCY_KINDS}}
         return d
 
     def to_json(self, path=None, indent=2) -> str:
@@ -252,7 +286,8 @@ class Result:
         lat = d["latency_ns"]
         hv = self.config.get("hypervisor", {})
         lines = [
-            f"hwmodel {self.version} | backend {self.backend} | trace {self.trace or '(in memory)'} | {self.timing} loop",
+            f"hwmodel {self.version} | backend {self.backend} | trace {self.trace or '(in memory)'} | {self.timing} loop"
+            + (f" | 1 {self.trace_time_unit} = {self.ps_per_trace_unit:g} ps" if self.trace_time_unit else ""),
             f"policy {hv.get('policy')} (victim {hv.get('victim')}, placement {hv.get('placement')}), "
             f"local memory {self._local_memory()}, swap unit {self.unit_bytes} B",
             "",
@@ -262,9 +297,11 @@ class Result:
             f"  faults              {c['faults']:>14,}   ({100 * d['fault_rate']:.3f}% of accesses)",
             f"  swaps in / out      {c['swap_ins']:>14,} / {c['swap_outs']:,}   dirty victims {c['dirty_victims']:,}",
             f"  first touch         {c['first_touch_local']:>14,} local / {c['first_touch_remote']:,} remote",
-            f"  latency (ns)        mean {lat['mean']:.1f}  p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  "
-            f"p99 {lat['p99']:.1f}  max {lat['max']:.1f}",
-            f"  simulated time      {d['sim_time_ns'] / 1e6:.4f} ms   (duration {d['duration_ns'] / 1e6:.4f} ms)",
+            _latency_line("read latency (ns)", lat["read"], c["reads"], "from arrival to the data"),
+            _latency_line("write latency (ns)", lat["write"], c["writes"],
+                          "until the write is taken (posted: by the controller's write buffer)"),
+            f"  simulated time      {d['sim_time_ns'] / 1e6:.4f} ms   (duration {d['duration_ns'] / 1e6:.4f} ms, "
+            f"simulated throughput {d['simulated_throughput_maccess_per_s']:.3f} M accesses/s)",
             f"  link out / in       {c['link_bytes_out']:>14,} / {c['link_bytes_in']:,} bytes   "
             f"({d['link_GBps']['out']:.3f} / {d['link_GBps']['in']:.3f} GB/s, "
             f"{100 * d['link_utilization']['out']:.1f}% / {100 * d['link_utilization']['in']:.1f}% busy)",
@@ -294,8 +331,7 @@ class Result:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
         if len(self.vm_names) > 1:
             for v in d["per_vm"]:
-                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, mean {v['mean_latency_ns']:.1f} ns"
-                             + (f" (p99 {v['p99_ns']:.1f})" if "p99_ns" in v else "") + ", "
+                lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, {_read_ns(v)}, "
                              f"link {v['link_bytes']:,} B, mean link queueing {v['mean_link_queue_ns']:.1f} ns")
         if "switch_port" in d:
             sp = d["switch_port"]
@@ -308,19 +344,33 @@ class Result:
             lines.append(f"  super pages         {c['sp_grants']:>14,} granted on demand   permission faults "
                          f"{c['permission_faults']:,} (refused), changes {c['permission_changes']:,}")
         for q in d.get("per_class", []):
-            lines.append(f"  {'qos ' + str(q['class']):<19} {q['accesses']:>14,} accesses, mean {q['mean_latency_ns']:.1f} ns"
-                         + (f" (p99 {q['p99_ns']:.1f})" if "p99_ns" in q else "")
-                         + f", mean link queueing {q['mean_link_queue_ns']:.1f} ns")
+            lines.append(f"  {'qos ' + str(q['class']):<19} {q['accesses']:>14,} accesses, {_read_ns(q)}, "
+                         f"mean link queueing {q['mean_link_queue_ns']:.1f} ns")
         for b in d.get("per_blade", []):
-            lines.append(f"  blade {b['blade']:<13} {b['accesses']:>14,} accesses, mean {b['mean_latency_ns']:.1f} ns"
-                         + (f" (p99 {b['p99_ns']:.1f})" if "p99_ns" in b else "") + ", "
+            lines.append(f"  blade {b['blade']:<13} {b['accesses']:>14,} accesses, {_read_ns(b)}, "
                          f"link {b['link_bytes']:,} B, mean link queueing {b['mean_link_queue_ns']:.1f} ns, "
                          f"local row hits {100 * b['local_row_hit_rate']:.1f}%")
         sd = self.slowdown()
         if sd is not None:
             lines.append(f"  slowdown vs {self.baseline_kind.replace('_', '-')}: {sd['sim_time']:.3f}x simulated time, "
-                         f"{sd['mean_latency']:.3f}x mean latency")
+                         f"{sd['mean_read_latency']:.3f}x mean read latency")
+        if self.wall_s:
+            lines.append(f"  simulator           {self.wall_s:.3f} s wall, {d['sim_speed_maccess_per_s']:.2f} M "
+                         f"simulated accesses per wall second")
         return "\n".join(lines)
+
+
+def _latency_line(label: str, lat: dict, n: int, meaning: str) -> str:
+    if not n:
+        return f"  {label:<19} (none)"
+    return (f"  {label:<19} mean {lat['mean']:.1f}  p50 {lat['p50']:.1f}  p95 {lat['p95']:.1f}  "
+            f"p99 {lat['p99']:.1f}  max {lat['max']:.1f}   {meaning}")
+
+
+def _read_ns(g: dict) -> str:
+    """A per-VM (class, blade) group's read latency in words."""
+    r = g["read_latency_ns"]
+    return f"read mean {r['mean']:.1f} ns" + (f" (p99 {r['p99']:.1f})" if "p99" in r else "")
 
 
 def _local_memory_of(compute) -> str:

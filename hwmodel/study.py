@@ -19,8 +19,8 @@ its overrides and the trace instead (it never runs, so it never counts as done).
 The results file is JSON lines, one row per finished point, written by the calling process
 (flushed and fsynced) as each point finishes. A row holds the key, the trace, the grid values
 (`params`) and the `-p` overrides that make them, `status` ok|error, `error`, the hwmodel version,
-the flattened summary of `Result.to_dict()` (`latency_ns.p99`, `counters.faults`, ...), the
-latency distribution as quantiles (`latency_cdf`: {"q": percent, "ns": latency}), and the fully
+the flattened summary of `Result.to_dict()` (`latency_ns.read.p99`, `counters.faults`, ...), the
+read latency distribution as quantiles (`latency_cdf`: {"q": percent, "ns": latency}), and the fully
 resolved configuration (`config`). Restarting a sweep on the same file skips keys whose row is ok
 and retries the others; `load_results()` keeps the last row of each key.
 """
@@ -290,10 +290,10 @@ def result_row(result) -> dict:
     row = {"hwmodel_version": version}
     row.update(flatten(d))
     row["per_vm"] = per_vm
-    mx = result.counters["latency_max_ps"]
-    ns = [round(percentile_ps(result.hist, q, mx) / 1000, 4) for q in CDF_Q]
+    mx = result.counters["read_latency_max_ps"]
+    ns = [round(percentile_ps(result.hist[0], q, mx) / 1000, 4) for q in CDF_Q]
     ns[-1] = mx / 1000      # the maximum is known exactly, not just its bin
-    row["latency_cdf"] = {"q": list(CDF_Q), "ns": ns}
+    row["latency_cdf"] = {"q": list(CDF_Q), "ns": ns}   # of the reads (writes complete when posted)
     row["config"] = config
     return row
 

@@ -30,4 +30,4 @@ def test_result_as_a_dataframe():
     r = System().run({"addr": np.arange(0, 64 * 1000, 64, dtype=np.uint64)})
     df = r.to_dataframe()
     assert len(df) == 1 and df["accesses"][0] == 1000
-    assert "latency_ns.p99" in df.columns and "counters.faults" in df.columns
+    assert "latency_ns.read.p99" in df.columns and "latency_ns.write.p99" in df.columns and "counters.faults" in df.columns

@@ -13,7 +13,8 @@ def test_run_with_no_arguments_prints_a_summary(capsys):
     assert main(["run"]) == 0
     out = capsys.readouterr().out
     assert "built-in zipf workload" in out
-    for word in ("accesses", "faults", "latency (ns)", "p99", "simulated time", "link out / in"):
+    for word in ("accesses", "faults", "read latency (ns)", "write latency (ns)", "p99", "simulated time",
+                 "link out / in", "simulated accesses per wall second"):
         assert word in out
 
 
@@ -43,7 +44,12 @@ def test_run_config_and_trace_with_overrides_and_json(files, tmp_path, capsys):
     assert d["accesses"] == 5000 and d["config"]["hypervisor"]["policy"] == "fgra"
     assert d["config"]["hypervisor"]["victim"] == "clock"
     assert d["timing"] == "open" and d["counters"]["faults"] == 0 and d["counters"]["remote_accesses"] > 0
-    assert d["latency_ns"]["p50"] <= d["latency_ns"]["p99"] <= d["latency_ns"]["max"]
+    for kind in ("read", "write", "all"):
+        lat = d["latency_ns"][kind]
+        assert lat["p50"] <= lat["p99"] <= lat["max"]
+    assert d["latency_ns"]["read"]["max"] <= d["latency_ns"]["all"]["max"]
+    assert d["wall_s"] > 0 and d["sim_speed_maccess_per_s"] > 0
+    assert d["trace_time"] == {"unit": "cycle", "ps_per_unit": 830.0}     # the local DRAM's tCK
     # the native format gives the same result as the text format of the same trace
     out2 = tmp_path / "r2.json"
     assert main(["run", str(cfg), str(npz), "-p", "hypervisor.policy=fgra", "--json", str(out2)]) == 0

@@ -18,7 +18,7 @@ def _run(backend, vms=3, blades=False):
           "addr": (rng.integers(0, (64 << 20) // 64, n) * 64).astype(np.uint64),
           "op": (rng.random(n) < 0.3).astype(np.uint8), "vm": vm}
     r = s.run(tr, backend=backend, completions=True)
-    return r, (r.completions - tr["time"]) / 1000, vm
+    return r, (r.completions - tr["time"]) / 1000, vm, tr["op"]
 
 
 def _close(got, exact):
@@ -28,19 +28,23 @@ def _close(got, exact):
 
 
 def test_per_vm_percentiles_match_the_exact_ones(backend):
-    r, lat, vm = _run(backend)
+    r, lat, vm, op = _run(backend)
     for i, v in enumerate(r.per_vm()):
-        mine = lat[vm == i]
-        for q in (50, 95, 99):
-            exact = float(np.percentile(mine, q, method="inverted_cdf"))
-            assert _close(v[f"p{q}_ns"], exact), (v["vm"], q, v[f"p{q}_ns"], exact)
+        for w, kind in enumerate(("read", "write")):
+            mine = lat[(vm == i) & (op == w)]
+            assert v[kind + "s"] == len(mine)
+            assert abs(v[kind + "_latency_ns"]["mean"] - mine.mean()) < 1e-6 * mine.mean()
+            for q in (50, 95, 99):
+                exact = float(np.percentile(mine, q, method="inverted_cdf"))
+                got = v[kind + "_latency_ns"][f"p{q}"]
+                assert _close(got, exact), (v["vm"], kind, q, got, exact)
 
 
 def test_per_blade_percentiles_pool_their_vms(backend):
-    r, lat, vm = _run(backend, blades=True)
+    r, lat, vm, op = _run(backend, blades=True)
     for k, b in enumerate(r.per_blade()):
-        exact = float(np.percentile(lat[vm == k], 99, method="inverted_cdf"))
-        assert _close(b["p99_ns"], exact)
+        exact = float(np.percentile(lat[(vm == k) & (op == 0)], 99, method="inverted_cdf"))
+        assert _close(b["read_latency_ns"]["p99"], exact)
 
 
 def test_no_per_vm_histograms_for_thousands_of_vms():
@@ -48,7 +52,7 @@ def test_no_per_vm_histograms_for_thousands_of_vms():
                                       "vms": [{"name": f"v{i}", "memory": "4KiB"} for i in range(1100)]}})
     r = s.run({"time": np.arange(10, dtype=np.int64) + 1, "addr": np.zeros(10, np.uint64),
                "vm": np.arange(10, dtype=np.uint16)})
-    assert r.vm_hist is None and "p99_ns" not in r.per_vm()[0]
+    assert r.vm_hist is None and "p99" not in r.per_vm()[0]["read_latency_ns"]
 
 
 def test_per_class_pools_the_vms_of_each_qos_class(backend):
@@ -66,6 +70,6 @@ def test_per_class_pools_the_vms_of_each_qos_class(backend):
     by = {q["class"]: q for q in r.per_class()}
     assert sorted(by) == [0, 2] and by[2]["vms"] == ["b", "c"]
     assert by[2]["accesses"] == int((vm > 0).sum())
-    assert abs(by[2]["mean_latency_ns"] - lat[vm > 0].mean()) < 1e-6 * lat[vm > 0].mean()
-    assert _close(by[0]["p99_ns"], float(np.percentile(lat[vm == 0], 99, method="inverted_cdf")))
+    assert abs(by[2]["read_latency_ns"]["mean"] - lat[vm > 0].mean()) < 1e-6 * lat[vm > 0].mean()
+    assert _close(by[0]["read_latency_ns"]["p99"], float(np.percentile(lat[vm == 0], 99, method="inverted_cdf")))
     assert r.to_dict()["per_class"] == r.per_class()
