@@ -21,12 +21,14 @@ from .stats import json_default
 
 #: (label, unit, dotted key in Result.to_dict(), scale applied to it, text format)
 METRICS = (
-    ("latency mean", "ns", "latency_ns.mean", 1, ".1f"),
-    ("latency p50", "ns", "latency_ns.p50", 1, ".1f"),
-    ("latency p95", "ns", "latency_ns.p95", 1, ".1f"),
-    ("latency p99", "ns", "latency_ns.p99", 1, ".1f"),
-    ("latency max", "ns", "latency_ns.max", 1, ".1f"),
-    ("throughput", "M accesses/s", "throughput_maccess_per_s", 1, ".3f"),
+    ("read latency mean", "ns", "latency_ns.read.mean", 1, ".1f"),
+    ("read latency p50", "ns", "latency_ns.read.p50", 1, ".1f"),
+    ("read latency p95", "ns", "latency_ns.read.p95", 1, ".1f"),
+    ("read latency p99", "ns", "latency_ns.read.p99", 1, ".1f"),
+    ("read latency max", "ns", "latency_ns.read.max", 1, ".1f"),
+    ("write latency mean", "ns", "latency_ns.write.mean", 1, ".1f"),
+    ("write latency p99", "ns", "latency_ns.write.p99", 1, ".1f"),
+    ("simulated throughput", "M accesses/s", "simulated_throughput_maccess_per_s", 1, ".3f"),
     ("DRAM bandwidth local", "GB/s", "dram_GBps.local", 1, ".3f"),
     ("DRAM bandwidth blade", "GB/s", "dram_GBps.blade", 1, ".3f"),
     ("row-hit rate local", "%", "row_hit_rate.local", 100, ".2f"),
@@ -36,37 +38,90 @@ METRICS = (
     ("swap-outs", "", "counters.swap_outs", 1, ",d"),
     ("link out", "MB", "counters.link_bytes_out", 1e-6, ".3f"),
     ("link in", "MB", "counters.link_bytes_in", 1e-6, ".3f"),
+    ("first arrival", "ms", "arrivals_ns.first", 1e-6, ".6f"),
+    ("last arrival", "ms", "arrivals_ns.last", 1e-6, ".6f"),
     ("simulated time", "ms", "sim_time_ns", 1e-6, ".4f"),
 )
 _FORMAT = {m[2]: m[4] for m in METRICS}
 
 
-def compare(configs, trace, overrides=(), backend=None, **run_kw) -> list:
-    """Run every configuration on the same `trace`; returns one `Result` per configuration.
+def build_systems(configs, overrides=(), vary=(), names=None) -> tuple:
+    """(names, systems) of a comparison: each configuration (a YAML path, a mapping, a `System`;
+    none = the default system) with `overrides`, times every combination of the `vary` lists
+    ("key=v1,v2", Ramulator-style `-p` values), each combination a column named by what it varies
+    ("scheduler=fcfs"), after the configuration's name (`names`, default the file stems) when there
+    are several configurations."""
+    from itertools import product
+
+    from .system import System
+    configs = list(configs)
+    if not configs:
+        configs, names = [{}], ["default"]
+    if names is None:
+        names = [Path(c).stem if isinstance(c, (str, Path)) else f"config{i}" for i, c in enumerate(configs)]
+    axes = []
+    for item in vary:
+        if "=" not in item:
+            raise ValueError(f"--vary {item!r}: expected key.path=value1,value2,...")
+        key, values = item.split("=", 1)
+        values = [v.strip() for v in values.split(",")]
+        if len(values) < 2 or not all(values):
+            raise ValueError(f"--vary {item!r}: give at least two values, separated by commas")
+        axes.append([(key.strip(), v) for v in values])
+    combos = list(product(*axes)) if axes else [()]
+    columns, systems = [], []
+    for cname, c in zip(names, configs):
+        for combo in combos:
+            extra = [f"{k}={v}" for k, v in combo]
+            label = ",".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in combo)
+            columns.append(f"{cname}:{label}" if combo and len(configs) > 1 else label or cname)
+            ov = list(overrides) + extra
+            if isinstance(c, System):
+                systems.append(System.from_dict(c.to_dict(), ov) if ov else c)
+            elif isinstance(c, dict):
+                systems.append(System.from_dict(c, ov))
+            else:
+                systems.append(System.from_yaml(c, ov))
+    return columns, systems
+
+
+def compare(configs, trace, overrides=(), backend=None, vary=(), cycle=None, **run_kw) -> list:
+    """Run every configuration on the same workload; returns one `Result` per column.
 
     configs: paths of YAML files, mappings (as `System.from_dict` takes) or `System`s;
-    overrides: `-p key=value` strings applied to every configuration; trace: a path, a
+    overrides: `-p key=value` strings applied to every configuration; vary: "key=v1,v2" strings
+    whose combinations make the columns (see `build_systems`); trace: a path, a
     `hwmodel.trace.Chunk` or a dict of arrays (a `TraceReader` is consumed by one run: pass its
     path instead); run_kw: passed to `System.run` (format, timing, time_unit, chunk_records, ...).
+
+    One workload in every column: the trace's time column is converted to arrivals once, with
+    the scale of the first column (`cycle`, else its core.trace_cycle, else its local DRAM's tCK
+    for cycle-stamped traces; its core clock and CPI for instruction gaps), so a faster DRAM in a
+    later column meets the same arrivals instead of a trace replayed faster. `Result.ps_per_trace_unit`
+    of every column holds that scale.
     """
-    from .system import System
+    from .runner import as_source
     from .trace import TraceReader
-    configs = list(configs)
-    if len(configs) < 1:
-        raise ValueError("compare: no configurations given")
     if isinstance(trace, TraceReader):
         raise ValueError("compare: a TraceReader is used up by the first run; pass the trace's path")
     if isinstance(trace, (str, Path)) and not Path(trace).is_file():
         raise ValueError(f"{trace}: no such trace file")
-    systems = []
-    for c in configs:   # build all first: a bad configuration fails before any run starts
-        if isinstance(c, System):
-            systems.append(System.from_dict(c.to_dict(), overrides) if overrides else c)
-        elif isinstance(c, dict):
-            systems.append(System.from_dict(c, overrides))
-        else:
-            systems.append(System.from_yaml(c, overrides))
-    return [s.run(trace, backend=backend, **run_kw) for s in systems]
+    _, systems = build_systems(configs, overrides, vary)   # a bad configuration fails before any run
+    if not systems:
+        raise ValueError("compare: no configurations given")
+    src = as_source(trace, format=run_kw.get("format"), timing=run_kw.get("timing"),
+                    time_unit=run_kw.get("time_unit"))
+    scale = systems[0].ps_per_trace_unit(src.time_unit, cycle) if src.timing != "none" else None
+    return [s.run(trace, backend=backend, ps_per_unit=scale, **run_kw) for s in systems]
+
+
+def arrival_note(results, names) -> str:
+    """How the trace's times became arrivals in every column, for the table's header."""
+    r = results[0]
+    if not r.trace_time_unit:
+        return "untimed trace: every column issues it through its own core model"
+    return (f"one {r.trace_time_unit} of the trace = {r.ps_per_trace_unit:g} ps in every column "
+            f"(the scale of {names[0]}): all columns replay the same arrivals")
 
 
 def _get(d: dict, key: str):
@@ -162,6 +217,7 @@ def write_json(path, results, names, rows, trace=None) -> None:
     doc = {
         "trace": str(trace) if isinstance(trace, (str, Path)) else (results[0].trace if results else ""),
         "columns": list(names),
+        "arrivals": arrival_note(results, names) if results else "",
         "table": rows,
         "results": {n: r.to_dict() for n, r in zip(names, results)},
     }

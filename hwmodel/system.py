@@ -33,6 +33,22 @@ def _opt_int(value, path, lo):
         raise ValueError(f"{path}: {value!r} must be an integer >= {lo}")
 
 
+def _default_section(parts) -> dict | None:
+    """What a section is when a configuration leaves it out, as `-p` overrides refine it: a DRAM
+    as its preset plus the fields its owner changes (the memory blade's has 2 channels of 4 ranks),
+    anything else as its defaults (None: build it from nothing)."""
+    from .dram import DRAM
+    obj = System()
+    for part in parts:
+        if isinstance(obj, tuple):
+            obj = obj[int(part)] if part.lstrip("-").isdigit() and -len(obj) <= int(part) < len(obj) else None
+        else:
+            obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj.spec() if isinstance(obj, DRAM) else None
+
+
 @dataclass(frozen=True)
 class SnicVM:
     """The SLA of one queue of the SNIC on the memory-blade link: a VM's remote-memory traffic
@@ -299,7 +315,7 @@ class System:
             compute = dict(data.get("compute") or {})
             compute.setdefault("vms", to_plain(ComputeBlade().vms))
             data["compute"] = compute
-        data = apply_overrides(data, overrides)
+        data = apply_overrides(data, overrides, _default_section)
         unknown = [k for k in data if k not in SECTIONS]
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
@@ -590,7 +606,8 @@ class System:
     # -- running ---------------------------------------------------------------------------
     def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
             progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None,
-            skip_bad_lines=False, epoch=None):
+            skip_bad_lines=False, epoch=None, cycle=None, dram_trace=None, dram_trace_format="dramsim3",
+            ps_per_unit=None):
         """Simulate `trace` (a path, a `hwmodel.trace` Chunk or reader, or a dict of arrays
         `time`, `addr`, `op`[, `vm`]) and return a `Result`.
 
@@ -600,6 +617,12 @@ class System:
         malformed lines of a trace file and reports how many in `Result.skipped_lines`.
         epoch="100us" samples every counter at each multiple of it: `Result.time_series()`.
 
+        cycle="0.5ns" says what one cycle of a cycle-stamped trace is (default core.trace_cycle,
+        else the local DRAM's tCK); `Result.ps_per_trace_unit` records the scale used.
+        dram_trace="out" writes the requests each DRAM received, with their arrival times, to
+        out.<dram>.trace (see `hwmodel.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
+        text). ps_per_unit imposes the time scale of the trace's time column (compare uses it).
+
         completions=True keeps each access's completion time (ps) in `Result.completions`;
         slowdown=True (or "all_local") also runs an all-local copy of the system and reports the
         ratio; slowdown="no_checkpoints" compares with the same system without checkpoints.
@@ -608,7 +631,19 @@ class System:
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
                           resume_from=resume_from, format=format, timing=timing, time_unit=time_unit,
-                          skip_bad_lines=skip_bad_lines, epoch=epoch)
+                          skip_bad_lines=skip_bad_lines, epoch=epoch, cycle=cycle, dram_trace=dram_trace,
+                          dram_trace_format=dram_trace_format, ps_per_unit=ps_per_unit)
+
+    def ps_per_trace_unit(self, time_unit: str, cycle=None):
+        """Picoseconds per unit of a trace's time column: `cycle` (a time) for cycle-stamped
+        traces if given, else core.trace_cycle, else the first compute blade's DRAM tCK."""
+        if cycle is not None and time_unit == "cycle":
+            ps = parse_time(cycle, "cycle", default_unit="ns")
+            if ps <= 0:
+                raise ValueError(f"cycle: {cycle!r} must be > 0")
+            from fractions import Fraction
+            return Fraction(ps)
+        return self.core.ps_per_unit(time_unit, self.blades[0].dram.tck_ps)
 
     BASELINES = ("all_local", "no_checkpoints")
 

@@ -53,11 +53,13 @@ def test_table_columns_and_deltas(files):
     assert [r["metric"] for r in rows] == [m[0] for m in METRICS]
     by = {r["key"]: r for r in rows}
     d0, d1 = results[0].to_dict(), results[1].to_dict()
-    lat = by["latency_ns.mean"]
-    assert lat["values"] == {"A": d0["latency_ns"]["mean"], "B": d1["latency_ns"]["mean"], "C": d0["latency_ns"]["mean"]}
+    lat = by["latency_ns.read.mean"]
+    r0, r1 = d0["latency_ns"]["read"]["mean"], d1["latency_ns"]["read"]["mean"]
+    assert lat["values"] == {"A": r0, "B": r1, "C": r0}
     assert set(lat["delta"]) == {"B", "C"}
-    assert lat["delta"]["B"] == pytest.approx(d1["latency_ns"]["mean"] - d0["latency_ns"]["mean"])
-    assert lat["delta_pct"]["B"] == pytest.approx(100 * lat["delta"]["B"] / d0["latency_ns"]["mean"])
+    assert lat["delta"]["B"] == pytest.approx(r1 - r0)
+    assert lat["delta_pct"]["B"] == pytest.approx(100 * lat["delta"]["B"] / r0)
+    assert by["latency_ns.write.p99"]["values"]["B"] == d1["latency_ns"]["write"]["p99"]
     assert lat["delta"]["C"] == 0 and lat["delta_pct"]["C"] == 0
     # scaled metrics
     assert by["row_hit_rate.local"]["values"]["A"] == pytest.approx(100 * d0["row_hit_rate"]["local"])
@@ -73,10 +75,11 @@ def test_table_columns_and_deltas(files):
 
 
 def test_delta_pct_from_zero():
-    base = {"latency_ns": dict(mean=1.0, p50=1.0, p95=1.0, p99=1.0, max=1.0), "throughput_maccess_per_s": 0.0,
+    lat = dict(mean=1.0, p50=1.0, p95=1.0, p99=1.0, max=1.0)
+    base = {"latency_ns": {"read": lat, "write": lat}, "simulated_throughput_maccess_per_s": 0.0,
             "dram_GBps": {"local": 0.0, "blade": 0.0}, "row_hit_rate": {"local": 0.0, "blade": 0.0},
             "counters": {"faults": 0, "swap_ins": 0, "swap_outs": 0, "link_bytes_out": 0, "link_bytes_in": 0},
-            "sim_time_ns": 1.0}
+            "arrivals_ns": {"first": 0.0, "last": 1.0}, "sim_time_ns": 1.0}
     other = json.loads(json.dumps(base))
     other["counters"]["faults"] = 5
     rows = {r["key"]: r for r in compare_table([base, other], ["a", "b"])}
@@ -96,7 +99,8 @@ def test_cli_prints_table_and_writes_json_csv(files, tmp_path, capsys):
               "--json", str(out_json), "--csv", str(out_csv), "--backend", "reference"])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "swap" in text and "remote (vs swap)" in text and "latency p99" in text
+    assert "swap" in text and "remote (vs swap)" in text and "read latency p99" in text
+    assert "untimed trace" in text
     doc = json.loads(out_json.read_text())
     assert doc["columns"] == ["swap", "remote"]
     assert doc["results"]["remote"]["config"]["hypervisor"]["policy"] == "fgra"
@@ -153,3 +157,56 @@ def test_compare_rejects_reader(files):
         compare([paths["swap"], paths["fgra"]], open_trace(str(trace)))
     with pytest.raises(ValueError, match="no such trace file"):
         compare([paths["swap"], paths["fgra"]], str(trace) + ".x")
+
+
+def _light_cycle_trace(tmp_path):
+    """A light cycle-stamped DRAMsim3 trace (one line per 200 cycles) within 16 MiB."""
+    trace = tmp_path / "light.trace"
+    write_trace(trace, generate("uniform", 2000, 16 << 20, read_ratio=0.7, seed=2, interval=200),
+                format="dramsim3", timing="timestamp", time_unit="cycle")
+    return trace
+
+
+def test_every_column_replays_the_same_arrivals(tmp_path, backend):
+    """A faster DRAM meets the same arrivals: one trace cycle is the first column's tCK everywhere,
+    so DDR5-4800 is not credited with replaying the trace twice as fast (issue 14 item 5)."""
+    trace = _light_cycle_trace(tmp_path)
+    base = {"compute": {"local_memory": "16MiB", "vms": [{"name": "vm0", "memory": "16MiB"}]},
+            "hypervisor": {"policy": "static"}, "memory_blade": {"capacity": "0B"}}
+    ddr5 = {**base, "compute": {**base["compute"], "dram": "DDR5-4800"}}
+    ddr4, fast = compare([base, ddr5], str(trace), backend=backend)
+    assert ddr4.ps_per_trace_unit == fast.ps_per_trace_unit == 830.0      # DDR4-2400's tCK
+    assert ddr4.to_dict()["arrivals_ns"] == fast.to_dict()["arrivals_ns"]
+    assert ddr4.counters["first_arrival_ps"] == fast.counters["first_arrival_ps"]
+    assert abs(fast.sim_time_ps / ddr4.sim_time_ps - 1) < 0.02          # light load: time is the trace's
+    rows = {r["key"]: r for r in compare_table([ddr4, fast], ["ddr4", "ddr5"])}
+    assert rows["arrivals_ns.last"]["delta"]["ddr5"] == 0
+    # --cycle imposes its own scale on every column
+    a, b = compare([base, ddr5], str(trace), backend=backend, cycle="1ns")
+    assert a.ps_per_trace_unit == b.ps_per_trace_unit == 1000.0
+    assert a.to_dict()["arrivals_ns"]["last"] == b.to_dict()["arrivals_ns"]["last"] > ddr4.to_dict()["arrivals_ns"]["last"]
+
+
+def test_cli_states_the_arrival_scale_and_varies_one_parameter(tmp_path, capsys):
+    trace = _light_cycle_trace(tmp_path)
+    cfg = tmp_path / "base.yaml"
+    cfg.write_text(yaml.safe_dump({"compute": {"local_memory": "16MiB", "vms": [{"name": "vm0", "memory": "16MiB"}]},
+                                   "hypervisor": {"policy": "static"}, "memory_blade": {"capacity": "0B"}}))
+    out = tmp_path / "o.json"
+    assert cli(["compare", str(cfg), str(trace), "--vary", "compute.dram.scheduler=fcfs,frfcfs",
+                "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "one cycle of the trace = 830 ps in every column" in text
+    assert "scheduler=fcfs" in text and "scheduler=frfcfs (vs scheduler=fcfs)" in text
+    doc = json.loads(out.read_text())
+    assert doc["columns"] == ["scheduler=fcfs", "scheduler=frfcfs"]
+    assert [doc["results"][c]["config"]["compute"]["dram"]["scheduler"] for c in doc["columns"]] == ["fcfs", "frfcfs"]
+    # two --vary flags: every combination; no configuration at all: the default system
+    assert cli(["compare", str(trace), "--vary", "compute.dram.scheduler=fcfs,frfcfs",
+                "--vary", "compute.dram.row_policy=open,closed", "-p", "hypervisor.policy=static",
+                "-p", "memory_blade.capacity=0B", "-p", "compute.vms.0.memory=1GiB", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["columns"] == [
+        "scheduler=fcfs,row_policy=open", "scheduler=fcfs,row_policy=closed",
+        "scheduler=frfcfs,row_policy=open", "scheduler=frfcfs,row_policy=closed"]
+    with pytest.raises(ValueError, match="at least two values"):
+        cli(["compare", str(cfg), str(trace), "--vary", "compute.dram.scheduler=fcfs"])
