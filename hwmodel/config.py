@@ -74,11 +74,14 @@ def load_yaml(path) -> dict:
     return data
 
 
-def apply_overrides(data: dict, overrides) -> dict:
+def apply_overrides(data: dict, overrides, default_of=None) -> dict:
     """Apply `key.path=value` strings (Ramulator-2 style `-p`) to a nested dict; returns a new dict.
 
     Values are read as YAML scalars (`8`, `true`, `4GiB`, `[1, 2]`); list items are addressed by
-    index (`compute.vms.0.memory=8GiB`).
+    index (`compute.vms.0.memory=8GiB`). An override changes its one field: a section the data
+    does not hold starts from `default_of(path parts)` (what the section is when absent, e.g. a
+    DRAM preset with the fields its owner changes), not from nothing; a section given as a preset
+    name (or a DRAMsim3 .ini path) is refined key by key.
     """
     import copy
 
@@ -96,7 +99,7 @@ def apply_overrides(data: dict, overrides) -> dict:
             value = raw
         node = data
         for i, part in enumerate(parts[:-1]):
-            node = _child(node, part, ".".join(parts[: i + 1]), create=True)
+            node = _child(node, part, ".".join(parts[: i + 1]), parts[:i + 1], default_of)
         last = parts[-1]
         if isinstance(node, list):
             idx = _index(node, last, key)
@@ -118,16 +121,15 @@ def _index(node: list, part: str, path: str) -> int:
     return idx
 
 
-def _child(node, part, path, create):
+def _child(node, part, path, parts, default_of):
     if isinstance(node, list):
         return node[_index(node, part, path)]
     if not isinstance(node, dict):
         raise ValueError(f"-p {path}: cannot descend into a value")
     if part not in node or node[part] is None:
-        if not create:
-            raise ValueError(f"-p {path}: no such section")
-        node[part] = {}
-    elif isinstance(node[part], str) and create:
-        # a preset given by name (dram: DDR4-2400) can be refined key by key
-        node[part] = {"preset": node[part]}
+        seed = default_of(parts) if default_of is not None else None
+        node[part] = dict(seed) if isinstance(seed, dict) else {}
+    elif isinstance(node[part], str):
+        # a preset given by name (dram: DDR4-2400) or a DRAMsim3 file can be refined key by key
+        node[part] = {"ini" if node[part].lower().endswith(".ini") else "preset": node[part]}
     return node[part]

@@ -171,6 +171,17 @@ class DRAM:
                 return cls(**{"name": known, **params}).with_ns(**in_time).replace(**overrides)
         raise ValueError(f"dram.preset: unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
 
+    def spec(self) -> dict:
+        """This DRAM as a configuration gives it: its preset and the fields that differ from the
+        preset ({"preset": "DDR4-2400", "channels": 2, "ranks": 4}), or every field when its name
+        is not a preset's."""
+        from .dram_presets import PRESETS
+        mine = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.name not in PRESETS:
+            return mine
+        base = DRAM.preset(self.name)
+        return {"preset": self.name, **{k: v for k, v in mine.items() if v != getattr(base, k)}}
+
     def replace(self, **changes) -> "DRAM":
         """A copy with some fields changed; an unknown field name is an error."""
         known = {f.name for f in fields(self)}

@@ -1,9 +1,13 @@
 """Components validate at construction, name the parameter path, and round-trip through YAML."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from hwmodel import DRAM, ComputeBlade, Hypervisor, Link, System
 from hwmodel.units import parse_bandwidth, parse_size, parse_time, transfer_ps
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def test_units():
@@ -121,3 +125,43 @@ def test_open_loop_time_must_not_go_backwards():
     s = System()
     with pytest.raises(ValueError, match=r"record 2: timestamp goes backwards"):
         s.run({"time": [0, 10, 5], "addr": [0, 64, 128], "timing": "timestamp"})
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+@pytest.mark.parametrize("base,override,changed", [
+    ([], "memory_blade.dram.channels=4", 4),              # the blade's 4 ranks stay (issue 14 item 6)
+    ([], "memory_blade.dram.row_policy=closed", "closed"),
+    ([], "compute.dram.tRCD=20", 20),
+    (["compute.dram=DDR5-4800"], "compute.dram.channels=4", 4),
+    (["compute.dram=DDR5-4800", "compute.dram.tRP=38"], "compute.dram.tRCD=41", 41),
+    (["memory_blade.capacity=8GiB", "memory_blade.dram=DDR4-3200"], "memory_blade.dram.ranks=1", 1),
+    ([f"compute.dram={DATA}/dramsim3/DDR4_8Gb_x8_3200.ini"], "compute.dram.CL=24", 24),
+    (["protocol=pcie3x16"], "protocol.lanes=8", 8),
+    (["protocol=pcie3x16"], "protocol.max_payload=512B", "512B"),
+    (["storage.device=nvme-gen4"], "storage.queue_depth=8", 8),
+    (["storage.device=nvme-gen4"], "storage.read_latency=20us", "20us"),
+])
+def test_an_override_changes_its_one_field(base, override, changed):
+    before = _flat(System.from_dict({}, base).to_dict())
+    after = _flat(System.from_dict({}, base + [override]).to_dict())
+    key = override.split("=")[0]
+    assert {k for k in after if after[k] != before.get(k)} == {key}
+    assert after[key] == changed
+
+
+def test_an_override_refines_a_dram_given_in_a_yaml_file(tmp_path):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("memory_blade:\n  dram: {preset: DDR4-2400, channels: 2, ranks: 4, tRCD: 18}\n"
+                   f"compute:\n  dram: {DATA}/dramsim3/DDR4_8Gb_x8_2400.ini\n")
+    s = System.from_yaml(cfg, ["memory_blade.dram.channels=1", "memory_blade.capacity=32GiB", "compute.dram.tRP=16"])
+    assert (s.memory_blade.dram.channels, s.memory_blade.dram.ranks, s.memory_blade.dram.tRCD) == (1, 4, 18)
+    assert (s.blades[0].dram.tRP, s.blades[0].dram.tRCD, s.blades[0].dram.name) == (16, 17, "DDR4_8Gb_x8_2400")
