@@ -59,9 +59,10 @@ def cmd_run(args):
         trace_obj = merge_traces(traces, format=args.format, chunk_records=args.chunk,
                                  skip_bad_lines=args.skip_bad_lines)
     result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
-                        skip_bad_lines=args.skip_bad_lines, epoch=args.epoch,
-                        progress=args.progress, chunk_records=args.chunk,
-                        save_state_to=args.save_state, resume_from=args.resume)
+                        skip_bad_lines=args.skip_bad_lines, epoch=args.epoch, cycle=args.cycle,
+                        progress=False if args.quiet else None, chunk_records=args.chunk,
+                        save_state_to=args.save_state, resume_from=args.resume,
+                        dram_trace=args.dram_trace, dram_trace_format=args.dram_trace_format)
     if not traces:
         result.trace = "built-in zipf workload (1M accesses over 4 GiB)"
     if args.json:
@@ -124,7 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--slowdown", nargs="?", const="all_local", choices=("all_local", "no_checkpoints"),
                      help="also run a baseline and report the slowdown: all_local (default) or the "
                           "same system without checkpoints")
-    run.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress bar (it shows, with total and ETA, when stderr is a terminal)")
+    run.add_argument("--cycle", metavar="TIME", help="one cycle of a cycle-stamped trace, e.g. 0.833ns "
+                                                     "(default: core.trace_cycle, else the local DRAM's tCK)")
+    run.add_argument("--dram-trace", metavar="OUT",
+                     help="write the requests each DRAM received, with arrival times, to OUT.local.trace, "
+                          "OUT.blade.trace, ... (re-run them in a cycle-accurate simulator or hwmodel dram)")
+    run.add_argument("--dram-trace-format", choices=("dramsim3", "ramulator", "text"), default="dramsim3",
+                     help="dramsim3 (cycles of each DRAM's tCK; default), ramulator (no times) or text (ps)")
     run.add_argument("--chunk", type=int, default=1 << 20, help="records per chunk (default 1048576)")
     run.add_argument("--epoch", metavar="TIME", help="sample counters every TIME of simulated time, "
                                                      "e.g. 100us (time series in --json)")

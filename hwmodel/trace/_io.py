@@ -123,6 +123,13 @@ class TraceStream:
     def seekable(self) -> bool:
         return self.compression is None
 
+    def position(self) -> int:
+        """Bytes of the file as stored (compressed) read so far, for progress."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):   # closed
+            return 0
+
     def close(self):
         try:
             self._fh.close()

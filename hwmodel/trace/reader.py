@@ -156,7 +156,9 @@ class TraceReader:
         self.format = fmt
         probe = self._open_source()
         self.timing, self.time_unit = probe.timing, probe.time_unit
+        self.records = getattr(probe, "records", None)   # known for native files (progress totals)
         self._close_source(probe)
+        self._src = None
 
     # -- sources: each iteration opens its own, so state (counters, carries) starts afresh
     def _open_source(self):
@@ -219,7 +221,7 @@ class TraceReader:
     def __iter__(self):
         self.skipped_lines, self.skipped_examples = 0, []
         self.ignored_records = self.instruction_fetches = 0
-        src = self._open_source()
+        src = self._src = self._open_source()
         try:
             if self._kind in ("npz", "npy"):
                 yield from src   # already cut to chunk_records
@@ -252,6 +254,11 @@ class TraceReader:
         if pend_n:
             cols, line = _merge(pend)
             yield _chunk(cols, line, 0, pend_n)
+
+    def bytes_read(self) -> int:
+        """Bytes of the file as stored read so far by the iteration under way (0 for .npz)."""
+        stream = getattr(self._src, "_stream", None)
+        return stream.position() if stream is not None else 0
 
     def __enter__(self):
         return self
