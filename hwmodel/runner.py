@@ -185,6 +185,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
             log.close()
     result = make_result(system, engine, source, closed)
     result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
+    result.trace_format = getattr(source.reader, "format", "") or ""
     result.trace_time_unit = source.time_unit if source.timing != "none" else ""
     result.ps_per_trace_unit = float(factor) if source.timing != "none" else 0.0
     if log is not None:

@@ -10,6 +10,8 @@ from . import _layout as L
 
 PERCENTILES = (50, 95, 99)
 LATENCY_KINDS = ("read", "write", "all")   # Result.latency_ns(kind); "read" is the default figure
+# trace formats written at the memory controller (physical DRAM addresses), not by a processor
+DRAM_LEVEL_FORMATS = ("dramsim3", "dramsim2", "dramsim2_k6", "dramsim2_misc", "ramulator")
 
 
 def percentile_ps(hist: np.ndarray, q: float, max_ps: int, shift: int = 0) -> float:
@@ -52,6 +54,7 @@ class Result:
     baseline_kind: str = ""         # all_local | no_checkpoints
     wall_s: float = 0.0             # wall-clock seconds the run took (trace reading included)
     last_arrival_ps: int = 0        # arrival (open loop) or issue (closed loop) of the last access
+    trace_format: str = ""          # the trace file's format, when read from a file
     trace_time_unit: str = ""       # the trace's time column: ps | ns | cycle | instruction ("" untimed)
     ps_per_trace_unit: float = 0.0  # the scale the run used for it
     dram_traces: dict = field(default_factory=dict)   # DRAM name -> file written (--dram-trace)
@@ -329,6 +332,10 @@ class Result:
             lines.append(f"  WARNING             {self.skipped_lines:,} malformed trace lines were skipped")
         if c["stall_ps"]:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
+        if self.trace_format in DRAM_LEVEL_FORMATS and hv.get("policy") != "static":
+            lines.append(f"  note                a {self.trace_format} trace holds DRAM addresses, but here the hypervisor "
+                         f"places its pages ({hv.get('placement')}): the DRAM sees other rows; "
+                         f"`hwmodel dram` runs it at the addresses it names")
         if len(self.vm_names) > 1:
             for v in d["per_vm"]:
                 lines.append(f"  vm {v['vm']:<16} {v['accesses']:>14,} accesses, {_read_ns(v)}, "

@@ -1,0 +1,49 @@
+"""What a run says about itself (issue 14 item 7): wall time and simulator speed apart from the
+simulated throughput, and a progress bar with a total (records or file bytes) and an ETA."""
+import pytest
+
+from hwmodel import System
+from hwmodel.trace import generate, write_trace
+
+
+@pytest.fixture
+def traces(tmp_path):
+    ch = generate("uniform", 20000, 16 << 20, seed=1)
+    npz, txt = tmp_path / "t.npz", tmp_path / "t.trace.gz"
+    write_trace(npz, ch, timing="none")
+    write_trace(txt, ch, format="ramulator", timing="none")
+    return npz, txt
+
+
+def test_wall_time_and_simulator_speed_are_reported_apart(traces):
+    r = System().run(str(traces[0]))
+    d = r.to_dict()
+    assert d["wall_s"] > 0 and d["sim_speed_maccess_per_s"] == pytest.approx(r.accesses / d["wall_s"] / 1e6)
+    assert d["simulated_throughput_maccess_per_s"] == pytest.approx(r.accesses / r.duration_ps * 1e6)
+    assert "throughput_maccess_per_s" not in d
+    text = r.summary()
+    assert "simulated throughput" in text and "simulated accesses per wall second" in text
+
+
+@pytest.mark.parametrize("which,total", [(0, "20.0k/20.0k"), (1, "100%")])
+def test_progress_bar_knows_the_total(traces, capsys, which, total):
+    System().run(str(traces[which]), progress=True, chunk_records=4096)
+    err = capsys.readouterr().err
+    assert total in err and ("acc/s" in err or "B/s" in err)
+
+
+def test_no_bar_unless_asked_or_on_a_terminal(traces, capsys):
+    System().run(str(traces[0]))                 # the Python API: off unless asked
+    from hwmodel.cli import main
+    assert main(["run", str(traces[0])]) == 0    # the CLI: on only when stderr is a terminal (not here)
+    assert "%" not in capsys.readouterr().err
+
+
+def test_a_dram_level_trace_run_through_the_hypervisor_says_what_the_dram_sees(tmp_path):
+    src = tmp_path / "d.trace"
+    write_trace(src, generate("uniform", 500, 16 << 20, seed=2, interval=50), format="dramsim3",
+                timing="timestamp", time_unit="cycle")
+    r = System().run(str(src))
+    assert r.trace_format == "dramsim3" and "the DRAM sees other rows" in r.summary()
+    r = System.from_dict({}, ["hypervisor.policy=static"]).run(str(src))
+    assert "the DRAM sees other rows" not in r.summary()
