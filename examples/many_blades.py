@@ -96,7 +96,8 @@ def main(argv=None):
             for b in counts:
                 rows.append(run(b, paths[:b], port=port))
         rows.append(run(4, paths[:4], port="8GB/s", allocation="on_demand"))
-    print(f"{n:,} accesses per blade, one per {GAP_PS / 1000:.0f} ns; 1 GiB VM, 256 MiB local, page_swap")
+    print(f"{n:,} accesses per blade, one per {GAP_PS / 1000:.0f} ns; 1 GiB VM, 256 MiB local, page_swap; "
+          f"read latency")
     print(f"{'port':>7} {'alloc':>9} {'blades':>6} {'faults':>7} {'p50 ns':>9} {'p99 ns':>11} {'mean ns':>10} "
           f"{'port in':>8} {'port wait/msg':>14} {'grants':>7}")
     for r in rows:
