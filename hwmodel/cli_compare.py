@@ -57,7 +57,8 @@ def split_inputs(files, vary=()) -> tuple:
 
 
 def cmd_compare(args) -> int:
-    from .compare import arrival_note, build_systems, compare, compare_table, format_table, write_csv, write_json
+    from .compare import (arrival_note, build_systems, compare, compare_table, differences_note, format_table,
+                          write_csv, write_json)
     if args.chunk < 1:
         raise ValueError(f"--chunk {args.chunk}: must be >= 1")
     configs, trace = split_inputs(args.files, args.vary)
@@ -74,7 +75,7 @@ def cmd_compare(args) -> int:
         write_csv(args.csv, rows, names)
     if args.json != "-":
         title = (f"trace {trace}" + (f"   -p {' -p '.join(args.param)}" if args.param else "")
-                 + f"\n{arrival_note(results, names)}")
+                 + f"\n{differences_note(results, names)}\n{arrival_note(results, names)}")
         print(format_table(rows, names, title=title))
     return 0
 

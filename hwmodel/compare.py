@@ -115,6 +115,35 @@ def compare(configs, trace, overrides=(), backend=None, vary=(), cycle=None, **r
     return [s.run(trace, backend=backend, ps_per_unit=scale, **run_kw) for s in systems]
 
 
+def config_differences(results, names) -> list:
+    """The parameters whose values differ between the columns' configurations, as
+    [(dotted path, {column: value})], in configuration order: what a comparison compares."""
+    flat = [_flatten(r.config if hasattr(r, "config") else r["config"]) for r in results]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    return [(k, {n: f.get(k) for n, f in zip(names, flat)}) for k in keys
+            if len({repr(f.get(k)) for f in flat}) > 1]
+
+
+def _flatten(d, prefix="") -> dict:
+    out = {}
+    items = d.items() if isinstance(d, dict) else enumerate(d) if isinstance(d, list) else None
+    if items is None:
+        return {prefix[:-1]: d}
+    for k, v in items:
+        out.update(_flatten(v, f"{prefix}{k}."))
+    return out
+
+
+def differences_note(results, names, limit=8) -> str:
+    """The differing parameters in words, for the table's header."""
+    diff = config_differences(results, names)
+    if not diff:
+        return "the configurations are identical"
+    parts = [f"{k}: {' | '.join(str(v[n]) for n in names)}" for k, v in diff[:limit]]
+    more = f" (and {len(diff) - limit} more)" if len(diff) > limit else ""
+    return "columns differ in " + "; ".join(parts) + more
+
+
 def arrival_note(results, names) -> str:
     """How the trace's times became arrivals in every column, for the table's header."""
     r = results[0]
@@ -143,10 +172,13 @@ def compare_table(results, names) -> list:
         values = {}
         for name, d in zip(names, dicts):
             v = _get(d, key)
-            values[name] = v * scale if scale != 1 else v
+            values[name] = v * scale if scale != 1 and v is not None else v
         first = values[names[0]] if names else 0
         delta, pct = {}, {}
         for name in names[1:]:
+            if values[name] is None or first is None:   # no such accesses in a column
+                delta[name] = pct[name] = None
+                continue
             dv = values[name] - first
             delta[name] = dv
             pct[name] = 100.0 * dv / first if first else (0.0 if dv == 0 else None)
@@ -218,6 +250,7 @@ def write_json(path, results, names, rows, trace=None) -> None:
         "trace": str(trace) if isinstance(trace, (str, Path)) else (results[0].trace if results else ""),
         "columns": list(names),
         "arrivals": arrival_note(results, names) if results else "",
+        "differences": [{"parameter": k, "values": v} for k, v in config_differences(results, names)],
         "table": rows,
         "results": {n: r.to_dict() for n, r in zip(names, results)},
     }

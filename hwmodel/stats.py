@@ -103,8 +103,9 @@ class Result:
         out = {"accesses": s["accesses"], "reads": reads, "writes": writes}
         for k, kind in enumerate(("read", "write")):
             n = reads if kind == "read" else writes
-            out[f"{kind}_latency_ns"] = {"mean": sums[kind] / n / 1000 if n else 0.0,
-                                         **(self._percentiles(hist[k], kind) if hist is not None else {})}
+            lat = {"mean": sums[kind] / n / 1000 if n else None,
+                   **(self._percentiles(hist[k], kind) if hist is not None else {})}
+            out[f"{kind}_latency_ns"] = lat if n else dict.fromkeys(lat)   # none: None, not 0 ns
         return {**out, "link_bytes": s["link_bytes"], "link_messages": s["link_messages"],
                 "mean_link_queue_ns": s["link_queue_ps"] / s["link_messages"] / 1000 if s["link_messages"] else 0.0}
 
@@ -178,6 +179,8 @@ class Result:
         c = self.counters
         pre = "" if kind == "all" else kind + "_"
         n = c["accesses"] if kind == "all" else c[kind + "s"]
+        if not n:   # no such accesses: no latency (None, null in JSON), not 0 ns
+            return dict.fromkeys(("mean", *(f"p{q}" for q in PERCENTILES), "max"))
         hist = self.hist.sum(axis=0) if kind == "all" else self.hist[LATENCY_KINDS.index(kind)]
         out = {"mean": c[pre + "latency_sum_ps"] / n / 1000 if n else 0.0}
         for q in PERCENTILES:
@@ -193,7 +196,7 @@ class Result:
         mine, theirs = self.latency_ns()["mean"], b.latency_ns()["mean"]
         return {
             "sim_time": self.sim_time_ps / b.sim_time_ps if b.sim_time_ps else float("nan"),
-            "mean_read_latency": mine / theirs if theirs else float("nan"),
+            "mean_read_latency": mine / theirs if mine is not None and theirs else float("nan"),
         }
 
     def _percentiles(self, hist, kind) -> dict:
@@ -377,6 +380,8 @@ def _latency_line(label: str, lat: dict, n: int, meaning: str) -> str:
 def _read_ns(g: dict) -> str:
     """A per-VM (class, blade) group's read latency in words."""
     r = g["read_latency_ns"]
+    if r["mean"] is None:
+        return "no reads"
     return f"read mean {r['mean']:.1f} ns" + (f" (p99 {r['p99']:.1f})" if "p99" in r else "")
 
 

@@ -198,7 +198,10 @@ def test_cli_states_the_arrival_scale_and_varies_one_parameter(tmp_path, capsys)
     text = capsys.readouterr().out
     assert "one cycle of the trace = 830 ps in every column" in text
     assert "scheduler=fcfs" in text and "scheduler=frfcfs (vs scheduler=fcfs)" in text
+    assert "columns differ in compute.dram.scheduler: fcfs | frfcfs\n" in text
     doc = json.loads(out.read_text())
+    assert doc["differences"] == [{"parameter": "compute.dram.scheduler",
+                                   "values": {"scheduler=fcfs": "fcfs", "scheduler=frfcfs": "frfcfs"}}]
     assert doc["columns"] == ["scheduler=fcfs", "scheduler=frfcfs"]
     assert [doc["results"][c]["config"]["compute"]["dram"]["scheduler"] for c in doc["columns"]] == ["fcfs", "frfcfs"]
     # two --vary flags: every combination; no configuration at all: the default system
