@@ -33,13 +33,12 @@ cdef enum:
     DA_FRONT = 0
     DA_NOPEN = 1
     DA_ACTIVE = 2
-    DA_HEAD = 3
-    DA_N = 4
-    DA_MARK = 5
-    DA_MARK_PS = 6
-    DA_MARK_END = 7
-    DA_MARK_N = 8
-    DA_W = 9                 # fields of a rank activity record (ACT_FIELDS)
+    DA_N = 3
+    DA_MARK = 4
+    DA_MARK_PS = 5
+    DA_MARK_END = 6
+    DA_MARK_N = 7
+    DA_W = 8                 # fields of a rank activity record (ACT_FIELDS)
     RA_MARKS = 256           # marks per rank (_dram_layout.RA_MARKS)
     MODEL_DETAILED = 0       # D_MODEL values: _dram_layout.MODELS (a test checks them)
     MODEL_SIMPLE = 1
@@ -59,7 +58,7 @@ cdef struct Dram:
     int64_t* wb            # per channel: WB_HI buffered writes (line, bank << 32 | row)
     int64_t* cnt           # DC_* counters of this DRAM
     int64_t* ract          # per rank: DA_* activity record
-    int64_t* rev           # per rank: ring of RA_SLOTS bank open/close events, (time << 1) | opens
+    int64_t* rev           # per rank: RA_SLOTS bank open/close events, (time << 1) | opens, as made
     int64_t* rmk           # per rank: RA_MARKS active ps up to each mark crossed
     int64_t now            # arrival of the request being answered (no later event can precede it)
     int64_t adm            # when the controller accepted that request
@@ -162,71 +161,75 @@ cdef inline int64_t ra_span(Dram* m, int64_t r, int64_t front, int64_t t, int64_
     return act + (t - front if nopen > 0 else 0)
 
 
+cdef inline void ra_sort(int64_t* ev, int64_t n) noexcept nogil:
+    # insertion sort: the events come nearly in time order (1.6 places out on random traffic)
+    cdef int64_t i, k, v
+    for i in range(1, n):
+        v = ev[i]
+        k = i
+        while k > 0 and ev[k - 1] > v:
+            ev[k] = ev[k - 1]
+            k -= 1
+        ev[k] = v
+
+
 cdef void ra_fold(Dram* m, int64_t r, int64_t upto, int64_t limit) noexcept nogil:
     # the twin's _ra_fold
     cdef int64_t* a = m.ract + r * DA_W
     cdef int64_t* ev = m.rev + r * m.ra_slots
-    cdef int64_t mask = m.ra_slots - 1
-    cdef int64_t front = a[DA_FRONT], nopen = a[DA_NOPEN], act = a[DA_ACTIVE]
-    cdef int64_t h = a[DA_HEAD], n = a[DA_N]
+    cdef int64_t front = a[DA_FRONT], nopen = a[DA_NOPEN], act = a[DA_ACTIVE], n = a[DA_N]
     cdef int64_t mark = a[DA_MARK]
-    cdef int64_t v, t
-    while n > 0 and limit > 0:
-        v = ev[h]
+    cdef int64_t v, t, i
+    cdef int64_t popped = 0
+    cdef int64_t most = limit if limit < n else n
+    ra_sort(ev, n)
+    while popped < most:
+        v = ev[popped]
         t = v >> 1
         if t >= upto:
             break
         if t >= mark:
             act = ra_span(m, r, front, t, nopen, act)
             mark = a[DA_MARK]
-        elif nopen > 0:
-            act += t - front
+        else:
+            act += (t - front) * (nopen > 0)
         front = t
         nopen += ((v & 1) << 1) - 1
-        h = (h + 1) & mask
-        n -= 1
-        limit -= 1
-    if limit > 0 and upto > front:     # (a forced fold stops at its one event)
+        popped += 1
+    if popped:
+        for i in range(n - popped):
+            ev[i] = ev[i + popped]
+    if popped < limit and upto > front:     # (a forced fold stops at its one event)
         act = ra_span(m, r, front, upto, nopen, act)
         front = upto
-    a[DA_FRONT], a[DA_NOPEN], a[DA_ACTIVE], a[DA_HEAD], a[DA_N] = front, nopen, act, h, n
+    a[DA_FRONT], a[DA_NOPEN], a[DA_ACTIVE], a[DA_N] = front, nopen, act, n - popped
 
 
 cdef inline void ra_event(Dram* m, int64_t r, int64_t t, int64_t opens) noexcept nogil:
-    # a bank of rank r opens (ACT) or closes (PRE) at t: insert the event in time order (the
-    # twin's _ra_event). Events come nearly in time order (1.6 places out on random traffic),
-    # so the insertion scans back from the newest.
+    # a bank of rank r opens (ACT) or closes (PRE) at t: append the event (the twin's _ra_event)
     if not m.activity:
         return
     cdef int64_t* a = m.ract + r * DA_W
-    cdef int64_t* ev = m.rev + r * m.ra_slots
-    cdef int64_t mask = m.ra_slots - 1
-    cdef int64_t n = a[DA_N]
-    cdef int64_t h, k, j, v, p
-    if n == m.ra_slots:
+    if a[DA_N] == m.ra_slots:
         ra_make_room(m, r)
-        n = a[DA_N]
     if t < a[DA_FRONT]:
         t = a[DA_FRONT]
-    v = (t << 1) | opens
-    h = a[DA_HEAD]
-    k = h + n
-    while k > h:
-        p = ev[(k - 1) & mask]
-        if p <= v:
-            break
-        ev[k & mask] = p
-        k -= 1
-    ev[k & mask] = v
-    a[DA_N] = n + 1
+    m.rev[r * m.ra_slots + a[DA_N]] = (t << 1) | opens
+    a[DA_N] += 1
+
+
+cdef inline void ra_switch(Dram* m, int64_t r, int64_t pre, int64_t act) noexcept nogil:
+    # a row switch: the bank closes at `pre` and opens at `act`
+    ra_event(m, r, pre, 0)
+    ra_event(m, r, act, 1)
 
 
 cdef void ra_make_room(Dram* m, int64_t r) noexcept nogil:
-    # the ring is full: fold what is final; if nothing is, fold the earliest event anyway
+    # the events are full: fold what is final; if nothing is, fold the earliest event anyway
     cdef int64_t* a = m.ract + r * DA_W
     ra_fold(m, r, ra_bound(m, r), m.ra_slots + 1)
     if a[DA_N] == m.ra_slots:
-        ra_fold(m, r, ((m.rev + r * m.ra_slots)[a[DA_HEAD]] >> 1) + 1, 1)
+        ra_fold(m, r, ((m.rev + r * m.ra_slots)[0] >> 1) + 1, 1)
 
 
 cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept nogil:
@@ -500,12 +503,12 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             bk[DB_PREV_ROW] = orow
             bk[DB_PREV_PRE] = pre
             bk[DB_PREV_COL] = bk[DB_COL_FREE]
-            ra_event(m, r, pre, 0)
+            ra_switch(m, r, pre, act)
             cnt[DC_PRE_CMDS] += 1
         else:
             cnt[DC_ROW_MISSES] += 1
             bk[DB_PREV_ROW] = -1
-        ra_event(m, r, act, 1)
+            ra_event(m, r, act, 1)
         cnt[DC_ACT_CMDS] += 1
         m.open_row[b] = row
         bk[DB_ACT_T] = act
@@ -811,9 +814,10 @@ def dram_activity(const int64_t[::1] d, dict st, str prefix, int64_t h, int64_t[
     cdef int64_t K = m.ra_slots
     cdef int64_t* a
     cdef int64_t* ev
-    cdef int64_t* closes = <int64_t*>malloc(max(m.bpr, 1) * sizeof(int64_t))
+    cdef int64_t* closes = <int64_t*>malloc((max(m.bpr, 1) + K) * sizeof(int64_t))
     if closes == NULL:
         raise MemoryError()
+    cdef int64_t* held = closes + max(m.bpr, 1)
     try:
         for r in range(nr):
             a = m.ract + r * DA_W
@@ -834,13 +838,16 @@ def dram_activity(const int64_t[::1] d, dict st, str prefix, int64_t h, int64_t[
                             j -= 1
                         closes[j] = v
                         nc += 1
-            # merge the held events (sorted) before h with the closes, in time order
+            # merge the held events before h (sorted, in a copy) with the closes, in time order
             n = a[DA_N]
+            for i in range(n):
+                held[i] = ev[i]
+            ra_sort(held, n)
             i = 0
             j = 0
             while True:
-                if i < n and (ev[(a[DA_HEAD] + i) & (K - 1)] >> 1) < h and (j >= nc or ev[(a[DA_HEAD] + i) & (K - 1)] <= closes[j]):
-                    v = ev[(a[DA_HEAD] + i) & (K - 1)]
+                if i < n and (held[i] >> 1) < h and (j >= nc or held[i] <= closes[j]):
+                    v = held[i]
                     i += 1
                 elif j < nc:
                     v = closes[j]

@@ -80,14 +80,14 @@ DH = {name: i for i, name in enumerate(CHAN_FIELDS)}
 
 # Rank activity (energy: time with at least one bank of a rank open, DRAMsim3's rank_active_cycles).
 # One pass answers requests out of time order, so a rank keeps its banks' open (+1) and close (-1)
-# events in a ring sorted by time ("rev", RA_SLOTS per rank) and folds them into its record up to a
-# frontier before which no event can come any more (see _dram_reference's docstring). As the fold
-# crosses a mark (an epoch boundary or the end of a run a caller asks for), it writes the rank's
-# active time up to the mark to "rmk" (RA_MARKS per rank).
-ACT_FIELDS = ("FRONT", "NOPEN", "ACTIVE", "HEAD", "N", "MARK", "MARK_PS", "MARK_END", "MARK_N")
+# events ("rev", RA_SLOTS per rank, appended as made: nearly in time order) and folds them, sorted,
+# into its record up to a frontier before which no event can come any more (see _dram_reference's
+# docstring). As the fold crosses a mark (an epoch boundary or the end of a run a caller asks
+# for), it writes the rank's active time up to the mark to "rmk" (RA_MARKS per rank).
+ACT_FIELDS = ("FRONT", "NOPEN", "ACTIVE", "N", "MARK", "MARK_PS", "MARK_END", "MARK_N")
 DA = {name: i for i, name in enumerate(ACT_FIELDS)}
 #  FRONT: ps up to which the rank's activity is final; NOPEN: banks open at FRONT; ACTIVE: ps with
-#  a bank open before FRONT; HEAD, N: the event ring, each event (time << 1) | opens;
+#  a bank open before FRONT; N: events held (rev[0:N], each (time << 1) | opens);
 #  MARK: the next mark (NO_MARK: none); MARK_PS: marks' period; MARK_END: the last mark;
 #  MARK_N: marks written to rmk since the caller last read them
 RA_MARKS = 256       # marks a rank holds until its caller reads them

@@ -113,7 +113,7 @@ _BUS_HEAD, _BUS_N, _BUS_FLOOR, _TQ_IDX = DH["BUS_HEAD"], DH["BUS_N"], DH["BUS_FL
 _BLOCKED, _WB_N, _WB_BLOOM = DH["BLOCKED"], DH["WB_N"], DH["WB_BLOOM"]
 _LAST_RD_LEAVE, _LAST_COL = DH["LAST_RD_LEAVE"], DH["LAST_COL"]
 _NA = len(ACT_FIELDS)
-_FRONT, _NOPEN, _ACTIVE, _AHEAD, _AN = DA["FRONT"], DA["NOPEN"], DA["ACTIVE"], DA["HEAD"], DA["N"]
+_FRONT, _NOPEN, _ACTIVE, _AN = DA["FRONT"], DA["NOPEN"], DA["ACTIVE"], DA["N"]
 _MARK, _MARK_PS, _MARK_END, _MARK_N = DA["MARK"], DA["MARK_PS"], DA["MARK_END"], DA["MARK_N"]
 _STATE = ("open_row", "bank", "cq", "bg_act", "rank", "chan", "bus", "tq", "wb", "counters", "ract", "rev", "rmk")
 _FAR = NO_MARK   # a time no run reaches
@@ -220,30 +220,32 @@ class Dram:
         return act + (t - front if nopen > 0 else 0)
 
     def _ra_fold(self, r, upto, limit):
-        """Fold rank r's events earlier than `upto` (at most `limit` of them) into its record,
-        then move its frontier to `upto` if it is later."""
+        """Sort rank r's events, fold those earlier than `upto` (at most `limit` of them) into its
+        record, keep the rest (sorted, from slot 0), then move its frontier to `upto` if later."""
         a, ev, K = self.ract, self.rev, self.KA
         i = r * _NA
-        front, nopen, act = a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE]
-        h, n = a[i + _AHEAD], a[i + _AN]
-        while n > 0 and limit > 0:
-            v = ev[r * K + h]
+        front, nopen, act, n = a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE], a[i + _AN]
+        base = r * K
+        ev[base:base + n] = sorted(ev[base:base + n])
+        popped = 0
+        while popped < min(limit, n):
+            v = ev[base + popped]
             t = v >> 1
             if t >= upto:
                 break
             act = self._ra_span(r, front, t, nopen, act)
             front = t
             nopen += 1 if v & 1 else -1
-            h = (h + 1) & (K - 1)
-            n -= 1
-            limit -= 1
-        if limit > 0 and upto > front:     # (a forced fold stops at its one event)
+            popped += 1
+        ev[base:base + n - popped] = ev[base + popped:base + n]
+        if popped < limit and upto > front:     # (a forced fold stops at its one event)
             act = self._ra_span(r, front, upto, nopen, act)
             front = upto
-        a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE], a[i + _AHEAD], a[i + _AN] = front, nopen, act, h, n
+        a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE], a[i + _AN] = front, nopen, act, n - popped
 
     def _ra_event(self, r, t, opens):
-        """A bank of rank r opens (ACT) or closes (PRE) at t: insert the event in time order."""
+        """A bank of rank r opens (ACT) or closes (PRE) at t: append the event (an event before
+        the frontier is moved onto it)."""
         if not self.ACTIVITY:
             return
         a, ev, K = self.ract, self.rev, self.KA
@@ -253,20 +255,11 @@ class Dram:
             if a[i + _AN] == K:
                 # every event held is later than the bound: fold the earliest anyway (a later
                 # event before it would be moved to the frontier; see the module docstring)
-                self._ra_fold(r, (ev[r * K + a[i + _AHEAD]] >> 1) + 1, 1)
+                self._ra_fold(r, (ev[r * K] >> 1) + 1, 1)
         if t < a[i + _FRONT]:
             t = a[i + _FRONT]
-        v = (t << 1) | opens
-        h, n = a[i + _AHEAD], a[i + _AN]
-        k = n
-        while k > 0:
-            j = r * K + ((h + k - 1) & (K - 1))
-            if ev[j] <= v:
-                break
-            ev[r * K + ((h + k) & (K - 1))] = ev[j]
-            k -= 1
-        ev[r * K + ((h + k) & (K - 1))] = v
-        a[i + _AN] = n + 1
+        ev[r * K + a[i + _AN]] = (t << 1) | opens
+        a[i + _AN] += 1
 
     def activity(self, h):
         """Per rank (channel-major), ps with at least one bank open in [0, h), reading the state
@@ -284,7 +277,7 @@ class Dram:
             if h < front:        # folded past h: the caller has the rank's mark at h, if it set one
                 out.append(-1)
                 continue
-            held = [ev[r * K + ((a[i + _AHEAD] + k) & (K - 1))] for k in range(a[i + _AN])]
+            held = ev[r * K:r * K + a[i + _AN]]
             closes = []
             for b in range(r * self.bpr, (r + 1) * self.bpr):
                 if self.open_row[b] >= 0:

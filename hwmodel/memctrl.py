@@ -12,6 +12,11 @@ Two fidelity levels, chosen by `DRAM.model`:
   (closed page: tRP after the data; timeout policy: a row left idle for the timeout after that is
   closed, and the next access waits tRP after the timeout). No queues, posted writes, refresh,
   tRAS/tRC/tRRD/tFAW or bus turnarounds. Use it where DRAM detail does not matter and speed does.
+
+Both count ACT and PRE commands; with `activity` (the DRAM tool, hwmodel.dramsim) they also keep
+each rank's time with a bank open, which energy needs (see _dram_reference's docstring). The
+simple model keeps rows open across the refreshes it does not model, so that time is an upper
+bound there.
 """
 from __future__ import annotations
 
