@@ -12,11 +12,6 @@ checks that both agree. It also does what dramsim._Trace does to records of othe
 time in ps, the order check, the capacity check.
 """
 from libc.stdint cimport int64_t, uint64_t, uint8_t
-from libc.string cimport memcpy
-
-cdef extern from *:
-    int ctz64 "__builtin_ctzll"(unsigned long long) nogil
-    uint64_t bswap64 "__builtin_bswap64"(uint64_t) nogil
 
 # scan_lines status: why it stopped
 cdef enum:
@@ -42,68 +37,6 @@ for _i in range(6):
     HEX[97 + _i] = 10 + _i
 BLANK[32] = 1
 BLANK[9] = 1
-
-
-# SWAR: eight characters at a time (as hwmodel.trace._textparse does with numpy)
-cdef uint64_t ONES = 0x0101010101010101
-cdef uint64_t HIGH = 0x8080808080808080
-cdef uint64_t P4A = 0x000F000F000F000F, P4B = 0x00F000F000F000F0      # nibble pairs
-cdef uint64_t P8A = 0x000000FF000000FF, P8B = 0x0000FF000000FF00      # byte pairs
-cdef uint64_t P16B = 0xFFFF0000
-cdef uint64_t D8 = 0x00FF00FF00FF00FF, D16 = 0x0000FFFF0000FFFF, D32 = 0xFFFFFFFF
-cdef uint64_t POW10[19]
-POW10[0] = 1
-for _i in range(1, 19):
-    POW10[_i] = POW10[_i - 1] * 10
-
-
-cdef inline uint64_t load8(const unsigned char* q) noexcept nogil:
-    cdef uint64_t w
-    memcpy(&w, q, 8)
-    return w
-
-
-cdef inline uint64_t ge(uint64_t t, uint64_t k) noexcept nogil:
-    # per byte of t (each < 0x80): high bit set where the byte >= k
-    return (t + (0x80 - k) * ONES) & HIGH
-
-
-cdef inline int hex8(const unsigned char* q, uint64_t* val) noexcept nogil:
-    # how many hex digits (0-8) start at q, and their value
-    cdef uint64_t w = load8(q)
-    cdef uint64_t t = w & ~HIGH
-    cdef uint64_t low = t | (0x20 * ONES)
-    cdef uint64_t ok = (ge(t, 0x30) & ~ge(t, 0x3A)) | (ge(low, 0x61) & ~ge(low, 0x67))
-    cdef uint64_t stop = (~ok | w) & HIGH
-    cdef int k = 8 if stop == 0 else ctz64(stop) >> 3
-    if k == 0:
-        return 0
-    cdef uint64_t v = (t & (0x0F * ONES)) + ((t >> 6) & ONES) * 9
-    if k < 8:
-        v &= ((<uint64_t>1) << (8 * k)) - 1
-    v = bswap64(v) >> (8 * (8 - k))          # least significant digit in the lowest byte
-    v = (v & P4A) | ((v >> 4) & P4B)
-    v = (v & P8A) | ((v >> 8) & P8B)
-    val[0] = (v & 0xFFFF) | ((v >> 16) & P16B)
-    return k
-
-
-cdef inline int dec8(const unsigned char* q, uint64_t* val) noexcept nogil:
-    # how many decimal digits (0-8) start at q, and their value
-    cdef uint64_t w = load8(q)
-    cdef uint64_t t = w & ~HIGH
-    cdef uint64_t stop = (~(ge(t, 0x30) & ~ge(t, 0x3A)) | w) & HIGH
-    cdef int k = 8 if stop == 0 else ctz64(stop) >> 3
-    if k == 0:
-        return 0
-    cdef uint64_t v = t & (0x0F * ONES)
-    if k < 8:
-        v &= ((<uint64_t>1) << (8 * k)) - 1
-    v = bswap64(v) >> (8 * (8 - k))
-    v = (v & D8) + ((v >> 8) & D8) * 10
-    v = (v & D16) + ((v >> 16) & D16) * 100
-    val[0] = (v & D32) + (v >> 32) * 10000
-    return k
 
 
 def scan_lines(const unsigned char[::1] buf, Py_ssize_t pos, Py_ssize_t end, tuple keywords, int ncols,
@@ -139,9 +72,6 @@ def scan_lines(const unsigned char[::1] buf, Py_ssize_t pos, Py_ssize_t end, tup
             kw[i][j] = word[j]
     cdef Py_ssize_t cap = min(t_out.shape[0], addr_out.shape[0], w_out.shape[0])
     cdef Py_ssize_t n = 0, p = pos, line = pos, q
-    cdef Py_ssize_t wide = buf.shape[0] - 24     # below it, 24 bytes may be loaded at once
-    cdef uint64_t v1, v2, v3
-    cdef int k1, k2, k3
     cdef const unsigned char* b = &buf[0] if buf.shape[0] else NULL
     cdef int64_t limit = ((<int64_t>1) << 62) // scale if scale > 0 else 0
     cdef uint64_t a
@@ -160,23 +90,11 @@ def scan_lines(const unsigned char[::1] buf, Py_ssize_t pos, Py_ssize_t end, tup
                 p += 2
             a = 0
             q = p
-            if p < wide:
-                k1 = hex8(b + p, &v1)
-                a = v1
-                p += k1
-                if k1 == 8:
-                    k2 = hex8(b + p, &v2)
-                    if k2:
-                        a = (a << (4 * k2)) | v2
-                        p += k2
-                        if k2 == 8 and HEX[b[p]] >= 0:
-                            p += 1            # a 17th digit: too wide for the fast path
-            else:
+            d = HEX[b[p]]
+            while d >= 0:
+                a = (a << 4) | <uint64_t>d
+                p += 1
                 d = HEX[b[p]]
-                while d >= 0:
-                    a = (a << 4) | <uint64_t>d
-                    p += 1
-                    d = HEX[b[p]]
             if p == q or p - q > 16 or not BLANK[b[p]]:
                 status = S_OTHER
                 break
@@ -209,23 +127,9 @@ def scan_lines(const unsigned char[::1] buf, Py_ssize_t pos, Py_ssize_t end, tup
                 while BLANK[b[p]]:
                     p += 1
                 q = p
-                if p < wide:
-                    k1 = dec8(b + p, &v1)
-                    tv = <int64_t>v1
-                    p += k1
-                    if k1 == 8:
-                        k2 = dec8(b + p, &v2)
-                        tv = tv * <int64_t>POW10[k2] + <int64_t>v2
-                        p += k2
-                        if k2 == 8:
-                            k3 = dec8(b + p, &v3)
-                            if k3 <= 2:
-                                tv = tv * <int64_t>POW10[k3] + <int64_t>v3
-                            p += k3       # more than 18 digits: too wide for the fast path
-                else:
-                    while 48 <= b[p] <= 57:
-                        tv = tv * 10 + (b[p] - 48)
-                        p += 1
+                while 48 <= b[p] <= 57:
+                    tv = tv * 10 + (b[p] - 48)
+                    p += 1
                 if p == q or p - q > 18:
                     status = S_OTHER
                     break

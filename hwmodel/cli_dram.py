@@ -1,10 +1,17 @@
 """`hwmodel dram CONFIG TRACE`: one memory controller on a trace, DRAMsim3-style (hwmodel.dramsim)."""
 from __future__ import annotations
 
+import gc
+import os
 import sys
 
 
 def cmd_dram(args):
+    # Before numpy loads: its OpenBLAS starts a pool of threads that spin for a while, taking a
+    # core from the scanner and the model on a small machine; this command does no linear algebra.
+    # A user's own setting wins. The process ends after one run, so the collector can rest too.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    gc.disable()
     from .dramsim import run_dram
     result = run_dram(args.config, args.trace, cycles=args.cycles, cycle=args.cycle, epoch=args.epoch,
                       overrides=args.param, format=args.format, backend=args.backend,

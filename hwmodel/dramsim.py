@@ -48,6 +48,7 @@ CONFIG_SUFFIXES = (".yaml", ".yml")
 BLOCK_BYTES = 4 << 20           # text read and scanned per step (a pipeline stage)
 MAX_EPOCHS = 100_000            # epochs one run may report
 HIST_BINS = ((0, 200, 10),)     # DRAMsim3's read_latency histogram: 0..200 cycles in 10 bins
+HIST_CYCLES = 4096              # read latencies the compiled tally counts; longer ones are rare
 _INT = re.compile(r"^[+-]?(0[xX][0-9a-fA-F]+|\d+)$")
 _REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
@@ -157,17 +158,20 @@ def _scalar(raw: str):
 # -- trace input ---------------------------------------------------------------------------------
 @dataclass
 class _Piece:
-    """Requests in arrival order: t (ps), addr, w (1 = write), and each one's file line."""
+    """Requests in arrival order: t (ps, int64), addr (int64), w (uint8, 1 = write)."""
     t: np.ndarray
     addr: np.ndarray
     w: np.ndarray
-    line: np.ndarray
+
+
+PIECE = 1 << 18           # requests per piece the scanner fills (buffers are reused)
+POOL = 5                  # piece buffers in rotation: one filling, two queued, one in the model, one spare
 
 
 class _Trace:
     """Reads a trace file (or takes a Chunk) and yields _Pieces of line requests in time order,
     checking order, capacity and timing. Text in the simplest formats goes through the compiled
-    scanner (hwmodel._tracescan), everything else through hwmodel.trace's readers."""
+    scanner (hwmodel._dramtool) into reused buffers; everything else through hwmodel.trace."""
 
     def __init__(self, trace, d: DRAM, cycle_ps, horizon_ps, format, skip_bad_lines, ignore_high_bits,
                  time_unit, fast):
@@ -213,42 +217,94 @@ class _Trace:
     def timed(self) -> bool:
         return self.timing != "none"
 
-    # -- raw records: (time, addr, op, size or None, line) in file order
+    def __iter__(self):
+        scan = self._scanner() if self.fast and self.chunk is None else None
+        pieces = self._scan_text(*scan) if scan else (self._convert(*r) for r in self._records())
+        for piece in pieces:
+            if piece is None or not len(piece.t):
+                continue
+            if self.horizon is not None and piece.t[-1] >= self.horizon:
+                k = int(np.searchsorted(piece.t, self.horizon, "left"))
+                if k:
+                    yield _Piece(piece.t[:k], piece.addr[:k], piece.w[:k])
+                return          # later requests arrive at or after the horizon: stop reading
+            yield piece
+
+    # -- records of any format, through hwmodel.trace: (time, addr, op, size, line) in file order
     def _records(self):
         if self.chunk is not None:
             c = self.chunk
             yield c.time.astype(np.int64), c.addr, c.op, c.size, c.first_line + np.arange(len(c))
             return
-        from .trace.formats import TEXT_FORMATS
-        scan = self._scanner() if self.fast and self.format in TEXT_FORMATS else None
-        if scan is None:
-            for c in self.reader:
-                yield c.time, c.addr, c.op, c.size, c.first_line + np.arange(len(c), dtype=np.int64)
-            self.skipped_lines = self.reader.skipped_lines
-            return
-        yield from self._scan_text(*scan)
+        for c in self.reader:
+            yield c.time, c.addr, c.op, c.size, c.first_line + np.arange(len(c), dtype=np.int64)
+        self.skipped_lines = self.reader.skipped_lines
 
+    def _convert(self, time, addr, op, size, line):
+        """Records to requests: one per 64 B line, arrival in ps, order and capacity checked."""
+        if not len(addr):
+            return None
+        addr = addr.astype(np.uint64, copy=False)
+        if size is not None and (np.any(size > LINE_BYTES) or np.any((addr % LINE_BYTES) + size > LINE_BYTES)):
+            time, addr, op, line = _split_lines(time, addr, op, size, line)
+        bad = np.flatnonzero(addr >= np.uint64(self.capacity))
+        if len(bad):
+            if not self.ignore_high_bits:
+                i = bad[0]
+                raise ValueError(f"{self.path}:{line[i]}: address {int(addr[i]):#x} is beyond the "
+                                 f"{self.capacity / 2**30:g} GiB of the DRAM ({self.d.name}); pass "
+                                 f"--ignore-high-bits to drop the bits above, as DRAMsim3 does")
+            addr = addr & np.uint64(self.capacity - 1)
+        t = self._arrivals(np.asarray(time, np.int64), line)
+        return _Piece(t, addr.astype(np.int64), (op != 0).astype(np.uint8))
+
+    def _arrivals(self, time, line):
+        if self.timing == "none":
+            return np.zeros(len(time), np.int64)
+        if self.timing == "gap":
+            t = np.cumsum(time) * self.scale + self.gap_t
+            self.gap_t = int(t[-1])
+            return t
+        limit = (1 << 62) // self.scale
+        if time.max() > limit:
+            i = int(np.argmax(time > limit))
+            raise ValueError(f"{self.path}:{line[i]}: time {time[i]} {self.time_unit}s is beyond what the model holds")
+        t = time * self.scale
+        prev = np.empty_like(t)
+        prev[1:] = t[:-1]
+        prev[0] = t[0] if self.prev_t is None else self.prev_t
+        back = np.flatnonzero(t < prev)
+        if len(back):
+            i = back[0]
+            raise ValueError(f"{self.path}:{line[i]}: time {time[i]} goes backwards (after "
+                             f"{prev[i] // self.scale}); a timestamped trace must be sorted by time")
+        self.prev_t = int(t[-1])
+        return t
+
+    # -- the compiled fast path for `ADDR OP [TIME]` text
     def _scanner(self):
-        """(compiled scan_lines, format, keywords, ncols) when this format's main layout is
+        """(scan_lines, format, keywords, ncols) when this format's main layout is
         `ADDR OP [TIME]`, else None (the trace package reads it)."""
+        from .trace.formats import TEXT_FORMATS
+        if self.format not in TEXT_FORMATS or self.format == "text":
+            return None               # (text takes its field count from a header: the reader's job)
         try:
-            from . import _tracescan
+            from . import _dramtool
         except ImportError:
             return None
-        from .trace.formats import TEXT_FORMATS
-        if self.format == "text":
-            return None              # its field count comes from a header: the reader handles it
         fmt = TEXT_FORMATS[self.format]()
         layout = fmt.layouts[next(iter(fmt.layouts))]
         kinds = [(col, kind) for col, kind, _ in layout]
         if kinds not in ([("addr", "hex"), ("op", "kw")], [("addr", "hex"), ("op", "kw"), ("time", "dec")]):
             return None
         words = layout[1][2]
-        if any(c is None for c in words.values()) or fmt.comma:
+        if any(c not in (0, 1) for c in words.values()) or fmt.comma:
             return None
-        return _tracescan.scan_lines, fmt, tuple(words.items()), len(layout)
+        if (len(layout) == 3) != (self.timing == "timestamp"):
+            return None
+        return _dramtool, fmt, tuple(words.items()), len(layout)
 
-    def _scan_text(self, scan_lines, fmt, keywords, ncols):
+    def _scan_text(self, tool, fmt, keywords, ncols):
         from .trace._io import TraceStream, sniff_compression
         from .trace._textparse import parse_block
         with open(self.path, "rb") as f:
@@ -256,8 +312,12 @@ class _Trace:
         stream = open(self.path, "rb") if plain else TraceStream(self.path)
         buf = bytearray(2 * BLOCK_BYTES + 1)
         view = memoryview(buf)
+        pool = [(np.empty(PIECE, np.int64), np.empty(PIECE, np.int64), np.empty(PIECE, np.uint8))
+                for _ in range(POOL)]
+        turn = 0
         have, lineno, eof = 0, 1, False
         skipped = []
+        scale = self.scale if ncols == 3 else 0
         try:
             while not eof:
                 if plain:
@@ -282,78 +342,34 @@ class _Trace:
                                          f"not a {self.format} trace")
                     have = end
                     continue
-                stop = cut + 1
-                cap = buf.count(b"\n", 0, stop)
-                t = np.empty(cap, np.int64)
-                a = np.empty(cap, np.uint64)
-                op = np.empty(cap, np.uint8)
-                n, pos = scan_lines(view, 0, stop, keywords, ncols, t, a, op)
-                if n:
-                    yield t[:n], a[:n], op[:n], None, lineno + np.arange(n, dtype=np.int64)
-                lineno += n
-                if pos < stop:   # the authority reads the rest of the block (and reports errors)
+                stop, pos = cut + 1, 0
+                while pos < stop:
+                    t, a, w = pool[turn]
+                    prev = self.prev_t if self.prev_t is not None else -1
+                    n, pos, status = tool.scan_lines(view, pos, stop, keywords, ncols, scale, prev,
+                                                     self.capacity, self.ignore_high_bits, t, a, w)
+                    if n:
+                        turn = (turn + 1) % POOL
+                        if scale:
+                            self.prev_t = int(t[n - 1])
+                        lineno += n
+                        yield _Piece(t[:n], a[:n], w[:n])
+                    if status in (tool.SCAN_DONE, tool.SCAN_FULL):
+                        continue
+                    # the authority reads the rest of the block: comments, blank or unusual lines,
+                    # and it reports a bad line, an address or a time out of order, with its line
                     cols, rec_line, nlines = parse_block(fmt, bytes(view[pos:stop]), lineno, self.path,
                                                          self.skip_bad_lines, skipped)
                     self.skipped_lines += len(skipped)
                     skipped.clear()
                     lineno += nlines
-                    if len(rec_line):
-                        yield cols["time"], cols["addr"], cols["op"], cols["size"], rec_line
+                    yield self._convert(cols["time"], cols["addr"], cols["op"], None, rec_line)
+                    pos = stop
                 rest = end - stop
                 buf[:rest] = buf[stop:end]
                 have = rest
         finally:
             stream.close()
-
-    # -- line requests in time order
-    def __iter__(self):
-        d = self.d
-        for time, addr, op, size, line in self._records():
-            if not len(addr):
-                continue
-            addr = addr.astype(np.uint64, copy=False)
-            if size is not None and (np.any(size > LINE_BYTES) or np.any((addr % LINE_BYTES) + size > LINE_BYTES)):
-                time, addr, op, line = _split_lines(time, addr, op, size, line)
-            t = self._arrivals(np.asarray(time, np.int64), line)
-            bad = np.flatnonzero(addr >= np.uint64(self.capacity))
-            if len(bad):
-                if not self.ignore_high_bits:
-                    i = bad[0]
-                    raise ValueError(f"{self.path}:{line[i]}: address {int(addr[i]):#x} is beyond the "
-                                     f"{self.capacity / 2**30:g} GiB of the DRAM ({d.name}); pass "
-                                     f"--ignore-high-bits to drop the bits above, as DRAMsim3 does")
-                addr = addr & np.uint64(self.capacity - 1)
-            w = (op != 0).astype(np.uint8)
-            a = addr.astype(np.int64)
-            if self.horizon is not None and len(t) and t[-1] >= self.horizon:
-                k = int(np.searchsorted(t, self.horizon, "left"))
-                if k:
-                    yield _Piece(t[:k], a[:k], w[:k], line[:k])
-                return
-            yield _Piece(t, a, w, line)
-
-    def _arrivals(self, time, line):
-        if self.timing == "none":
-            return np.zeros(len(time), np.int64)
-        if self.timing == "gap":
-            t = np.cumsum(time) * self.scale + self.gap_t
-            self.gap_t = int(t[-1])
-            return t
-        limit = (1 << 62) // self.scale
-        if time.max() > limit:
-            i = int(np.argmax(time > limit))
-            raise ValueError(f"{self.path}:{line[i]}: time {time[i]} {self.time_unit}s is beyond what the model holds")
-        t = time * self.scale
-        prev = np.empty_like(t)
-        prev[1:] = t[:-1]
-        prev[0] = t[0] if self.prev_t is None else self.prev_t
-        back = np.flatnonzero(t < prev)
-        if len(back):
-            i = back[0]
-            raise ValueError(f"{self.path}:{line[i]}: time {time[i]} goes backwards (after "
-                             f"{prev[i] // self.scale}); a timestamped trace must be sorted by time")
-        self.prev_t = int(t[-1])
-        return t
 
 
 def _split_lines(time, addr, op, size, line):
@@ -417,21 +433,30 @@ class _Window:
             return
         self.reads += len(lat_ps)
         self.lat_sum_ps += int(lat_ps.sum())
-        c = np.bincount(-(-lat_ps // tck))
+        self._count(np.bincount(-(-lat_ps // tck)))
+
+    def _count(self, c):
         if len(c) > len(self.hist):
             c[:len(self.hist)] += self.hist
             self.hist = c
         else:
             self.hist[:len(c)] += c
 
-    def merge(self, other):
-        self.reads += other.reads
-        self.writes += other.writes
-        self.lat_sum_ps += other.lat_sum_ps
-        h = np.zeros(max(len(self.hist), len(other.hist)), np.int64)
-        h[:len(self.hist)] += self.hist
-        h[:len(other.hist)] += other.hist
-        self.hist = h
+    def tally(self, out, acc, w, horizon, tck):
+        """add_reads (and writes) of a run piece, in compiled code (hwmodel._dramtool)."""
+        from ._dramtool import tally_reads
+        if len(self.hist) < HIST_CYCLES:
+            self._count(np.zeros(HIST_CYCLES, np.int64))
+        reads, writes, lat_sum, longest = tally_reads(out, acc, w, -1 if horizon is None else horizon,
+                                                      tck, self.hist)
+        if longest >= len(self.hist):     # the few reads longer than the histogram: count them here
+            done = np.ones(len(out), bool) if horizon is None else out <= horizon
+            c = -(-(out - acc)[done & (w == 0)] // tck)
+            c = c[c >= len(self.hist)]
+            self._count(np.bincount(c, minlength=len(self.hist)) * (np.arange(int(c.max()) + 1) >= len(self.hist)))
+        self.reads += reads
+        self.writes += writes
+        self.lat_sum_ps += lat_sum
 
 
 class _Channel:
@@ -508,7 +533,8 @@ class DramResult:
             ("read row hits", lambda c: f"{c['num_read_row_hits']:,} / {c['num_read_cmds']:,} ({_pct(c['read_row_hit_rate'])})"),
             ("write row hits", lambda c: f"{c['num_write_row_hits']:,} / {c['num_write_cmds']:,} ({_pct(c['write_row_hit_rate'])})"),
             ("ACT / PRE / REF commands", lambda c: f"{c['num_act_cmds']:,} / {c['num_pre_cmds']:,} / {c['num_ref_cmds']:,}"),
-            ("read latency mean (cycles / ns)", lambda c: f"{c['average_read_latency']:.2f} / {c['average_read_latency_ns']:.2f}"),
+            ("read latency mean (cycles / ns)", lambda c: "-" if not c["num_reads_done"] else
+             f"{c['average_read_latency']:.2f} / {c['average_read_latency_ns']:.2f}"),
             ("read latency p50/p95/p99 (cycles)", lambda c: _pcts(c["read_latency_percentiles_cycles"])),
             ("read latency p50/p95/p99 (ns)", lambda c: _pcts(c["read_latency_percentiles_ns"], 1)),
             ("bandwidth (GB/s)", lambda c: f"{c['average_bandwidth']:.3f}"),
@@ -696,6 +722,8 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
 
     ep = _Epochs(d, p, epoch_ps, chans) if epoch_ps is not None else None
     last_done = 0
+    out_buf = acc_buf = np.empty(0, np.int64)     # completion and acceptance times, reused
+    compiled = backend_name == "compiled" and _have_tool()
     pieces = _prefetched(iter(src)) if fast and backend_name == "compiled" else iter(src)
     for piece in pieces:
         for part in (ep.split(piece) if ep else (piece,)):
@@ -706,8 +734,9 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
                     continue
                 ch = chans[c]
                 before = st["counters"].copy()
-                out = np.empty(len(t), np.int64)
-                acc = np.empty(len(t), np.int64)
+                if len(t) > len(out_buf):
+                    out_buf, acc_buf = np.empty(len(t), np.int64), np.empty(len(t), np.int64)
+                out, acc = out_buf[:len(t)], acc_buf[:len(t)]
                 core.dram_run(p, st, "", t, a, w, out, acc)
                 cnt = st["counters"] - before
                 ch.counters += cnt
@@ -716,7 +745,7 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
                 last_done = max(last_done, int(out.max()))
                 ch.accepted += len(t)
                 ch.last_acc_ps = max(ch.last_acc_ps, int(acc.max()))
-                _complete(ch, t, w, out, acc, horizon, tck, ep)
+                _complete(ch, t, w, out, acc, horizon, tck, ep, compiled)
             try:
                 taken = L.take_marks(st)
             except ValueError as e:
@@ -748,6 +777,14 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
     total["hwmodel"] = {"version": __version__, "dram": d.name, "trace": src.path, "model": d.model,
                         "backend": backend_name, **info}
     return DramResult(d, src.path, d.model, backend_name, num_cycles, per, total, epochs, info)
+
+
+def _have_tool() -> bool:
+    try:
+        from . import _dramtool  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _count(what, v):
@@ -797,8 +834,11 @@ def _by_channel(part: _Piece, n_ch, shift, mask):
     return out
 
 
-def _complete(ch: _Channel, t, w, out, acc, horizon, tck, ep):
+def _complete(ch: _Channel, t, w, out, acc, horizon, tck, ep, compiled):
     """Completion-side figures of a run piece: done by the horizon, read latency from acceptance."""
+    if compiled and not ep:
+        ch.run.tally(out, acc, w, horizon, tck)
+        return
     done = np.ones(len(t), bool) if horizon is None else out <= horizon
     rd = done & (w == 0)
     wr = done & (w != 0)
@@ -826,7 +866,7 @@ class _Epochs:
         cuts = np.flatnonzero(k[1:] != k[:-1]) + 1
         if not len(cuts):
             return [piece]
-        return [_Piece(piece.t[a:b], piece.addr[a:b], piece.w[a:b], piece.line[a:b])
+        return [_Piece(piece.t[a:b], piece.addr[a:b], piece.w[a:b])
                 for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(k)])]
 
     def completions(self, ch, rd_done, lat, wr_done):
