@@ -156,8 +156,11 @@ cdef inline int64_t ra_span(Dram* m, int64_t r, int64_t front, int64_t t, int64_
         if k < RA_MARKS:
             m.rmk[r * RA_MARKS + k] = act + (mk - front if nopen > 0 else 0)
         a[DA_MARK_N] = k + 1
-        nxt = mk + a[DA_MARK_PS]
-        a[DA_MARK] = FAR_PS if mk >= a[DA_MARK_END] else (nxt if nxt < a[DA_MARK_END] else a[DA_MARK_END])
+        if mk >= a[DA_MARK_END]:
+            a[DA_MARK] = FAR_PS
+        else:                      # (mk < MARK_END <= NO_MARK: the sum cannot overflow)
+            nxt = mk + a[DA_MARK_PS]
+            a[DA_MARK] = nxt if nxt < a[DA_MARK_END] else a[DA_MARK_END]
     return act + (t - front if nopen > 0 else 0)
 
 

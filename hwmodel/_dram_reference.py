@@ -214,9 +214,8 @@ class Dram:
             if k < RA_MARKS:
                 self.rmk[r * RA_MARKS + k] = act + (m - front if nopen > 0 else 0)
             a[i + _MARK_N] = k + 1
-            nxt = m + a[i + _MARK_PS]
             end = a[i + _MARK_END]
-            a[i + _MARK] = _FAR if m >= end else nxt if nxt < end else end
+            a[i + _MARK] = _FAR if m >= end else min(m + a[i + _MARK_PS], end)
         return act + (t - front if nopen > 0 else 0)
 
     def _ra_fold(self, r, upto, limit):

@@ -226,8 +226,8 @@ def test_epochs_under_a_backlog_keep_exact_activity(tmp_path, monkeypatch):
         assert sum(x["0"]["rank_active_cycles"][r_] for x in r.epochs) == whole.channels[0]["rank_active_cycles"][r_]
     assert sum(x["0"]["num_reads_done"] for x in r.epochs) == n
     # latencies beyond what the compiled tally counts itself, counted the same by the twin's path
-    import hwmodel.dramsim as ds
-    monkeypatch.setattr(ds, "HIST_CYCLES", 64)
+    import hwmodel.dram_report as rp
+    monkeypatch.setattr(rp, "HIST_CYCLES", 64)
     short = run_dram(d, path)
     hist = short.channels[0]["read_latency"]
     assert max(map(int, hist)) > 64 and sum(hist.values()) == n
@@ -250,9 +250,9 @@ def test_fast_scanner_and_the_trace_readers_agree(tmp_path, monkeypatch):
     a = run_dram(d, path).to_dict()
     assert a == run_dram(d, path, fast=False).to_dict()
     # small pieces and blocks: the scanner fills its buffers and resumes, blocks split lines
-    import hwmodel.dramsim as ds
-    monkeypatch.setattr(ds, "PIECE", 777)
-    monkeypatch.setattr(ds, "BLOCK_BYTES", 4096)
+    import hwmodel.dram_requests as rq
+    monkeypatch.setattr(rq, "PIECE", 777)
+    monkeypatch.setattr(rq, "BLOCK_BYTES", 4096)
     assert run_dram(d, path).to_dict() == a
     # a comment and a blank line in the middle: the authority reads the rest of that block
     text = path.read_text().splitlines(keepends=True)
