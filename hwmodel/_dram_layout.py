@@ -148,7 +148,7 @@ def _activity_state(d: np.ndarray) -> dict:
     ract[:, [DA["MARK"], DA["MARK_PS"], DA["MARK_END"]]] = NO_MARK
     return {
         "ract": ract.reshape(-1),                                   # ACT_FIELDS per rank
-        "rev": np.zeros(n * int(d[D["RA_SLOTS"]]), np.int64),      # per rank: ring of bank open/close events
+        "rev": np.zeros(n * int(d[D["RA_SLOTS"]]), np.int64),      # per rank: bank open/close events held
         "rmk": np.zeros(n * RA_MARKS, np.int64),                    # per rank: active ps up to each mark crossed
     }
 

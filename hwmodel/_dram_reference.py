@@ -70,14 +70,15 @@ Modelled
   PRE before a refresh (when the refresh falls due, or the bank may precharge if later; at the
   bank's timeout if that comes first). Events come out of time order (one pass), and an FR-FCFS
   bypass moves a switch's PRE and ACT later after both were made, so each rank keeps its events
-  in a ring sorted by time and folds them into its active time only up to a frontier before which
-  no event can come any more: the later of the current request's arrival and its channel's
-  admission front (later requests are admitted no earlier), capped by the rank's due refresh and
-  its open banks' timeouts. `activity(h)` reads the active time up to any h at or after the
+  as made (nearly in time order) and, when they fill their slots, sorts them and folds them into
+  its active time only up to a frontier before which no event can come any more: the later of the
+  current request's arrival and its channel's admission front (later requests are admitted no
+  earlier), capped by the rank's due refresh and its open banks' timeouts (simple model: the
+  earliest of its banks' next-column times, or arrival if later). `activity(h)` reads the active time up to any h at or after the
   frontier without changing the state (open banks close at their timeout or the PRE before a
   due refresh); crossing a mark set by `_dram_layout.set_marks` writes the active time up to it,
   for boundaries the frontier has passed. Exact for requests in time order (the DRAM tool); the
-  ring holds four events per request the controller can hold (memctrl.ra_slots).
+  slots hold four events per request the controller can hold (memctrl.ra_slots).
 - The simple model counts ACTs (misses and conflicts) and PREs (conflicts, timeouts) and keeps
   rank activity from its open rows the same way; it models no refresh, so its rows stay open
   across refreshes (the tool counts the refresh schedule's REF commands for its energy).
@@ -94,7 +95,7 @@ Approximated or left out (and why)
   issued in time order and conservative otherwise.
 - Requests arriving out of time order (page-swap traffic interleaved) are handled, but cannot use
   bus time before reservations that were already dropped; likewise a bank event earlier than its
-  rank's activity frontier is moved onto the frontier. If a rank's event ring fills with events
+  rank's activity frontier is moved onto the frontier. If a rank's event slots fill with events
   none of which is final (more in flight than ra_slots allows for), its earliest is folded anyway,
   with the same approximation for later events before it.
 - Refreshes that fell in idle time close the banks open at the first of them (their PREs are

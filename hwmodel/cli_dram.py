@@ -9,13 +9,18 @@ import sys
 def cmd_dram(args):
     # Before numpy loads: its OpenBLAS starts a pool of threads that spin for a while, taking a
     # core from the scanner and the model on a small machine; this command does no linear algebra.
-    # A user's own setting wins. The process ends after one run, so the collector can rest too.
+    # A user's own setting wins. One run makes few objects, so the collector can rest meanwhile.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    collecting = gc.isenabled()
     gc.disable()
-    from .dramsim import run_dram
-    result = run_dram(args.config, args.trace, cycles=args.cycles, cycle=args.cycle, epoch=args.epoch,
-                      overrides=args.param, format=args.format, backend=args.backend,
-                      skip_bad_lines=args.skip_bad_lines, ignore_high_bits=args.ignore_high_bits)
+    try:
+        from .dramsim import run_dram
+        result = run_dram(args.config, args.trace, cycles=args.cycles, cycle=args.cycle, epoch=args.epoch,
+                          overrides=args.param, format=args.format, backend=args.backend,
+                          skip_bad_lines=args.skip_bad_lines, ignore_high_bits=args.ignore_high_bits)
+    finally:
+        if collecting:
+            gc.enable()
     if args.json == "-":
         sys.stdout.write(result.to_json() + "\n")
         return 0

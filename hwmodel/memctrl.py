@@ -113,6 +113,6 @@ def ra_slots(d: DRAM) -> int:
     Events later than the frontier belong to requests the controller has accepted and not yet
     served: at most the read queue, the command queues of the rank's banks and a write drain,
     each with up to two events (a row switch's PRE and ACT; FR-FCFS moving a switch adds four).
-    Four per request, rounded up to a power of two: the ring then never has to fold early."""
+    Four per request, rounded up to a power of two: the slots then never have to fold early."""
     per_rank = d.trans_queue_size + d.cmd_queue_size * d.bankgroups * d.banks_per_group + d.trans_queue_size
     return 1 << max(6, (4 * per_rank - 1).bit_length())
