@@ -1,11 +1,17 @@
 """Requests/s of the DRAM subsystem model alone (`_core.dram_run`, compiled), on 1M-request
 random and streaming traces of the DDR4-2400 preset (FR-FCFS, open page, refresh on), for both
-fidelity levels (DRAM.model = "detailed", the default, and "simple").
-DRAMsim3 runs 0.18-0.29 M requests/s on this machine class (docs/published.md).
+fidelity levels (DRAM.model = "detailed", the default, and "simple"); and of `hwmodel dram` as a
+whole process (Python start-up, imports, trace parsing, set-up, model, figures and energy) on a
+generated DRAMsim3-format text trace of HWMODEL_BENCH_TRACE_LINES lines (default 4 M).
+DRAMsim3 runs 0.18-0.29 M requests/s on this machine class (docs/published.md): 4 M requests take
+it 14-22 s; it cannot be fetched here (no internet), so the published figure is the comparison.
 
-    python -m pytest benchmarks/bench_dram.py --benchmark-only
+    python -m pytest benchmarks/bench_dram.py --benchmark-only -s
 """
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 from conftest import per_second
@@ -17,6 +23,9 @@ from hwmodel.memctrl import dram_params
 
 import hwmodel._core as core
 N = int(os.environ.get("HWMODEL_BENCH_ACCESSES", 1_000_000))
+LINES = int(os.environ.get("HWMODEL_BENCH_TRACE_LINES", 4_000_000))
+DRAMSIM3_FASTEST = 0.29e6      # requests/s, docs/published.md
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _trace(kind, model="detailed"):
@@ -50,3 +59,45 @@ def test_dram_run_requests_per_s(benchmark, kind, model):
     benchmark.extra_info["dramsim3_requests_per_s"] = "0.18-0.29 M"
     if rate:
         print(f"\n{kind} ({model}): {rate / 1e6:.1f} M requests/s")
+
+
+@pytest.fixture(scope="module")
+def dramsim3_traces(tmp_path_factory):
+    """LINES-line DRAMsim3 text traces: random (30% writes, one request per 12 cycles, moderate
+    load) and streaming (sequential reads, one per 8 cycles)."""
+    d = DRAM.preset("DDR4-2400")
+    rng = np.random.default_rng(1)
+    folder = tmp_path_factory.mktemp("dram_tool")
+    out = {}
+    for kind in ("random", "streaming"):
+        if kind == "random":
+            addr = (rng.integers(0, d.capacity_bytes // 64, LINES) * 64).tolist()
+            ops = np.where(rng.random(LINES) < 0.3, "WRITE", "READ").tolist()
+            cyc = range(0, 12 * LINES, 12)
+        else:
+            addr, ops, cyc = range(0, 64 * LINES, 64), ["READ"] * LINES, range(0, 8 * LINES, 8)
+        path = folder / f"{kind}.trace"
+        with open(path, "w") as f:
+            f.write("".join(f"{a:#x} {o} {c}\n" for a, o, c in zip(addr, ops, cyc)))
+        out[kind] = path
+    return out
+
+
+@pytest.mark.parametrize("kind", ["random", "streaming"])
+def test_hwmodel_dram_whole_process(benchmark, dramsim3_traces, kind):
+    """`python -m hwmodel.cli dram DDR4-2400 TRACE --json OUT` in a fresh process."""
+    benchmark.group = "dram tool (whole process)"
+    cmd = [sys.executable, "-m", "hwmodel.cli", "dram", "DDR4-2400", str(dramsim3_traces[kind]),
+           "--json", os.devnull]
+
+    def run():
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+    rate = per_second(benchmark, LINES)
+    benchmark.extra_info["requests_per_s"] = rate
+    benchmark.extra_info["dramsim3_requests_per_s"] = "0.18-0.29 M"
+    if rate:
+        benchmark.extra_info["x_dramsim3_fastest"] = rate / DRAMSIM3_FASTEST
+        print(f"\nhwmodel dram, {LINES / 1e6:g} M-line {kind} trace: {LINES / rate:.3f} s "
+              f"({rate / 1e6:.1f} M requests/s, {rate / DRAMSIM3_FASTEST:.0f}x DRAMsim3's 0.29 M/s)")

@@ -2,20 +2,32 @@
 
 Python classes describe the hardware (`ComputeBlade`, `Hypervisor`, `MemoryBlade`, `Link`,
 `CoreModel`, composed into a `System`); a compiled core runs traces through it chunk by chunk.
+`run_dram` drives one memory controller alone with a trace (DRAMsim3-style figures and energy).
+
+The names below are imported on first use, so that a command that needs one part (`hwmodel dram`)
+does not pay for importing all of them.
 """
 __version__ = "0.1.0"
 
-from .blade import VM, ComputeBlade, MemoryBlade
-from .cache import Cache
-from .cpu import CoreModel
-from .dram import DRAM
-from .hypervisor import Hypervisor
-from .network import Link
-from .protocol import ProtocolAgent
-from .service import ServiceProcessor
-from .storage import IODriver, StorageDevice
-from .stats import Result
-from .system import System
+_EXPORTS = {
+    "VM": "blade", "ComputeBlade": "blade", "MemoryBlade": "blade", "Cache": "cache",
+    "CoreModel": "cpu", "DRAM": "dram", "Hypervisor": "hypervisor", "Link": "network",
+    "ProtocolAgent": "protocol", "ServiceProcessor": "service", "IODriver": "storage",
+    "StorageDevice": "storage", "Result": "stats", "System": "system",
+    "run_dram": "dramsim", "DramResult": "dramsim",
+}
 
-__all__ = ["VM", "Cache", "ComputeBlade", "MemoryBlade", "CoreModel", "DRAM", "Hypervisor", "Link",
-           "Result", "ServiceProcessor", "IODriver", "ProtocolAgent", "StorageDevice", "System", "__version__"]
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

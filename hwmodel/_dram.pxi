@@ -30,6 +30,16 @@ cdef enum:
     DH_LAST_RD_LEAVE = 7
     DH_LAST_COL = 8
     DH_N = 10
+    DA_FRONT = 0
+    DA_NOPEN = 1
+    DA_ACTIVE = 2
+    DA_N = 3
+    DA_MARK = 4
+    DA_MARK_PS = 5
+    DA_MARK_END = 6
+    DA_MARK_N = 7
+    DA_W = 8                 # fields of a rank activity record (ACT_FIELDS)
+    RA_MARKS = 256           # marks per rank (_dram_layout.RA_MARKS)
     MODEL_DETAILED = 0       # D_MODEL values: _dram_layout.MODELS (a test checks them)
     MODEL_SIMPLE = 1
     MAX_RANK_BG = 64         # ranks x bank groups per channel (memctrl.MAX_RANK_BG)
@@ -47,6 +57,11 @@ cdef struct Dram:
     int64_t* tq            # per channel: ring of Q_SIZE read queue-leave times
     int64_t* wb            # per channel: WB_HI buffered writes (line, bank << 32 | row)
     int64_t* cnt           # DC_* counters of this DRAM
+    int64_t* ract          # per rank: DA_* activity record
+    int64_t* rev           # per rank: RA_SLOTS bank open/close events, (time << 1) | opens, as made
+    int64_t* rmk           # per rank: RA_MARKS active ps up to each mark crossed
+    int64_t now            # arrival of the request being answered (no later event can precede it)
+    int64_t adm            # when the controller accepted that request
     bint simple            # D_MODEL == MODEL_SIMPLE: bank = next-column time per bank, chan = bus free per channel
     bint bank_xor          # XOR bank hashing (D_BG_XMASK or D_BA_XMASK set)
     # derived at bind time (detailed model)
@@ -59,7 +74,12 @@ cdef struct Dram:
     int64_t n_banks, n_ranks, n_rbg, ba_bits, bg_bits   # per channel: banks, ranks, rank-bank groups
     int64_t t_burst, t_train, t_rp, t_rc, t_ras, cq_size, burst_bytes
     int64_t row_timeout    # D_ROW_TIMEOUT (0 = open or closed page)
+    int64_t ra_slots, bpr  # D_RA_SLOTS; banks per rank
+    bint activity          # D_ACTIVITY: account rank activity
     bint frfcfs, closed
+
+
+cdef int64_t FAR_PS = (<int64_t>1) << 62     # a time no run reaches (the twin's _FAR)
 
 
 cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
@@ -78,6 +98,141 @@ cdef inline void dram_decode(Dram* m, int64_t addr, int64_t* ch, int64_t* b, int
     ch[0] = c
     b[0] = c * d[D_N_BANKS] + bank
     row[0] = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
+
+
+# -- rank activity (the twin's _ra_* methods) ------------------------------------------------
+cdef inline int64_t ra_timeout_close(Dram* m, int64_t b) noexcept nogil:
+    # when open bank b closes by the timeout policy if no request comes first
+    cdef int64_t pre
+    if m.simple:
+        return m.bank[b] + m.row_timeout
+    pre = m.bank[b * DB_N + DB_COL_FREE] - m.t_train + m.row_timeout
+    return imax(pre, m.bank[b * DB_N + DB_PRE_OK])
+
+
+cdef inline int64_t ra_close_by(Dram* m, int64_t b, int64_t h) noexcept nogil:
+    # when open bank b closes if no request arrives before h: timeout or the PRE before a due refresh
+    cdef int64_t c = ra_timeout_close(m, b) if m.row_timeout else FAR_PS
+    cdef int64_t due, v
+    if not m.simple:
+        due = m.rank[(b // m.bpr) * DR_N + DR_REF_DUE]
+        if due < h:
+            v = imax(due, m.bank[b * DB_N + DB_PRE_OK])
+            c = v if v < c else c
+    return c
+
+
+cdef int64_t ra_bound(Dram* m, int64_t r) noexcept nogil:
+    # no event of rank r still to come can be earlier (the twin's _ra_bound)
+    cdef int64_t v, b, c, f
+    if m.simple:
+        v = FAR_PS
+        for b in range(r * m.bpr, (r + 1) * m.bpr):
+            f = m.bank[b]
+            c = imax(f, m.now)
+            if m.row_timeout and m.open_row[b] >= 0 and f + m.row_timeout < c:
+                c = f + m.row_timeout
+            v = c if c < v else v
+        return v
+    v = imax(m.now, m.chan[(r // m.n_ranks) * DH_N + DH_BLOCKED])
+    if m.rank[r * DR_N + DR_REF_DUE] < v:
+        v = m.rank[r * DR_N + DR_REF_DUE]
+    if m.row_timeout:
+        for b in range(r * m.bpr, (r + 1) * m.bpr):
+            if m.open_row[b] >= 0:
+                c = ra_timeout_close(m, b)
+                v = c if c < v else v
+    return v
+
+
+cdef inline int64_t ra_span(Dram* m, int64_t r, int64_t front, int64_t t, int64_t nopen,
+                            int64_t act) noexcept nogil:
+    # active ps up to t, from `act` at `front`; writes the marks in (front, t] crossed on the way
+    cdef int64_t* a = m.ract + r * DA_W
+    cdef int64_t mk, k, nxt
+    while a[DA_MARK] <= t:
+        mk = a[DA_MARK]
+        k = a[DA_MARK_N]
+        if k < RA_MARKS:
+            m.rmk[r * RA_MARKS + k] = act + (mk - front if nopen > 0 else 0)
+        a[DA_MARK_N] = k + 1
+        if mk >= a[DA_MARK_END]:
+            a[DA_MARK] = FAR_PS
+        else:                      # (mk < MARK_END <= NO_MARK: the sum cannot overflow)
+            nxt = mk + a[DA_MARK_PS]
+            a[DA_MARK] = nxt if nxt < a[DA_MARK_END] else a[DA_MARK_END]
+    return act + (t - front if nopen > 0 else 0)
+
+
+cdef inline void ra_sort(int64_t* ev, int64_t n) noexcept nogil:
+    # insertion sort: the events come nearly in time order (1.6 places out on random traffic)
+    cdef int64_t i, k, v
+    for i in range(1, n):
+        v = ev[i]
+        k = i
+        while k > 0 and ev[k - 1] > v:
+            ev[k] = ev[k - 1]
+            k -= 1
+        ev[k] = v
+
+
+cdef void ra_fold(Dram* m, int64_t r, int64_t upto, int64_t limit) noexcept nogil:
+    # the twin's _ra_fold
+    cdef int64_t* a = m.ract + r * DA_W
+    cdef int64_t* ev = m.rev + r * m.ra_slots
+    cdef int64_t front = a[DA_FRONT], nopen = a[DA_NOPEN], act = a[DA_ACTIVE], n = a[DA_N]
+    cdef int64_t mark = a[DA_MARK]
+    cdef int64_t v, t, i
+    cdef int64_t popped = 0
+    cdef int64_t most = limit if limit < n else n
+    ra_sort(ev, n)
+    while popped < most:
+        v = ev[popped]
+        t = v >> 1
+        if t >= upto:
+            break
+        if t >= mark:
+            act = ra_span(m, r, front, t, nopen, act)
+            mark = a[DA_MARK]
+        else:
+            act += (t - front) * (nopen > 0)
+        front = t
+        nopen += ((v & 1) << 1) - 1
+        popped += 1
+    if popped:
+        for i in range(n - popped):
+            ev[i] = ev[i + popped]
+    if popped < limit and upto > front:     # (a forced fold stops at its one event)
+        act = ra_span(m, r, front, upto, nopen, act)
+        front = upto
+    a[DA_FRONT], a[DA_NOPEN], a[DA_ACTIVE], a[DA_N] = front, nopen, act, n - popped
+
+
+cdef inline void ra_event(Dram* m, int64_t r, int64_t t, int64_t opens) noexcept nogil:
+    # a bank of rank r opens (ACT) or closes (PRE) at t: append the event (the twin's _ra_event)
+    if not m.activity:
+        return
+    cdef int64_t* a = m.ract + r * DA_W
+    if a[DA_N] == m.ra_slots:
+        ra_make_room(m, r)
+    if t < a[DA_FRONT]:
+        t = a[DA_FRONT]
+    m.rev[r * m.ra_slots + a[DA_N]] = (t << 1) | opens
+    a[DA_N] += 1
+
+
+cdef inline void ra_switch(Dram* m, int64_t r, int64_t pre, int64_t act) noexcept nogil:
+    # a row switch: the bank closes at `pre` and opens at `act`
+    ra_event(m, r, pre, 0)
+    ra_event(m, r, act, 1)
+
+
+cdef void ra_make_room(Dram* m, int64_t r) noexcept nogil:
+    # the events are full: fold what is final; if nothing is, fold the earliest event anyway
+    cdef int64_t* a = m.ract + r * DA_W
+    ra_fold(m, r, ra_bound(m, r), m.ra_slots + 1)
+    if a[DA_N] == m.ra_slots:
+        ra_fold(m, r, ((m.rev + r * m.ra_slots)[0] >> 1) + 1, 1)
 
 
 cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept nogil:
@@ -176,7 +331,17 @@ cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil
     cdef int64_t* rk = m.rank + r * DR_N
     cdef int64_t refi = d[D_T_REFI]
     cdef int64_t due = rk[DR_REF_DUE]
-    cdef int64_t k, b, at, end
+    cdef int64_t k, b, at, end, c, v
+    # each open bank closes (a PRE) when the refresh falls due and it may precharge, or at its
+    # timeout if that is earlier
+    for b in range(b0, b0 + m.bpr):
+        if m.open_row[b] >= 0:
+            c = imax(due, m.bank[b * DB_N + DB_PRE_OK])
+            if m.row_timeout:
+                v = ra_timeout_close(m, b)
+                c = v if v < c else c
+            ra_event(m, r, c, 0)
+            m.cnt[DC_PRE_CMDS] += 1
     if s >= due + refi:
         k = (s - due) // refi
         m.cnt[DC_REFRESHES] += k
@@ -220,8 +385,11 @@ cdef inline void dram_ready(int64_t* rk, int64_t v) noexcept nogil:
         rk[DR_READY] = v
 
 
-cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t* rk, int64_t pre) noexcept nogil:
-    # bank b closes its row with a PRE at `pre` (closed page, timeout): next ACT after tRP and tRC
+cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t* rk, int64_t r,
+                                int64_t pre) noexcept nogil:
+    # bank b (of rank r) closes its row with a PRE at `pre` (closed page, timeout): next ACT after
+    # tRP and tRC
+    ra_event(m, r, pre, 0)
     cdef int64_t v = bk[DB_ACT_T] + m.t_rc
     v = pre + m.t_rp if pre + m.t_rp > v else v
     bk[DB_ACT_OK] = v
@@ -271,6 +439,11 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             last = col + span
             shift = last + tail - bk[DB_PREV_PRE]
             if shift > 0:
+                # the old row closes later and the new one opens later by `shift`
+                ra_event(m, r, bk[DB_PREV_PRE], 1)
+                ra_event(m, r, bk[DB_PREV_PRE] + shift, 0)
+                ra_event(m, r, bk[DB_ACT_T], 0)
+                ra_event(m, r, bk[DB_ACT_T] + shift, 1)
                 bk[DB_PREV_PRE] += shift
                 bk[DB_ACT_T] += shift
                 bk[DB_COL_FREE] += shift
@@ -289,7 +462,8 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             if pre < bk[DB_PRE_OK]:
                 pre = bk[DB_PRE_OK]
             if pre < e:
-                dram_precharge(m, b, bk, rk, pre)
+                dram_precharge(m, b, bk, rk, r, pre)
+                cnt[DC_PRE_CMDS] += 1
                 orow = -1
         act = 0
         pre = 0
@@ -332,9 +506,13 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
             bk[DB_PREV_ROW] = orow
             bk[DB_PREV_PRE] = pre
             bk[DB_PREV_COL] = bk[DB_COL_FREE]
+            ra_switch(m, r, pre, act)
+            cnt[DC_PRE_CMDS] += 1
         else:
             cnt[DC_ROW_MISSES] += 1
             bk[DB_PREV_ROW] = -1
+            ra_event(m, r, act, 1)
+        cnt[DC_ACT_CMDS] += 1
         m.open_row[b] = row
         bk[DB_ACT_T] = act
         bk[DB_PRE_OK] = act + m.t_ras
@@ -347,7 +525,7 @@ cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, 
     if v > bk[DB_PRE_OK]:
         bk[DB_PRE_OK] = v
     if m.closed:
-        dram_precharge(m, b, bk, rk, bk[DB_PRE_OK])
+        dram_precharge(m, b, bk, rk, r, bk[DB_PRE_OK])
     else:
         dram_ready(rk, bk[DB_PRE_OK] + m.t_rp)
     return dram_finish(m, ch, b, col, x + train, nb, w)
@@ -416,6 +594,8 @@ cdef int64_t dram_request(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int
     cdef int64_t* chan = m.chan + ch * DH_N
     cdef int64_t adm = t if t > chan[DH_BLOCKED] else chan[DH_BLOCKED]
     cdef int64_t line = addr >> d[D_LINE_SHIFT]
+    m.now = t
+    m.adm = adm
     cdef int64_t* wb
     if w:
         cnt[DC_WRITES] += 1
@@ -450,6 +630,7 @@ cdef int64_t dram_request(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int
     if m.tq[tqi] > adm:
         adm = m.tq[tqi]
         chan[DH_BLOCKED] = adm
+        m.adm = adm
     e = dram_cmdq(m, b, adm)
     m.tq[tqi] = e
     chan[DH_TQ_IDX] = chan[DH_TQ_IDX] + 1 if chan[DH_TQ_IDX] + 1 < d[D_Q_SIZE] else 0
@@ -467,11 +648,16 @@ cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nburst
     cdef int64_t* cnt = m.cnt
     cdef int64_t ch, b, row, lat, orow
     dram_decode(m, addr, &ch, &b, &row)
+    cdef int64_t r = b // m.bpr
+    m.now = t
+    m.adm = t
     cdef int64_t start = imax(t, m.bank[b])
     cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
     orow = m.open_row[b]
     if d[D_ROW_TIMEOUT] and orow >= 0 and m.bank[b] + d[D_ROW_TIMEOUT] < t:
         orow = -1        # timeout policy: closed after the bank's last access, then precharged
+        ra_event(m, r, m.bank[b] + d[D_ROW_TIMEOUT], 0)
+        cnt[DC_PRE_CMDS] += 1
         start = imax(start, m.bank[b] + d[D_ROW_TIMEOUT] + d[D_T_RP])
     if orow == row:
         lat = cas
@@ -480,9 +666,15 @@ cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nburst
     elif orow < 0:
         lat = d[D_T_RCD] + cas
         cnt[DC_ROW_MISSES] += 1
+        ra_event(m, r, start, 1)
+        cnt[DC_ACT_CMDS] += 1
     else:
         lat = d[D_T_RP] + d[D_T_RCD] + cas
         cnt[DC_ROW_CONFLICTS] += 1
+        ra_event(m, r, start, 0)
+        cnt[DC_PRE_CMDS] += 1
+        ra_event(m, r, start + d[D_T_RP], 1)
+        cnt[DC_ACT_CMDS] += 1
     cdef int64_t data = imax(start + lat, m.chan[ch])
     cdef int64_t busy = nbursts * d[D_T_BURST]
     cdef int64_t done = data + busy
@@ -490,6 +682,7 @@ cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nburst
     if d[D_CLOSED]:
         m.open_row[b] = -1
         m.bank[b] = done + d[D_T_RP]
+        ra_event(m, r, done, 0)      # auto-precharge: not a PRE command
     else:
         m.open_row[b] = row
         m.bank[b] = data - cas + busy
@@ -539,7 +732,18 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
     cdef int64_t[::1] tq = st[prefix + "tq"]
     cdef int64_t[::1] wb = st[prefix + "wb"]
     cdef int64_t[::1] cnt = st[prefix + "counters"]
+    cdef int64_t[::1] ract = st[prefix + "ract"]
+    cdef int64_t[::1] rev = st[prefix + "rev"]
+    cdef int64_t[::1] rmk = st[prefix + "rmk"]
     m.d = &d[0]
+    m.ract = &ract[0]
+    m.rev = &rev[0]
+    m.rmk = &rmk[0]
+    m.now = 0
+    m.adm = 0
+    m.ra_slots = d[D_RA_SLOTS]
+    m.activity = d[D_ACTIVITY] != 0
+    m.bpr = d[D_N_BANKS] // d[D_N_RANKS]
     m.open_row = &open_row[0]
     m.bank = &bank[0]
     m.cq = &cq[0]
@@ -575,17 +779,91 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
 
 
 def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, const int64_t[::1] addr,
-             const uint8_t[::1] w, int64_t[::1] out):
+             const uint8_t[::1] w, int64_t[::1] out, int64_t[::1] acc=None):
     """Run line requests (arrays t, addr, w) through one DRAM (state `st[prefix + name]`); the
-    completion times go to `out`. Same contract as `_dram_reference.dram_run`."""
+    completion times go to `out`, and if given, the times the controller accepted them to `acc`.
+    Same contract as `_dram_reference.dram_run`. Runs without the GIL."""
     cdef Py_ssize_t n = t.shape[0]
-    if addr.shape[0] != n or w.shape[0] != n or out.shape[0] != n:
-        raise ValueError("dram_run: t, addr, w and out differ in length")
+    if addr.shape[0] != n or w.shape[0] != n or out.shape[0] != n or (acc is not None and acc.shape[0] != n):
+        raise ValueError("dram_run: t, addr, w, out and acc differ in length")
     if n == 0:
         return
     cdef Dram m
     bind_dram(&m, d, st, prefix)
     cdef Py_ssize_t i
+    cdef bint want_acc = acc is not None
+    cdef int64_t* pacc = &acc[0] if want_acc else NULL
     with nogil:
-        for i in range(n):
-            out[i] = dram_line(&m, addr[i], t[i], w[i])
+        if want_acc:
+            for i in range(n):
+                out[i] = dram_line(&m, addr[i], t[i], w[i])
+                pacc[i] = m.adm
+        else:
+            for i in range(n):
+                out[i] = dram_line(&m, addr[i], t[i], w[i])
+
+
+def dram_activity(const int64_t[::1] d, dict st, str prefix, int64_t h, int64_t[::1] out):
+    """Per rank (channel-major), ps with at least one bank open in [0, h) into `out` (-1: folded
+    past h); the state is not changed. Same contract as `_dram_reference.dram_activity`."""
+    cdef Dram m
+    bind_dram(&m, d, st, prefix)
+    cdef int64_t nr = d[D_N_CH] * d[D_N_RANKS]
+    if out.shape[0] != nr:
+        raise ValueError(f"dram_activity: out holds {out.shape[0]} ranks, the DRAM has {nr}")
+    if not m.activity:
+        raise ValueError("rank activity is not accounted: compile the DRAM with dram_params(d, activity=True)")
+    cdef int64_t r, k, b, c, i, j, n, v, t, front, nopen, act, nc
+    cdef int64_t K = m.ra_slots
+    cdef int64_t* a
+    cdef int64_t* ev
+    cdef int64_t* closes = <int64_t*>malloc((max(m.bpr, 1) + K) * sizeof(int64_t))
+    if closes == NULL:
+        raise MemoryError()
+    cdef int64_t* held = closes + max(m.bpr, 1)
+    try:
+        for r in range(nr):
+            a = m.ract + r * DA_W
+            ev = m.rev + r * K
+            front, nopen, act = a[DA_FRONT], a[DA_NOPEN], a[DA_ACTIVE]
+            if h < front:        # folded past h (the caller has its mark at h, if it set one)
+                out[r] = -1
+                continue
+            nc = 0
+            for b in range(r * m.bpr, (r + 1) * m.bpr):
+                if m.open_row[b] >= 0:
+                    c = ra_close_by(&m, b, h)
+                    if c < h:
+                        v = imax(c, front) << 1
+                        j = nc           # insertion sort: at most banks-per-rank entries
+                        while j > 0 and closes[j - 1] > v:
+                            closes[j] = closes[j - 1]
+                            j -= 1
+                        closes[j] = v
+                        nc += 1
+            # merge the held events before h (sorted, in a copy) with the closes, in time order
+            n = a[DA_N]
+            for i in range(n):
+                held[i] = ev[i]
+            ra_sort(held, n)
+            i = 0
+            j = 0
+            while True:
+                if i < n and (held[i] >> 1) < h and (j >= nc or held[i] <= closes[j]):
+                    v = held[i]
+                    i += 1
+                elif j < nc:
+                    v = closes[j]
+                    j += 1
+                else:
+                    break
+                t = v >> 1
+                if nopen > 0:
+                    act += t - front
+                front = t
+                nopen += 1 if v & 1 else -1
+            if nopen > 0:
+                act += h - front
+            out[r] = act
+    finally:
+        free(closes)

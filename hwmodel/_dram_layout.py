@@ -39,6 +39,8 @@ DRAM_NAMES = (
     "BUS_SLOTS",             # data-bus calendar entries per channel (power of two)
     "LINE_SHIFT",            # log2 of the line size used to match reads with buffered writes
     "MODEL",                 # fidelity: MODEL_DETAILED (the controller model) or MODEL_SIMPLE (row-buffer formula)
+    "RA_SLOTS",              # rank activity: bank open/close events a rank holds ahead of its frontier (power of two)
+    "ACTIVITY",              # 1 = account rank activity (energy); 0 = skip it (the whole-system core)
 )
 D = {name: i for i, name in enumerate(DRAM_NAMES)}
 MODELS = {"detailed": 0, "simple": 1}   # DRAM.model -> D["MODEL"]
@@ -57,6 +59,9 @@ DRAM_COUNTER_NAMES = (
     "read_latency_sum_ps",               # sum over reads of completion - arrival
     "read_queue_wait_ps",                # part of it spent waiting for a transaction-queue entry
     "write_queue_wait_ps",
+    "act_cmds",                          # ACT commands (= row_misses + row_conflicts)
+    "pre_cmds",                          # PRE commands, as DRAMsim3 counts them: row switches, timeouts and
+                                         # the PREs before a refresh; closed page's auto-precharge is not one
 )
 DC = {name: i for i, name in enumerate(DRAM_COUNTER_NAMES)}
 
@@ -73,8 +78,23 @@ CHAN_FIELDS = ("BUS_HEAD", "BUS_N", "BUS_FLOOR", "TQ_IDX", "BLOCKED", "WB_N", "W
                "LAST_RD_LEAVE", "LAST_COL", "PAD")
 DH = {name: i for i, name in enumerate(CHAN_FIELDS)}
 
+# Rank activity (energy: time with at least one bank of a rank open, DRAMsim3's rank_active_cycles).
+# One pass answers requests out of time order, so a rank keeps its banks' open (+1) and close (-1)
+# events ("rev", RA_SLOTS per rank, appended as made: nearly in time order) and folds them, sorted,
+# into its record up to a frontier before which no event can come any more (see _dram_reference's
+# docstring). As the fold crosses a mark (an epoch boundary or the end of a run a caller asks
+# for), it writes the rank's active time up to the mark to "rmk" (RA_MARKS per rank).
+ACT_FIELDS = ("FRONT", "NOPEN", "ACTIVE", "N", "MARK", "MARK_PS", "MARK_END", "MARK_N")
+DA = {name: i for i, name in enumerate(ACT_FIELDS)}
+#  FRONT: ps up to which the rank's activity is final; NOPEN: banks open at FRONT; ACTIVE: ps with
+#  a bank open before FRONT; N: events held (rev[0:N], each (time << 1) | opens);
+#  MARK: the next mark (NO_MARK: none); MARK_PS: marks' period; MARK_END: the last mark;
+#  MARK_N: marks written to rmk since the caller last read them
+RA_MARKS = 256       # marks a rank holds until its caller reads them
+
 NEVER = -(1 << 50)   # "long ago" for last-ACT times, so that no constraint binds at t = 0
 NO_REFRESH = 1 << 62  # REF_DUE of every rank without refresh: never due (one comparison per request)
+NO_MARK = 1 << 62     # a mark no run reaches
 
 
 def new_dram_state(d: np.ndarray) -> dict:
@@ -95,6 +115,7 @@ def new_dram_state(d: np.ndarray) -> dict:
             "chan": np.zeros(n_ch, np.int64),            # per channel: data bus free, ps
             "bus": one(), "tq": one(), "wb": one(),
             "counters": np.zeros(len(DRAM_COUNTER_NAMES), np.int64),
+            **_activity_state(d),
         }
     n_bg = n_banks >> int(d[D["BA_BITS"]])          # rank x bank-group records per channel
     bank = np.zeros((n_b, len(BANK_FIELDS)), np.int64)
@@ -117,4 +138,40 @@ def new_dram_state(d: np.ndarray) -> dict:
         "tq": np.zeros(n_ch * q, np.int64),                  # per channel: ring of read queue-leave times
         "wb": np.zeros(n_ch * int(d[D["WB_HI"]]) * 2, np.int64),   # per channel: buffered writes (line, bank/row key)
         "counters": np.zeros(len(DRAM_COUNTER_NAMES), np.int64),
+        **_activity_state(d),
     }
+
+
+def _activity_state(d: np.ndarray) -> dict:
+    n = int(d[D["N_CH"]]) * int(d[D["N_RANKS"]])
+    ract = np.zeros((n, len(ACT_FIELDS)), np.int64)
+    ract[:, [DA["MARK"], DA["MARK_PS"], DA["MARK_END"]]] = NO_MARK
+    return {
+        "ract": ract.reshape(-1),                                   # ACT_FIELDS per rank
+        "rev": np.zeros(n * int(d[D["RA_SLOTS"]]), np.int64),      # per rank: bank open/close events held
+        "rmk": np.zeros(n * RA_MARKS, np.int64),                    # per rank: active ps up to each mark crossed
+    }
+
+
+def set_marks(st: dict, first: int, period: int, last: int, prefix: str = ""):
+    """Ask every rank of a DRAM state to record its active time at first, first + period, ...
+    up to `last` (ps; NO_MARK = none) as its activity frontier crosses them."""
+    ract = st[prefix + "ract"].reshape(-1, len(ACT_FIELDS))
+    if (ract[:, DA["FRONT"]] >= first).any():
+        raise ValueError(f"a mark at {first} ps is not after every rank's activity frontier")
+    ract[:, DA["MARK"]], ract[:, DA["MARK_PS"]], ract[:, DA["MARK_END"]] = first, period, last
+    ract[:, DA["MARK_N"]] = 0
+
+
+def take_marks(st: dict, prefix: str = "") -> list:
+    """Per rank, the active ps up to each mark crossed since the last call (in order); clears them."""
+    ract = st[prefix + "ract"].reshape(-1, len(ACT_FIELDS))
+    rmk = st[prefix + "rmk"].reshape(len(ract), -1)
+    out = []
+    for r in range(len(ract)):
+        k = int(ract[r, DA["MARK_N"]])
+        if k > rmk.shape[1]:
+            raise ValueError(f"rank {r} crossed {k} marks before they were read; it holds {rmk.shape[1]}")
+        out.append(rmk[r, :k].tolist())
+        ract[r, DA["MARK_N"]] = 0
+    return out

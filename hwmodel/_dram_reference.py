@@ -61,6 +61,28 @@ Modelled
   rank precharged, which waits for PRE_OK + tRP of open banks), then the rank's banks are closed
   and may not ACT before REF + tRFC. Refreshes that fell in idle time are counted without effect.
 
+- Commands, for energy: act_cmds counts ACTs (row misses and conflicts); pre_cmds counts PRE
+  commands as DRAMsim3 does: one per row switch, one per timeout, one per open bank before a
+  refresh; a closed-page access's auto-precharge is part of its column command, not a PRE.
+- Rank activity (when dram_params(..., activity=True)): the time each rank has at least one bank
+  open (DRAMsim3's rank_active_cycles). A bank is open from its ACT to its PRE: the row switch's
+  PRE, the timeout, the auto-precharge (closed page: when the bank may precharge, PRE_OK), or the
+  PRE before a refresh (when the refresh falls due, or the bank may precharge if later; at the
+  bank's timeout if that comes first). Events come out of time order (one pass), and an FR-FCFS
+  bypass moves a switch's PRE and ACT later after both were made, so each rank keeps its events
+  as made (nearly in time order) and, when they fill their slots, sorts them and folds them into
+  its active time only up to a frontier before which no event can come any more: the later of the
+  current request's arrival and its channel's admission front (later requests are admitted no
+  earlier), capped by the rank's due refresh and its open banks' timeouts (simple model: the
+  earliest of its banks' next-column times, or arrival if later). `activity(h)` reads the active time up to any h at or after the
+  frontier without changing the state (open banks close at their timeout or the PRE before a
+  due refresh); crossing a mark set by `_dram_layout.set_marks` writes the active time up to it,
+  for boundaries the frontier has passed. Exact for requests in time order (the DRAM tool); the
+  slots hold four events per request the controller can hold (memctrl.ra_slots).
+- The simple model counts ACTs (misses and conflicts) and PREs (conflicts, timeouts) and keeps
+  rank activity from its open rows the same way; it models no refresh, so its rows stay open
+  across refreshes (the tool counts the refresh schedule's REF commands for its energy).
+
 Approximated or left out (and why)
 ----------------------------------
 - No per-cycle command bus (one command per tCK in DRAMsim3): it costs little below saturation
@@ -72,9 +94,16 @@ Approximated or left out (and why)
   rank) are not checked; ACT constraints use the latest ACT times (max), which is exact for ACTs
   issued in time order and conservative otherwise.
 - Requests arriving out of time order (page-swap traffic interleaved) are handled, but cannot use
-  bus time before reservations that were already dropped.
+  bus time before reservations that were already dropped; likewise a bank event earlier than its
+  rank's activity frontier is moved onto the frontier. If a rank's event slots fill with events
+  none of which is final (more in flight than ra_slots allows for), its earliest is folded anyway,
+  with the same approximation for later events before it.
+- Refreshes that fell in idle time close the banks open at the first of them (their PREs are
+  counted then), and then count without effect. The whole-system core leaves rank activity off
+  (it reports no energy).
 """
-from ._dram_layout import D, DB, DC, DH, DR, BANK_FIELDS, CHAN_FIELDS, RANK_FIELDS, MODEL_SIMPLE
+from ._dram_layout import (D, DA, DB, DC, DH, DR, ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, RANK_FIELDS,
+                           MODEL_SIMPLE, NO_MARK, RA_MARKS)
 
 _NB, _NR, _NH = len(BANK_FIELDS), len(RANK_FIELDS), len(CHAN_FIELDS)
 _ACT_T, _COL_FREE, _PRE_OK, _ACT_OK = DB["ACT_T"], DB["COL_FREE"], DB["PRE_OK"], DB["ACT_OK"]
@@ -84,7 +113,11 @@ _READY = DR["READY"]
 _BUS_HEAD, _BUS_N, _BUS_FLOOR, _TQ_IDX = DH["BUS_HEAD"], DH["BUS_N"], DH["BUS_FLOOR"], DH["TQ_IDX"]
 _BLOCKED, _WB_N, _WB_BLOOM = DH["BLOCKED"], DH["WB_N"], DH["WB_BLOOM"]
 _LAST_RD_LEAVE, _LAST_COL = DH["LAST_RD_LEAVE"], DH["LAST_COL"]
-_STATE = ("open_row", "bank", "cq", "bg_act", "rank", "chan", "bus", "tq", "wb", "counters")
+_NA = len(ACT_FIELDS)
+_FRONT, _NOPEN, _ACTIVE, _AN = DA["FRONT"], DA["NOPEN"], DA["ACTIVE"], DA["N"]
+_MARK, _MARK_PS, _MARK_END, _MARK_N = DA["MARK"], DA["MARK_PS"], DA["MARK_END"], DA["MARK_N"]
+_STATE = ("open_row", "bank", "cq", "bg_act", "rank", "chan", "bus", "tq", "wb", "counters", "ract", "rev", "rmk")
+_FAR = NO_MARK   # a time no run reaches
 
 
 class Dram:
@@ -115,6 +148,9 @@ class Dram:
         self.Q, self.C, self.K = p[D["Q_SIZE"]], p[D["CQ_SIZE"]], p[D["BUS_SLOTS"]]
         self.WB_HI, self.WB_LO = p[D["WB_HI"]], p[D["WB_LO"]]
         self.TIMEOUT = p[D["ROW_TIMEOUT"]]
+        self.KA, self.ACTIVITY = p[D["RA_SLOTS"]], p[D["ACTIVITY"]]
+        self.bpr = self.nbanks // self.ranks     # banks per rank; rank r's banks are r * bpr ...
+        self.now = self.adm = 0
 
     def save(self):
         for name in _STATE:
@@ -130,6 +166,131 @@ class Dram:
         bank = (((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << self.bgbits) | bg) << self.babits) | ba
         row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
         return ch, ch * self.nbanks + bank, row
+
+    # -- rank activity (energy) -------------------------------------------------------------
+    def _timeout_close(self, b):
+        """When open bank b closes by the timeout policy if no request comes first."""
+        j = b * _NB
+        pre = self.bank[j + _COL_FREE] - self.TRAIN + self.TIMEOUT
+        return pre if pre > self.bank[j + _PRE_OK] else self.bank[j + _PRE_OK]
+
+    def _close_by(self, b, h):
+        """When open bank b of rank r closes if no request arrives before h (>= h: not before h):
+        its timeout, or the PRE before the rank's due refresh."""
+        c = self._timeout_close(b) if self.TIMEOUT else _FAR
+        due = self.rank[(b // self.bpr) * _NR + _REF_DUE]
+        if due < h:
+            pre = self.bank[b * _NB + _PRE_OK]
+            v = due if due > pre else pre
+            if v < c:
+                c = v
+        return c
+
+    def _ra_bound(self, r):
+        """No event of rank r still to come can be earlier than this: a later request is admitted
+        no earlier than the current one's arrival (requests come in time order) or its channel's
+        admission front (BLOCKED); nor the rank's due refresh or an open bank's timeout."""
+        v = self.now
+        blocked = self.chan[(r // self.ranks) * _NH + _BLOCKED]
+        if blocked > v:
+            v = blocked
+        due = self.rank[r * _NR + _REF_DUE]
+        if due < v:
+            v = due
+        if self.TIMEOUT:
+            for b in range(r * self.bpr, (r + 1) * self.bpr):
+                if self.open_row[b] >= 0:
+                    c = self._timeout_close(b)
+                    if c < v:
+                        v = c
+        return v
+
+    def _ra_span(self, r, front, t, nopen, act):
+        """Active ps up to t, from `act` at `front` with `nopen` banks open; writes the marks in
+        (front, t] crossed on the way."""
+        a, i = self.ract, r * _NA
+        while a[i + _MARK] <= t:
+            m = a[i + _MARK]
+            k = a[i + _MARK_N]
+            if k < RA_MARKS:
+                self.rmk[r * RA_MARKS + k] = act + (m - front if nopen > 0 else 0)
+            a[i + _MARK_N] = k + 1
+            end = a[i + _MARK_END]
+            a[i + _MARK] = _FAR if m >= end else min(m + a[i + _MARK_PS], end)
+        return act + (t - front if nopen > 0 else 0)
+
+    def _ra_fold(self, r, upto, limit):
+        """Sort rank r's events, fold those earlier than `upto` (at most `limit` of them) into its
+        record, keep the rest (sorted, from slot 0), then move its frontier to `upto` if later."""
+        a, ev, K = self.ract, self.rev, self.KA
+        i = r * _NA
+        front, nopen, act, n = a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE], a[i + _AN]
+        base = r * K
+        ev[base:base + n] = sorted(ev[base:base + n])
+        popped = 0
+        while popped < min(limit, n):
+            v = ev[base + popped]
+            t = v >> 1
+            if t >= upto:
+                break
+            act = self._ra_span(r, front, t, nopen, act)
+            front = t
+            nopen += 1 if v & 1 else -1
+            popped += 1
+        ev[base:base + n - popped] = ev[base + popped:base + n]
+        if popped < limit and upto > front:     # (a forced fold stops at its one event)
+            act = self._ra_span(r, front, upto, nopen, act)
+            front = upto
+        a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE], a[i + _AN] = front, nopen, act, n - popped
+
+    def _ra_event(self, r, t, opens):
+        """A bank of rank r opens (ACT) or closes (PRE) at t: append the event (an event before
+        the frontier is moved onto it)."""
+        if not self.ACTIVITY:
+            return
+        a, ev, K = self.ract, self.rev, self.KA
+        i = r * _NA
+        if a[i + _AN] == K:
+            self._ra_fold(r, self._ra_bound(r), K + 1)
+            if a[i + _AN] == K:
+                # every event held is later than the bound: fold the earliest anyway (a later
+                # event before it would be moved to the frontier; see the module docstring)
+                self._ra_fold(r, (ev[r * K] >> 1) + 1, 1)
+        if t < a[i + _FRONT]:
+            t = a[i + _FRONT]
+        ev[r * K + a[i + _AN]] = (t << 1) | opens
+        a[i + _AN] += 1
+
+    def activity(self, h):
+        """Per rank (channel-major), ps with at least one bank open in [0, h), reading the state
+        without changing it (-1 for a rank whose activity is already folded past h: see marks).
+        Exact once every request arriving before h has been presented (in time order): the banks
+        still open then close at their timeout or at the PRE before a due refresh, whichever comes
+        first, and a later request cannot open or close one before h."""
+        if not self.ACTIVITY:
+            raise ValueError("rank activity is not accounted: compile the DRAM with dram_params(d, activity=True)")
+        a, ev, K = self.ract, self.rev, self.KA
+        out = []
+        for r in range(len(a) // _NA):
+            i = r * _NA
+            front, nopen, act = a[i + _FRONT], a[i + _NOPEN], a[i + _ACTIVE]
+            if h < front:        # folded past h: the caller has the rank's mark at h, if it set one
+                out.append(-1)
+                continue
+            held = ev[r * K:r * K + a[i + _AN]]
+            closes = []
+            for b in range(r * self.bpr, (r + 1) * self.bpr):
+                if self.open_row[b] >= 0:
+                    c = self._close_by(b, h)
+                    if c < h:
+                        closes.append((c if c > front else front) << 1)
+            for v in sorted([v for v in held if (v >> 1) < h] + closes):
+                t = v >> 1
+                act += t - front if nopen > 0 else 0
+                front = t
+                nopen += 1 if v & 1 else -1
+            out.append(act + (h - front if nopen > 0 else 0))
+        return out
 
     # -- data bus calendar -----------------------------------------------------------------
     def _gap(self, p, q):
@@ -197,6 +358,18 @@ class Dram:
         i = r * _NR + _REF_DUE
         refi = d[D["T_REFI"]]
         due = rk[i]
+        # each open bank closes (a PRE) when the refresh falls due and it may precharge, or at its
+        # timeout if that is earlier; the REF then waits for all of them (READY)
+        for b in range(b0, b0 + self.nbanks // self.ranks):
+            if self.open_row[b] >= 0:
+                pre = bank[b * _NB + _PRE_OK]
+                c = due if due > pre else pre
+                if self.TIMEOUT:
+                    v = self._timeout_close(b)
+                    if v < c:
+                        c = v
+                self._ra_event(r, c, 0)
+                self.cnt[DC["pre_cmds"]] += 1
         if s >= due + refi:      # refreshes that fell in idle time
             k = (s - due) // refi
             self.cnt[DC["refreshes"]] += k
@@ -266,6 +439,11 @@ class Dram:
                 need = last + cas + self.BURST + self.WR if w else last + self.RTP
                 shift = need - bank[j + _PREV_PRE]
                 if shift > 0:
+                    # the old row closes later and the new one opens later by `shift`
+                    self._ra_event(r, bank[j + _PREV_PRE], 1)
+                    self._ra_event(r, bank[j + _PREV_PRE] + shift, 0)
+                    self._ra_event(r, bank[j + _ACT_T], 0)
+                    self._ra_event(r, bank[j + _ACT_T] + shift, 1)
                     bank[j + _PREV_PRE] += shift
                     bank[j + _ACT_T] += shift
                     bank[j + _COL_FREE] += shift
@@ -286,6 +464,7 @@ class Dram:
                     pre = bank[j + _PRE_OK]
                 if pre < e:
                     self._precharge(b, j, r, pre)
+                    cnt[DC["pre_cmds"]] += 1
                     orow = -1
             act = pre = 0
             if orow == row:
@@ -327,9 +506,13 @@ class Dram:
                 bank[j + _PREV_ROW] = orow
                 bank[j + _PREV_PRE] = pre
                 bank[j + _PREV_COL] = bank[j + _COL_FREE]
+                self._ra_event(r, pre, 0)
+                cnt[DC["pre_cmds"]] += 1
             else:
                 cnt[DC["row_misses"]] += 1
                 bank[j + _PREV_ROW] = -1
+            self._ra_event(r, act, 1)
+            cnt[DC["act_cmds"]] += 1
             self.open_row[b] = row
             bank[j + _ACT_T] = act
             bank[j + _PRE_OK] = act + self.RAS
@@ -353,6 +536,7 @@ class Dram:
     def _precharge(self, b, j, r, pre):
         """Bank b (of rank r) closes its row with a PRE at `pre` (closed page, timeout): next ACT
         after tRP and tRC."""
+        self._ra_event(r, pre, 0)
         bank = self.bank
         v = bank[j + _ACT_T] + self.RC
         if pre + self.RP > v:
@@ -422,7 +606,9 @@ class Dram:
         w = 1 if is_write else 0
         ch, b, row = self._decode(addr)
         h = ch * _NH
+        self.now = t
         adm = t if t > chan[h + _BLOCKED] else chan[h + _BLOCKED]
+        self.adm = adm
         line = addr >> d[D["LINE_SHIFT"]]
         if w:
             cnt[DC["writes"]] += 1
@@ -458,6 +644,7 @@ class Dram:
         if self.tq[tq] > adm:
             adm = self.tq[tq]
             chan[h + _BLOCKED] = adm
+            self.adm = adm
         e = self._cmdq(b, adm)
         self.tq[tq] = e
         chan[h + _TQ_IDX] = chan[h + _TQ_IDX] + 1 if chan[h + _TQ_IDX] + 1 < self.Q else 0
@@ -494,8 +681,13 @@ class SimpleDram(Dram):
         self.bank_free = st[prefix + "bank"].tolist()
         self.bus_free = st[prefix + "chan"].tolist()
         self.cnt = st[prefix + "counters"].tolist()
+        self.ract, self.rev, self.rmk = (st[prefix + k].tolist() for k in ("ract", "rev", "rmk"))
         p = self.d
         self.nbanks, self.bgbits, self.babits = p[D["N_BANKS"]], p[D["BG_BITS"]], p[D["BA_BITS"]]
+        self.ranks, self.KA, self.TIMEOUT = p[D["N_RANKS"]], p[D["RA_SLOTS"]], p[D["ROW_TIMEOUT"]]
+        self.ACTIVITY = p[D["ACTIVITY"]]
+        self.bpr = self.nbanks // self.ranks
+        self.now = self.adm = 0
 
     def save(self):
         st, p = self.st, self.prefix
@@ -503,17 +695,43 @@ class SimpleDram(Dram):
         st[p + "bank"][:] = self.bank_free
         st[p + "chan"][:] = self.bus_free
         st[p + "counters"][:] = self.cnt
+        for k in ("ract", "rev", "rmk"):
+            st[p + k][:] = getattr(self, k)
+
+    # rank activity: no refresh in this model, so only a timeout closes an idle open bank
+    def _timeout_close(self, b):
+        return self.bank_free[b] + self.TIMEOUT
+
+    def _close_by(self, b, h):
+        return self._timeout_close(b) if self.TIMEOUT else _FAR
+
+    def _ra_bound(self, r):
+        # a later request to bank b opens or closes a row no earlier than its arrival or the
+        # bank's next column time, whichever is later; an idle open bank may still time out
+        v = _FAR
+        for b in range(r * self.bpr, (r + 1) * self.bpr):
+            f = self.bank_free[b]
+            c = f if f > self.now else self.now
+            if self.TIMEOUT and self.open_row[b] >= 0 and f + self.TIMEOUT < c:
+                c = f + self.TIMEOUT
+            if c < v:
+                v = c
+        return v
 
     def access(self, addr, t, nbursts, is_write, posted=True):
         d, cnt = self.d, self.cnt
         w = 1 if is_write else 0
         ch, b, row = self._decode(addr)
+        r = b // self.bpr
+        self.now = self.adm = t
         start = t if t > self.bank_free[b] else self.bank_free[b]
         cas = d[D["T_CWL"]] if w else d[D["T_CL"]]
         orow = self.open_row[b]
         if orow >= 0 and d[D["ROW_TIMEOUT"]] and self.bank_free[b] + d[D["ROW_TIMEOUT"]] < t:
             # timeout policy: the row closed TIMEOUT after the bank's last access, then precharged
             orow = -1
+            self._ra_event(r, self.bank_free[b] + d[D["ROW_TIMEOUT"]], 0)
+            cnt[DC["pre_cmds"]] += 1
             v = self.bank_free[b] + d[D["ROW_TIMEOUT"]] + d[D["T_RP"]]
             if v > start:
                 start = v
@@ -524,9 +742,15 @@ class SimpleDram(Dram):
         elif orow < 0:
             lat = d[D["T_RCD"]] + cas
             cnt[DC["row_misses"]] += 1
+            self._ra_event(r, start, 1)
+            cnt[DC["act_cmds"]] += 1
         else:
             lat = d[D["T_RP"]] + d[D["T_RCD"]] + cas
             cnt[DC["row_conflicts"]] += 1
+            self._ra_event(r, start, 0)
+            cnt[DC["pre_cmds"]] += 1
+            self._ra_event(r, start + d[D["T_RP"]], 1)
+            cnt[DC["act_cmds"]] += 1
         data = start + lat
         if self.bus_free[ch] > data:
             data = self.bus_free[ch]
@@ -536,6 +760,7 @@ class SimpleDram(Dram):
         if d[D["CLOSED"]]:
             self.open_row[b] = -1
             self.bank_free[b] = done + d[D["T_RP"]]
+            self._ra_event(r, done, 0)      # auto-precharge: not a PRE command
         else:
             self.open_row[b] = row
             # the next column command may follow once this burst train has been issued
@@ -548,9 +773,18 @@ class SimpleDram(Dram):
         return done
 
 
-def dram_run(d, st, prefix, t, addr, w, out):
-    """Run line requests (arrays t, addr, w) through one DRAM; completion times into `out`."""
+def dram_run(d, st, prefix, t, addr, w, out, acc=None):
+    """Run line requests (arrays t, addr, w) through one DRAM; completion times into `out`, and
+    if given, the times the controller accepted them (left the front end's wait) into `acc`."""
     m = Dram(d, st, prefix)
     for i in range(len(t)):
         out[i] = m.line(int(addr[i]), int(t[i]), int(w[i]))
+        if acc is not None:
+            acc[i] = m.adm
     m.save()
+
+
+def dram_activity(d, st, prefix, h, out):
+    """Per rank (channel-major), ps with at least one bank open in [0, h) into `out`; the state is
+    not changed (see Dram.activity)."""
+    out[:] = Dram(d, st, prefix).activity(int(h))

@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("presets", help="list DRAM, storage and protocol presets and policy names")
     pre.set_defaults(func=cmd_presets)
 
-    from . import cli_compare, cli_qos, cli_study, cli_trace
+    from . import cli_compare, cli_dram, cli_qos, cli_study, cli_trace
+    cli_dram.add_commands(sub)
     cli_compare.add_commands(sub)
     cli_qos.add_commands(sub)
     cli_trace.add_commands(sub)

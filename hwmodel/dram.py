@@ -20,7 +20,7 @@ from pathlib import Path
 from .address_map import FIELDS, AddressMap
 from .units import log2_exact, parse_time
 
-__all__ = ["DRAM", "FIELDS", "TIMINGS", "PROTOCOLS", "MODELS"]
+__all__ = ["DRAM", "FIELDS", "TIMINGS", "POWER", "PROTOCOLS", "MODELS"]
 
 # Protocols DRAMsim3 knows (HMC aside: its burst comes from a link block size we do not model),
 # plus DDR5. Value: data transfers per tCK per pin, i.e. BL / DRAMsim3's burst_cycle.
@@ -36,6 +36,8 @@ TIMINGS = ("CL", "CWL", "tRCD", "tRCDWR", "tRP", "tRAS", "tRC", "tWR", "tRTP", "
            "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRTRS", "tRPRE", "tWPRE")
 _TIMING_ALIASES = {"tCL": "CL", "tCWL": "CWL", "tRCDRD": "tRCD"}
 
+# Power fields (DRAMsim3's [power] keys): VDD in V, the IDD currents in mA per device.
+POWER = ("VDD", "IDD0", "IDD2P", "IDD2N", "IDD3P", "IDD3N", "IDD4W", "IDD4R", "IDD5AB", "IDD5PB", "IDD6x")
 ROW_POLICIES = ("open", "closed", "timeout")
 SCHEDULERS = ("fcfs", "frfcfs")
 QUEUE_STRUCTURES = ("per_bank", "per_rank")
@@ -89,6 +91,19 @@ class DRAM:
     tRTRS: int = 1              # rank-to-rank data-bus turnaround
     tRPRE: int = 1              # read preamble (DRAMsim3 adds it to read-to-write turnaround)
     tWPRE: int = 1              # write preamble (DRAMsim3: write-to-write across ranks)
+    # power: one device's supply and datasheet currents (DRAMsim3's [power]); energy as DRAMsim3
+    # computes it (hwmodel.dram_energy), per device times bus_width / device_width devices per rank
+    VDD: float = 1.2            # supply voltage (V)
+    IDD0: float = 48.0          # one bank ACTIVATE-to-PRECHARGE current (mA)
+    IDD2P: float = 25.0         # precharge power-down current (mA; power-down is not modelled)
+    IDD2N: float = 34.0         # precharge standby current: all banks closed (mA)
+    IDD3P: float = 37.0         # active power-down current (mA; power-down is not modelled)
+    IDD3N: float = 43.0         # active standby current: a bank open (mA)
+    IDD4W: float = 123.0        # burst write current (mA)
+    IDD4R: float = 135.0        # burst read current (mA)
+    IDD5AB: float = 250.0       # all-bank refresh current (mA)
+    IDD5PB: float = 5.0         # per-bank refresh current (mA; per-bank refresh is not modelled)
+    IDD6x: float = 30.0         # self-refresh current (mA; self refresh is not modelled)
     # controller
     address_mapping: str = "rochrababgco"  # DRAMsim3 string (MSB first) or Ramulator name
     bank_xor: bool = False      # XOR bank bits with low row bits (permutation interleaving)
@@ -117,6 +132,10 @@ class DRAM:
                 raise ValueError(f"dram.{f.name}: {v!r} must be True or False")
             if f.type == "str" and not isinstance(v, str):
                 raise ValueError(f"dram.{f.name}: {v!r} must be a string")
+            if f.type == "float":
+                if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < float("inf"):
+                    raise ValueError(f"dram.{f.name}: {v!r} must be a non-negative number")
+                object.__setattr__(self, f.name, float(v))   # 48 and 48.0 are one value
         for name in ("channels", "ranks", "bankgroups", "banks_per_group", "rows", "columns", "BL",
                      "device_width", "bus_width", "transfers_per_tck"):
             log2_exact(getattr(self, name), f"dram.{name}")
@@ -130,6 +149,8 @@ class DRAM:
         _choice("model", self.model, MODELS)
         if self.tck_ps <= 0:
             raise ValueError(f"dram.tck_ps: {self.tck_ps} must be > 0")
+        if self.VDD <= 0:
+            raise ValueError(f"dram.VDD: {self.VDD} V must be > 0")
         if self.bus_width < self.device_width:
             raise ValueError(f"dram.bus_width: {self.bus_width} bits is narrower than one device "
                              f"(dram.device_width = {self.device_width})")
@@ -223,9 +244,11 @@ class DRAM:
         tRP, tRAS, tRC (default tRAS + tRP, as DRAMsim3 always uses), tRFC, tREFI, tRRD_S/L,
         tWTR_S/L, tFAW, tWR, tRTP, tCCD_S/L, tRTRS, tRPRE, tWPRE; [system] channel_size (MiB per
         channel), channels, bus_width, address_mapping, row_buf_policy, queue_structure,
-        trans_queue_size, cmd_queue_size, refresh_policy. Sections [power], [thermal], [other] and
-        [hmc] are accepted and ignored (we model no power or temperature); so are DRAMsim3 keys we
-        do not model (tCKE, tXS, tRFCb, unified_queue, ...). Text after ';' is a comment.
+        trans_queue_size, cmd_queue_size, refresh_policy; [power] VDD, IDD0, IDD2P, IDD2N, IDD3P,
+        IDD3N, IDD4W, IDD4R, IDD5AB, IDD5PB, IDD6x (missing ones take DRAMsim3's defaults; IPP0 is
+        accepted and not used, as in DRAMsim3). Sections [thermal], [other] and [hmc] are
+        accepted and ignored (we model no temperature); so are DRAMsim3 keys we do not model
+        (tCKE, tXS, tRFCb, unified_queue, ...). Text after ';' is a comment.
 
         ranks = channel_size / rank size, as DRAMsim3's Config::CalculateSize computes it; a
         channel_size below one rank gets one rank with a warning (DRAMsim3 does the same, and its
@@ -393,8 +416,9 @@ _DRAMSIM3_KEYS = {
         "unified_queue": None, "write_buf_size": "write_buf_size", "enable_self_refresh": None,
         "sref_threshold": None, "aggressive_precharging_enabled": None, "mega_tick": None,
     },
+    "power": {k: k for k in POWER} | {"IPP0": None},
 }
-_IGNORED_SECTIONS = ("power", "thermal", "other", "hmc")
+_IGNORED_SECTIONS = ("thermal", "other", "hmc")
 _REQUIRED = {
     "dram_structure": ("protocol", "bankgroups", "banks_per_group", "rows", "columns", "device_width", "BL"),
     "timing": ("tCK", "CL", "tRP", "tRAS"),
@@ -407,6 +431,9 @@ _DRAMSIM3_DEFAULTS = {
     "tRCDWR": 20, "channels": 1, "address_mapping": "chrobabgraco", "queue_structure": "PER_BANK",
     "row_buf_policy": "OPEN_PAGE", "cmd_queue_size": 16, "trans_queue_size": 32, "write_buf_size": 16,
     "refresh_policy": "RANK_LEVEL_STAGGERED",
+    # Config::InitPowerParams (IDD3P is not read there; ours is DDR4_8Gb_x8_2400.ini's)
+    "VDD": 1.2, "IDD0": 48, "IDD2P": 25, "IDD2N": 34, "IDD3P": 37, "IDD3N": 43, "IDD4W": 123,
+    "IDD4R": 135, "IDD5AB": 250, "IDD5PB": 5, "IDD6x": 31,
 }
 
 
@@ -480,6 +507,19 @@ class _Ini:
             return int(v, 10) if v.strip().isdigit() else int(v, 0)  # inih's strtol takes 0x.. too
         except ValueError:
             raise ValueError(f"{self.where(section, key)}: {v!r} is not an integer") from None
+
+    def get_real(self, section: str, key: str) -> float:
+        """A number as inih's GetReal (strtod) reads it; missing: DRAMsim3's default."""
+        if not self.has(section, key):
+            return float(_DRAMSIM3_DEFAULTS[key])
+        v = self.sections[section][key]
+        try:
+            x = float(v)
+        except ValueError:
+            raise ValueError(f"{self.where(section, key)}: {v!r} is not a number") from None
+        if not 0 <= x < float("inf"):
+            raise ValueError(f"{self.where(section, key)}: {v!r} must be a non-negative number")
+        return x
 
     def get_bool(self, section: str, key: str, default: bool) -> bool:
         if not self.has(section, key):
@@ -574,6 +614,8 @@ def _dramsim3_params(ini: _Ini, name: str) -> dict:
     for key in ("enable_self_refresh", "aggressive_precharging_enabled"):
         if ini.get_bool(sy, key, False):
             raise ValueError(f"{ini.where(sy, key)}: true is not modelled; set it to false")
+    for key in POWER:
+        p[key] = ini.get_real("power", key)
     return p
 
 

@@ -26,10 +26,11 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 7   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+STATE_VERSION = 8   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
 #                     5: several compute blades, super-page map and owners, link calendars;
 #                     6: DRAM ranks keep READY (when their banks are free for a refresh);
-#                     7: read and write latency apart (histograms, counters, per-VM stats)
+#                     7: read and write latency apart (histograms, counters, per-VM stats);
+#                     8: DRAM rank activity (ract, rev, rmk) and ACT/PRE counters
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):

@@ -12,6 +12,11 @@ Two fidelity levels, chosen by `DRAM.model`:
   (closed page: tRP after the data; timeout policy: a row left idle for the timeout after that is
   closed, and the next access waits tRP after the timeout). No queues, posted writes, refresh,
   tRAS/tRC/tRRD/tFAW or bus turnarounds. Use it where DRAM detail does not matter and speed does.
+
+Both count ACT and PRE commands; with `activity` (the DRAM tool, hwmodel.dramsim) they also keep
+each rank's time with a bank open, which energy needs (see _dram_reference's docstring). The
+simple model keeps rows open across the refreshes it does not model, so that time is an upper
+bound there.
 """
 from __future__ import annotations
 
@@ -26,8 +31,10 @@ BUS_SLOTS = 16    # data-bus calendar entries per channel (bursts the scheduler 
 MAX_RANK_BG = 64  # ranks x bank groups per channel the detailed model tabulates bus gaps for (_dram.pxi)
 
 
-def dram_params(d: DRAM) -> np.ndarray:
-    """The DRAM vector the core reads (see _dram_layout.DRAM_NAMES)."""
+def dram_params(d: DRAM, activity: bool = False) -> np.ndarray:
+    """The DRAM vector the core reads (see _dram_layout.DRAM_NAMES). `activity` turns on the
+    accounting of rank activity (time with a bank open) that energy needs: it costs 10-20% of
+    the detailed model's speed, so only the DRAM tool (hwmodel.dramsim) asks for it."""
     fields = d.address_map().fields()   # name -> (shift, mask, xor_shift, xor_mask)
     v = np.zeros(len(DRAM_NAMES), np.int64)
 
@@ -93,6 +100,19 @@ def dram_params(d: DRAM) -> np.ndarray:
     put("BUS_SLOTS", BUS_SLOTS)
     put("LINE_SHIFT", log2_exact(LINE_BYTES, "line"))
     put("MODEL", MODELS[d.model])
+    put("RA_SLOTS", ra_slots(d))
+    put("ACTIVITY", bool(activity))
     if v[D["RO_MASK"]] >= 1 << 32:   # the detailed model's write buffer keys are bank << 32 | row
         raise ValueError(f"dram.address_mapping: {v[D['RO_MASK']] + 1} rows per bank exceed the 2^32 modelled")
     return v
+
+
+def ra_slots(d: DRAM) -> int:
+    """Bank open/close events a rank holds ahead of its activity frontier (see _dram_layout).
+
+    Events later than the frontier belong to requests the controller has accepted and not yet
+    served: at most the read queue, the command queues of the rank's banks and a write drain,
+    each with up to two events (a row switch's PRE and ACT; FR-FCFS moving a switch adds four).
+    Four per request, rounded up to a power of two: the slots then never have to fold early."""
+    per_rank = d.trans_queue_size + d.cmd_queue_size * d.bankgroups * d.banks_per_group + d.trans_queue_size
+    return 1 << max(6, (4 * per_rank - 1).bit_length())

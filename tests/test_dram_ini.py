@@ -175,6 +175,40 @@ def test_missing_file():
         DRAM.from_dramsim3_ini(REF / "nope.ini")
 
 
-def test_power_thermal_other_sections_are_ignored(tmp_path):
-    p = edited(tmp_path, [(r"^VDD = 1.2", "VDD = banana"), (r"^epoch_period = 1204819", "epoch_period = x")])
+def test_thermal_and_other_sections_are_ignored(tmp_path):
+    p = edited(tmp_path, [(r"^amb_temp = 40", "amb_temp = banana"), (r"^epoch_period = 1204819", "epoch_period = x")])
     assert load(p) == load(DDR4_INI)
+
+
+def test_power_section_is_read():
+    d = load(DDR4_INI)
+    assert (d.VDD, d.IDD0, d.IDD2P, d.IDD2N, d.IDD3P, d.IDD3N, d.IDD4W, d.IDD4R, d.IDD5AB, d.IDD6x) == \
+        (1.2, 48, 25, 34, 37, 43, 123, 135, 250, 30)
+    assert d.IDD5PB == 5            # not in the file: DRAMsim3's default
+    with pytest.warns(UserWarning, match="channel_size"):
+        g6 = DRAM.from_dramsim3_ini(REF / "GDDR6_8Gb_x16.ini")
+    assert (g6.VDD, g6.IDD5PB, g6.IDD4R) == (1.35, 45, 248)
+
+
+def test_missing_power_keys_take_dramsim3_defaults(tmp_path):
+    p = edited(tmp_path, [(r"^IDD6x = 30\n", ""), (r"^VDD = 1.2\n", ""), (r"^IDD0 = 48\n", "IDD0 = 50.5\n")])
+    d = load(p)
+    assert (d.IDD6x, d.VDD, d.IDD0) == (31, 1.2, 50.5)
+
+
+@pytest.mark.parametrize("edit, message", [
+    ((r"^VDD = 1.2", "VDD = banana"), r"\[power\] VDD: 'banana' is not a number"),
+    ((r"^IDD3N = 43", "IDD3N = -4"), r"\[power\] IDD3N: '-4' must be a non-negative number"),
+    ((r"^VDD = 1.2", "VDD = 0"), r"\[power\] VDD: dram.VDD: 0.0 V must be > 0"),
+    ((r"^IDD0 = 48", "IDD0 = 48\nIDD7 = 100"), r"\[power\] IDD7: unknown key \(line \d+\)"),
+])
+def test_bad_power_values_name_the_key(tmp_path, edit, message):
+    with pytest.raises(ValueError, match=message):
+        load(edited(tmp_path, [edit]))
+
+
+def test_power_fields_validate():
+    assert DRAM(IDD0=50).IDD0 == 50.0 and isinstance(DRAM(IDD0=50).IDD0, float)
+    for bad in (True, "48mA", -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="dram.IDD0: .* must be a non-negative number"):
+            DRAM(IDD0=bad)
