@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from .network import Link, Switch
 from .protocol import ProtocolAgent
 from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
-from .units import format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
+from .units import MAX_BYTES, format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
 SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch", "core", "cache", "storage",
             "io_driver", "service", "snic")
@@ -213,6 +214,24 @@ def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
     return code, len(level), np.array(table, np.int64).reshape(-1), np.array(ev, np.int64).reshape(-1)
 
 
+def _check_fair_weights(table, ev, ser_ps, switch, wire):
+    """drr / wfq: the core spaces a message by ser x (weights of the busy queues) / its weight in
+    int64; refuse weights and serialization times whose product could overflow."""
+    w = len(L.SLA_FIELDS)
+    weights = table.reshape(-1, w)[:, L.SLA_FIELDS.index("WEIGHT")].copy()
+    for row in ev.reshape(-1, len(L.EVENT_FIELDS)):
+        q = int(row[1])
+        weights[q] = max(weights[q], row[2 + L.SLA_FIELDS.index("WEIGHT")])
+    if switch is not None:
+        num, den = Fraction(10**12) / parse_bandwidth(switch.port_bandwidth, "switch.port_bandwidth"), 1
+        ser_ps = max(ser_ps, -(-wire * num.numerator // num.denominator))
+    total = int(weights.astype(object).sum())
+    if ser_ps * total >= 1 << 62:
+        raise ValueError(f"snic.vms: weights adding up to {total} times the longest message's serialization "
+                         f"({ser_ps} ps) overflow the fair scheduler's arithmetic; use smaller weights or a faster "
+                         f"link")
+
+
 @dataclass(frozen=True)
 class System:
     """Composition of the hardware; `run(trace)` simulates it and returns a `Result`.
@@ -264,7 +283,9 @@ class System:
                 if getattr(self.link, f) != getattr(unset, f):
                     raise ValueError(f"link.{f}: set by protocol ({self.protocol.name}); with a protocol, "
                                      f"link takes only latency (propagation and switches)")
-        self._layout()  # cross-component checks fail at construction
+        from .engine import check_state_size
+        # cross-component checks, and the size of the state a run needs, fail at construction
+        check_state_size(self.compile())
 
     @property
     def blades(self) -> tuple:
@@ -411,6 +432,9 @@ class System:
             raise ValueError(f"memory_blade.capacity: {mb.capacity} cannot hold the remote part of guest memory "
                              f"({format_size(remote)} = VMs' {format_size(guest)} minus local "
                              f"{format_size(local_all)}); enlarge it or add a storage device (storage.device)")
+        if guest > MAX_BYTES:   # machine addresses (VM base + guest address) are signed 64-bit in the core
+            raise ValueError(f"compute.vms: {format_size(guest)} of guest memory in all is more than 8 EiB "
+                             f"(2**63 bytes), the machine address space of the model")
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
@@ -454,6 +478,13 @@ class System:
             raise ValueError(f"memory_blade.capacity: {mb.capacity} is {n_sp} super pages of {mb.super_page}; "
                              f"the compute blades need {need} at boot ({each}); enlarge it, or hand them out "
                              f"as used (memory_blade.allocation: on_demand)")
+        if hv.policy in ("page_swap", "subpage_swap"):
+            for i, r in enumerate(rows):
+                if r["ways"] == 0:   # a swap needs a local frame to bring the page into
+                    at = f"compute[{i}]" if multi else "compute"
+                    raise ValueError(f"{at}.local_memory: {blades[i].local_memory} leaves no local frame in a set "
+                                     f"to swap into; {hv.policy} needs at least {format_size(unit * n_sets)} "
+                                     f"({'one page' if n_sets == 1 else 'one hypervisor.super_page'})")
         return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp}
 
     def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
@@ -498,7 +529,8 @@ class System:
         put("CK_REGIME", L.CK_REGIMES[sv.regime])
         put("CK_INTERVAL_PS", parse_time(sv.interval) if sv.enabled else 0)
         put("CK_SETUP_PS", parse_time(sv.setup))
-        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
+        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth"),
+                                      "service.copy_bandwidth"))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("PEER_PS", parse_time(sv.peer_latency))
         put("BUF_N", mb.buffers)
@@ -518,7 +550,8 @@ class System:
             v = st.values()
             put("ST_READ_PS", parse_time(v["read_latency"]))
             put("ST_WRITE_PS", parse_time(v["write_latency"]))
-            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth")))
+            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth"),
+                                          "storage.bandwidth"))
             put("ST_UNITS", v["units"])
             put("ST_QD", v["queue_depth"])
         else:
@@ -530,6 +563,9 @@ class System:
             moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
             code, levels, table, ev = compile_snic(self.snic, self.vms, max(
                 p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
+            if code == L.LINK_DISCIPLINES["fair"]:
+                _check_fair_weights(table, ev, int(p[L.P["SER_UNIT_PS"]]), self.effective_switch(),
+                                    int(p[L.P["WIRE_UNIT_B"]]))
             put("QOS", 1)
             put("QOS_DISC", code)
             put("QOS_NQ", len(self.vms) + 1)
@@ -547,7 +583,7 @@ class System:
         put("SW", sw is not None)
         if sw is not None:
             put("SW_LAT_PS", sw.latency_ps)
-            num, den = sw.ps_per_byte()
+            num, den = sw.ps_per_byte(int(p[L.P["WIRE_UNIT_B"]]))
             put("SW_NUM", num)
             put("SW_DEN", den)
         else:
