@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .units import show
+
 
 def build(cls, data, path: str, **nested):
     """`cls(**data)` with unknown keys rejected and errors prefixed by `path`.
@@ -24,7 +26,7 @@ def build(cls, data, path: str, **nested):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__} {data!r}")
+        raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__} {show(data)}")
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in data if k not in names]
     if unknown:
@@ -57,20 +59,61 @@ def to_plain(obj):
     return obj
 
 
+MAX_VALUES = 100_000   # values a configuration may expand to (a real one holds a few hundred)
+
+
+def check_size(data, where: str) -> None:
+    """Refuse configuration data that expands to more than MAX_VALUES values or contains itself.
+    YAML aliases make a mapping share sub-trees: a 1 kB file can stand for 10**30 values (a
+    'billion laughs' bomb) that printing or copying it would expand. Shared sub-trees are counted
+    once per use, without expanding them."""
+    memo, active = {}, set()
+
+    def count(x):
+        if not isinstance(x, (dict, list, tuple)):
+            return 1
+        i = id(x)
+        if i in active:
+            raise ValueError(f"{where}: a YAML alias refers to the mapping or list that holds it")
+        if i in memo:
+            return memo[i]
+        active.add(i)
+        items = [v for kv in x.items() for v in kv] if isinstance(x, dict) else x
+        n = 1
+        for v in items:
+            n += count(v)
+            if n > MAX_VALUES:
+                raise ValueError(f"{where}: the configuration expands to more than {MAX_VALUES:,} values "
+                                 f"(YAML aliases repeating aliases?); refused")
+        active.discard(i)
+        memo[i] = n
+        return n
+
+    try:
+        count(data)
+    except RecursionError:
+        raise ValueError(f"{where}: the configuration is nested too deeply") from None
+
+
 def load_yaml(path) -> dict:
+    """A YAML file's mapping, read with the safe loader and refused when it expands to too many
+    values (check_size)."""
     path = Path(path)
     try:
         text = path.read_text()
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read configuration: {e.strerror}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: cannot read configuration: {getattr(e, 'strerror', None) or e}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ValueError(f"{path}: not valid YAML: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not valid YAML: nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a system configuration is a mapping of sections, got {type(data).__name__}")
+    check_size(data, str(path))
     return data
 
 

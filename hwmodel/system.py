@@ -14,7 +14,7 @@ import yaml
 from . import _layout as L
 from .blade import ComputeBlade, MemoryBlade
 from .cache import Cache
-from .config import apply_overrides, build, load_yaml, to_plain
+from .config import apply_overrides, build, check_size, load_yaml, to_plain
 from .cpu import CoreModel
 from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
@@ -320,7 +320,11 @@ class System:
             compute = dict(data.get("compute") or {})
             compute.setdefault("vms", to_plain(ComputeBlade().vms))
             data["compute"] = compute
-        data = apply_overrides(data, overrides)
+        try:
+            data = apply_overrides(data, overrides)
+        except RecursionError:
+            raise ValueError("-p: a value is nested too deeply") from None
+        check_size(data, "configuration")
         unknown = [k for k in data if k not in SECTIONS]
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
