@@ -71,6 +71,33 @@ def _read_exact(fp, nbytes, where):
     return buf
 
 
+def read_npz_arrays(path, names, where=None) -> dict:
+    """The 1-D arrays `names` of an .npz, read safely: headers checked first, data read as it
+    arrives (never what a header claims), damaged members a TraceError naming `where`."""
+    where = where or os.fspath(path)
+    out = {}
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise TraceError(f"{where}: not a readable .npz: {e}") from None
+    with zf:
+        have = set(zf.namelist())
+        missing = [n for n in names if n + ".npy" not in have]
+        if missing:
+            raise TraceError(f"{where}: lacks array(s) {', '.join(missing)}")
+        for n in names:
+            w = f"{where}[{n}.npy]"
+            try:
+                with zf.open(n + ".npy") as fp:
+                    length, dtype = _read_npy_header(fp, w)
+                    if dtype.names:
+                        raise TraceError(f"{w}: a structured array, expected plain numbers")
+                    out[n] = np.frombuffer(_read_exact(fp, length * dtype.itemsize, w), dtype)
+            except _ZIP_ERRORS as e:
+                raise TraceError(f"{w}: unreadable member ({type(e).__name__}: {e})") from None
+    return out
+
+
 class NpzReader:
     """Iterates Chunks of a native .npz; see the module docstring."""
 
