@@ -55,6 +55,53 @@ def select_backend(name: str | None = None, compiled: str = "_core", reference: 
     return importlib.import_module(f"{__package__}.{reference}")
 
 
+class TimeOverflow(ValueError, OverflowError):
+    """The run's times, or their sums, would outgrow the core's 64-bit integers (a backlog of months
+    of simulated time, or latencies adding up to more than ~53 days)."""
+
+
+# per-access durations of the compiled parameters (ps): how far one access can move the clock
+_DURATIONS = ("TRAP_PS", "MAP_UPDATE_PS", "FILTER_PS", "AGENT_PS", "PROP_PS", "SER_REQ_PS", "SER_LINE_PS",
+              "SER_WLINE_PS", "SER_UNIT_PS", "SER_FIRST_PS", "CACHE_HIT_PS", "ST_READ_PS", "ST_WRITE_PS", "ST_XFER_PS",
+              "DRV_OVERHEAD_PS", "CK_SETUP_PS", "CK_PACE_PS", "PEER_PS", "BUF_LAT_PS", "SW_LAT_PS", "AGENT_OCC_PS")
+_DRAM_DURATIONS = tuple(n for n in DRAM_NAMES if n.startswith(("T_", "G_")) and n != "T_REFI")
+CLOCK_LIMIT = 1 << 62     # the run's clock (and its sums of times) stay below this: 2x headroom to int64
+
+
+def clock_step_bound(c: Compiled) -> tuple:
+    """(per access, per chunk) upper bounds, in ps, of how far the core's clock can move: an access
+    pays every duration a few times over (traps, messages both ways, storage, its DRAM transfers of
+    a swap unit); a chunk may add one checkpoint (or restore) of every frame."""
+    unit = 1 << c.param("UNIT_SHIFT")
+    per = sum(c.param(n) for n in _DURATIONS)
+    if c.param("SW"):
+        per += -(-(c.param("WIRE_UNIT_B") * c.param("SW_NUM")) // c.param("SW_DEN"))
+    nd = len(DRAM_NAMES)
+
+    def dram(d):
+        return (unit // max(int(d[D["BURST_BYTES"]]), 1) + 1) * int(sum(int(d[D[n]]) for n in _DRAM_DURATIONS))
+    worst_dram = max([dram(c.db), dram(c.dp)] + [dram(c.dl[k * nd:(k + 1) * nd]) for k in range(c.param("N_CB"))])
+    frames = sum(c.param("N_SETS") * r["WAYS"] for r in c.blade_rows())
+    return 8 * (per + worst_dram), 2 * frames * (c.param("CK_PACE_PS") + worst_dram)
+
+
+_HIST_HIGH = np.array([L.hist_bin_bounds(b)[1] for b in range(L.HIST_BINS)], np.float64)
+
+
+def check_time_sums(state: dict) -> None:
+    """TimeOverflow when the run's clock or its sums of times have outgrown 64 bits: a counter
+    went negative (the compiled core wraps silently; its twin raises OverflowError), the clock
+    passed CLOCK_LIMIT, or the latencies (bounded by their histogram within 0.8%) add up past it."""
+    cnt = state["counters"]
+    bad = np.flatnonzero(cnt < 0)
+    if len(bad):
+        raise TimeOverflow(f"the run's times outgrew 64-bit integers ({L.COUNTER_NAMES[bad[0]]} wrapped); "
+                           f"simulate a shorter or less saturated run")
+    if int(cnt[L.C["last_completion_ps"]]) > CLOCK_LIMIT or float(state["hist"] @ _HIST_HIGH) > CLOCK_LIMIT:
+        raise TimeOverflow("the run's latencies add up to more than 2**62 ps (about 53 days), beyond what its "
+                           "64-bit sums hold; simulate a shorter or less saturated run")
+
+
 class PermissionFault(ValueError):
     """A compute blade touched a memory-blade super page it does not own (memory_blade.strict)."""
 
@@ -546,6 +593,22 @@ class Engine:
                 raise ValueError(f"{where(bad[0])}: timestamp goes backwards ({t[bad[0]]} ps after "
                                  f"{prev[bad[0]]} ps); open-loop traces must be sorted by time")
         self._check_control_ticks(t, where)
+        self._check_clock(t, where)
+
+    def _check_clock(self, t, where):
+        """Refuse a chunk that could carry the core's clock past CLOCK_LIMIT (its arithmetic would
+        wrap): the latest time so far plus an upper bound of what the chunk can add."""
+        check_time_sums(self.state)       # what the previous chunks did
+        if not hasattr(self, "_step"):
+            self._step = clock_step_bound(self.c)
+        sc = self.state["scalars"]
+        last = float(t.max()) if self.open_loop else float(sc[L.S["last_issue_ps"]]) + float(t.sum(dtype=np.float64))
+        clock = max(float(self.state["counters"][L.C["last_completion_ps"]]), last)
+        step, background = self._step
+        if clock + len(t) * float(step) + float(background) > CLOCK_LIMIT:
+            raise TimeOverflow(f"{where(len(t) - 1)}: the run's clock could pass 2**62 ps in this chunk ({len(t):,} "
+                               f"accesses of up to {format_time(step)} each, from {format_time(clock)}); use "
+                               f"a smaller chunk (--chunk) or faster resources")
 
     def _check_control_ticks(self, t, where):
         """The core steps through every epoch sample and checkpoint tick up to each arrival: refuse
@@ -585,7 +648,8 @@ def _too_many_epochs(epoch_ps: int, at_ps: int) -> str:
 
 def counters(state: dict) -> dict:
     """All counters of a state by name; DRAM ones prefixed local_ (every compute blade's local
-    DRAM together), blade_, peer_."""
+    DRAM together), blade_, peer_. TimeOverflow when they have outgrown 64 bits (check_time_sums)."""
+    check_time_sums(state)
     out = {name: int(state["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)}
     local = sum(v for k, v in state.items() if k.startswith("local") and k.endswith("_counters"))
     for prefix, cnt in (("local_", local), ("blade_", state["blade_counters"]), ("peer_", state["peer_counters"])):
