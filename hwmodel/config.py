@@ -32,7 +32,11 @@ def build(cls, data, path: str, **nested):
     if unknown:
         raise ValueError(f"{path}.{unknown[0]}: unknown parameter; allowed: {', '.join(names)}")
     kwargs = {}
+    types = {f.name: f.type for f in dataclasses.fields(cls)}
     for k, v in data.items():
+        if k not in nested and str(types[k]).startswith("str") and isinstance(v, (list, tuple, dict, set)):
+            # a text or unit-bearing value: a list or mapping here would only fail later, unnamed
+            raise ValueError(f"{path}.{k}: expected a single value, got {type(v).__name__} {show(v)}")
         kwargs[k] = nested[k](v, f"{path}.{k}") if k in nested else v
     try:
         return cls(**kwargs)

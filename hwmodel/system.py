@@ -29,6 +29,12 @@ SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch
             "io_driver", "service", "snic")
 
 
+def _mapping(value, path) -> dict:
+    if not isinstance(value, (dict, type(None))):
+        raise ValueError(f"{path}: expected a mapping of parameters, got {type(value).__name__}")
+    return value or {}
+
+
 def _opt_int(value, path, lo):
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < lo):
         raise ValueError(f"{path}: {value!r} must be an integer >= {lo}")
@@ -127,15 +133,20 @@ class Snic:
     def from_dict(cls, data, path="snic") -> "Snic":
         if isinstance(data, cls):
             return data
+        if not isinstance(data, (dict, type(None))):
+            raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
         data = dict(data or {})
         vms = data.get("vms") or []
         if isinstance(vms, dict):   # {vm0: {priority: 0}, ...}
+            for k, v in vms.items():
+                if not isinstance(v, (dict, type(None))):
+                    raise ValueError(f"{path}.vms.{k}: expected a mapping of SLA fields, got {type(v).__name__}")
             vms = [{"vm": k, **(v or {})} for k, v in vms.items()]
         if not isinstance(vms, (list, tuple)):
             raise ValueError(f"{path}.vms: expected a list or a mapping of VM SLAs")
         nested = {
             "vms": lambda v, p: tuple(build(SnicVM, x, f"{p}[{i}]") for i, x in enumerate(vms)),
-            "background": lambda v, p: build(SnicVM, {"vm": "background", **(v or {})}, p),
+            "background": lambda v, p: build(SnicVM, {"vm": "background", **_mapping(v, p)}, p),
             "instructions": lambda v, p: tuple(build(SnicInstruction, x, f"{p}[{i}]")
                                                for i, x in enumerate(v or [])),
         }
