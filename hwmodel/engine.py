@@ -65,7 +65,9 @@ _DURATIONS = ("TRAP_PS", "MAP_UPDATE_PS", "FILTER_PS", "AGENT_PS", "PROP_PS", "S
               "SER_WLINE_PS", "SER_UNIT_PS", "SER_FIRST_PS", "CACHE_HIT_PS", "ST_READ_PS", "ST_WRITE_PS", "ST_XFER_PS",
               "DRV_OVERHEAD_PS", "CK_SETUP_PS", "CK_PACE_PS", "PEER_PS", "BUF_LAT_PS", "SW_LAT_PS", "AGENT_OCC_PS")
 _DRAM_DURATIONS = tuple(n for n in DRAM_NAMES if n.startswith(("T_", "G_")) and n != "T_REFI")
-CLOCK_LIMIT = 1 << 62     # the run's clock (and its sums of times) stay below this: 2x headroom to int64
+# the run's clock stays below this, and no time the state holds may pass it: a chunk then ends
+# below 2**62 (the DRAM's "never" refresh time, _dram_layout.NO_REFRESH), 2x short of int64
+CLOCK_LIMIT = 1 << 61
 
 
 def clock_step_bound(c: Compiled) -> tuple:
@@ -98,8 +100,8 @@ def check_time_sums(state: dict) -> None:
         raise TimeOverflow(f"the run's times outgrew 64-bit integers ({L.COUNTER_NAMES[bad[0]]} wrapped); "
                            f"simulate a shorter or less saturated run")
     if int(cnt[L.C["last_completion_ps"]]) > CLOCK_LIMIT or float(state["hist"] @ _HIST_HIGH) > CLOCK_LIMIT:
-        raise TimeOverflow("the run's latencies add up to more than 2**62 ps (about 53 days), beyond what its "
-                           "64-bit sums hold; simulate a shorter or less saturated run")
+        raise TimeOverflow("the run's clock or its latencies added up passed 2**61 ps (about 27 days), beyond "
+                           "what its 64-bit sums hold; simulate a shorter or less saturated run")
 
 
 class PermissionFault(ValueError):
@@ -152,7 +154,7 @@ class Spec:
     sized_by: str = ""
 
 
-TIME_LO, TIME_HI = -(1 << 62), 1 << 62   # any time the state holds (sentinels "long ago" included)
+TIME_LO, TIME_HI = -(1 << 62), 1 << 61   # any time the state holds ("long ago" sentinels included; CLOCK_LIMIT)
 
 
 def state_spec(c: Compiled) -> dict:
@@ -605,8 +607,8 @@ class Engine:
         last = float(t.max()) if self.open_loop else float(sc[L.S["last_issue_ps"]]) + float(t.sum(dtype=np.float64))
         clock = max(float(self.state["counters"][L.C["last_completion_ps"]]), last)
         step, background = self._step
-        if clock + len(t) * float(step) + float(background) > CLOCK_LIMIT:
-            raise TimeOverflow(f"{where(len(t) - 1)}: the run's clock could pass 2**62 ps in this chunk ({len(t):,} "
+        if clock + len(t) * float(step) + float(background) >= CLOCK_LIMIT:
+            raise TimeOverflow(f"{where(len(t) - 1)}: the run's clock could pass 2**61 ps in this chunk ({len(t):,} "
                                f"accesses of up to {format_time(step)} each, from {format_time(clock)}); use "
                                f"a smaller chunk (--chunk) or faster resources")
 

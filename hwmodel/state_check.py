@@ -16,9 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _layout as L
-from ._dram_layout import BANK_FIELDS, CHAN_FIELDS, D, MODEL_SIMPLE, RANK_FIELDS, new_dram_state
-
-TIME_LO, TIME_HI = -(1 << 62), 1 << 62   # any time a state holds (as engine.TIME_LO/HI)
+from ._dram_layout import BANK_FIELDS, CHAN_FIELDS, D, MODEL_SIMPLE, NO_REFRESH, RANK_FIELDS, new_dram_state
+from .engine import TIME_HI, TIME_LO   # any time a state holds
 
 
 class BadState(ValueError):
@@ -350,6 +349,22 @@ def check_super_pages(st, c, g):
     """The address-mapping module: each super page a blade maps is one the blade holds (or held
     before a revoke), no two map the same one, and none below sp_next is free."""
     owner = st["sp_owner"].astype(np.int64)[:c.param("N_SP")]
+    if c.param("PERM_NEV") == 0:
+        if np.any(owner < 0):      # only a permission change revokes
+            _fail("sp_owner", f"super page {int(np.flatnonzero(owner < 0)[0])} is revoked, but no permission "
+                              f"change is configured")
+        if c.param("SP_MODE") == 0:
+            # handed out at boot and never changed: the boot assignment itself (the compiled core
+            # does not even look the map up then)
+            psp = 0
+            for k, r in enumerate(g.rows):
+                n = r["N_VSP"]
+                if not np.array_equal(st["sp_map"][r["VSP_OFF"]:r["VSP_OFF"] + n], np.arange(psp, psp + n)) or \
+                        np.any(owner[psp:psp + n] != k + 1):
+                    _fail("sp_map", f"blade {k}'s super pages are not the ones it was given at boot")
+                psp += n
+            if np.any(owner[psp:] != 0) or int(st["scalars"][L.S["sp_next"]]) != psp:
+                _fail("sp_owner", "super pages beyond the boot assignment are held (or sp_next moved)")
     seen = np.zeros(len(owner), bool)
     for k, r in enumerate(g.rows):
         m = st["sp_map"][r["VSP_OFF"]:r["VSP_OFF"] + r["N_VSP"]].astype(np.int64)
@@ -388,7 +403,8 @@ def check_qos(st, c):
 _DRAM_FIELDS = {
     "bank": (BANK_FIELDS, {"CQ_IDX": lambda d: (0, d[D["CQ_SIZE"]] - 1),
                            "PREV_ROW": lambda d: (-1, d[D["RO_MASK"]])}),
-    "rank": (RANK_FIELDS, {"FAW_IDX": lambda d: (0, 3)}),
+    "rank": (RANK_FIELDS, {"FAW_IDX": lambda d: (0, 3),
+                           "REF_DUE": lambda d: (TIME_LO, NO_REFRESH if d[D["REF_MODE"]] == 0 else TIME_HI)}),
     "chan": (CHAN_FIELDS, {"BUS_HEAD": lambda d: (0, d[D["BUS_SLOTS"]] - 1), "BUS_N": lambda d: (0, d[D["BUS_SLOTS"]]),
                            "TQ_IDX": lambda d: (0, d[D["Q_SIZE"]] - 1), "WB_N": lambda d: (0, d[D["WB_HI"]] - 1),
                            "WB_BLOOM": lambda d: (None, None), "PAD": lambda d: (None, None)}),
@@ -410,6 +426,10 @@ def check_dram(st, prefix, d):
         for j, field in enumerate(fields):
             lo, hi = special[field](d) if field in special else (TIME_LO, TIME_HI)
             _range(name(a), rec[:, j], lo, hi, f" ({field})")
+    # without refresh every rank's refresh is due "never", which the core divides by tREFI to reach
+    if d[D["REF_MODE"]] == 0 and np.any(st[name("rank")].reshape(-1, len(RANK_FIELDS))[:, RANK_FIELDS.index("REF_DUE")]
+                                        != NO_REFRESH):
+        _fail(name("rank"), "a rank has a refresh due, but this DRAM does not refresh")
     for a in ("cq", "bg_act", "tq"):
         _range(name(a), st[name(a)], TIME_LO, TIME_HI)
     n_rbg = d[D["N_BANKS"]] >> d[D["BA_BITS"]]

@@ -189,14 +189,20 @@ def _kind(default):
 
 
 def _set(data, path, name, value):
+    """data[path][name] = value, making the sections on the way mappings again where an earlier
+    mutation put a hostile value."""
     node = data
     for part in path.replace("[]", "").split("."):
         if isinstance(node, list):
+            if not node or not isinstance(node[0], dict):
+                node[:] = [{}]
             node = node[0]
         if not isinstance(node.get(part), (dict, list)):
             node[part] = {"preset": node[part]} if isinstance(node.get(part), str) else {}
         node = node[part]
     if isinstance(node, list):
+        if not node or not isinstance(node[0], dict):
+            node[:] = [{}]
         node = node[0]
     node[name] = value
 
