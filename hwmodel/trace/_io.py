@@ -105,21 +105,28 @@ class _MultiStreamReader(io.RawIOBase):
         self._pending = b""      # compressed bytes not yet fed: after a stream, before the next
         self._in_stream = False  # fed bytes of a stream that has not ended
         self._streams = 0
+        self._pad = 0            # xz: NUL bytes of stream padding since the last stream
 
     def readable(self):
         return True
 
     def _between_streams(self, data: bytes) -> bytes:
-        """Bytes after a complete stream: padding (xz) skipped; '' when more must be read first."""
+        """Bytes after a complete stream: padding (xz) skipped and counted; '' when more must be
+        read first."""
         if self._kind == "xz":
             stripped = data.lstrip(b"\0")
-            pad = len(data) - len(stripped)
-            if stripped and pad % 4:
-                raise EOFError(f"xz stream padding of {pad} bytes is not a multiple of 4")
+            self._pad += len(data) - len(stripped)
             data = stripped
+            if data:
+                self._check_padding()
         if data and len(data) >= len(self._magic) and not data.startswith(self._magic):
             raise EOFError(f"trailing data that is not a {self._kind} stream after stream {self._streams}")
         return data
+
+    def _check_padding(self):
+        if self._pad % 4:
+            raise EOFError(f"xz stream padding of {self._pad} bytes is not a multiple of 4")
+        self._pad = 0
 
     def _fill(self) -> bool:
         raw = self._fh.read(_RAW_BLOCK)
@@ -129,11 +136,9 @@ class _MultiStreamReader(io.RawIOBase):
             if self._in_stream:
                 raise EOFError(f"{self._kind} stream {self._streams + 1} ended before its end-of-stream marker")
             if data:   # a few bytes after the last stream, too short to start one
-                if self._kind == "xz" and not data.strip(b"\0"):
-                    if len(data) % 4:
-                        raise EOFError(f"xz stream padding of {len(data)} bytes is not a multiple of 4")
-                    return False
                 raise EOFError(f"trailing data that is not a {self._kind} stream after stream {self._streams}")
+            if self._kind == "xz":
+                self._check_padding()
             return False
         while data:
             if not self._in_stream:
