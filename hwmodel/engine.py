@@ -617,18 +617,19 @@ class Engine:
         a chunk that would make it take more than MAX_EPOCH_ROWS samples in all or
         MAX_TICKS_PER_CHUNK ticks (arrivals are timestamps, or at least the sum of the gaps)."""
         sc = self.state["scalars"]
+        epoch, interval = self.c.param("EPOCH_PS"), self.c.param("CK_INTERVAL_PS")
+        if not epoch and not (self.c.param("CK_REGIME") and interval):
+            return
         if self.open_loop:
             arr = t.astype(np.float64)
         else:
             arr = float(sc[L.S["last_issue_ps"]]) + np.cumsum(t, dtype=np.float64)
-        epoch = self.c.param("EPOCH_PS")
         if epoch:
             before = sum(len(r) for r in self.epoch_rows) + int(sc[L.S["epoch_rows"]])
             rows = before + np.maximum(np.floor((arr - float(sc[L.S["epoch_next"]])) / epoch) + 1, 0)
             over = np.flatnonzero(rows > MAX_EPOCH_ROWS)
             if len(over):
                 raise ValueError(f"{where(int(over[0]))}: " + _too_many_epochs(epoch, int(arr[over[0]])))
-        interval = self.c.param("CK_INTERVAL_PS")
         if self.c.param("CK_REGIME") and interval:
             ck = self.state["ck_sc"].reshape(-1, len(L.CK_FIELDS))
             nxt = ck[:, L.K["ck_next"]].astype(np.float64) if sc[L.S["started"]] else \
