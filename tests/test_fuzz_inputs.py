@@ -211,11 +211,25 @@ BASE = {"compute": {"local_memory": "128KiB", "vms": [{"name": "vm0", "memory": 
                                                      {"name": "vm1", "memory": "512KiB"}]},
         "hypervisor": {"super_page": "64KiB"}, "memory_blade": {"capacity": "8MiB", "super_page": "1MiB"},
         "service": {"interval": "40us"}}
+BASES = [   # the default-like system, and ones that reach the storage tier, several blades, a protocol
+    BASE,
+    {**BASE, "hypervisor": {"policy": "subpage_swap", "super_page": "64KiB"},
+     "memory_blade": {"capacity": "1MiB", "super_page": "256KiB"}, "storage": {"device": "nvme-gen4", "units": 2},
+     "service": {"regime": "cow", "interval": "50us", "target": "storage"}},
+    {"compute": [{"name": "a", "local_memory": "128KiB", "vms": [{"name": "vm0", "memory": "512KiB"}]},
+                 {"name": "b", "local_memory": "64KiB", "vms": [{"name": "vm1", "memory": "512KiB"}]}],
+     "hypervisor": {"super_page": "64KiB"},
+     "memory_blade": {"capacity": "8MiB", "super_page": "256KiB", "allocation": "on_demand"},
+     "snic": {"discipline": "wfq", "vms": {"vm0": {"weight": 3, "cap": "2GB/s"}}}, "cache": {"size": "4KiB", "ways": 2}},
+    {**BASE, "compute": {**BASE["compute"], "dram": {"preset": "DDR4-2400", "model": "simple"}},
+     "hypervisor": {"policy": "fgra"}, "protocol": "cxl2x16",
+     "service": {"regime": "incremental", "interval": "20us", "fail_at": "100us"}},
+]
 
 
 @st.composite
 def mutated_config(draw):
-    data = copy.deepcopy(BASE)
+    data = copy.deepcopy(draw(st.sampled_from(BASES)))
     for _ in range(draw(st.integers(1, 3))):
         path, name, default = draw(st.sampled_from(FIELDS))
         kind = _kind(default) if draw(st.integers(0, 9)) else "any"
