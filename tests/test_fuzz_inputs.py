@@ -5,7 +5,7 @@ names where (file and line, or the parameter path), or run on both backends with
 never a crash, a hang, an exhausted memory or another exception.
 
 Bounded for CI (a few seconds each, derandomized: the same examples every run); set
-HWMODEL_FUZZ_EXAMPLES=2000 for a long hunt. A hang would stall CI, so each test arms faulthandler
+HWMODEL_FUZZ_EXAMPLES=2000 (and HWMODEL_FUZZ_RANDOM=1 for new examples) for a long hunt. A hang would stall CI, so each test arms faulthandler
 to dump the stacks and exit after a generous timeout."""
 import bz2
 import copy
@@ -27,7 +27,8 @@ from hwmodel.engine import Engine, load_state, save_state
 from hwmodel.trace import generate, write_trace
 
 EXAMPLES = int(os.environ.get("HWMODEL_FUZZ_EXAMPLES", "0"))
-FUZZ = settings(deadline=None, derandomize=True, database=None,
+# CI draws the same examples every run; HWMODEL_FUZZ_RANDOM=1 draws new ones (a long hunt)
+FUZZ = settings(deadline=None, derandomize=not os.environ.get("HWMODEL_FUZZ_RANDOM"), database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
