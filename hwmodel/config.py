@@ -64,6 +64,7 @@ def to_plain(obj):
 
 
 MAX_VALUES = 100_000   # values a configuration may expand to (a real one holds a few hundred)
+MAX_FILE_BYTES = 16 << 20
 
 
 def check_size(data, where: str) -> None:
@@ -104,6 +105,9 @@ def load_yaml(path) -> dict:
     values (check_size)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:   # the YAML parser would take minutes and gigabytes
+            raise ValueError(f"{path}: {path.stat().st_size:,} bytes is too large for a configuration "
+                             f"(at most {MAX_FILE_BYTES:,})")
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: cannot read configuration: {getattr(e, 'strerror', None) or e}") from None
