@@ -78,8 +78,8 @@ class QoSClass:
             raise ValueError(f"qos.weight: {self.weight} is above the maximum {1 << 20}")
         g = parse_bandwidth(self.guaranteed, "qos.guaranteed") if self.guaranteed is not None else None
         c = parse_bandwidth(self.cap, "qos.cap") if self.cap is not None else None
-        if parse_size(self.burst, "qos.burst") == 0:
-            raise ValueError(f"qos.burst: {self.burst!r} must be > 0")
+        if not 0 < parse_size(self.burst, "qos.burst") <= 1 << 40:
+            raise ValueError(f"qos.burst: {self.burst!r} must be > 0 and at most 1 TiB")
         if g is not None and c is not None and c < g:
             raise ValueError(f"qos.cap: {self.cap!r} is below the guaranteed rate {self.guaranteed!r}")
 
@@ -101,8 +101,8 @@ class LinkScheduler:
             raise ValueError(f"scheduler.discipline: {self.discipline!r} is not one of {', '.join(DISCIPLINES)}")
         parse_bandwidth(self.bandwidth, "scheduler.bandwidth")
         parse_time(self.propagation, "scheduler.propagation")
-        if parse_size(self.quantum, "scheduler.quantum") == 0:
-            raise ValueError(f"scheduler.quantum: {self.quantum!r} must be > 0")
+        if not 0 < parse_size(self.quantum, "scheduler.quantum") <= 1 << 32:
+            raise ValueError(f"scheduler.quantum: {self.quantum!r} must be > 0 and at most 4 GiB")
 
 
 @dataclass(frozen=True)
@@ -155,8 +155,8 @@ class Instruction:
         for f in ("guaranteed", "cap"):
             if getattr(self, f) is not None:
                 parse_bandwidth(getattr(self, f), f"instruction.{f}")
-        if self.burst is not None and parse_size(self.burst, "instruction.burst") == 0:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0")
+        if self.burst is not None and not 0 < parse_size(self.burst, "instruction.burst") <= 1 << 40:
+            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0 and at most 1 TiB")
 
     @property
     def at_ps(self) -> int:

@@ -148,12 +148,29 @@ def check_scalars(st, c, g):
         _fail("scalars", "cache_clock is behind a cache way's last use (cache_stamp)")
 
 
+def _sorted_disjoint(name, floor, starts, ends, what):
+    """Reservations that start at or after `floor`, each ending no earlier than it starts and no
+    later than the next one starts: the compiled core's scans skip over them on that premise (its
+    twin scans them all), so broken order would make the backends disagree."""
+    seq = np.empty(2 * len(starts) + 1, np.int64)
+    seq[0] = floor
+    seq[1::2], seq[2::2] = starts, ends
+    if np.any(np.diff(seq) < 0):
+        _fail(name, f"{what}: reservations out of order or overlapping")
+
+
 def check_calendars(st):
-    """Link and port calendars: a count of reservations and the ring index of the earliest."""
+    """Link and port calendars: a count of reservations, the ring index of the earliest, and the
+    reservations themselves in order (see _sorted_disjoint)."""
+    K = L.LINK_CAL_SLOTS
     for name in ("link_cal", "port_cal"):
         cal = st[name].reshape(-1, L.CAL_WIDTH)
-        _range(name, cal[:, 0], 0, L.LINK_CAL_SLOTS, " (reservations held)")
-        _range(name, cal[:, 1], 0, L.LINK_CAL_SLOTS - 1, " (ring head)")
+        _range(name, cal[:, 0], 0, K, " (reservations held)")
+        _range(name, cal[:, 1], 0, K - 1, " (ring head)")
+        for i, row in enumerate(cal):
+            n, head = int(row[0]), int(row[1])
+            idx = (head + np.arange(n)) & (K - 1)
+            _sorted_disjoint(name, int(row[2]), row[3 + 2 * idx], row[4 + 2 * idx], f"calendar {i}")
 
 
 def check_defer(st, c, g):
@@ -437,9 +454,19 @@ def check_dram(st, prefix, d):
     _range(name("bus"), bus[:, :2], TIME_LO, TIME_HI)
     _range(name("bus"), bus[:, 2], 0, 2 * n_rbg - 1, " (tag)")
     chan = st[name("chan")].reshape(-1, len(CHAN_FIELDS))
+    K = d[D["BUS_SLOTS"]]
+    ring = bus.reshape(d[D["N_CH"]], K, 3)
+    H = {f: CHAN_FIELDS.index(f) for f in ("BUS_HEAD", "BUS_N", "BUS_FLOOR", "WB_N", "WB_BLOOM")}
     wb = st[name("wb")].reshape(d[D["N_CH"]], -1, 2)
     for ch in range(d[D["N_CH"]]):
-        keys = wb[ch, :int(chan[ch, CHAN_FIELDS.index("WB_N")]), 1]
+        idx = (int(chan[ch, H["BUS_HEAD"]]) + np.arange(int(chan[ch, H["BUS_N"]]))) & (K - 1)
+        _sorted_disjoint(name("bus"), int(chan[ch, H["BUS_FLOOR"]]), ring[ch, idx, 0], ring[ch, idx, 1],
+                         f"channel {ch}'s data-bus calendar")
+        lines = wb[ch, :int(chan[ch, H["WB_N"]]), 0]
+        bits = np.left_shift(1, (lines ^ (lines >> 6) ^ (lines >> 12)) & 31)    # _dram.pxi dram_bloom
+        if np.any((bits & ~int(chan[ch, H["WB_BLOOM"]])) != 0):
+            _fail(name("chan"), f"channel {ch}: the write buffer's filter misses a buffered line")
+        keys = wb[ch, :int(chan[ch, H["WB_N"]]), 1]
         bank, row = keys >> 32, keys & ((1 << 32) - 1)
         bad = (keys < 0) | (bank < ch * d[D["N_BANKS"]]) | (bank >= (ch + 1) * d[D["N_BANKS"]]) | (row > d[D["RO_MASK"]])
         if bad.any():

@@ -29,6 +29,9 @@ SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch
             "io_driver", "service", "snic")
 
 
+MAX_BURST = 1 << 40    # a token bucket's depth, bytes (the core keeps it in int64 beside rates)
+
+
 def _mapping(value, path) -> dict:
     if not isinstance(value, (dict, type(None))):
         raise ValueError(f"{path}: expected a mapping of parameters, got {type(value).__name__}")
@@ -62,8 +65,8 @@ class SnicVM:
             raise ValueError(f"vm.weight: {self.weight} is above the maximum {1 << 20}")
         if self.cap:
             parse_bandwidth(self.cap, "vm.cap")
-        if parse_size(self.burst, "vm.burst") == 0:
-            raise ValueError(f"vm.burst: {self.burst!r} must be > 0")
+        if not 0 < parse_size(self.burst, "vm.burst") <= MAX_BURST:
+            raise ValueError(f"vm.burst: {self.burst!r} must be > 0 and at most 1 TiB")
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,8 @@ class SnicInstruction:
         _opt_int(self.weight, "instruction.weight", 1)
         if self.cap is not None:
             parse_bandwidth(self.cap, "instruction.cap")
-        if self.burst is not None and parse_size(self.burst, "instruction.burst") == 0:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0")
+        if self.burst is not None and not 0 < parse_size(self.burst, "instruction.burst") <= MAX_BURST:
+            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0 and at most 1 TiB")
         if not isinstance(self.uncap, bool):
             raise ValueError(f"instruction.uncap: {self.uncap!r} must be true or false")
 

@@ -261,6 +261,10 @@ EDITS = [   # (what, edit of the state dict) -- each made the core crash, hang o
     _edit("dram bus tag", lambda st, c: st["blade_bus"].__setitem__(2, 10**6)),
     _edit("dram faw index", lambda st, c: st["local_rank"].__setitem__(1, 99)),
     _edit("dram wb count", lambda st, c: st["local_chan"].__setitem__(5, 10**6)),
+    _edit("calendar order", lambda st, c: _swap_first_reservation(st["link_cal"])),
+    _edit("bus calendar order", lambda st, c: st["local_bus"].__setitem__(
+        3 * int(st["local_chan"][0]), st["local_bus"][3 * int(st["local_chan"][0]) + 1] + 10)),
+    _edit("write-buffer filter", lambda st, c: st["local_chan"].__setitem__(6, 0)),
     _edit("counter", lambda st, c: st["counters"].__setitem__(0, -5)),
     _edit("error", lambda st, c: st["scalars"].__setitem__(16, 1)),
     _edit("dtype", lambda st, c: st.__setitem__("loc", st["loc"].astype(np.int64))),
@@ -270,12 +274,21 @@ EDITS = [   # (what, edit of the state dict) -- each made the core crash, hang o
 ]
 
 
+def _swap_first_reservation(cal):
+    """The earliest reservation of a link calendar ends before it starts (its twin scans all of
+    them, the compiled core skips back over the latest: order is what makes them agree)."""
+    head = int(cal[1])
+    assert cal[0] > 0
+    cal[3 + 2 * head], cal[4 + 2 * head] = cal[4 + 2 * head] + 10, cal[3 + 2 * head]
+
+
 @pytest.mark.parametrize("what, edit", EDITS)
 def test_edited_and_resigned_state_is_refused(tmp_path, what, edit):
     # editing values inside a --save-state file gave segfaults and hangs on --resume
     s = small(cache={"size": "8KiB", "ways": 2}, service={"regime": "incremental", "interval": "50us"})
     c, _, e = _run_half(s, "compiled", tmp_path / "s.npz")
     st = {k: v.copy() for k, v in e.state.items()}
+    assert st["local_chan"][5] > 0 and st["local_chan"][1] > 0    # buffered writes, a bus reservation
     edit(st, c)
     _rewrite(tmp_path / "x.npz", c, st, {"trace": "t", "records_done": 300})
     with pytest.raises(ValueError, match=r"x.npz: not a state this system can resume from: array"):
