@@ -298,8 +298,9 @@ class System:
                     raise ValueError(f"link.{f}: set by protocol ({self.protocol.name}); with a protocol, "
                                      f"link takes only latency (propagation and switches)")
         from .engine import check_state_size
-        # cross-component checks, and the size of the state a run needs, fail at construction
-        check_state_size(self.compile())
+        # cross-component checks, and the size of the state a run needs, fail at construction (for
+        # any trace: a timestamped one suits every core.timing, and timing does not size the state)
+        check_state_size(self.compile("timestamp"))
 
     @property
     def blades(self) -> tuple:

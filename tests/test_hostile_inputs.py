@@ -102,6 +102,15 @@ def test_state_too_large_is_refused_up_front_naming_the_parameter(half_gib, over
         small(**override)
 
 
+def test_construction_checks_fit_every_trace_timing():
+    # construction compiles the system to size its state: that must not need a trace yet
+    s = small(core={"timing": "open"})
+    with pytest.raises(ValueError, match="core.timing: 'open' needs a timestamped trace"):
+        s.run({"time": [0, 0], "addr": [0, 64], "timing": "none"})
+    assert s.run({"time": [0, 5], "addr": [0, 64], "timing": "timestamp"}).accesses == 2
+    assert small(core={"timing": "closed"}).run({"time": [0, 5], "addr": [0, 64]}).accesses == 2
+
+
 def test_page_smaller_than_a_line():
     with pytest.raises(ValueError, match="compute.page_size: 1B is smaller than the 64 B line"):
         small(compute={"page_size": "1B"})
