@@ -74,6 +74,9 @@ class ComputeBlade:
     def __post_init__(self):
         object.__setattr__(self, "vms", tuple(self.vms))
         log2_exact(self.page_bytes, "compute.page_size")
+        if self.page_bytes < 64:
+            raise ValueError(f"compute.page_size: {self.page_size} is smaller than the 64 B line the hypervisor "
+                             f"moves at least")
         if self.local_bytes % self.page_bytes:
             raise ValueError(f"compute.local_memory: {self.local_memory} is not a whole number of "
                              f"{self.page_size} pages")

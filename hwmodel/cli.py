@@ -171,11 +171,23 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (InputError, ValueError, OSError) as e:
-        print(f"hwmodel: error: {e}", file=sys.stderr)
+        print(f"hwmodel: error: {_one_line(e)}", file=sys.stderr)
+        return 1
+    except OverflowError as e:
+        # every input is bounded so that one run's times fit 64 bits; a run whose sums of times
+        # still outgrow them (a backlog of days over billions of accesses, or a saved state edited
+        # to one) is reported, not traced back (the compiled core cannot notice it)
+        print(f"hwmodel: error: the run's times outgrew 64-bit integers ({_one_line(e)}); simulate a shorter or "
+              f"less saturated run", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hwmodel: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line(e: BaseException) -> str:
+    """An error message on one line (a message may quote a multi-line value)."""
+    return " ".join(str(e).split("\n"))
 
 
 if __name__ == "__main__":

@@ -29,16 +29,15 @@ def cmd_qos(args):
     else:
         packets = read_packets(args.packets)
     r = run_qos(snic, packets, manager, backend=args.backend)
+    if args.json == "-":      # stdout carries the JSON alone, for a pipe
+        print(json.dumps(r.to_dict(), indent=2))
+        return 0
     print(f"{snic.scheduler.discipline} on {snic.scheduler.bandwidth}, {len(packets[0]):,} packets, "
           f"{len(snic.vms)} VMs")
     print(r.summary())
     if args.json:
-        text = json.dumps(r.to_dict(), indent=2)
-        if args.json == "-":
-            print(text)
-        else:
-            with open(args.json, "w") as f:
-                f.write(text)
+        with open(args.json, "w") as f:
+            f.write(json.dumps(r.to_dict(), indent=2))
     return 0
 
 
@@ -46,7 +45,9 @@ def add_commands(subparsers) -> None:
     q = subparsers.add_parser("qos", help="VM network QoS: SNIC queues, link scheduler, SLA changes",
                               description="Run a packet trace (text 'time_ns vm bytes' lines, or .npz with "
                                           "arrays time/vm/bytes) or a generated mix through the SNIC and "
-                                          "link scheduler of CONFIG.yaml; print per-VM latency and use.")
+                                          "link scheduler of CONFIG.yaml; print per-VM latency and use. "
+                                          "CONFIG.yaml's sections (scheduler, vms, snic, manager, generator) "
+                                          "are in docs/configuration.md.")
     q.add_argument("config", metavar="CONFIG.yaml")
     q.add_argument("packets", nargs="?", metavar="PACKETS")
     q.add_argument("--gen", action="store_true",
@@ -54,6 +55,7 @@ def add_commands(subparsers) -> None:
     q.add_argument("--seed", type=int, help="generator seed (default: generator.seed or 0)")
     q.add_argument("--duration", help="generated traffic duration, e.g. 2ms")
     q.add_argument("--save-packets", metavar="FILE", help="write the generated packets (.txt or .npz)")
-    q.add_argument("--json", metavar="OUT", help="write per-VM stats and management responses (- for stdout)")
+    q.add_argument("--json", metavar="OUT", help="write per-VM stats and management responses (- for stdout: "
+                                                 "the JSON alone, without the summary)")
     q.add_argument("--backend", choices=("compiled", "reference"), default=None)
     q.set_defaults(func=cmd_qos)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
@@ -83,7 +84,7 @@ def _inputs(args):
 
 
 def cmd_sweep(args) -> int:
-    from .study import load_results, sweep
+    from .study import SweepWarning, failed_message, load_results, sweep
     if args.chunk < 1:
         raise ValueError(f"--chunk {args.chunk}: must be >= 1")
     if args.workers is not None and args.workers < 1:
@@ -95,19 +96,18 @@ def cmd_sweep(args) -> int:
     if Path(args.out).exists():
         earlier = {r["key"] for r in load_results(args.out) if r["status"] == "ok"}
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    rows = sweep(base, grid, traces, out=args.out, executor=args.executor, workers=args.workers,
-                 scheduler=args.scheduler, progress=progress, backend=args.backend, slowdown=args.slowdown,
-                 format=args.format, chunk_records=args.chunk, as_frame=False)
+    with warnings.catch_warnings():     # failed points are reported below, with the table
+        warnings.simplefilter("ignore", SweepWarning)
+        rows = sweep(base, grid, traces, out=args.out, executor=args.executor, workers=args.workers,
+                     scheduler=args.scheduler, progress=progress, backend=args.backend, slowdown=args.slowdown,
+                     format=args.format, chunk_records=args.chunk, as_frame=False)
     _print_table(rows)
     failed = [r for r in rows if r["status"] != "ok"]
     n_earlier = sum(r["key"] in earlier for r in rows)
     print(f"{len(rows)} points: {len(rows) - len(failed)} ok ({n_earlier} from earlier runs), "
           f"{len(failed)} failed -> {args.out}")
     if failed:
-        first = failed[0]
-        raise ValueError(f"{len(failed)} of {len(rows)} points failed (status and error in {args.out}); "
-                         f"first: {first['trace']} {' '.join('-p ' + o for o in first['overrides'])}: "
-                         f"{first['error']}; run the same command again to retry them")
+        raise ValueError(failed_message(rows, args.out) + "; run the same command again to retry them")
     return 0
 
 

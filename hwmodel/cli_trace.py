@@ -46,18 +46,53 @@ def cmd_merge(args):
     return 0
 
 
+def _keywords(items, flag) -> dict:
+    """NAME=VALUE strings as numbers (an int, else a float)."""
+    kw = {}
+    for item in items:
+        k, sep, v = item.partition("=")
+        if not sep or not k.strip():
+            raise ValueError(f"{flag} {item!r}: expected name=value")
+        try:
+            kw[k.strip()] = int(v)
+        except ValueError:
+            try:
+                kw[k.strip()] = float(v)
+            except ValueError:
+                raise ValueError(f"{flag} {item!r}: {v!r} is not a number") from None
+    return kw
+
+
+def _phases(items) -> list:
+    """--phase KIND:FRACTION[:NAME=VALUE,...] -> [(kind, fraction, {keywords}), ...]."""
+    out = []
+    for item in items:
+        parts = item.split(":", 2)
+        if len(parts) < 2:
+            raise ValueError(f"--phase {item!r}: expected KIND:FRACTION[:NAME=VALUE,...]")
+        try:
+            fraction = float(parts[1])
+        except ValueError:
+            raise ValueError(f"--phase {item!r}: fraction {parts[1]!r} is not a number") from None
+        kw = _keywords([x for x in parts[2].split(",") if x], "--phase") if len(parts) == 3 else {}
+        out.append((parts[0], fraction, kw))
+    return out
+
+
 def cmd_gen(args):
     from .trace import generate, write_trace
-    kw = {}
-    for item in args.kw:
-        if "=" not in item:
-            raise ValueError(f"--kw {item!r}: expected name=value")
-        k, v = item.split("=", 1)
-        kw[k] = float(v) if "." in v or "e" in v.lower() else int(v)
+    kw = _keywords(args.kw, "--kw")
+    if args.kind == "mix":
+        if not args.phase:
+            raise ValueError("trace gen mix: give its phases, e.g. --phase stream:0.5 --phase zipf:0.5:alpha=1.2")
+        kw["phases"] = _phases(args.phase)
+    elif args.phase:
+        raise ValueError(f"--phase: only for kind mix, not {args.kind!r}")
     chunk = generate(args.kind, args.n, parse_size(args.footprint, "--footprint"), read_ratio=args.read_ratio,
                      seed=args.seed, interval=args.interval, **kw)
     timing = "timestamp" if args.interval else "none"
-    write_trace(args.output, chunk, format=args.to, timing=timing, time_unit=args.time_unit if args.interval else None)
+    write_trace(args.output, chunk, format=args.to, timing=timing, time_unit=args.time_unit if args.interval else None,
+                lossy=args.lossy)
     print(f"{args.output}: {args.n:,} {args.kind} records over {args.footprint} ({args.to}, seed {args.seed})")
     return 0
 
@@ -90,8 +125,12 @@ def add_commands(subparsers) -> None:
     mrg.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines (they are counted)")
     mrg.set_defaults(func=cmd_merge)
 
-    gen = sub.add_parser("gen", help="generate a seeded synthetic trace")
-    gen.add_argument("kind", help="stream, strided, uniform, zipf, hotcold, pointer_chase")
+    from .trace.gen import KINDS
+    gen = sub.add_parser("gen", help="generate a seeded synthetic trace",
+                         description="Generate a seeded synthetic trace (hwmodel.trace.generate): "
+                                     + ", ".join(KINDS) + ". mix strings phases together: "
+                                     "--phase stream:0.5 --phase zipf:0.5:alpha=1.2.")
+    gen.add_argument("kind", choices=KINDS, metavar="KIND", help=", ".join(KINDS))
     gen.add_argument("output")
     gen.add_argument("-n", type=int, default=1_000_000, help="records (default 1,000,000)")
     gen.add_argument("--footprint", default="1GiB", help="address range (default 1GiB)")
@@ -102,4 +141,8 @@ def add_commands(subparsers) -> None:
     gen.add_argument("--to", default="native", help="output format (default native)")
     gen.add_argument("--kw", action="append", default=[], metavar="NAME=VALUE",
                      help="generator keyword, e.g. --kw alpha=1.2 or --kw stride=8192")
+    gen.add_argument("--phase", action="append", default=[], metavar="KIND:FRACTION[:NAME=VALUE,...]",
+                     help="mix: one phase, a fraction of -n records of KIND with its keywords (repeatable, in order)")
+    gen.add_argument("--lossy", action="store_true", help="allow dropping columns the target cannot hold "
+                                                          "(e.g. the times of an --interval trace written as ramulator)")
     gen.set_defaults(func=cmd_gen)

@@ -32,6 +32,9 @@ class CoreModel:
         parse_frequency(self.clock, "core.clock")
         if not isinstance(self.cpi, (int, float)) or isinstance(self.cpi, bool) or not self.cpi > 0:
             raise ValueError(f"core.cpi: {self.cpi!r} must be a number > 0")
+        if not 1e-6 <= self.cpi <= 1e6:   # a time column in instructions converts exactly through it
+            raise ValueError(f"core.cpi: {self.cpi!r} is outside 1e-6 .. 1e6 cycles per instruction")
+        period_ps(parse_frequency(self.clock, "core.clock"), "core.clock")
         parse_time(self.gap, "core.gap")
         if self.trace_cycle:
             if parse_time(self.trace_cycle, "core.trace_cycle") == 0:
@@ -46,7 +49,7 @@ class CoreModel:
         if time_unit == "cycle":
             return Fraction(parse_time(self.trace_cycle, "core.trace_cycle") if self.trace_cycle else dram_tck_ps)
         if time_unit == "instruction":
-            return Fraction(str(self.cpi)) * period_ps(parse_frequency(self.clock, "core.clock"))
+            return Fraction(str(self.cpi)) * period_ps(parse_frequency(self.clock, "core.clock"), "core.clock")
         raise ValueError(f"trace time unit {time_unit!r} is not one of ps, ns, cycle, instruction")
 
     def is_closed(self, trace_timing: str) -> bool:

@@ -201,17 +201,40 @@ def sections():
     return out
 
 
-def rows(cls, instance, path) -> list:
-    """(parameter, default, unit, description) of each field of one component."""
+def qos_sections():
+    """(path, class, default instance or None, fields) of each section of an `hwmodel qos`
+    configuration (hwmodel.qos.load_qos_config); fields None = all of the class's."""
+    from .qos import SNIC, Instruction, LinkScheduler, NetworkManager, PacketMix, QoSClass
+    return [("scheduler", LinkScheduler, LinkScheduler(), None), ("vms[]", QoSClass, QoSClass(), None),
+            ("snic", SNIC, SNIC(), ("queue_depth",)), ("manager", NetworkManager, NetworkManager(), None),
+            ("manager.instructions[]", Instruction, None, None), ("generator", PacketMix, PacketMix(), None)]
+
+
+def rows(cls, instance, path, only=None) -> list:
+    """(parameter, default, unit, description) of each field of one component (instance None:
+    the class's defaults, "(required)" where it has none; `only`: these fields)."""
     out = []
     for f in dataclasses.fields(cls):
-        value = getattr(instance, f.name)
+        if only is not None and f.name not in only:
+            continue
+        value = _default(f) if instance is None else getattr(instance, f.name)
         nested = dataclasses.is_dataclass(value) or (
             isinstance(value, (tuple, list)) and value and dataclasses.is_dataclass(value[0]))
         sub = f"{path}.{f.name}" + ("[]" if isinstance(value, (tuple, list)) else "")
         out.append((f.name, _show_default(value, sub) if nested else _show_default(value, path),
-                    infer_unit(f.name, value, cls), describe(cls, f.name)))
+                    "-" if value is dataclasses.MISSING else infer_unit(f.name, value, cls),
+                    describe(cls, f.name)))
     return out
+
+
+def _section(out, path, cls, instance, only=None):
+    out += [f"## {path}", ""]
+    doc = " ".join(inspect.cleandoc(cls.__doc__ or "").split())
+    out += [f"`{cls.__name__}`: {doc}", ""] if doc else [f"`{cls.__name__}`", ""]
+    out += ["| parameter | default | unit | description |", "|---|---|---|---|"]
+    for name, default, unit, desc in rows(cls, instance, path, only):
+        out.append(f"| `{name}` | {_cell(default)} | {_cell(unit)} | {_cell(desc)} |")
+    out.append("")
 
 
 def _extra_notes(path: str) -> list:
@@ -251,16 +274,30 @@ def generate() -> str:
         "",
     ]
     for path, cls, instance in sections():
-        out += [f"## {path}", ""]
-        doc = " ".join(inspect.cleandoc(cls.__doc__ or "").split())
-        out += [f"`{cls.__name__}`: {doc}", ""] if doc else [f"`{cls.__name__}`", ""]
-        out += ["| parameter | default | unit | description |", "|---|---|---|---|"]
-        for name, default, unit, desc in rows(cls, instance, path):
-            out.append(f"| `{name}` | {_cell(default)} | {_cell(unit)} | {_cell(desc)} |")
-        out.append("")
+        _section(out, path, cls, instance)
         notes = _extra_notes(path)
         if notes:
             out += notes + [""]
+    out += [
+        "# `hwmodel qos` configuration",
+        "",
+        "`hwmodel qos CONFIG.yaml PACKETS` (or `--gen`) reads a configuration of its own: a mapping with",
+        "the sections below (all optional; `vms` is a list, VM id i being its item i). A PACKETS trace is",
+        "text lines `time_ns vm bytes` (`#` comments) or an `.npz` with arrays `time` (ns), `vm`, `bytes`.",
+        "",
+        "```yaml",
+        "scheduler: {discipline: strict_priority, bandwidth: 25Gbps, propagation: 500ns}",
+        "vms:",
+        "  - {name: critical, priority: 0, weight: 4, guaranteed: 1Gbps}",
+        "  - {name: batch, priority: 1, cap: 10Gbps}",
+        "snic: {queue_depth: 0}",
+        "manager: {instructions: [{at: 1ms, vm: 1, weight: 2}], report_every: 500us}",
+        "generator: {duration: 2ms, batch_vms: 1, batch_load: 1.2}",
+        "```",
+        "",
+    ]
+    for path, cls, instance, only in qos_sections():
+        _section(out, f"qos: {path}", cls, instance, only)
     return "\n".join(out)
 
 

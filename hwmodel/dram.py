@@ -171,7 +171,41 @@ class DRAM:
         if self.refresh_policy != "none" and self.tREFI <= self.tRFC:
             raise ValueError(f"dram.tREFI: {self.tREFI} cycles must exceed dram.tRFC = {self.tRFC}, "
                              f"or the rank would never leave refresh")
+        self._check_bounds()
         self.address_map()  # validates the mapping against the organisation
+
+    # The core computes in int64 ps and sizes its state from these numbers without checking
+    # them: bound each so that no product overflows and no count is absurd (the system's state
+    # estimate then refuses combinations that need too much memory).
+    _MAX_TCK_PS = 1 << 20            # a 1 MHz clock
+    _MAX_TIMING_PS = 1 << 40         # ~1.1 s: any DRAM timing, in ps
+    _MAX_COUNT = {"channels": 1024, "BL": 1024, "device_width": 1024, "bus_width": 4096,
+                  "transfers_per_tck": 1024, "trans_queue_size": 65536, "cmd_queue_size": 65536,
+                  "write_buf_size": 65536}
+
+    def _check_bounds(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.type == "int" and v > self._MAX_COUNT.get(f.name, 2**31 - 1):
+                raise ValueError(f"dram.{f.name}: {v} is above the maximum {self._MAX_COUNT.get(f.name, 2**31 - 1)}")
+        if self.tck_ps > self._MAX_TCK_PS:
+            raise ValueError(f"dram.tck_ps: {self.tck_ps} ps is above the maximum {self._MAX_TCK_PS} (a 1 MHz clock)")
+        for name in TIMINGS + ("row_timeout",):
+            if getattr(self, name) * self.tck_ps > self._MAX_TIMING_PS:
+                raise ValueError(f"dram.{name}: {getattr(self, name)} cycles of {self.tck_ps} ps is more than "
+                                 f"2**40 ps (~1.1 s)")
+        if self.banks > 4096:
+            raise ValueError(f"dram.ranks: {self.ranks} ranks x {self.bankgroups} bank groups x "
+                             f"{self.banks_per_group} banks = {self.banks} banks per channel; at most 4096")
+        if self.capacity_bytes > 1 << 62:
+            raise ValueError(f"dram.rows: channels x banks x rows x row bytes = {self.capacity_bytes} bytes, "
+                             f"more than 2**62 (the address space the core decodes)")
+        if self.refresh_policy == "rank_level_staggered":
+            # each rank refreshes every (tREFI // ranks) * ranks cycles (DRAMsim3's integer stagger)
+            every = self.tREFI // self.ranks * self.ranks
+            if every <= self.tRFC:
+                raise ValueError(f"dram.tREFI: {self.tREFI} cycles staggered over {self.ranks} ranks gives each "
+                                 f"rank a refresh every {every} cycles, which must exceed dram.tRFC = {self.tRFC}")
 
     # -- construction -----------------------------------------------------------------------
     @classmethod

@@ -11,26 +11,34 @@ import hashlib
 import importlib
 import json
 import os
+import tempfile
+import tokenize
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _layout as L
 from ._layout import local_prefix
-from ._dram_layout import DRAM_COUNTER_NAMES, DRAM_NAMES, new_dram_state
+from ._dram_layout import D, DRAM_COUNTER_NAMES, DRAM_NAMES, dram_state_bytes, new_dram_state
+from .units import MAX_TIME_PS, format_time
 
 # one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
 EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DRAM_COUNTER_NAMES)
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 8   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+STATE_VERSION = 9   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
 #                     5: several compute blades, super-page map and owners, link calendars;
 #                     6: DRAM ranks keep READY (when their banks are free for a refresh);
 #                     7: read and write latency apart (histograms, counters, per-VM stats);
-#                     8: DRAM rank activity (ract, rev, rmk) and ACT/PRE counters
+#                     8: DRAM rank activity (ract, rev, rmk) and ACT/PRE counters;
+#                     9: the header holds a digest of the arrays and of `extra`
+# Bounds that keep the core's loops short and its memory small whatever the input (see _check):
+MAX_EPOCH_ROWS = 1 << 18        # epoch samples in one run (~190 MB of rows)
+MAX_TICKS_PER_CHUNK = 1 << 22   # checkpoint ticks the core may have to step through in one chunk
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
@@ -46,6 +54,55 @@ def select_backend(name: str | None = None, compiled: str = "_core", reference: 
             warnings.warn(f"hwmodel: compiled {compiled} not available ({e}); using the slow reference "
                           f"backend", RuntimeWarning, stacklevel=2)
     return importlib.import_module(f"{__package__}.{reference}")
+
+
+class TimeOverflow(ValueError, OverflowError):
+    """The run's times, or their sums, would outgrow the core's 64-bit integers (a backlog of months
+    of simulated time, or latencies adding up to more than ~53 days)."""
+
+
+# per-access durations of the compiled parameters (ps): how far one access can move the clock
+_DURATIONS = ("TRAP_PS", "MAP_UPDATE_PS", "FILTER_PS", "AGENT_PS", "PROP_PS", "SER_REQ_PS", "SER_LINE_PS",
+              "SER_WLINE_PS", "SER_UNIT_PS", "SER_FIRST_PS", "CACHE_HIT_PS", "ST_READ_PS", "ST_WRITE_PS", "ST_XFER_PS",
+              "DRV_OVERHEAD_PS", "CK_SETUP_PS", "CK_PACE_PS", "PEER_PS", "BUF_LAT_PS", "SW_LAT_PS", "AGENT_OCC_PS")
+_DRAM_DURATIONS = tuple(n for n in DRAM_NAMES if n.startswith(("T_", "G_")) and n != "T_REFI")
+# the run's clock stays below this, and no time the state holds may pass it: a chunk then ends
+# below 2**62 (the DRAM's "never" refresh time, _dram_layout.NO_REFRESH), 2x short of int64
+CLOCK_LIMIT = 1 << 61
+
+
+def clock_step_bound(c: Compiled) -> tuple:
+    """(per access, per chunk) upper bounds, in ps, of how far the core's clock can move: an access
+    pays every duration a few times over (traps, messages both ways, storage, its DRAM transfers of
+    a swap unit); a chunk may add one checkpoint (or restore) of every frame."""
+    unit = 1 << c.param("UNIT_SHIFT")
+    per = sum(c.param(n) for n in _DURATIONS)
+    if c.param("SW"):
+        per += -(-(c.param("WIRE_UNIT_B") * c.param("SW_NUM")) // c.param("SW_DEN"))
+    nd = len(DRAM_NAMES)
+
+    def dram(d):
+        return (unit // max(int(d[D["BURST_BYTES"]]), 1) + 1) * int(sum(int(d[D[n]]) for n in _DRAM_DURATIONS))
+    worst_dram = max([dram(c.db), dram(c.dp)] + [dram(c.dl[k * nd:(k + 1) * nd]) for k in range(c.param("N_CB"))])
+    frames = sum(c.param("N_SETS") * r["WAYS"] for r in c.blade_rows())
+    return 8 * (per + worst_dram), 2 * frames * (c.param("CK_PACE_PS") + worst_dram)
+
+
+_HIST_HIGH = np.tile([float(L.hist_bin_bounds(b)[1]) for b in range(L.HIST_BINS)], 2)   # reads, then writes
+
+
+def check_time_sums(state: dict) -> None:
+    """TimeOverflow when the run's clock or its sums of times have outgrown 64 bits: a counter
+    went negative (the compiled core wraps silently; its twin raises OverflowError), the clock
+    passed CLOCK_LIMIT, or the latencies (bounded by their histogram within 0.8%) add up past it."""
+    cnt = state["counters"]
+    bad = np.flatnonzero(cnt < 0)
+    if len(bad):
+        raise TimeOverflow(f"the run's times outgrew 64-bit integers ({L.COUNTER_NAMES[bad[0]]} wrapped); "
+                           f"simulate a shorter or less saturated run")
+    if int(cnt[L.C["last_completion_ps"]]) > CLOCK_LIMIT or float(state["hist"] @ _HIST_HIGH) > CLOCK_LIMIT:
+        raise TimeOverflow("the run's clock or its latencies added up passed 2**61 ps (about 27 days), beyond "
+                           "what its 64-bit sums hold; simulate a shorter or less saturated run")
 
 
 class PermissionFault(ValueError):
@@ -85,8 +142,24 @@ class Compiled:
         return h.hexdigest()[:16]
 
 
-def new_state(c: Compiled) -> dict:
-    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement.
+@dataclass(frozen=True)
+class Spec:
+    """One state array as `new_state` makes it: length, dtype, initial value, the values a saved
+    state may hold in it (inclusive; None = unbounded; finer rules are in `state_check`), and the
+    parameters that size it (named when the state would need too much memory)."""
+    n: int
+    dtype: type
+    fill: int = 0
+    lo: int | None = None
+    hi: int | None = None
+    sized_by: str = ""
+
+
+TIME_LO, TIME_HI = -(1 << 62), 1 << 61   # any time the state holds ("long ago" sentinels included; CLOCK_LIMIT)
+
+
+def state_spec(c: Compiled) -> dict:
+    """The arrays of a run state (the DRAM subsystems' aside: `dram_state_bytes`), by name.
     Per-blade arrays hold every compute blade's slice in turn (offsets in the CB rows)."""
     g = c.param("N_PAGES")
     n_sets = c.param("N_SETS")
@@ -95,67 +168,128 @@ def new_state(c: Compiled) -> dict:
     frames = sum(n_sets * r["WAYS"] for r in rows)
     slots = sum(n_sets * r["PER_SET"] for r in rows)
     n_vm = len(c.vm_base)
-
-    def arr(n, dtype, fill=0):
-        return np.full(max(n, 1), fill, dtype=dtype)  # never empty: the core takes &a[0]
-
-    st = {
-        "counters": np.zeros(len(L.COUNTER_NAMES), np.int64),
-        "hist": np.zeros(2 * L.HIST_BINS, np.int64),      # reads, then writes
-        "vm_hist": np.zeros(n_vm * 2 * L.VM_HIST_BINS if c.param("VM_HIST") else 1, np.int64),
-        "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
-        "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
-        "ring": np.zeros(c.param("WINDOW"), np.int64),
-        "link_cal": np.zeros(2 * nb * L.CAL_WIDTH, np.int64),    # per blade and direction (calendars)
-        "port_cal": np.zeros(3 * L.CAL_WIDTH, np.int64),   # the switch port's two directions, the agent
-        "defer": np.zeros(L.DEFER_CAP * len(L.DEFER_FIELDS), np.int64),
-        "ck_sc": np.zeros(nb * len(L.CK_FIELDS), np.int64),     # per blade: CK_FIELDS
-        "loc": arr(g, np.int32, L.UNTOUCHED),
-        "frame_page": arr(frames, np.int32, -1),
-        "frame_ready": arr(frames, np.int64),
-        "dirty": arr(frames, np.uint8),
-        "ref": arr(frames, np.uint8),
-        "lru_prev": arr(frames, np.int32, -1),
-        "lru_next": arr(frames, np.int32, -1),
-        "set_head": arr(nb * n_sets, np.int32, -1),
-        "set_tail": arr(nb * n_sets, np.int32, -1),
-        "set_used": arr(nb * n_sets, np.int32),
-        "set_hand": arr(nb * n_sets, np.int32),
-        "blade_next": arr(nb * n_sets, np.int32),
-        "slot_page": arr(slots, np.int32, -1),
-        "blade_hand": arr(nb * n_sets, np.int32),
-        "sp_map": arr(sum(r["N_VSP"] for r in rows), np.int32, -1),
-        "sp_owner": arr(c.param("N_SP"), np.int32),
-        "dev_unit_free": arr(c.param("ST_UNITS"), np.int64),
-        "dev_ring": arr(c.param("ST_QD"), np.int64),
-        "buf_free": arr(c.param("DRV_BUFS"), np.int64),
-        "ck_dirty": arr(frames, np.uint8),
-        "ck_first": arr(frames, np.int32),
-        "ck_list": arr(frames, np.int32),
-        "ck_pending": arr(frames, np.uint8),
-        "ck_copy_list": arr(frames, np.int32),
-        "epoch_buf": arr(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, np.int64),
-        "mbuf_ring": arr(c.param("BUF_N") * c.param("BUF_QD"), np.int64),
-        "mbuf_idx": arr(c.param("BUF_N"), np.int32),
-        "cache_tag": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
-        "cache_stamp": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
-        "cache_dirty": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
-    }
-    # SNIC link QoS, per compute blade's link: the SLA rows in force (SLA events change them), per
-    # direction and level the next-free time and the last message's wire interval (strict
-    # priority), per direction and queue the virtual finish time (fair) and the token bucket
-    # (full-at time: ps, remainder / TB_DEN)
     nq, lev = max(c.param("QOS_NQ"), 1), max(c.param("QOS_LEVELS"), 1)
-    sla = c.p[c.param("QOS_SLA_AT"):c.param("QOS_SLA_AT") + c.param("QOS_NQ") * len(L.SLA_FIELDS)]
-    st["qos_sla"] = arr(len(sla), np.int64)
-    st["qos_sla"][:len(sla)] = sla
-    st.update({"qos_free": arr(nb * 2 * lev, np.int64), "qos_ls": arr(nb * 2 * lev, np.int64),
-               "qos_le": arr(nb * 2 * lev, np.int64), "qos_fin": arr(nb * 2 * nq, np.int64),
-               "qos_tb": arr(nb * 4 * nq, np.int64),
-               # the switch port's: free, ls, le per direction and level, then fin per direction and queue
-               "port_qos": np.zeros(6 * lev + 2 * nq, np.int64)})
+    cache = nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS")
+    t, i32, i64, u8 = (TIME_LO, TIME_HI), np.int32, np.int64, np.uint8
+    pages = "compute.page_size"      # guest pages: VM memory / page size
+    frm = "compute.local_memory"     # local frames: local memory / page size
+    sets = "hypervisor.super_page"   # frame sets: super page / page size
+    spec = {
+        "counters": Spec(len(L.COUNTER_NAMES), i64, 0, 0),
+        "hist": Spec(2 * L.HIST_BINS, i64, 0, 0),                  # reads, then writes
+        "vm_hist": Spec(n_vm * 2 * L.VM_HIST_BINS if c.param("VM_HIST") else 1, i64, 0, 0),
+        "vm_stats": Spec((n_vm + 1) * len(L.VM_STAT_NAMES), i64, 0, 0, sized_by="compute.vms"),  # last row: background
+        "scalars": Spec(len(L.SCALAR_NAMES), i64),                 # ranges per scalar: state_check
+        "ring": Spec(c.param("WINDOW"), i64, 0, *t, sized_by="core.window"),
+        "link_cal": Spec(2 * nb * L.CAL_WIDTH, i64, 0, *t),          # per blade and direction (calendars)
+        "port_cal": Spec(3 * L.CAL_WIDTH, i64, 0, *t),   # the switch port's two directions, the agent
+        "defer": Spec(L.DEFER_CAP * len(L.DEFER_FIELDS), i64, 0, *t),
+        "ck_sc": Spec(nb * len(L.CK_FIELDS), i64, 0, *t),           # per blade: CK_FIELDS
+        "loc": Spec(g, i32, L.UNTOUCHED, L.ON_STORAGE, None, pages),
+        "frame_page": Spec(frames, i32, -1, -1, g - 1, frm),
+        "frame_ready": Spec(frames, i64, 0, *t, frm),
+        "dirty": Spec(frames, u8, 0, 0, 1, frm),
+        "ref": Spec(frames, u8, 0, 0, 1, frm),
+        "lru_prev": Spec(frames, i32, -1, -1, None, frm),
+        "lru_next": Spec(frames, i32, -1, -1, None, frm),
+        "set_head": Spec(nb * n_sets, i32, -1, -1, None, sets),
+        "set_tail": Spec(nb * n_sets, i32, -1, -1, None, sets),
+        "set_used": Spec(nb * n_sets, i32, 0, 0, None, sets),
+        "set_hand": Spec(nb * n_sets, i32, 0, 0, None, sets),
+        "blade_next": Spec(nb * n_sets, i32, 0, 0, None, sets),
+        "slot_page": Spec(slots, i32, -1, -1, g - 1, pages),
+        "blade_hand": Spec(nb * n_sets, i32, 0, 0, None, sets),
+        "sp_map": Spec(sum(r["N_VSP"] for r in rows), i32, -1, -1, c.param("N_SP") - 1, "memory_blade.super_page"),
+        "sp_owner": Spec(c.param("N_SP"), i32, 0, -nb, nb, "memory_blade.super_page"),
+        "dev_unit_free": Spec(c.param("ST_UNITS"), i64, 0, *t),
+        "dev_ring": Spec(c.param("ST_QD"), i64, 0, *t),
+        "buf_free": Spec(c.param("DRV_BUFS"), i64, 0, *t),
+        "ck_dirty": Spec(frames, u8, 0, 0, 2, frm),
+        "ck_first": Spec(frames, i32, 0, 0, None, frm),
+        "ck_list": Spec(frames, i32, 0, 0, None, frm),
+        "ck_pending": Spec(frames, u8, 0, 0, 1, frm),
+        "ck_copy_list": Spec(frames, i32, 0, 0, None, frm),
+        "epoch_buf": Spec(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, i64),
+        "mbuf_ring": Spec(c.param("BUF_N") * c.param("BUF_QD"), i64, 0, *t,
+                          "memory_blade.buffer_queue"),
+        "mbuf_idx": Spec(c.param("BUF_N"), i32, 0, 0, max(c.param("BUF_QD") - 1, 0), "memory_blade.buffers"),
+        "cache_tag": Spec(cache, i64, -1, -1, None, "cache.size"),
+        "cache_stamp": Spec(cache, i64, 0, 0, None, "cache.size"),
+        "cache_dirty": Spec(cache, u8, 0, 0, 1, "cache.size"),
+        # SNIC link QoS, per compute blade's link: the SLA rows in force (SLA events change them), per
+        # direction and level the next-free time and the last message's wire interval (strict
+        # priority), per direction and queue the virtual finish time (fair) and the token bucket
+        # (full-at time: ps, remainder / TB_DEN)
+        "qos_sla": Spec(c.param("QOS_NQ") * len(L.SLA_FIELDS), i64, sized_by="compute.vms"),   # rows: state_check
+        "qos_free": Spec(nb * 2 * lev, i64, 0, *t), "qos_ls": Spec(nb * 2 * lev, i64, 0, *t),
+        "qos_le": Spec(nb * 2 * lev, i64, 0, *t), "qos_fin": Spec(nb * 2 * nq, i64, 0, *t, "compute.vms"),
+        "qos_tb": Spec(nb * 4 * nq, i64, 0, *t, "compute.vms"),
+        # the switch port's: free, ls, le per direction and level, then fin per direction and queue
+        "port_qos": Spec(6 * lev + 2 * nq, i64, 0, *t, "compute.vms"),
+    }
+    return spec
+
+
+def state_bytes_needed(c: Compiled) -> list:
+    """[(bytes, parameter that sizes it, array), ...] of a fresh state for `c`, largest first: every array of
+    `state_spec` and every DRAM subsystem's state."""
+    parts = [(max(sp.n, 1) * np.dtype(sp.dtype).itemsize, sp.sized_by or "compute.vms", name)
+             for name, sp in state_spec(c).items()]
     nd = len(DRAM_NAMES)
-    for k in range(nb):
+    names = c.blade_names or tuple(f"cb{k}" for k in range(c.param("N_CB")))
+    for k in range(c.param("N_CB")):
+        where = "compute.dram" if c.param("N_CB") == 1 else f"compute[{k}].dram ({names[k]})"
+        parts.append((dram_state_bytes(c.dl[k * nd:(k + 1) * nd]), where, "DRAM state"))
+    parts.append((dram_state_bytes(c.db), "memory_blade.dram", "DRAM state"))
+    parts.append((dram_state_bytes(c.dp), "service.peer_dram", "DRAM state"))
+    return sorted(parts, key=lambda p: -p[0])
+
+
+def max_state_bytes() -> int:
+    """The largest run state allowed: $HWMODEL_MAX_STATE_BYTES, else half of physical memory."""
+    env = os.environ.get("HWMODEL_MAX_STATE_BYTES")
+    if env:
+        return int(env)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def check_state_size(c: Compiled) -> int:
+    """Bytes a fresh state of `c` needs; an error naming what makes it large when that is more
+    than `max_state_bytes()` (checked before anything is allocated)."""
+    parts = state_bytes_needed(c)
+    total = sum(b for b, _, _ in parts)
+    limit = max_state_bytes()
+    if total > limit:
+        top = ", ".join(f"{name} {_bytes(b)} ({param})" for b, param, name in parts[:3])
+        raise ValueError(f"{parts[0][1]}: the run state would need {_bytes(total)}, more than the {_bytes(limit)} "
+                         f"allowed (half of this machine's memory, or $HWMODEL_MAX_STATE_BYTES); largest arrays: "
+                         f"{top}")
+    return total
+
+
+def _bytes(n: int) -> str:
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} B"
+
+
+def new_state(c: Compiled) -> dict:
+    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement.
+    Per-blade arrays hold every compute blade's slice in turn (offsets in the CB rows). Refuses
+    (check_state_size) a state larger than this machine should allocate."""
+    check_state_size(c)
+    rows = c.blade_rows()
+    n_sets = c.param("N_SETS")
+    # never empty: the core takes &a[0]
+    st = {name: np.full(max(sp.n, 1), sp.fill, dtype=sp.dtype) for name, sp in state_spec(c).items()}
+    sla = c.p[c.param("QOS_SLA_AT"):c.param("QOS_SLA_AT") + c.param("QOS_NQ") * len(L.SLA_FIELDS)]
+    st["qos_sla"][:len(sla)] = sla
+    nd = len(DRAM_NAMES)
+    for k in range(len(rows)):
         st.update({local_prefix(k) + name: v for name, v in new_dram_state(c.dl[k * nd:(k + 1) * nd]).items()})
     for prefix, d in (("blade_", c.db), ("peer_", c.dp)):
         st.update({prefix + name: v for name, v in new_dram_state(d).items()})
@@ -219,35 +353,128 @@ def _place_low(st, g0, g1, n_sets, r, k, victim):
 
 
 def save_state(path, state: dict, c: Compiled, extra: dict | None = None) -> None:
-    """State as an .npz of plain arrays with a JSON header naming format, version and system."""
+    """State as an .npz of plain arrays with a JSON header naming format, version and system, and
+    a digest of the arrays and `extra` (a damaged or edited file is refused on load).
+
+    Atomic: written to a temporary file beside `path`, flushed to disk, then renamed over it, so a
+    kill during a save leaves the previous state intact."""
+    extra = extra or {}
     header = {"format": STATE_FORMAT, "version": STATE_VERSION, "system": c.signature(),
-              "extra": extra or {}}
-    with open(path, "wb") as f:
-        np.savez(f, __header__=np.frombuffer(json.dumps(header).encode(), np.uint8), **state)
+              "digest": _state_file_digest(state, extra), "extra": extra}
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __header__=np.frombuffer(json.dumps(header).encode(), np.uint8), **state)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+    try:   # the rename itself reaches the disk with its directory
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def _state_file_digest(state: dict, extra: dict) -> str:
+    h = hashlib.sha256(json.dumps(extra, sort_keys=True).encode())
+    for k in sorted(state):
+        a = np.ascontiguousarray(state[k])
+        h.update(f"{k}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def load_state(path, c: Compiled) -> tuple:
-    """(state, extra) from `save_state`; refuses another format, version or system."""
+    """(state, extra) from `save_state`; refuses another format, version or system, a file whose
+    arrays or header were changed after it was written, and any state the core could not run
+    from (state_check: shapes, ranges, indices and invariants), before the core sees it."""
+    from .state_check import BadState, check_shapes, check_state
+    check_state_size(c)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        with zipfile.ZipFile(path) as zf:
+            shapes = {}
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy") or info.filename in shapes:
+                    raise ValueError(f"member {info.filename!r} is not one array of a state")
+                with zf.open(info) as fp:
+                    shapes[info.filename] = _npy_header(fp)
+            if "__header__.npy" not in shapes:
+                raise ValueError(f"{path}: not a hwmodel state file (no header)")
+            dt, shape = shapes.pop("__header__.npy")
+            if dt != np.uint8 or len(shape) != 1 or shape[0] > 1 << 20:
+                raise ValueError(f"{path}: not a hwmodel state file (bad header array)")
+            header = _read_member(zf, "__header__.npy")
+            header = json.loads(bytes(header).decode())
+            if not isinstance(header, dict):
+                raise ValueError(f"{path}: not a hwmodel state file (the header is not a mapping)")
+            if header.get("format") != STATE_FORMAT or header.get("version") != STATE_VERSION:
+                raise ValueError(f"{path}: state format {header.get('format')!r} version {header.get('version')!r}; "
+                                 f"this hwmodel reads {STATE_FORMAT!r} version {STATE_VERSION}")
+            if header.get("system") != c.signature():
+                raise ValueError(f"{path}: saved for a different system (signature {header.get('system')}, "
+                                 f"this system {c.signature()}); resume with the configuration it was saved with")
+            try:
+                check_shapes({k[:-4]: v for k, v in shapes.items()}, c)
+            except BadState as e:
+                raise ValueError(f"{path}: not a state this system can resume from: {e}") from None
+            data = {k[:-4]: _read_member(zf, k) for k in shapes}
+    except ValueError as e:
+        if str(e).startswith(str(path)):
+            raise
         raise ValueError(f"{path}: not a hwmodel state file ({e})") from None
-    if "__header__" not in data:
-        raise ValueError(f"{path}: not a hwmodel state file (no header)")
-    header = json.loads(bytes(data.pop("__header__")).decode())
-    if header.get("format") != STATE_FORMAT or header.get("version") != STATE_VERSION:
-        raise ValueError(f"{path}: state format {header.get('format')!r} version {header.get('version')!r}; "
-                         f"this hwmodel reads {STATE_FORMAT!r} version {STATE_VERSION}")
-    if header.get("system") != c.signature():
-        raise ValueError(f"{path}: saved for a different system (signature {header.get('system')}, "
-                         f"this system {c.signature()}); resume with the configuration it was saved with")
-    fresh = new_state(c)
-    for k, v in fresh.items():
-        if k not in data or data[k].shape != v.shape or data[k].dtype != v.dtype:
-            raise ValueError(f"{path}: array {k!r} is missing or has the wrong shape/type")
-        np.copyto(v, data[k])
-    return fresh, header.get("extra", {})
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, RecursionError, NotImplementedError,
+            SyntaxError, tokenize.TokenError) as e:
+        raise ValueError(f"{path}: not a hwmodel state file ({type(e).__name__}: {e})") from None
+    extra = header.get("extra", {})
+    if not isinstance(extra, dict):
+        raise ValueError(f"{path}: damaged state file (header 'extra' is not a mapping)")
+    if header.get("digest") != _state_file_digest(data, extra):
+        raise ValueError(f"{path}: damaged or edited state file: its arrays or header do not match the digest "
+                         f"it was saved with")
+    try:
+        check_state(data, c)
+        done = extra.get("records_done", None)
+        if done is not None and (not isinstance(done, int) or isinstance(done, bool)
+                                 or done != int(data["counters"][L.C["accesses"]])):
+            raise BadState(f"header records_done {done!r} is not the {int(data['counters'][L.C['accesses']])} "
+                           f"accesses the state has run")
+        if "trace" in extra and not isinstance(extra["trace"], str):
+            raise BadState(f"header trace {extra['trace']!r} is not a trace name")
+    except BadState as e:
+        raise ValueError(f"{path}: not a state this system can resume from: {e}") from None
+    return data, extra
+
+
+def _npy_header(fp) -> tuple:
+    """(dtype, shape) from the header of one .npy member, without reading its data."""
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+    else:
+        raise ValueError(f"npy version {version} is not written by hwmodel")
+    if fortran or dtype.hasobject:
+        raise ValueError("an array hwmodel does not write (Fortran order or objects)")
+    return dtype, tuple(shape)
+
+
+def _read_member(zf, name) -> np.ndarray:
+    """One .npy member (its header already checked), read and CRC-checked by zipfile."""
+    with zf.open(name) as fp:
+        a = np.lib.format.read_array(fp, allow_pickle=False)
+    return np.ascontiguousarray(a)
 
 
 class Engine:
@@ -328,6 +555,8 @@ class Engine:
         if rows:
             self.epoch_rows.append(self.state["epoch_buf"][:rows * EPOCH_WIDTH].reshape(rows, EPOCH_WIDTH).copy())
             self.state["scalars"][L.S["epoch_rows"]] = 0
+            if sum(len(r) for r in self.epoch_rows) > MAX_EPOCH_ROWS:   # closed loop: times unknown up front
+                raise ValueError(_too_many_epochs(self.c.param("EPOCH_PS"), int(self.epoch_rows[-1][-1, 0])))
 
     def epochs(self) -> np.ndarray:
         """All epoch rows so far, shape (rows, EPOCH_WIDTH); columns are EPOCH_COLUMNS."""
@@ -350,9 +579,10 @@ class Engine:
             raise ValueError(f"{where(i)}: address {int(addr[i]):#x} is outside VM {vm[i]}'s memory "
                              f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
                              f"(-p compute.vms.{vm[i]}.memory=...)")
-        bad = np.flatnonzero(t < 0)
+        bad = np.flatnonzero((t < 0) | (t > MAX_TIME_PS))
         if len(bad):
-            raise ValueError(f"{where(bad[0])}: negative time {t[bad[0]]} ps")
+            raise ValueError(f"{where(bad[0])}: time {t[bad[0]]} ps is negative or more than 2**60 ps "
+                             f"(the longest simulated time, about 13 days)")
         if self.open_loop:
             prev = np.empty_like(t)
             prev[0] = self.state["scalars"][L.S["last_arrival_ps"]] if self.state["scalars"][L.S["started"]] else 0
@@ -361,11 +591,65 @@ class Engine:
             if len(bad):
                 raise ValueError(f"{where(bad[0])}: timestamp goes backwards ({t[bad[0]]} ps after "
                                  f"{prev[bad[0]]} ps); open-loop traces must be sorted by time")
+        self._check_control_ticks(t, where)
+        self._check_clock(t, where)
+
+    def _check_clock(self, t, where):
+        """Refuse a chunk that could carry the core's clock past CLOCK_LIMIT (its arithmetic would
+        wrap): the latest time so far plus an upper bound of what the chunk can add."""
+        check_time_sums(self.state)       # what the previous chunks did
+        if not hasattr(self, "_step"):
+            self._step = clock_step_bound(self.c)
+        sc = self.state["scalars"]
+        last = float(t.max()) if self.open_loop else float(sc[L.S["last_issue_ps"]]) + float(t.sum(dtype=np.float64))
+        clock = max(float(self.state["counters"][L.C["last_completion_ps"]]), last)
+        step, background = self._step
+        if clock + len(t) * float(step) + float(background) >= CLOCK_LIMIT:
+            raise TimeOverflow(f"{where(len(t) - 1)}: the run's clock could pass 2**61 ps in this chunk ({len(t):,} "
+                               f"accesses of up to {format_time(step)} each, from {format_time(clock)}); use "
+                               f"a smaller chunk (--chunk) or faster resources")
+
+    def _check_control_ticks(self, t, where):
+        """The core steps through every epoch sample and checkpoint tick up to each arrival: refuse
+        a chunk that would make it take more than MAX_EPOCH_ROWS samples in all or
+        MAX_TICKS_PER_CHUNK ticks (arrivals are timestamps, or at least the sum of the gaps)."""
+        sc = self.state["scalars"]
+        epoch, interval = self.c.param("EPOCH_PS"), self.c.param("CK_INTERVAL_PS")
+        if not epoch and not (self.c.param("CK_REGIME") and interval):
+            return
+        if self.open_loop:
+            arr = t.astype(np.float64)
+        else:
+            arr = float(sc[L.S["last_issue_ps"]]) + np.cumsum(t, dtype=np.float64)
+        if epoch:
+            before = sum(len(r) for r in self.epoch_rows) + int(sc[L.S["epoch_rows"]])
+            rows = before + np.maximum(np.floor((arr - float(sc[L.S["epoch_next"]])) / epoch) + 1, 0)
+            over = np.flatnonzero(rows > MAX_EPOCH_ROWS)
+            if len(over):
+                raise ValueError(f"{where(int(over[0]))}: " + _too_many_epochs(epoch, int(arr[over[0]])))
+        if self.c.param("CK_REGIME") and interval:
+            ck = self.state["ck_sc"].reshape(-1, len(L.CK_FIELDS))
+            nxt = ck[:, L.K["ck_next"]].astype(np.float64) if sc[L.S["started"]] else \
+                np.full(len(ck), arr[0] + interval)
+            ticks = np.maximum(np.floor((arr[:, None] - nxt[None, :]) / interval) + 1, 0).sum(axis=1)
+            over = np.flatnonzero(ticks > MAX_TICKS_PER_CHUNK)
+            if len(over):
+                i = int(over[0])
+                raise ValueError(f"{where(i)}: checkpoints every {format_time(interval)} (service.interval) "
+                                 f"would tick {int(ticks[i]):,} times before this access at {format_time(arr[i])}, "
+                                 f"more than {MAX_TICKS_PER_CHUNK:,} in one chunk of the trace; use a longer "
+                                 f"service.interval")
+
+
+def _too_many_epochs(epoch_ps: int, at_ps: int) -> str:
+    return (f"epoch: samples every {format_time(epoch_ps)} up to {format_time(at_ps)} are more than "
+            f"{MAX_EPOCH_ROWS:,} rows; use a longer epoch")
 
 
 def counters(state: dict) -> dict:
     """All counters of a state by name; DRAM ones prefixed local_ (every compute blade's local
-    DRAM together), blade_, peer_."""
+    DRAM together), blade_, peer_. TimeOverflow when they have outgrown 64 bits (check_time_sums)."""
+    check_time_sums(state)
     out = {name: int(state["counters"][i]) for i, name in enumerate(L.COUNTER_NAMES)}
     local = sum(v for k, v in state.items() if k.startswith("local") and k.endswith("_counters"))
     for prefix, cnt in (("local_", local), ("blade_", state["blade_counters"]), ("peer_", state["peer_counters"])):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .units import parse_bandwidth, parse_size, parse_time, transfer_ps
+from .units import MAX_TIME_PS, parse_bandwidth, parse_size, parse_time, transfer_ps
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class Link:
         parse_time(self.latency, "link.latency")
         if not isinstance(self.header_bytes, int) or isinstance(self.header_bytes, bool) or self.header_bytes < 0:
             raise ValueError(f"link.header_bytes: {self.header_bytes!r} must be an integer >= 0")
+        if self.header_bytes > 1 << 20:
+            raise ValueError(f"link.header_bytes: {self.header_bytes} is above the maximum {1 << 20}")
         if parse_size(self.max_payload, "link.max_payload") == 0:
             raise ValueError(f"link.max_payload: {self.max_payload!r} must be > 0")
 
@@ -39,7 +41,7 @@ class Link:
         return payload + packets * self.header_bytes
 
     def serialize_ps(self, wire: int) -> int:
-        return transfer_ps(wire, parse_bandwidth(self.bandwidth, "link.bandwidth"))
+        return transfer_ps(wire, parse_bandwidth(self.bandwidth, "link.bandwidth"), "link.bandwidth")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,12 @@ class Switch:
     def latency_ps(self) -> int:
         return parse_time(self.latency, "switch.latency")
 
-    def ps_per_byte(self) -> tuple:
-        """(numerator, denominator) of the port's ps per wire byte, exact."""
+    def ps_per_byte(self, max_wire: int = 1) -> tuple:
+        """(numerator, denominator) of the port's ps per wire byte, exact. The core computes
+        ceil(wire x numerator / denominator) in int64: refused when that could overflow for a
+        message of `max_wire` bytes, or take longer than MAX_TIME_PS."""
         f = 10**12 / parse_bandwidth(self.port_bandwidth, "switch.port_bandwidth")
+        if max_wire * f.numerator >= 1 << 62 or f.denominator >= 1 << 62 or max_wire * f > MAX_TIME_PS:
+            raise ValueError(f"switch.port_bandwidth: {self.port_bandwidth!r} cannot be represented exactly for "
+                             f"messages of up to {max_wire} bytes; round it")
         return f.numerator, f.denominator

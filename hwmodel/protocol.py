@@ -150,10 +150,14 @@ class ProtocolAgent:
         e = self.link_efficiency
         if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e <= 1:
             raise ValueError(f"protocol.link_efficiency: {e!r} must be a number in (0, 1]")
+        if e < 0.001:   # the link would be slower than any transfer time we can hold
+            raise ValueError(f"protocol.link_efficiency: {e!r} is below the minimum 0.001")
         for f in ("header_bytes", "response_header_bytes"):
             v = getattr(self, f)
             if not _is_int(v) or v < 0:
                 raise ValueError(f"protocol.{f}: {v!r} must be an integer >= 0")
+            if v > 1 << 20:
+                raise ValueError(f"protocol.{f}: {v} is above the maximum {1 << 20}")
         for f in ("max_payload", "max_read_request"):
             v = parse_size(getattr(self, f), f"protocol.{f}")
             if v not in rules[f]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _linksched_reference as R
-from .units import format_time, parse_bandwidth, parse_size, parse_time
+from .units import MAX_TIME_PS, format_time, parse_bandwidth, parse_size, parse_time
 
 # ---------------------------------------------------------------------------------------- registry
 
@@ -61,12 +62,12 @@ class QoSClass:
     guaranteed: the rate the SLA promises (checked in management responses). cap, burst: a token
     bucket shaping the VM's traffic (any discipline); no cap = unshaped."""
     SECTION = "qos"
-    name: str = "vm"
-    priority: int = 0
-    weight: int = 1
-    guaranteed: str | None = None
-    cap: str | None = None
-    burst: str = "16KiB"
+    name: str = "vm"                 # label in results; VM ids are list positions (0, 1, ...)
+    priority: int = 0                # strict_priority level, 0 = most important
+    weight: int = 1                  # share under wrr (packets) / drr / wfq (bytes)
+    guaranteed: str | None = None    # rate the SLA promises, checked in management responses; unset = none
+    cap: str | None = None           # token-bucket rate shaping the VM (any discipline); unset = unshaped
+    burst: str = "16KiB"             # token-bucket depth
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -77,8 +78,8 @@ class QoSClass:
             raise ValueError(f"qos.weight: {self.weight} is above the maximum {1 << 20}")
         g = parse_bandwidth(self.guaranteed, "qos.guaranteed") if self.guaranteed is not None else None
         c = parse_bandwidth(self.cap, "qos.cap") if self.cap is not None else None
-        if parse_size(self.burst, "qos.burst") == 0:
-            raise ValueError(f"qos.burst: {self.burst!r} must be > 0")
+        if not 0 < parse_size(self.burst, "qos.burst") <= 1 << 40:
+            raise ValueError(f"qos.burst: {self.burst!r} must be > 0 and at most 1 TiB")
         if g is not None and c is not None and c < g:
             raise ValueError(f"qos.cap: {self.cap!r} is below the guaranteed rate {self.guaranteed!r}")
 
@@ -90,9 +91,9 @@ SLA = QoSClass
 class LinkScheduler:
     """One direction of the SNIC's link and the discipline that picks the next packet."""
     SECTION = "scheduler"
-    discipline: str = "drr"
-    bandwidth: str = "25Gbps"
-    propagation: str = "500ns"
+    discipline: str = "drr"      # fifo | strict_priority (sp) | wrr | drr | wfq
+    bandwidth: str = "25Gbps"    # the link direction's rate
+    propagation: str = "500ns"   # after serialization, to the far end
     quantum: str = "1500B"       # drr: bytes per turn per unit of weight
 
     def __post_init__(self):
@@ -100,8 +101,8 @@ class LinkScheduler:
             raise ValueError(f"scheduler.discipline: {self.discipline!r} is not one of {', '.join(DISCIPLINES)}")
         parse_bandwidth(self.bandwidth, "scheduler.bandwidth")
         parse_time(self.propagation, "scheduler.propagation")
-        if parse_size(self.quantum, "scheduler.quantum") == 0:
-            raise ValueError(f"scheduler.quantum: {self.quantum!r} must be > 0")
+        if not 0 < parse_size(self.quantum, "scheduler.quantum") <= 1 << 32:
+            raise ValueError(f"scheduler.quantum: {self.quantum!r} must be > 0 and at most 4 GiB")
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ class SNIC:
     according to each VM's QoS class. queue_depth > 0 bounds every queue (packets waiting);
     an arrival that finds it full is dropped and counted."""
     SECTION = "snic"
-    vms: tuple = (QoSClass("vm0"),)
-    scheduler: LinkScheduler = LinkScheduler()
-    queue_depth: int = 0
+    vms: tuple = (QoSClass("vm0"),)      # per VM queue: its SLA (the configuration's `vms:` list)
+    scheduler: LinkScheduler = LinkScheduler()   # the link (the configuration's `scheduler:` section)
+    queue_depth: int = 0                 # packets each queue holds; an arrival that finds it full is dropped; 0 = unlimited
 
     def __post_init__(self):
         if not isinstance(self.vms, tuple):
@@ -135,13 +136,13 @@ class SNIC:
 class Instruction:
     """A management instruction: at time `at`, set the given SLA fields of VM `vm`."""
     SECTION = "instruction"
-    at: str
-    vm: int
-    priority: int | None = None
-    weight: int | None = None
-    guaranteed: str | None = None
-    cap: str | None = None
-    burst: str | None = None
+    at: str                      # simulated time of the change
+    vm: int                      # VM id (position in `vms:`)
+    priority: int | None = None  # new strict_priority level; unset = unchanged
+    weight: int | None = None    # new weight; unset = unchanged
+    guaranteed: str | None = None  # new guaranteed rate; unset = unchanged
+    cap: str | None = None       # new token-bucket rate; unset = unchanged
+    burst: str | None = None     # new token-bucket depth; unset = unchanged
     uncap: bool = False          # remove the VM's cap
 
     def __post_init__(self):
@@ -154,8 +155,8 @@ class Instruction:
         for f in ("guaranteed", "cap"):
             if getattr(self, f) is not None:
                 parse_bandwidth(getattr(self, f), f"instruction.{f}")
-        if self.burst is not None and parse_size(self.burst, "instruction.burst") == 0:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0")
+        if self.burst is not None and not 0 < parse_size(self.burst, "instruction.burst") <= 1 << 40:
+            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0 and at most 1 TiB")
 
     @property
     def at_ps(self) -> int:
@@ -174,8 +175,8 @@ class NetworkManager:
     """The network-management device: timed instructions (control-plane events) and, optionally,
     a management response every `report_every` besides the one at each instruction and at the end."""
     SECTION = "manager"
-    instructions: tuple = ()
-    report_every: str | None = None
+    instructions: tuple = ()          # timed SLA changes: [{at: 1ms, vm: 1, weight: 2}, ...]
+    report_every: str | None = None   # a management response every this much simulated time; unset = at changes only
 
     def __post_init__(self):
         if not isinstance(self.instructions, tuple):
@@ -416,6 +417,20 @@ def _response(prev: np.ndarray, now: np.ndarray, t0: int, t1: int, vms, bw: floa
     return {"from_ps": t0, "to_ps": t1, "vms": out}
 
 
+def _check_rates(snic: SNIC, manager: NetworkManager, max_bytes: int) -> None:
+    """The scheduler computes serialization and token times as bytes x ps-per-byte in int64:
+    refuse rates at which the largest packet (or bucket) would take longer than MAX_TIME_PS."""
+    def check(rate, path, nbytes):
+        if rate is not None and nbytes * Fraction(10**12) / parse_bandwidth(rate, path) > MAX_TIME_PS:
+            raise ValueError(f"{path}: {rate!r} is too slow: {nbytes} bytes would take more than 2**60 ps")
+    check(snic.scheduler.bandwidth, "scheduler.bandwidth", max_bytes)
+    for i, v in enumerate(snic.vms):
+        check(v.cap, f"vms[{i}].cap", max(max_bytes, parse_size(v.burst, "burst")))
+    for i, x in enumerate(manager.instructions):
+        check(x.cap, f"manager.instructions[{i}].cap", max(max_bytes, parse_size(x.burst or "0B", "burst"),
+                                                            *(parse_size(v.burst, "burst") for v in snic.vms)))
+
+
 def run_qos(snic: SNIC, packets, manager: NetworkManager | None = None, backend: str | None = None,
             chunk: int = 1 << 20) -> QoSResult:
     """Run a packet stream (t_ps, vm, bytes) through the SNIC, cut at the manager's events."""
@@ -427,6 +442,11 @@ def run_qos(snic: SNIC, packets, manager: NetworkManager | None = None, backend:
         raise ValueError(f"packet {i}: VM {int(vm[i])} has no SLA (the SNIC has {len(snic.vms)} VMs)")
     if len(t) > 1 and np.any(np.diff(t) < 0):
         raise ValueError("packets: arrival times must be sorted (merge streams with merge_packets)")
+    if len(t) and (int(t[0]) < 0 or int(t[-1]) > MAX_TIME_PS):
+        raise ValueError(f"packets: arrival times must be from 0 to 2**60 ps (the longest simulated time)")
+    if len(nb) and (int(np.min(nb)) < 1 or int(np.max(nb)) >= 2**32):
+        raise ValueError("packets: sizes must be from 1 to 2**32 - 1 bytes")
+    _check_rates(snic, manager or NetworkManager(), int(np.max(nb)) if len(nb) else 1)
     sim = LinkSim(snic, backend)
     done = np.full(len(t), -1, np.int64)
     manager = manager or NetworkManager()
@@ -486,27 +506,31 @@ def read_packets(path) -> tuple:
     comments) or an .npz with arrays time (ns), vm, bytes. Records are merged by time (stable)."""
     path = Path(path)
     if path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                missing = [k for k in ("time", "vm", "bytes") if k not in z.files]
-                if missing:
-                    raise ValueError(f"{path}: .npz packet trace lacks array(s) {', '.join(missing)}")
-                tn, vm, nb = z["time"], z["vm"], z["bytes"]
-        except (OSError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{path}: cannot read packet trace: {e}") from None
+        from .trace.native import read_npz_arrays
+        cols = read_npz_arrays(path, ("time", "vm", "bytes"))
+        tn, vm, nb = cols["time"], cols["vm"], cols["bytes"]
         if not (len(tn) == len(vm) == len(nb)):
             raise ValueError(f"{path}: arrays time, vm and bytes differ in length")
+        for name, a in (("time", tn), ("vm", vm), ("bytes", nb)):
+            if a.ndim != 1 or a.dtype.kind not in ("iuf" if name == "time" else "iu"):
+                raise ValueError(f"{path}: array {name} must be one column of numbers"
+                                 + (" (integers)" if name != "time" else ""))
+        limit = MAX_TIME_PS / 1000      # ns
         if np.issubdtype(tn.dtype, np.floating):
-            t = np.rint(tn * 1000).astype(np.int64)
+            bad = ~np.isfinite(tn) | (tn < 0) | (tn > limit)
         else:
-            t = tn.astype(np.int64) * 1000
-        if len(t) and (t.min() < 0 or vm.min() < 0 or vm.max() > 65535 or nb.min() < 1 or nb.max() >= 2**32):
-            raise ValueError(f"{path}: negative time, VM outside 0..65535 or bytes outside 1..2^32-1")
+            bad = (tn < 0) | (tn > limit)
+        bad = bad | (vm < 0) | (vm > 65535) | (nb < 1) | (nb >= 2**32)
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(f"{path}: packet {i + 1}: time {tn[i]} ns, VM {vm[i]}, {nb[i]} bytes: times are from "
+                             f"0 to 2**60 ps, VMs 0..65535, bytes 1..2^32-1")
+        t = np.rint(tn * 1000).astype(np.int64) if np.issubdtype(tn.dtype, np.floating) else tn.astype(np.int64) * 1000
         vm, nb = vm.astype(np.uint16), nb.astype(np.uint32)
     else:
         ts, vs, bs = [], [], []
         try:
-            f = open(path)
+            f = open(path, errors="replace")   # a byte that is not text fails its line's parse
         except OSError as e:
             raise ValueError(f"{path}: cannot read packet trace: {e.strerror}") from None
         with f:
@@ -517,13 +541,16 @@ def read_packets(path) -> tuple:
                 try:
                     if len(s) != 3:
                         raise ValueError
-                    tt = round(float(s[0]) * 1000)
+                    tns = float(s[0])
+                    if not 0 <= tns <= MAX_TIME_PS / 1000:   # also NaN and inf
+                        raise ValueError
+                    tt = round(tns * 1000)
                     v, b = int(s[1]), int(s[2])
-                    if tt < 0 or not 0 <= v <= 65535 or not 1 <= b < 2**32:
+                    if not 0 <= v <= 65535 or not 1 <= b < 2**32:
                         raise ValueError
                 except ValueError:
-                    raise ValueError(f"{path}:{ln}: expected 'time_ns vm bytes' (time >= 0, vm 0..65535, "
-                                     f"bytes >= 1), got {line.strip()!r}") from None
+                    raise ValueError(f"{path}:{ln}: expected 'time_ns vm bytes' (time 0..2**60 ps, vm 0..65535, "
+                                     f"bytes 1..2^32-1), got {line.strip()[:200]!r}") from None
                 ts.append(tt)
                 vs.append(v)
                 bs.append(b)
@@ -551,11 +578,52 @@ def merge_packets(*streams) -> tuple:
     return t[o], v[o], b[o]
 
 
+@dataclass(frozen=True)
+class PacketMix:
+    """The `generator:` section of a QoS configuration (`hwmodel qos --gen`): VM 0 latency-critical
+    (Poisson arrivals of small packets), VMs 1..batch_vms batch (bursts of back-to-back packets that
+    together offer batch_load x the link rate)."""
+    SECTION = "generator"
+    duration: str = "2ms"            # simulated time the generated traffic spans
+    critical_rate: str = "1Gbps"     # VM 0's offered rate
+    critical_bytes: str = "256B"     # VM 0's packet size
+    batch_vms: int = 1               # batch VMs (1, 2, ...), VM ids after the critical one
+    batch_load: float = 1.2          # the batch VMs' offered load, as a multiple of the link rate
+    batch_bytes: str = "1500B"       # a batch packet's size
+    link: str = "25Gbps"             # the rate batch_load refers to (default: scheduler.bandwidth)
+    batch_burst: int = 64            # back-to-back packets per batch burst
+    seed: int = 0                    # random seed
+
+    MAX_PACKETS = 50_000_000         # about 1 GB of packet columns and their sorting
+
+    def __post_init__(self):
+        T = parse_time(self.duration, "generator.duration")
+        cr = parse_bandwidth(self.critical_rate, "generator.critical_rate")
+        link = parse_bandwidth(self.link, "generator.link")
+        cb, bb = (parse_size(getattr(self, f), f"generator.{f}") for f in ("critical_bytes", "batch_bytes"))
+        for name, v in (("critical_bytes", cb), ("batch_bytes", bb)):
+            if not 1 <= v < 2**32:
+                raise ValueError(f"generator.{name}: {getattr(self, name)!r} must be from 1 B to 4 GiB")
+        for name, lo, hi in (("batch_vms", 0, 65534), ("batch_burst", 1, 1 << 20), ("seed", 0, 2**63 - 1)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"generator.{name}: {v!r} must be an integer from {lo} to {hi}")
+        b = self.batch_load
+        if isinstance(b, bool) or not isinstance(b, (int, float)) or not 0 < b <= 1000:
+            raise ValueError(f"generator.batch_load: {b!r} must be a number in (0, 1000]")
+        # what the generator draws (1.2x the expected count, as generate_packets does)
+        n = float(T) / 1e12 * 1.2 * (float(cr) / cb + (float(link) * b / bb if self.batch_vms else 0))
+        if n > self.MAX_PACKETS:
+            raise ValueError(f"generator.duration: {self.duration} of this mix is about {n:.3g} packets, more "
+                             f"than {self.MAX_PACKETS:,}; generate less traffic (duration, rates, sizes)")
+
+
 def generate_packets(duration="2ms", critical_rate="1Gbps", critical_bytes="256B", batch_vms=1,
                      batch_load=1.2, batch_bytes="1500B", link="25Gbps", batch_burst=64, seed=0) -> tuple:
-    """A seeded mix: VM 0 latency-critical (Poisson, small packets at `critical_rate`), VMs 1..batch_vms
-    batch (bursts of `batch_burst` back-to-back packets of `batch_bytes`, together offering
-    `batch_load` x the link rate)."""
+    """A seeded mix (see PacketMix, which checks the parameters): VM 0 latency-critical (Poisson,
+    small packets at `critical_rate`), VMs 1..batch_vms batch (bursts of `batch_burst` back-to-back
+    packets of `batch_bytes`, together offering `batch_load` x the link rate)."""
+    PacketMix(duration, critical_rate, critical_bytes, batch_vms, batch_load, batch_bytes, link, batch_burst, seed)
     rng = np.random.default_rng(seed)
     T = parse_time(duration, "generator.duration")
     link_bps = float(parse_bandwidth(link, "generator.link"))
@@ -582,9 +650,10 @@ def generate_packets(duration="2ms", critical_rate="1Gbps", critical_bytes="256B
 
 def load_qos_config(data) -> tuple:
     """(SNIC, NetworkManager, generator kwargs) from a mapping or a YAML file path."""
-    from .config import build, load_yaml
+    from .config import build, check_size, load_yaml
     if not isinstance(data, dict):
         data = load_yaml(data)
+    check_size(data, "qos configuration")
     known = ("scheduler", "vms", "snic", "manager", "generator")
     for k in data:
         if k not in known:
@@ -608,4 +677,5 @@ def load_qos_config(data) -> tuple:
     gen = data.get("generator") or {}
     if not isinstance(gen, dict):
         raise ValueError("generator: expected a mapping")
+    build(PacketMix, {"link": sched.bandwidth, **gen}, "generator")    # every key known, every value valid
     return snic, manager, gen

@@ -40,9 +40,14 @@ def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
     unit = data.get("time_unit") or "ps"
 
     def chunks():
+        from .trace._types import checked_column
         for s in range(0, n, chunk_records):
             e = min(n, s + chunk_records)
-            yield time[s:e], addr[s:e], op[s:e], vm[s:e], (lambda i, s=s: f"{name}: record {s + i}")
+            where = lambda i, s=s: f"{name}: record {s + i}"
+            # the core takes uint64 / uint8 / uint16 columns: a value that does not fit is an error,
+            # not a wrapped or truncated number (time: checked in _times)
+            yield (time[s:e], checked_column(addr[s:e], "addr", where), checked_column(op[s:e], "op", where),
+                   checked_column(vm[s:e], "vm", where), where)
 
     return _Source(name, timing, unit, chunks, lambda: _from_arrays(data, chunk_records, name), records=n)
 
@@ -92,25 +97,41 @@ def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=
 
 
 def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
-    """Convert one chunk's time column to ps: arrivals (open loop) or issue gaps (closed loop)."""
-    def convert(raw):
-        raw = np.asarray(raw, dtype=np.int64)
-        if factor.denominator == 1:
-            return raw * factor.numerator
-        return (raw * factor.numerator) // factor.denominator
+    """Convert one chunk's time column to ps: arrivals (open loop) or issue gaps (closed loop).
 
-    def f(raw, n):
+    `f(raw, n, where)`: every conversion is checked (units.times_to_ps): a time that is not a whole
+    number >= 0, or that exceeds MAX_TIME_PS in ps, is an error naming `where(i)` (file and line).
+    Closed loop, the issue times the gaps add up to are bounded the same way, so the core's clock
+    cannot run past MAX_TIME_PS on the trace's account."""
+    from .units import MAX_TIME_PS, parse_time, times_to_ps
+    gap_ps = parse_time(core.gap, "core.gap") if source.timing == "none" else 0
+    state = {"issue": 0}    # closed loop: the sum of the gaps so far (the earliest issue time)
+
+    def f(raw, n, where=None):
+        where = where or (lambda i: f"{source.name}: record {i}")
         if source.timing == "none":
-            from .units import parse_time
-            return np.full(n, parse_time(core.gap, "core.gap"), np.int64)
-        t = convert(raw)
-        if closed and source.timing == "timestamp":   # gaps from consecutive timestamps
-            prev = np.empty_like(t)
-            prev[0] = carry[0] if carry else (t[0] if n else 0)
-            prev[1:] = t[:-1]
-            if n:
-                carry[:] = [int(t[-1])]
-            return np.maximum(t - prev, 0)
+            t = np.full(n, gap_ps, np.int64)
+        else:
+            t = times_to_ps(raw, factor, where)
+            if closed and source.timing == "timestamp":   # gaps from consecutive timestamps
+                prev = np.empty_like(t)
+                prev[0] = carry[0] if carry else (t[0] if n else 0)
+                prev[1:] = t[:-1]
+                if n:
+                    carry[:] = [int(t[-1])]
+                t = np.maximum(t - prev, 0)
+        if closed and n:
+            # an int64 running sum is exact below 2**63; the float one finds where it could pass
+            # 2**61, and everything before that index is summed exactly
+            rough = np.flatnonzero(state["issue"] + np.cumsum(t, dtype=np.float64) > 2.0**61)
+            k = int(rough[0]) if len(rough) else n
+            issue = state["issue"] + np.cumsum(t[:k])
+            over = np.flatnonzero(issue > MAX_TIME_PS)
+            if len(over) or k < n:
+                i = int(over[0]) if len(over) else k
+                raise ValueError(f"{where(i)}: the issue gaps up to this record add up to more than 2**60 ps "
+                                 f"(the longest simulated time, about 13 days)")
+            state["issue"] = int(issue[-1])
         return t
     return f
 
@@ -154,18 +175,18 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
         for t, addr, op, vm, where in source.chunks():
             n = len(addr)
             if records + n <= skip:     # finished before the state was saved
-                to_ps(t, n)             # keeps the gap carry right
+                to_ps(t, n, where)      # keeps the gap carry right
                 records += n
                 bar.update(n)
                 continue
             if records < skip:
                 cut = skip - records
-                to_ps(t[:cut], cut)
+                to_ps(t[:cut], cut, where)
                 t, addr, op, vm = t[cut:], addr[cut:], op[cut:], vm[cut:]
                 base, where = records + cut, (lambda i, w=where, c=cut: w(i + c))
                 records, n = base, len(addr)
             logs = [] if log is not None else None
-            out = engine.run_chunk(to_ps(t, n), addr, op, vm, want_completions=completions, where=where,
+            out = engine.run_chunk(to_ps(t, n, where), addr, op, vm, want_completions=completions, where=where,
                                    first_record=records, dram_log=logs)
             if log is not None:
                 log.add(logs, engine.log_horizon())

@@ -35,6 +35,7 @@ import os
 import socket
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -397,6 +398,36 @@ def _mp_context():
     return mp.get_context("spawn")
 
 
+def _exit_with(parent_pid: int) -> None:
+    """Pool-worker initializer: end this worker when the sweep's main process ends, however it
+    ends (a SIGKILL too, which leaves the pool no time to stop its workers). A daemon thread
+    waits on the parent (a pidfd where Linux has one, else a poll every second) and exits."""
+    import threading
+
+    def watch():
+        try:
+            fd = os.pidfd_open(parent_pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.poll()              # readable once the process has exited
+        else:
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(parent_pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hwmodel-parent-watch", daemon=True).start()
+
+
 def open_executor(executor="process", workers=None, scheduler=None):
     """(executor, slots, close): a concurrent.futures executor, how many points it runs at once,
     and what to call when done. Dask: a Client on `scheduler`, or on a LocalCluster of `workers`
@@ -409,7 +440,8 @@ def open_executor(executor="process", workers=None, scheduler=None):
         return InlineExecutor(), 1, lambda: None
     if executor == "process":
         n = workers or os.cpu_count() or 1
-        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=_mp_context())
+        ex = cf.ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(), initializer=_exit_with,
+                                    initargs=(os.getpid(),))
         return ex, n, lambda: ex.shutdown(wait=True, cancel_futures=True)
     if executor == "dask":
         try:
@@ -478,7 +510,24 @@ def sweep(base_config=None, grid=None, traces=(), out=None, executor="process", 
             bar.close()
         if f is not None:
             f.close()
-    return make_table([rows[p["key"]] for p in points], as_frame)
+    table = [rows[p["key"]] for p in points]
+    failed = [r for r in table if r["status"] != "ok"]
+    if failed:     # the rows say so too, but a table of errors should not pass unnoticed
+        warnings.warn(SweepWarning(failed_message(table, out)), stacklevel=2)
+    return make_table(table, as_frame)
+
+
+class SweepWarning(UserWarning):
+    """Points of a sweep failed (their rows hold the errors)."""
+
+
+def failed_message(rows, out=None) -> str:
+    """'N of M points failed ...; first: TRACE -p ...: ERROR' for the rows of a sweep."""
+    failed = [r for r in rows if r["status"] != "ok"]
+    first = failed[0]
+    where = f" (status and error in {out})" if out is not None else ""
+    return (f"{'all ' if len(failed) == len(rows) else ''}{len(failed)} of {len(rows)} points failed{where}; "
+            f"first: {first['trace']} {' '.join('-p ' + o for o in first['overrides'])}: {first['error']}")
 
 
 def _run_all(todo, executor, workers, scheduler, rows, f, bar):

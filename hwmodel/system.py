@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import yaml
 from . import _layout as L
 from .blade import ComputeBlade, MemoryBlade
 from .cache import Cache
-from .config import apply_overrides, build, load_yaml, to_plain
+from .config import apply_overrides, build, check_size, load_yaml, to_plain
 from .cpu import CoreModel
 from .engine import Compiled, load_state, save_state
 from .hypervisor import Hypervisor
@@ -22,10 +23,19 @@ from .network import Link, Switch
 from .protocol import ProtocolAgent
 from .service import ServiceProcessor
 from .storage import IODriver, StorageDevice
-from .units import format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
+from .units import MAX_BYTES, format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
 SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch", "core", "cache", "storage",
             "io_driver", "service", "snic")
+
+
+MAX_BURST = 1 << 40    # a token bucket's depth, bytes (the core keeps it in int64 beside rates)
+
+
+def _mapping(value, path) -> dict:
+    if not isinstance(value, (dict, type(None))):
+        raise ValueError(f"{path}: expected a mapping of parameters, got {type(value).__name__}")
+    return value or {}
 
 
 def _opt_int(value, path, lo):
@@ -71,8 +81,8 @@ class SnicVM:
             raise ValueError(f"vm.weight: {self.weight} is above the maximum {1 << 20}")
         if self.cap:
             parse_bandwidth(self.cap, "vm.cap")
-        if parse_size(self.burst, "vm.burst") == 0:
-            raise ValueError(f"vm.burst: {self.burst!r} must be > 0")
+        if not 0 < parse_size(self.burst, "vm.burst") <= MAX_BURST:
+            raise ValueError(f"vm.burst: {self.burst!r} must be > 0 and at most 1 TiB")
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,8 @@ class SnicInstruction:
         _opt_int(self.weight, "instruction.weight", 1)
         if self.cap is not None:
             parse_bandwidth(self.cap, "instruction.cap")
-        if self.burst is not None and parse_size(self.burst, "instruction.burst") == 0:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0")
+        if self.burst is not None and not 0 < parse_size(self.burst, "instruction.burst") <= MAX_BURST:
+            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0 and at most 1 TiB")
         if not isinstance(self.uncap, bool):
             raise ValueError(f"instruction.uncap: {self.uncap!r} must be true or false")
 
@@ -142,15 +152,20 @@ class Snic:
     def from_dict(cls, data, path="snic") -> "Snic":
         if isinstance(data, cls):
             return data
+        if not isinstance(data, (dict, type(None))):
+            raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
         data = dict(data or {})
         vms = data.get("vms") or []
         if isinstance(vms, dict):   # {vm0: {priority: 0}, ...}
+            for k, v in vms.items():
+                if not isinstance(v, (dict, type(None))):
+                    raise ValueError(f"{path}.vms.{k}: expected a mapping of SLA fields, got {type(v).__name__}")
             vms = [{"vm": k, **(v or {})} for k, v in vms.items()]
         if not isinstance(vms, (list, tuple)):
             raise ValueError(f"{path}.vms: expected a list or a mapping of VM SLAs")
         nested = {
             "vms": lambda v, p: tuple(build(SnicVM, x, f"{p}[{i}]") for i, x in enumerate(vms)),
-            "background": lambda v, p: build(SnicVM, {"vm": "background", **(v or {})}, p),
+            "background": lambda v, p: build(SnicVM, {"vm": "background", **_mapping(v, p)}, p),
             "instructions": lambda v, p: tuple(build(SnicInstruction, x, f"{p}[{i}]")
                                                for i, x in enumerate(v or [])),
         }
@@ -229,6 +244,24 @@ def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
     return code, len(level), np.array(table, np.int64).reshape(-1), np.array(ev, np.int64).reshape(-1)
 
 
+def _check_fair_weights(table, ev, ser_ps, switch, wire):
+    """drr / wfq: the core spaces a message by ser x (weights of the busy queues) / its weight in
+    int64; refuse weights and serialization times whose product could overflow."""
+    w = len(L.SLA_FIELDS)
+    weights = table.reshape(-1, w)[:, L.SLA_FIELDS.index("WEIGHT")].copy()
+    for row in ev.reshape(-1, len(L.EVENT_FIELDS)):
+        q = int(row[1])
+        weights[q] = max(weights[q], row[2 + L.SLA_FIELDS.index("WEIGHT")])
+    if switch is not None:
+        num, den = Fraction(10**12) / parse_bandwidth(switch.port_bandwidth, "switch.port_bandwidth"), 1
+        ser_ps = max(ser_ps, -(-wire * num.numerator // num.denominator))
+    total = int(weights.astype(object).sum())
+    if ser_ps * total >= 1 << 62:
+        raise ValueError(f"snic.vms: weights adding up to {total} times the longest message's serialization "
+                         f"({ser_ps} ps) overflow the fair scheduler's arithmetic; use smaller weights or a faster "
+                         f"link")
+
+
 @dataclass(frozen=True)
 class System:
     """Composition of the hardware; `run(trace)` simulates it and returns a `Result`.
@@ -280,7 +313,10 @@ class System:
                 if getattr(self.link, f) != getattr(unset, f):
                     raise ValueError(f"link.{f}: set by protocol ({self.protocol.name}); with a protocol, "
                                      f"link takes only latency (propagation and switches)")
-        self._layout()  # cross-component checks fail at construction
+        from .engine import check_state_size
+        # cross-component checks, and the size of the state a run needs, fail at construction (for
+        # any trace: a timestamped one suits every core.timing, and timing does not size the state)
+        check_state_size(self.compile("timestamp"))
 
     @property
     def blades(self) -> tuple:
@@ -315,7 +351,11 @@ class System:
             compute = dict(data.get("compute") or {})
             compute.setdefault("vms", to_plain(ComputeBlade().vms))
             data["compute"] = compute
-        data = apply_overrides(data, overrides, _default_section)
+        try:
+            data = apply_overrides(data, overrides, _default_section)
+        except RecursionError:
+            raise ValueError("-p: a value is nested too deeply") from None
+        check_size(data, "configuration")
         unknown = [k for k in data if k not in SECTIONS]
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
@@ -427,6 +467,9 @@ class System:
             raise ValueError(f"memory_blade.capacity: {mb.capacity} cannot hold the remote part of guest memory "
                              f"({format_size(remote)} = VMs' {format_size(guest)} minus local "
                              f"{format_size(local_all)}); enlarge it or add a storage device (storage.device)")
+        if guest > MAX_BYTES:   # machine addresses (VM base + guest address) are signed 64-bit in the core
+            raise ValueError(f"compute.vms: {format_size(guest)} of guest memory in all is more than 8 EiB "
+                             f"(2**63 bytes), the machine address space of the model")
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
@@ -470,6 +513,13 @@ class System:
             raise ValueError(f"memory_blade.capacity: {mb.capacity} is {n_sp} super pages of {mb.super_page}; "
                              f"the compute blades need {need} at boot ({each}); enlarge it, or hand them out "
                              f"as used (memory_blade.allocation: on_demand)")
+        if hv.policy in ("page_swap", "subpage_swap"):
+            for i, r in enumerate(rows):
+                if r["ways"] == 0:   # a swap needs a local frame to bring the page into
+                    at = f"compute[{i}]" if multi else "compute"
+                    raise ValueError(f"{at}.local_memory: {blades[i].local_memory} leaves no local frame in a set "
+                                     f"to swap into; {hv.policy} needs at least {format_size(unit * n_sets)} "
+                                     f"({'one page' if n_sets == 1 else 'one hypervisor.super_page'})")
         return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp}
 
     def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
@@ -514,7 +564,8 @@ class System:
         put("CK_REGIME", L.CK_REGIMES[sv.regime])
         put("CK_INTERVAL_PS", parse_time(sv.interval) if sv.enabled else 0)
         put("CK_SETUP_PS", parse_time(sv.setup))
-        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
+        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth"),
+                                      "service.copy_bandwidth"))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("PEER_PS", parse_time(sv.peer_latency))
         put("BUF_N", mb.buffers)
@@ -534,7 +585,8 @@ class System:
             v = st.values()
             put("ST_READ_PS", parse_time(v["read_latency"]))
             put("ST_WRITE_PS", parse_time(v["write_latency"]))
-            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth")))
+            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth"),
+                                          "storage.bandwidth"))
             put("ST_UNITS", v["units"])
             put("ST_QD", v["queue_depth"])
         else:
@@ -546,6 +598,9 @@ class System:
             moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
             code, levels, table, ev = compile_snic(self.snic, self.vms, max(
                 p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
+            if code == L.LINK_DISCIPLINES["fair"]:
+                _check_fair_weights(table, ev, int(p[L.P["SER_UNIT_PS"]]), self.effective_switch(),
+                                    int(p[L.P["WIRE_UNIT_B"]]))
             put("QOS", 1)
             put("QOS_DISC", code)
             put("QOS_NQ", len(self.vms) + 1)
@@ -563,7 +618,7 @@ class System:
         put("SW", sw is not None)
         if sw is not None:
             put("SW_LAT_PS", sw.latency_ps)
-            num, den = sw.ps_per_byte()
+            num, den = sw.ps_per_byte(int(p[L.P["WIRE_UNIT_B"]]))
             put("SW_NUM", num)
             put("SW_DEN", den)
         else:
