@@ -19,17 +19,21 @@ import numpy as np
 
 from . import _layout as L
 from ._layout import local_prefix
+from . import growable
 from ._dram_layout import DRAM_COUNTER_NAMES, DRAM_NAMES, new_dram_state
+from .growable import FRAME_ARRAYS, SLOT_ARRAYS, page_locations  # noqa: F401  (page_locations: for callers)
 
 # one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
 EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DRAM_COUNTER_NAMES)
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 7   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+STATE_VERSION = 8   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
 #                     5: several compute blades, super-page map and owners, link calendars;
 #                     6: DRAM ranks keep READY (when their banks are free for a refresh);
-#                     7: read and write latency apart (histograms, counters, per-VM stats)
+#                     7: read and write latency apart (histograms, counters, per-VM stats);
+#                     8: state grows with use: a two-level page table (pt_dir, pt_leaf for loc), frame
+#                        and slot records in per-blade rows (cb_grow), virtual pages (va_*)
 
 
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
@@ -59,8 +63,9 @@ class Compiled:
     db: np.ndarray         # int64[len(DRAM_NAMES)], memory-blade DRAM
     dp: np.ndarray         # int64[len(DRAM_NAMES)], a checkpoint peer's DRAM
     vm_base: np.ndarray    # int64[n_vm]: machine address of each VM's guest address 0
-    vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory
+    vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory (`auto`: the guest-physical space it may use)
     blade_names: tuple = ()   # compute blades, for messages
+    vm_paths: tuple = ()      # each VM's memory parameter, for messages ("compute.vms.0.memory")
 
     def param(self, name: str) -> int:
         return int(self.p[L.P[name]])
@@ -76,6 +81,11 @@ class Compiled:
         at = self.param("VM_CB_AT")
         return self.p[at:at + len(self.vm_base)].copy()
 
+    def vm_pages(self) -> np.ndarray:
+        """Guest-physical pages each VM may have (virtual addresses map into them)."""
+        at = self.param("VM_PAGES_AT")
+        return self.p[at:at + len(self.vm_base)].copy()
+
     def signature(self) -> str:
         """Hash of everything that shapes the state: a saved state only fits the same numbers."""
         h = hashlib.sha256()
@@ -84,77 +94,93 @@ class Compiled:
         return h.hexdigest()[:16]
 
 
-def new_state(c: Compiled) -> dict:
-    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement.
-    Per-blade arrays hold every compute blade's slice in turn (offsets in the CB rows)."""
-    g = c.param("N_PAGES")
-    n_sets = c.param("N_SETS")
-    rows = c.blade_rows()
-    nb = len(rows)
-    frames = sum(n_sets * r["WAYS"] for r in rows)
-    slots = sum(n_sets * r["PER_SET"] for r in rows)
-    n_vm = len(c.vm_base)
+# The run state, array by array: dtype, the value of a fresh element, and its length for the
+# compiled system c; GROWS marks the arrays whose length follows the use (hwmodel.growable: frame
+# and slot records per compute blade, page-table leaves, the virtual-page table; their invariants
+# are in growable.check). The DRAM arrays of each DRAM (prefixes local_/localK_, blade_, peer_)
+# are new_dram_state's. An empty array still has one element: the core takes &a[0].
+GROWS = None
 
-    def arr(n, dtype, fill=0):
-        return np.full(max(n, 1), fill, dtype=dtype)  # never empty: the core takes &a[0]
 
-    st = {
-        "counters": np.zeros(len(L.COUNTER_NAMES), np.int64),
-        "hist": np.zeros(2 * L.HIST_BINS, np.int64),      # reads, then writes
-        "vm_hist": np.zeros(n_vm * 2 * L.VM_HIST_BINS if c.param("VM_HIST") else 1, np.int64),
-        "vm_stats": np.zeros((n_vm + 1) * len(L.VM_STAT_NAMES), np.int64),   # last row: background
-        "scalars": np.zeros(len(L.SCALAR_NAMES), np.int64),
-        "ring": np.zeros(c.param("WINDOW"), np.int64),
-        "link_cal": np.zeros(2 * nb * L.CAL_WIDTH, np.int64),    # per blade and direction (calendars)
-        "port_cal": np.zeros(3 * L.CAL_WIDTH, np.int64),   # the switch port's two directions, the agent
-        "defer": np.zeros(L.DEFER_CAP * len(L.DEFER_FIELDS), np.int64),
-        "ck_sc": np.zeros(nb * len(L.CK_FIELDS), np.int64),     # per blade: CK_FIELDS
-        "loc": arr(g, np.int32, L.UNTOUCHED),
-        "frame_page": arr(frames, np.int32, -1),
-        "frame_ready": arr(frames, np.int64),
-        "dirty": arr(frames, np.uint8),
-        "ref": arr(frames, np.uint8),
-        "lru_prev": arr(frames, np.int32, -1),
-        "lru_next": arr(frames, np.int32, -1),
-        "set_head": arr(nb * n_sets, np.int32, -1),
-        "set_tail": arr(nb * n_sets, np.int32, -1),
-        "set_used": arr(nb * n_sets, np.int32),
-        "set_hand": arr(nb * n_sets, np.int32),
-        "blade_next": arr(nb * n_sets, np.int32),
-        "slot_page": arr(slots, np.int32, -1),
-        "blade_hand": arr(nb * n_sets, np.int32),
-        "sp_map": arr(sum(r["N_VSP"] for r in rows), np.int32, -1),
-        "sp_owner": arr(c.param("N_SP"), np.int32),
-        "dev_unit_free": arr(c.param("ST_UNITS"), np.int64),
-        "dev_ring": arr(c.param("ST_QD"), np.int64),
-        "buf_free": arr(c.param("DRV_BUFS"), np.int64),
-        "ck_dirty": arr(frames, np.uint8),
-        "ck_first": arr(frames, np.int32),
-        "ck_list": arr(frames, np.int32),
-        "ck_pending": arr(frames, np.uint8),
-        "ck_copy_list": arr(frames, np.int32),
-        "epoch_buf": arr(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, np.int64),
-        "mbuf_ring": arr(c.param("BUF_N") * c.param("BUF_QD"), np.int64),
-        "mbuf_idx": arr(c.param("BUF_N"), np.int32),
-        "cache_tag": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64, -1),
-        "cache_stamp": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.int64),
-        "cache_dirty": arr(nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS"), np.uint8),
-    }
+def _nb(c):
+    return c.param("N_CB")
+
+
+def _sets(c):
+    return _nb(c) * c.param("N_SETS")
+
+
+def _cache(c):
+    return _nb(c) * c.param("CACHE_SETS") * c.param("CACHE_WAYS")
+
+
+def _lev(c):
+    return max(c.param("QOS_LEVELS"), 1)
+
+
+def _nq(c):
+    return max(c.param("QOS_NQ"), 1)
+
+
+STATE_ARRAYS = {
+    "counters": (np.int64, 0, lambda c: len(L.COUNTER_NAMES)),
+    "hist": (np.int64, 0, lambda c: 2 * L.HIST_BINS),                 # reads, then writes
+    "vm_hist": (np.int64, 0, lambda c: len(c.vm_base) * 2 * L.VM_HIST_BINS if c.param("VM_HIST") else 1),
+    "vm_stats": (np.int64, 0, lambda c: (len(c.vm_base) + 1) * len(L.VM_STAT_NAMES)),   # last row: background
+    "scalars": (np.int64, 0, lambda c: len(L.SCALAR_NAMES)),
+    "ring": (np.int64, 0, lambda c: c.param("WINDOW")),
+    "link_cal": (np.int64, 0, lambda c: 2 * _nb(c) * L.CAL_WIDTH),   # per blade and direction (calendars)
+    "port_cal": (np.int64, 0, lambda c: 3 * L.CAL_WIDTH),     # the switch port's two directions, the agent
+    "defer": (np.int64, 0, lambda c: L.DEFER_CAP * len(L.DEFER_FIELDS)),
+    "ck_sc": (np.int64, 0, lambda c: _nb(c) * len(L.CK_FIELDS)),     # per blade: CK_FIELDS
+    "cb_grow": (np.int64, 0, lambda c: _nb(c) * len(L.GROW_FIELDS)),  # per blade: GROW_FIELDS
+    # guest page table: directory (one leaf number per PT_LEAF guest pages) and its leaves
+    "pt_dir": (np.int32, 0, lambda c: c.param("N_DIR")),
+    "pt_leaf": (np.int32, L.UNTOUCHED, GROWS),
+    # virtual pages (core.addresses: virtual): table of keys and guest-physical pages; per VM pages given
+    "va_key": (np.int64, 0, GROWS),
+    "va_page": (np.int32, -1, GROWS),
+    "va_next": (np.int64, 0, lambda c: len(c.vm_base)),
+    # per frame (growable.FRAME_ARRAYS) and per blade slot (SLOT_ARRAYS) of each blade
+    **{name: (dtype, fill, GROWS) for name, (dtype, fill) in {**FRAME_ARRAYS, **SLOT_ARRAYS}.items()},
+    # per frame set of each blade
+    "set_head": (np.int32, -1, _sets), "set_tail": (np.int32, -1, _sets), "set_used": (np.int32, 0, _sets),
+    "set_hand": (np.int32, 0, _sets), "blade_next": (np.int32, 0, _sets), "blade_hand": (np.int32, 0, _sets),
+    "sp_map": (np.int32, -1, lambda c: sum(r["N_VSP"] for r in c.blade_rows())),
+    "sp_owner": (np.int32, 0, lambda c: c.param("N_SP")),
+    "dev_unit_free": (np.int64, 0, lambda c: c.param("ST_UNITS")),
+    "dev_ring": (np.int64, 0, lambda c: c.param("ST_QD")),
+    "buf_free": (np.int64, 0, lambda c: c.param("DRV_BUFS")),
+    "epoch_buf": (np.int64, 0, lambda c: c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0),
+    "mbuf_ring": (np.int64, 0, lambda c: c.param("BUF_N") * c.param("BUF_QD")),
+    "mbuf_idx": (np.int32, 0, lambda c: c.param("BUF_N")),
+    "cache_tag": (np.int64, -1, _cache), "cache_stamp": (np.int64, 0, _cache), "cache_dirty": (np.uint8, 0, _cache),
     # SNIC link QoS, per compute blade's link: the SLA rows in force (SLA events change them), per
     # direction and level the next-free time and the last message's wire interval (strict
     # priority), per direction and queue the virtual finish time (fair) and the token bucket
     # (full-at time: ps, remainder / TB_DEN)
-    nq, lev = max(c.param("QOS_NQ"), 1), max(c.param("QOS_LEVELS"), 1)
+    "qos_sla": (np.int64, 0, lambda c: c.param("QOS_NQ") * len(L.SLA_FIELDS)),
+    "qos_free": (np.int64, 0, lambda c: _nb(c) * 2 * _lev(c)), "qos_ls": (np.int64, 0, lambda c: _nb(c) * 2 * _lev(c)),
+    "qos_le": (np.int64, 0, lambda c: _nb(c) * 2 * _lev(c)), "qos_fin": (np.int64, 0, lambda c: _nb(c) * 2 * _nq(c)),
+    "qos_tb": (np.int64, 0, lambda c: _nb(c) * 4 * _nq(c)),
+    # the switch port's: free, ls, le per direction and level, then fin per direction and queue
+    "port_qos": (np.int64, 0, lambda c: 6 * _lev(c) + 2 * _nq(c)),
+}
+
+
+def new_state(c: Compiled, start: str = growable.DEFAULT) -> dict:
+    """Fresh run state (struct of arrays) for a compiled system, with the initial page placement.
+    Per-blade arrays hold every compute blade's slice in turn. Growable arrays start at `start`
+    sizes (growable.DEFAULT; SMALL makes a run grow often, FULL never: tests compare them)."""
+    n_sets = c.param("N_SETS")
+    rows = c.blade_rows()
+    st = {name: np.full(max(size(c), 1), fill, dtype) for name, (dtype, fill, size) in STATE_ARRAYS.items()
+          if size is not GROWS}
+    growable.allocate(st, c, start)
     sla = c.p[c.param("QOS_SLA_AT"):c.param("QOS_SLA_AT") + c.param("QOS_NQ") * len(L.SLA_FIELDS)]
-    st["qos_sla"] = arr(len(sla), np.int64)
     st["qos_sla"][:len(sla)] = sla
-    st.update({"qos_free": arr(nb * 2 * lev, np.int64), "qos_ls": arr(nb * 2 * lev, np.int64),
-               "qos_le": arr(nb * 2 * lev, np.int64), "qos_fin": arr(nb * 2 * nq, np.int64),
-               "qos_tb": arr(nb * 4 * nq, np.int64),
-               # the switch port's: free, ls, le per direction and level, then fin per direction and queue
-               "port_qos": np.zeros(6 * lev + 2 * nq, np.int64)})
     nd = len(DRAM_NAMES)
-    for k in range(nb):
+    for k in range(len(rows)):
         st.update({local_prefix(k) + name: v for name, v in new_dram_state(c.dl[k * nd:(k + 1) * nd]).items()})
     for prefix, d in (("blade_", c.db), ("peer_", c.dp)):
         st.update({prefix + name: v for name, v in new_dram_state(d).items()})
@@ -170,34 +196,45 @@ def new_state(c: Compiled) -> dict:
             psp += n
         st["scalars"][L.S["sp_next"]] = psp
     if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
+        # placement at boot places every guest page: it costs what it places
         vm_cb = c.vm_blades()
         unit = 1 << c.param("UNIT_SHIFT")
         for k, r in enumerate(rows):
             mine = np.flatnonzero(vm_cb == k)   # a blade's VMs are consecutive
             g0 = int(c.vm_base[mine[0]]) // unit
             g1 = g0 + int(c.vm_bytes[mine].sum()) // unit
-            _place_low(st, g0, g1, n_sets, r, k, c.param("VICTIM"))
+            _place_low(st, c, g0, g1, n_sets, r, k, c.param("VICTIM"))
     return st
 
 
-def _place_low(st, g0, g1, n_sets, r, k, victim):
+def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     """Blade k's guest units g0..g1-1 in address order: the first `frames` are local (unit i in
     frame i), the next ones on the memory blade in order (slot i), the rest on storage.
     Replacement order starts with frame i older than frame i + n_sets."""
     g = g1 - g0
     ways, per_set = r["WAYS"], r["PER_SET"]
-    fo, so, sl = r["FRAME_OFF"], k * n_sets, r["SLOT_OFF"]
     frames = n_sets * ways
     n_local = min(g, frames)
-    idx = np.arange(n_local, dtype=np.int32)
-    st["loc"][g0:g0 + n_local] = idx
-    st["frame_page"][fo:fo + n_local] = g0 + idx
     n_blade = min(max(g - frames, 0), per_set * n_sets)
+    need_f = [0] * len(c.blade_rows())
+    need_s = list(need_f)
+    need_f[k] = min(ways, -(-n_local // n_sets) + L.GROW_ROOM)
+    need_s[k] = min(per_set, -(-n_blade // n_sets) + L.GROW_ROOM)
+    growable.reserve_rows(st, c, need_f, need_s)
+    growable.claim_leaves(st, c, g0, g1)
+    w = len(L.GROW_FIELDS)
+    fo, sl = int(st["cb_grow"][k * w + L.GROW_FIELDS.index("FRAME_BASE")]), int(st["cb_grow"][k * w + L.GROW_FIELDS.index("SLOT_BASE")])
+    so = k * n_sets
+    loc = st["pt_leaf"]
+    at = lambda a, b: growable.pt_index(st, np.arange(a, b, dtype=np.int64))
+    idx = np.arange(n_local, dtype=np.int32)
+    loc[at(g0, g0 + n_local)] = idx
+    st["frame_page"][fo:fo + n_local] = g0 + idx
     slots = np.arange(n_blade, dtype=np.int32)
-    st["loc"][g0 + frames:g0 + frames + n_blade] = -2 - slots
+    loc[at(g0 + frames, g0 + frames + n_blade)] = -2 - slots
     st["slot_page"][sl:sl + n_blade] = g0 + frames + slots
     np.add.at(st["blade_next"], so + slots % n_sets, 1)
-    st["loc"][g0 + frames + n_blade:g1] = L.ON_STORAGE
+    loc[at(g0 + frames + n_blade, g1)] = L.ON_STORAGE
     used = np.zeros(n_sets, np.int32)
     np.add.at(used, idx % n_sets, 1)
     st["set_used"][so:so + n_sets] = used
@@ -241,11 +278,17 @@ def load_state(path, c: Compiled) -> tuple:
     if header.get("system") != c.signature():
         raise ValueError(f"{path}: saved for a different system (signature {header.get('system')}, "
                          f"this system {c.signature()}); resume with the configuration it was saved with")
-    fresh = new_state(c)
+    fresh = new_state(c, growable.SMALL)
     for k, v in fresh.items():
+        if STATE_ARRAYS.get(k, (0, 0, 1))[2] is GROWS:
+            continue
         if k not in data or data[k].shape != v.shape or data[k].dtype != v.dtype:
             raise ValueError(f"{path}: array {k!r} is missing or has the wrong shape/type")
         np.copyto(v, data[k])
+    for k, (_, _, size) in STATE_ARRAYS.items():
+        if size is GROWS and k in data:
+            fresh[k] = np.ascontiguousarray(data[k])
+    growable.check(fresh, c, str(path))
     return fresh, header.get("extra", {})
 
 
@@ -258,6 +301,7 @@ class Engine:
         self.backend = "reference" if self.core.__name__.endswith("_reference") else "compiled"
         self.state = state if state is not None else new_state(compiled)
         self.open_loop = compiled.param("TIMING") == L.TIMINGS["open"]
+        self.virtual = bool(compiled.param("VIRTUAL"))
         self._vm_bytes = compiled.vm_bytes
         self.epoch_rows = []    # drained epoch rows (arrays of EPOCH_WIDTH), in time order
 
@@ -279,7 +323,9 @@ class Engine:
         self._check(t_ps, addr, op, vm, where)
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
-        while done < n:   # the core stops early when its epoch buffer is full: drain and go on
+        while done < n:   # the core stops early when its epoch buffer is full or state must grow
+            if self.state["scalars"][L.S["grow"]]:
+                growable.grow(self.state, self.c)
             ran = self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, t_ps[done:], addr[done:],
                                       op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out,
                                       dram_log)
@@ -294,6 +340,17 @@ class Engine:
         if not code:
             return
         k, sp = int(sc[L.S["cb"]]), int(sc[L.S["error_info"]])
+        if code == L.ERR_VM_FULL:
+            pages, unit = int(self.c.vm_pages()[sp]), 1 << self.c.param("UNIT_SHIFT")
+            path = self.c.vm_paths[sp] if sp < len(self.c.vm_paths) else f"VM {sp}'s memory"
+            raise ValueError(f"{where(i)}: VM {sp} touches more virtual pages than its guest-physical memory "
+                             f"holds ({pages:,} pages of {unit} B, {path}); give it more (-p {path}=...) or "
+                             f"let it grow with its footprint ({path}: auto)")
+        if code == L.ERR_NO_ROOM:
+            blade = self.c.blade_names[sp] if sp < len(self.c.blade_names) else f"compute blade {sp}"
+            raise ValueError(f"{where(i)}: {blade}'s VMs touch more pages than its local memory and its share of "
+                             f"the memory blade hold (a VM's memory is auto); enlarge compute.local_memory or "
+                             f"memory_blade.capacity, or add a storage tier (storage.device)")
         blade = self.c.blade_names[k] if k < len(self.c.blade_names) else f"compute blade {k}"
         sp_mib = (1 << self.c.param("SP_SHIFT")) >> 20
         if code == L.ERR_PERMISSION:
@@ -343,12 +400,22 @@ class Engine:
         if len(bad):
             raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the system has "
                              f"{len(self._vm_bytes)} VM(s)")
-        bad = np.flatnonzero(addr >= self._vm_bytes[vm])
-        if len(bad):
-            i = bad[0]
-            raise ValueError(f"{where(i)}: address {int(addr[i]):#x} is outside VM {vm[i]}'s memory "
-                             f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
-                             f"(-p compute.vms.{vm[i]}.memory=...)")
+        if self.virtual:    # the guest's page tables take any virtual page below the limit
+            bad = np.flatnonzero(addr >> np.uint64(self.c.param("UNIT_SHIFT") + L.VA_PAGE_BITS))
+            if len(bad):
+                i = bad[0]
+                raise ValueError(f"{where(i)}: virtual address {int(addr[i]):#x} is beyond the "
+                                 f"2**{self.c.param('UNIT_SHIFT') + L.VA_PAGE_BITS}-byte virtual address space "
+                                 f"(core.addresses: virtual)")
+        else:
+            bad = np.flatnonzero(addr >= self._vm_bytes[vm])
+            if len(bad):
+                i = bad[0]
+                path = self.c.vm_paths[vm[i]] if vm[i] < len(self.c.vm_paths) else f"compute.vms.{vm[i]}.memory"
+                raise ValueError(f"{where(i)}: address {int(addr[i]):#x} is outside VM {vm[i]}'s memory "
+                                 f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
+                                 f"(-p {path}=...), or if the trace's addresses are virtual, say so "
+                                 f"(-p core.addresses=virtual)")
         bad = np.flatnonzero(t < 0)
         if len(bad):
             raise ValueError(f"{where(bad[0])}: negative time {t[bad[0]]} ps")
@@ -373,8 +440,11 @@ def counters(state: dict) -> dict:
     return out
 
 
-def state_digest(state: dict) -> str:
-    """A short hash of a whole state, for tests and for noticing drift."""
+def state_digest(state: dict, c: Compiled | None = None) -> str:
+    """A short hash of a whole state, for tests and for noticing drift. With the compiled system,
+    of its canonical form (growable.canonical): the same whenever the state grew."""
+    if c is not None:
+        state = growable.canonical(state, c)
     h = hashlib.sha256()
     for k in sorted(state):
         h.update(k.encode())

@@ -26,11 +26,13 @@ class _Source:
     reopen: Callable[[], "_Source"]
     reader: object = None            # the file reader, for its skipped-line count and progress
     records: int | None = None       # length, when known without reading it
+    addresses: str = "physical"      # what the trace's addresses are: physical | virtual
 
 
 def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
     """Columns in memory. Without an explicit `timing`, a time column that is all zero (or
-    missing) means an untimed trace, anything else timestamps in `time_unit` (default ps)."""
+    missing) means an untimed trace, anything else timestamps in `time_unit` (default ps).
+    Addresses are physical unless `addresses` says virtual."""
     addr = np.asarray(data["addr"])
     n = len(addr)
     op = np.asarray(data.get("op", np.zeros(n, np.uint8)))
@@ -38,13 +40,17 @@ def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
     time = np.asarray(data["time"]) if data.get("time") is not None else np.zeros(n, np.int64)
     timing = data.get("timing") or ("timestamp" if np.any(time) else "none")
     unit = data.get("time_unit") or "ps"
+    addresses = data.get("addresses") or "physical"
+    if addresses not in ("physical", "virtual"):
+        raise ValueError(f"{name}: addresses {addresses!r} is not one of 'physical', 'virtual'")
 
     def chunks():
         for s in range(0, n, chunk_records):
             e = min(n, s + chunk_records)
             yield time[s:e], addr[s:e], op[s:e], vm[s:e], (lambda i, s=s: f"{name}: record {s + i}")
 
-    return _Source(name, timing, unit, chunks, lambda: _from_arrays(data, chunk_records, name), records=n)
+    return _Source(name, timing, unit, chunks, lambda: _from_arrays(data, chunk_records, name), records=n,
+                   addresses=addresses)
 
 
 def _from_reader_factory(open_reader, name) -> _Source:
@@ -64,7 +70,7 @@ def _from_reader_factory(open_reader, name) -> _Source:
                 close()
 
     return _Source(name, reader.timing, reader.time_unit, chunks, lambda: _from_reader_factory(open_reader, name),
-                   reader)
+                   reader, addresses=getattr(reader, "addresses", "physical"))
 
 
 def as_source(trace, chunk_records=1 << 20, format=None, timing=None, time_unit=None,
@@ -129,7 +135,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     epoch_ps = parse_time(epoch, "epoch") if epoch else 0
     if epoch and epoch_ps == 0:
         raise ValueError(f"epoch: {epoch!r} must be > 0")
-    compiled = system.compile(source.timing, epoch_ps)
+    compiled = system.compile(source.timing, epoch_ps, trace_addresses=source.addresses)
     closed = compiled.param("TIMING") == L.TIMINGS["closed"]
     if source.timing == "none":
         factor = Fraction(1)
@@ -187,6 +193,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
     result.trace_format = getattr(source.reader, "format", "") or ""
     result.trace_time_unit = source.time_unit if source.timing != "none" else ""
+    result.addresses = "virtual" if compiled.param("VIRTUAL") else "physical"
     result.ps_per_trace_unit = float(factor) if source.timing != "none" else 0.0
     if log is not None:
         result.dram_traces = {name: str(log.path(name)) for name in log.files}

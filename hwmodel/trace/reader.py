@@ -105,7 +105,8 @@ class TraceReader:
     """Iterable of Chunk over one trace file; a context manager.  Iterating again re-reads the file.
 
     path, format; timing: "timestamp" | "gap" | "none"; time_unit: "ps" | "ns" | "cycle" |
-    "instruction"; compression: None | "gzip" | "xz" | "bz2" | "zstd".
+    "instruction"; addresses: "physical" | "virtual" (what the format's producers record);
+    compression: None | "gzip" | "xz" | "bz2" | "zstd".
     After (or during) iteration: skipped_lines (bad lines skipped with skip_bad_lines=True),
     skipped_examples (their messages, first 10), ignored_records (valid records that are not
     memory accesses, e.g. gem5 'u' packets), instruction_fetches (lackey 'I' lines, ChampSim
@@ -156,6 +157,7 @@ class TraceReader:
         self.format = fmt
         probe = self._open_source()
         self.timing, self.time_unit = probe.timing, probe.time_unit
+        self.addresses = getattr(probe, "addresses", "physical")   # physical | virtual
         self.records = getattr(probe, "records", None)   # known for native files (progress totals)
         self._close_source(probe)
         self._src = None
