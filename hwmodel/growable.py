@@ -33,6 +33,8 @@ SLOT_ARRAYS = {"slot_page": (np.int32, -1)}   # guest unit held, -1 = free
 START_FRAMES = 1024        # frames (and slots) a blade starts with, before it grows
 START_LEAVES = 16          # page-table leaves the state starts with (leaf 0 included)
 START_VA = 1024            # virtual-page table entries (a power of two) it starts with
+FULL_CAP = 1 << 20         # FULL starts leaves and the virtual-page table at most this large (auto VMs
+#                            reserve more guest-physical space than any run touches)
 FULL, DEFAULT, SMALL = "full", "default", "small"   # start sizes: all there is, the usual, the least
 
 
@@ -50,7 +52,8 @@ def rows_at(c, start: str) -> tuple:
 
 def leaves_at(c, start: str) -> int:
     most = c.param("N_DIR") + 1 + L.GROW_ROOM
-    return min(most, most if start == FULL else 1 + L.GROW_ROOM if start == SMALL else START_LEAVES)
+    return min(most, FULL_CAP >> L.PT_LEAF_SHIFT if start == FULL else 1 + L.GROW_ROOM if start == SMALL
+               else START_LEAVES)
 
 
 def va_at(c, start: str) -> int:
@@ -58,7 +61,7 @@ def va_at(c, start: str) -> int:
         return 1
     if start == FULL:
         need = 2 * (int(c.vm_pages().sum()) + 1)
-        return 1 << (need - 1).bit_length()
+        return min(1 << (need - 1).bit_length(), FULL_CAP)
     return 4 if start == SMALL else START_VA
 
 

@@ -426,12 +426,15 @@ class System:
                          "auto": auto})
         n_auto = sum(r["auto"] for r in rows)
         if n_auto:
-            # a blade with auto-sized VMs may put on the memory blade an equal share of what the
-            # blades of declared sizes leave
-            left = cap - sum(r["remote"] for r in rows if not r["auto"])
+            # a blade with auto-sized VMs may put on the memory blade an equal share of the super
+            # pages that the blades of declared sizes and every checkpoint area leave
+            ck = sv.enabled and sv.target == "memory_blade"
+            taken = sum(-(-(r["remote"] + ck * r["local"]) // spb) for r in rows if not r["auto"])
+            taken += sum(-(-r["local"] // spb) for r in rows if r["auto"] and ck)
+            each = max(cap // spb - taken, 0) // n_auto
             for r in rows:
                 if r["auto"]:
-                    r["remote"] = max(left, 0) // spb // n_auto * spb
+                    r["remote"] = each * spb
         guest = sum(r["guest"] for r in rows)
         remote = sum(r["remote"] for r in rows)
         local_all = sum(r["local"] for r in rows)
