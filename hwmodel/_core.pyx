@@ -902,8 +902,8 @@ cdef void run_deferred(Core* c, int64_t upto) noexcept nogil:
     c.cur_q = cur_q
 
 
-cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
-    """Fault on unit g, which is in blade slot `slot`, or on storage when slot < 0."""
+cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int32_t* ge, int64_t slot, int64_t off, int w) noexcept nogil:
+    """Fault on unit g (page-table entry ge), which is in blade slot `slot`, or on storage when slot < 0."""
     cdef const int64_t* p = c.p
     cdef int64_t unit = c.unit
     c.cnt[C_FAULTS] += 1
@@ -957,7 +957,7 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
     cdef int64_t ready = t_fill + p[P_MAP_UPDATE_PS]
     c.frame_ready[f] = ready
     c.frame_page[f] = <int32_t>g
-    pt_entry(c, g)[0] = f
+    ge[0] = f
     c.dirty[f] = 0
     if c.ck_dirty[f] == 1:
         c.ck_dirty[f] = 2
@@ -990,6 +990,7 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
     cdef int64_t* cnt = c.cnt
     cdef int64_t g, off, j, done
     cdef int32_t l, f
+    cdef int32_t* ge
     if p[P_POLICY] == 0:
         m -= c.mbase   # the blade's own machine addresses
         if m < c.local_bytes:
@@ -1000,7 +1001,8 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
     else:
         g = m >> c.ushift
         off = m & (c.unit - 1)
-        l = pt_entry(c, g)[0]
+        ge = pt_entry(c, g)
+        l = ge[0]
         if l == -1:
             j = g & c.smask
             f = take_free(c, j)
@@ -1025,13 +1027,14 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
                 else:
                     l = ON_STORAGE
                     cnt[C_FIRST_TOUCH_STORAGE] += 1
-            pt_claim(c, g)[0] = l
+            ge = pt_claim(c, g)
+            ge[0] = l
         if l >= 0:
             done = local_access(c, arr, l, off, w)
         elif p[P_POLICY] == 1:
             done = remote_line(c, arr + p[P_FILTER_PS], ((-2 - <int64_t>l) << c.ushift) + off, w)
         else:
-            done = swap_in(c, arr, g, -1 if l == ON_STORAGE else -2 - <int64_t>l, off, w)
+            done = swap_in(c, arr, g, ge, -1 if l == ON_STORAGE else -2 - <int64_t>l, off, w)
     return done
 
 
@@ -1258,6 +1261,22 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.link.qtb = b.link.qtb + 2 * nq
 
 
+cdef void prefetch_virtual(Core* c, Py_ssize_t i, Py_ssize_t n, const uint64_t* addr, const uint16_t* vm,
+                           const int64_t* vm_base, const int64_t* vm_cb, bint many, int64_t* pfg) noexcept nogil:
+    """run_loop's prefetch for virtual addresses: the translation's slot PF_LOC accesses ahead, the
+    page-table entry of a page already mapped PF_FRAME ahead (a hint: no effect on results)."""
+    cdef int64_t g
+    if i + PF_LOC < n:
+        g = <int64_t>va_key_of(vm[i + PF_LOC], addr[i + PF_LOC], c.ushift)
+        pfg[(i + PF_LOC) & (PF_RING - 1)] = g
+        hw_prefetch(c.va_key + va_home(c, <uint64_t>g))
+        hw_prefetch(c.va_page + va_home(c, <uint64_t>g))
+    if i + PF_FRAME < n and not (many and vm_cb[vm[i + PF_FRAME]] != c.cb):
+        g = va_find(c, <uint64_t>pfg[(i + PF_FRAME) & (PF_RING - 1)])
+        if g >= 0:
+            hw_prefetch(pt_entry(c, (vm_base[vm[i + PF_FRAME]] >> c.ushift) + g))
+
+
 cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
                          const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
                          bint want_out) noexcept nogil:
@@ -1282,36 +1301,35 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
     cdef bint many = c.nb > 1      # several compute blades: prefetch only into the bound one's frames
     cdef bint virt = c.virt
-    cdef int64_t pfg[PF_RING]      # physical: guest pages ahead; virtual: their translation keys
+    cdef int64_t pfg[PF_RING]      # accesses ahead: physical, their page-table entries' places; virtual, their keys
     cdef int64_t g
+    cdef const int32_t* pt_dir = c.pt_dir     # the engine changes the arrays only between calls
+    cdef const int32_t* pt_leaf = c.pt_leaf
     if pf:
         for i in range(min(PF_LOC, n)):
-            pfg[i] = (<int64_t>va_key_of(vm[i], addr[i], c.ushift) if virt
-                      else (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift)
+            if virt:
+                pfg[i] = <int64_t>va_key_of(vm[i], addr[i], c.ushift)
+            else:
+                g = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
+                pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
     for i in range(n):
         if sc[S_GROW]:     # a growable array is short of room: nothing of access i has happened
             cnt[C_LAST_COMPLETION_PS] = last_completion
             return i
-        if pf:
+        if pf and not virt:
             if i + PF_LOC < n:
-                if virt:
-                    g = <int64_t>va_key_of(vm[i + PF_LOC], addr[i + PF_LOC], c.ushift)
-                    hw_prefetch(c.va_key + va_home(c, <uint64_t>g))
-                    hw_prefetch(c.va_page + va_home(c, <uint64_t>g))
-                else:
-                    g = (vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift
-                    hw_prefetch(pt_entry(c, g))
+                # the page-table entry's place (a range first touched before the access gets there
+                # is then read in leaf 0: a prefetch missed, no effect on results)
+                g = (vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift
+                g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
                 pfg[(i + PF_LOC) & (PF_RING - 1)] = g
+                hw_prefetch(pt_leaf + g)
             if i + PF_FRAME < n and not (many and vm_cb[vm[i + PF_FRAME]] != c.cb):
-                g = pfg[(i + PF_FRAME) & (PF_RING - 1)]
-                if virt:       # the page-table entry of a page already mapped (frames: not this far)
-                    g = va_find(c, <uint64_t>g)
-                    if g >= 0:
-                        hw_prefetch(pt_entry(c, (vm_base[vm[i + PF_FRAME]] >> c.ushift) + g))
-                else:
-                    l = pt_entry(c, g)[0]
-                    if l >= 0:
-                        prefetch_frame(c, l)
+                l = pt_leaf[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
+                if l >= 0:
+                    prefetch_frame(c, l)
+        elif pf:
+            prefetch_virtual(c, i, n, addr, vm, vm_base, vm_cb, many, pfg)
         if timing == 0:
             arr = t_col[i]
         else:
