@@ -642,7 +642,7 @@ class System:
                         vm_base=vm_base, vm_bytes=vm_bytes, blade_names=tuple(names), vm_paths=paths)
 
     # -- running ---------------------------------------------------------------------------
-    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
+    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 18,
             progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None,
             skip_bad_lines=False, epoch=None, cycle=None, dram_trace=None, dram_trace_format="dramsim3",
             ps_per_unit=None):

@@ -2,6 +2,7 @@
 the engine, virtual addresses mapped at first touch, `auto`-sized VMs. Growing never changes a
 result, both backends grow alike, and declared sizes cost nothing until used."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,19 +107,13 @@ def test_a_small_start_really_grows_every_structure(backend):
 
 
 # -- what growable state costs -------------------------------------------------------------
-def many_big_blades(n=8):
-    """n compute blades of one 512 GiB VM with 64 GiB local memory, a 4 TiB memory blade."""
-    dram = {"preset": "DDR4-2400", "channels": 4, "ranks": 4}
-    return System.from_dict({
-        "compute": [{"name": f"cb{k}", "local_memory": "64GiB", "dram": dram,
-                     "vms": [{"name": f"vm{k}", "memory": "512GiB"}]} for k in range(n)],
-        "memory_blade": {"capacity": "4TiB", "dram": {"preset": "DDR4-2400", "channels": 8, "ranks": 8,
-                                                      "rows": 524288}},
-    })
+EIGHT_BLADES = Path(__file__).resolve().parent.parent / "examples" / "eight_blades.yaml"
 
 
 def test_declared_memory_costs_nothing_until_touched():
-    c = many_big_blades().compile()
+    s = System.from_yaml(EIGHT_BLADES)    # 8 blades of one 512 GiB VM with 64 GiB local, a 4 TiB blade
+    assert [b.vms[0].memory for b in s.blades] == ["512GiB"] * 8 and s.memory_blade.capacity == "4TiB"
+    c = s.compile()
     st = new_state(c)
     # 8 x 512 GiB of guest memory, 8 x 64 GiB local, 4 TiB remote: the page-table directory (4 B per
     # 4 MiB of guest memory), the super-page map (4 B per 16 MiB) and start rows, not 4 B a page

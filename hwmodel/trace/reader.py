@@ -18,7 +18,7 @@ from ._textparse import parse_block
 from ._types import COLUMNS, TIME_UNITS, TIMINGS, Chunk, TraceError, concat
 from .formats import DETECT_ORDER, TEXT_FORMATS, Text
 
-BLOCK_BYTES = 8 << 20          # text bytes parsed per numpy pass
+BLOCK_BYTES = 2 << 20          # text bytes parsed per numpy pass (its temporaries take ~30 bytes per byte)
 MAX_LINE = 1 << 20             # a longer "line" means the file is not a text trace
 DETECT_LINES = 64              # data lines looked at to detect the format
 HEAD_BYTES = 256 << 10         # decompressed bytes read to detect the format
