@@ -1486,10 +1486,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         raise ValueError("run_chunk: out must be empty or as long as the chunk")
     if dl.shape[0] != p[P_N_CB] * N_DRAM_PARAMS:
         raise ValueError("run_chunk: dl must hold one local DRAM parameter vector per compute blade")
-    if pt_dir.shape[0] < p[P_N_DIR] or pt_leaf.shape[0] < 2 << PT_LEAF_SHIFT or cb_grow.shape[0] != p[P_N_CB] * N_GROW_FIELDS:
+    if (pt_dir.shape[0] < p[P_N_DIR] or pt_leaf.shape[0] < 2 << PT_LEAF_SHIFT
+            or cb_grow.shape[0] != p[P_N_CB] * N_GROW_FIELDS):
         raise ValueError("run_chunk: the page table or the growth rows do not fit this system")
-    if p[P_VIRTUAL] and (va_key.shape[0] < 2 or va_key.shape[0] & (va_key.shape[0] - 1) or va_page.shape[0] != va_key.shape[0]
-                         or va_next.shape[0] != vm_base.shape[0]):
+    cdef Py_ssize_t nva = va_key.shape[0]
+    if p[P_VIRTUAL] and (nva < 2 or nva & (nva - 1) or va_page.shape[0] != nva or va_next.shape[0] != vm_base.shape[0]):
         raise ValueError("run_chunk: the virtual-page table must be a power of two >= 2, with one counter per VM")
     c.p = &p[0]
     c.cnt = &cnt[0]

@@ -149,6 +149,7 @@ PT_LEAF = 1 << PT_LEAF_SHIFT
 # and slots are taken in order per set (set_used, blade_next), so a blade's rows only grow up to
 # WAYS and PER_SET.
 GROW_FIELDS = ("FRAME_BASE", "FRAME_ROWS", "SLOT_BASE", "SLOT_ROWS")
+G = {name: i for i, name in enumerate(GROW_FIELDS)}
 # Virtual addresses: an open-addressing table (linear probing, at most half full) of
 # key = ((virtual page << 16) | VM) + 1 (0 = empty) -> the VM's guest-physical page (state["va_key"],
 # state["va_page"]); home slot = (key * VA_HASH mod 2**64) >> (64 - log2(size)). A virtual page
@@ -203,7 +204,7 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "sp_next",                      # no free super page below this one
                 "defer_n", "defer_head",        # victim write-backs held back: a ring in state["defer"]
                 "error", "error_info",          # ERR_* code and its detail (super page, VM, blade)
-                "grow",                         # 1 = a growable array is short of GROW_ROOM: stop before the next access
+                "grow",                         # 1 = an array is short of GROW_ROOM: stop before the next access
                 "pt_leaves",                    # page-table leaves in use (leaf 0, the untouched one, included)
                 "va_used")                      # virtual pages in the table (all VMs)
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}

@@ -22,7 +22,7 @@ import numpy as np
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
 from ._layout import (CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, DEFER_CAP, K, C, ERR_NO_ROOM, ERR_NO_SUPER_PAGE,
-                      ERR_PERMISSION, ERR_VM_FULL, EVENT_FIELDS, GROW_FIELDS, GROW_ROOM, HIST_BINS, LINK_CAL_SLOTS,
+                      ERR_PERMISSION, ERR_VM_FULL, EVENT_FIELDS, G, GROW_FIELDS, GROW_ROOM, HIST_BINS, LINK_CAL_SLOTS,
                       ON_STORAGE, P, PERM_FIELDS, PT_LEAF, PT_LEAF_SHIFT, S, SLA_FIELDS, UNTOUCHED, VA_HASH,
                       VM_HIST_BINS, VM_HIST_SHIFT, LOG_FIELDS, VM_STAT_NAMES, hist_bin, local_prefix)
 
@@ -154,13 +154,13 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     # per-blade state: each compute blade's slices of the shared arrays, as (start, length) by name
     def extents(k):
         r, gr = cb_rows[k], cb_grow[k * GW:(k + 1) * GW]
-        frames = n_sets_ * gr[GROW_FIELDS.index("FRAME_ROWS")]     # the rows the state holds
-        fo, so = gr[GROW_FIELDS.index("FRAME_BASE")], k * n_sets_
+        frames = n_sets_ * gr[G["FRAME_ROWS"]]     # the rows the state holds
+        fo, so = gr[G["FRAME_BASE"]], k * n_sets_
         out = {name: (fo, frames) for name in ("frame_page", "frame_ready", "dirty", "ref", "lru_prev", "lru_next",
                                                "ck_dirty", "ck_first", "ck_list", "ck_pending", "ck_copy_list")}
         out.update({name: (so, n_sets_) for name in ("set_head", "set_tail", "set_used", "set_hand", "blade_next",
                                                       "blade_hand")})
-        out["slot_page"] = (gr[GROW_FIELDS.index("SLOT_BASE")], gr[GROW_FIELDS.index("SLOT_ROWS")] * n_sets_)
+        out["slot_page"] = (gr[G["SLOT_BASE"]], gr[G["SLOT_ROWS"]] * n_sets_)
         out["sp_map"] = (r[CB["VSP_OFF"]], r[CB["N_VSP"]])
         out["link_cal"] = (2 * CAL_WIDTH * k, 2 * CAL_WIDTH)
         out["ck_sc"] = (len(CK_FIELDS) * k, len(CK_FIELDS))
@@ -204,9 +204,9 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         ways, local_bytes, temp_addr = r[CB["WAYS"]], r[CB["LOCAL_BYTES"]], r[CB["TEMP_ADDR"]]
         mbase, per_set = r[CB["MBASE"]], r[CB["PER_SET"]]
         # rows of frames and slots the state holds (the engine grows them before a set runs out)
-        frame_rows = cb_grow[k * GW + GROW_FIELDS.index("FRAME_ROWS")]
+        frame_rows = cb_grow[k * GW + G["FRAME_ROWS"]]
         frame_lim = frame_rows - GROW_ROOM if frame_rows < ways else ways
-        slot_rows = cb_grow[k * GW + GROW_FIELDS.index("SLOT_ROWS")]
+        slot_rows = cb_grow[k * GW + G["SLOT_ROWS"]]
         slot_lim = slot_rows - GROW_ROOM if slot_rows < per_set else per_set
         ck_base, peer_base, cks = r[CB["CK_BASE"]], r[CB["PEER_BASE"]], b["ck_sc"]
         cur_cb = k

@@ -222,8 +222,7 @@ def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     need_s[k] = min(per_set, -(-n_blade // n_sets) + L.GROW_ROOM)
     growable.reserve_rows(st, c, need_f, need_s)
     growable.claim_leaves(st, c, g0, g1)
-    w = len(L.GROW_FIELDS)
-    fo, sl = int(st["cb_grow"][k * w + L.GROW_FIELDS.index("FRAME_BASE")]), int(st["cb_grow"][k * w + L.GROW_FIELDS.index("SLOT_BASE")])
+    fo, sl = growable.base(st, k, "FRAME"), growable.base(st, k, "SLOT")
     so = k * n_sets
     loc = st["pt_leaf"]
     at = lambda a, b: growable.pt_index(st, np.arange(a, b, dtype=np.int64))
@@ -286,7 +285,9 @@ def load_state(path, c: Compiled) -> tuple:
             raise ValueError(f"{path}: array {k!r} is missing or has the wrong shape/type")
         np.copyto(v, data[k])
     for k, (_, _, size) in STATE_ARRAYS.items():
-        if size is GROWS and k in data:
+        if size is GROWS:
+            if k not in data:
+                raise ValueError(f"{path}: array {k!r} is missing")
             fresh[k] = np.ascontiguousarray(data[k])
     growable.check(fresh, c, str(path))
     return fresh, header.get("extra", {})

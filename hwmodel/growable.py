@@ -84,21 +84,20 @@ def allocate(st: dict, c, start: str) -> None:
     st["va_next"] = np.zeros(len(c.vm_base), np.int64)
 
 
-def _grow_row(st, k, what):
-    w = len(L.GROW_FIELDS)
-    return st["cb_grow"][k * w + L.GROW_FIELDS.index(what + "_BASE")], st["cb_grow"][k * w + L.GROW_FIELDS.index(what + "_ROWS")]
+def base(st: dict, k: int, what: str) -> int:
+    """Where compute blade k's frames (what = "FRAME") or slots ("SLOT") start in their arrays."""
+    return int(st["cb_grow"][k * len(L.GROW_FIELDS) + L.G[what + "_BASE"]])
 
 
 def blade_rows(st: dict, what: str) -> list:
     """Rows per compute blade of its frames (what = "FRAME") or slots ("SLOT")."""
-    w, i = len(L.GROW_FIELDS), L.GROW_FIELDS.index(what + "_ROWS")
-    return [int(x) for x in st["cb_grow"][i::w]]
+    return [int(x) for x in st["cb_grow"][L.G[what + "_ROWS"]::len(L.GROW_FIELDS)]]
 
 
 def _set_rows(st, n_sets, what, arrays, old_rows, new_rows):
     """Lay the per-blade segments of `arrays` out anew with new_rows rows each (old contents kept)."""
     w = len(L.GROW_FIELDS)
-    ib, ir = L.GROW_FIELDS.index(what + "_BASE"), L.GROW_FIELDS.index(what + "_ROWS")
+    ib, ir = L.G[what + "_BASE"], L.G[what + "_ROWS"]
     old_base = [int(x) for x in st["cb_grow"][ib::w]]
     new_base = np.concatenate([[0], np.cumsum(new_rows)[:-1]]).astype(np.int64) * n_sets
     total = max(int(sum(new_rows)) * n_sets, 1)     # never empty: the core takes &a[0]
@@ -228,9 +227,9 @@ def canonical(st: dict, c) -> dict:
         for name in arrays:
             parts = []
             for k in range(nb):
-                base, _ = _grow_row(st, k, what)
+                b = base(st, k, what)
                 used = int(st[counts][k * n_sets:(k + 1) * n_sets].max())
-                parts.append(st[name][base:base + used * n_sets])
+                parts.append(st[name][b:b + used * n_sets])
             out[name] = np.concatenate(parts)
     out["pt_leaf"] = st["pt_leaf"][:int(st["scalars"][L.S["pt_leaves"]]) << L.PT_LEAF_SHIFT]
     full = st["va_key"] != 0
@@ -252,8 +251,8 @@ def check(st: dict, c, where: str) -> None:
         r = blade_rows(st, what)
         if any(not 0 <= x <= row[most] for x, row in zip(r, rows)):
             raise ValueError(f"{where}: {what.lower()} rows {r} exceed the system's {[row[most] for row in rows]}")
-        base = np.concatenate([[0], np.cumsum(r)[:-1]]) * n_sets
-        if not np.array_equal(g[L.GROW_FIELDS.index(what + "_BASE")::w], base):
+        bases = np.concatenate([[0], np.cumsum(r)[:-1]]) * n_sets
+        if not np.array_equal(g[L.G[what + "_BASE"]::w], bases):
             raise ValueError(f"{where}: {what.lower()} bases do not follow the rows")
         for name, (dtype, _) in arrays.items():
             a = st.get(name)
