@@ -8,7 +8,7 @@ State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.Cor
 """
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
 from libc.string cimport memcpy
-from libc.stdlib cimport malloc, free, realloc
+from libc.stdlib cimport malloc, calloc, free, realloc
 
 import numpy as np
 
@@ -34,6 +34,8 @@ DEF INT64_MAX_PS = 9223372036854775807
 DEF PF_LOC = 16
 DEF PF_FRAME = 8
 DEF PF_RING = 32   # > PF_LOC, a power of two
+DEF VA_TABLE_FULL = 1   # va_map stopped: the virtual-page table is half full
+DEF VA_VM_FULL = 2      # ... a VM has no free guest-physical page
 # _layout.SLA_FIELDS, EVENT_FIELDS, VM_STAT_NAMES (tests/test_snic.py checks these against it)
 DEF Q_LEVEL = 0
 DEF Q_WEIGHT = 1
@@ -115,13 +117,12 @@ cdef struct Core:
     int64_t* cbg           # per compute blade: GROW_FIELDS (where its frames and slots are, how many rows)
     int64_t frame_rows, frame_lim   # the bound blade's frame rows; a set using more than frame_lim: grow
     int64_t slot_rows, slot_lim     # likewise for its blade slots
-    bint virt              # trace addresses are virtual: va_* translate them
     int64_t* va_key        # virtual pages: open-addressing keys (_layout.VA_HASH), 0 = empty
     int32_t* va_page       # ... and the guest-physical page each maps to (within its VM)
     int64_t* va_next       # per VM: guest-physical pages handed out
     const int64_t* vm_pages   # per VM: guest-physical pages it may have
     uint64_t va_mask
-    int64_t va_shift, va_lim
+    int64_t va_shift, va_lim  # home slot = hash >> va_shift; entries it may hold
     int32_t* frame_page
     int32_t* prev
     int32_t* nxt
@@ -231,40 +232,41 @@ cdef inline uint64_t va_home(Core* c, uint64_t key) noexcept nogil:
     return (key * 0x9E3779B97F4A7C15ULL) >> c.va_shift     # _layout.VA_HASH
 
 
-cdef inline int64_t va_find(Core* c, uint64_t key) noexcept nogil:
-    """The guest-physical page of a virtual page already mapped, else -1 (no change)."""
-    cdef uint64_t h = va_home(c, key)
-    while c.va_key[h] != 0:
-        if <uint64_t>c.va_key[h] == key:
-            return c.va_page[h]
-        h = (h + 1) & c.va_mask
-    return -1
-
-
-cdef int64_t va_translate(Core* c, int64_t v, uint64_t a) noexcept nogil:
-    """VM v's virtual address a -> its guest-physical page. A page's first touch takes the VM's
-    next free guest-physical page (the guest kernel's allocator hands them out in order); -1 and
-    ERR_VM_FULL when the VM has none left."""
-    cdef uint64_t key = va_key_of(v, a, c.ushift)
-    cdef uint64_t h = va_home(c, key)
-    cdef int64_t gp
-    while c.va_key[h] != 0:
-        if <uint64_t>c.va_key[h] == key:
-            return c.va_page[h]
-        h = (h + 1) & c.va_mask
-    gp = c.va_next[v]
-    if gp >= c.vm_pages[v]:
-        if not c.sc[S_ERROR]:
-            c.sc[S_ERROR] = ERR_VM_FULL
-            c.sc[S_ERROR_INFO] = v
-        return -1
-    c.va_next[v] = gp + 1
-    c.va_key[h] = <int64_t>key
-    c.va_page[h] = <int32_t>gp
-    c.sc[S_VA_USED] += 1
-    if c.sc[S_VA_USED] > c.va_lim:
-        c.sc[S_GROW] = 1
-    return gp
+cdef Py_ssize_t va_map(Core* c, const uint64_t* addr, const uint16_t* vm, const int64_t* vm_base,
+                       int64_t* mach, Py_ssize_t n, int* why) noexcept nogil:
+    """Virtual addresses: the machine address of accesses 0..k-1, in trace order, before they run
+    (a mapping depends on nothing else). A page's first touch takes its VM's next free
+    guest-physical page (the guest kernel hands them out in order). Returns k: n, or the first
+    access whose page is new when the table is half full (why = VA_TABLE_FULL: the engine grows
+    it) or its VM has no page left (VA_VM_FULL)."""
+    cdef Py_ssize_t i
+    cdef uint64_t key, h
+    cdef int64_t v, gp
+    cdef int64_t umask = c.unit - 1
+    for i in range(n):
+        if i + 8 < n:
+            hw_prefetch(c.va_key + va_home(c, va_key_of(vm[i + 8], addr[i + 8], c.ushift)))
+        v = vm[i]
+        key = va_key_of(v, addr[i], c.ushift)
+        h = va_home(c, key)
+        while c.va_key[h] != 0 and <uint64_t>c.va_key[h] != key:
+            h = (h + 1) & c.va_mask
+        if c.va_key[h] != 0:
+            gp = c.va_page[h]
+        else:
+            if c.sc[S_VA_USED] >= c.va_lim:
+                why[0] = VA_TABLE_FULL
+                return i
+            gp = c.va_next[v]
+            if gp >= c.vm_pages[v]:
+                why[0] = VA_VM_FULL
+                return i
+            c.va_next[v] = gp + 1
+            c.va_key[h] = <int64_t>key
+            c.va_page[h] = <int32_t>gp
+            c.sc[S_VA_USED] += 1
+        mach[i] = vm_base[v] + (gp << c.ushift) + <int64_t>(addr[i] & <uint64_t>umask)
+    return n
 
 
 cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
@@ -1261,26 +1263,11 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.link.qtb = b.link.qtb + 2 * nq
 
 
-cdef void prefetch_virtual(Core* c, Py_ssize_t i, Py_ssize_t n, const uint64_t* addr, const uint16_t* vm,
-                           const int64_t* vm_base, const int64_t* vm_cb, bint many, int64_t* pfg) noexcept nogil:
-    """run_loop's prefetch for virtual addresses: the translation's slot PF_LOC accesses ahead, the
-    page-table entry of a page already mapped PF_FRAME ahead (a hint: no effect on results)."""
-    cdef int64_t g
-    if i + PF_LOC < n:
-        g = <int64_t>va_key_of(vm[i + PF_LOC], addr[i + PF_LOC], c.ushift)
-        pfg[(i + PF_LOC) & (PF_RING - 1)] = g
-        hw_prefetch(c.va_key + va_home(c, <uint64_t>g))
-        hw_prefetch(c.va_page + va_home(c, <uint64_t>g))
-    if i + PF_FRAME < n and not (many and vm_cb[vm[i + PF_FRAME]] != c.cb):
-        g = va_find(c, <uint64_t>pfg[(i + PF_FRAME) & (PF_RING - 1)])
-        if g >= 0:
-            hw_prefetch(pt_entry(c, (vm_base[vm[i + PF_FRAME]] >> c.ushift) + g))
-
-
 cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
                          const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
                          bint want_out) noexcept nogil:
-    """Run accesses 0..n-1; returns how many ran (fewer when the epoch buffer filled up)."""
+    """Run accesses 0..n-1 (machine address = vm_base[vm] + addr); returns how many ran (fewer
+    when the epoch buffer filled up, state must grow or the run stops with an error)."""
     cdef const int64_t* p = c.p
     cdef int64_t* cnt = c.cnt
     cdef int64_t* sc = c.sc
@@ -1300,23 +1287,19 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     # pfg holds the pages of the accesses ahead, computed once at the first stage
     cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
     cdef bint many = c.nb > 1      # several compute blades: prefetch only into the bound one's frames
-    cdef bint virt = c.virt
-    cdef int64_t pfg[PF_RING]      # accesses ahead: physical, their page-table entries' places; virtual, their keys
+    cdef int64_t pfg[PF_RING]      # accesses ahead: where their page-table entries are
     cdef int64_t g
     cdef const int32_t* pt_dir = c.pt_dir     # the engine changes the arrays only between calls
     cdef const int32_t* pt_leaf = c.pt_leaf
     if pf:
         for i in range(min(PF_LOC, n)):
-            if virt:
-                pfg[i] = <int64_t>va_key_of(vm[i], addr[i], c.ushift)
-            else:
-                g = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
-                pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+            g = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
+            pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
     for i in range(n):
         if sc[S_GROW]:     # a growable array is short of room: nothing of access i has happened
             cnt[C_LAST_COMPLETION_PS] = last_completion
             return i
-        if pf and not virt:
+        if pf:
             if i + PF_LOC < n:
                 # the page-table entry's place (a range first touched before the access gets there
                 # is then read in leaf 0: a prefetch missed, no effect on results)
@@ -1328,8 +1311,6 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
                 l = pt_leaf[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
                 if l >= 0:
                     prefetch_frame(c, l)
-        elif pf:
-            prefetch_virtual(c, i, n, addr, vm, vm_base, vm_cb, many, pfg)
         if timing == 0:
             arr = t_col[i]
         else:
@@ -1360,14 +1341,7 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
             bind_blade(c, vm_cb[v])
         if sc[S_DEFER_N] and c.defer[4 * sc[S_DEFER_HEAD]] <= arr:
             run_deferred(c, arr)
-        if virt:
-            g = va_translate(c, v, addr[i])
-            if g < 0:          # the VM has no guest-physical page left: the engine raises
-                cnt[C_LAST_COMPLETION_PS] = last_completion
-                return i + 1
-            m = vm_base[v] + (g << c.ushift) + <int64_t>(addr[i] & <uint64_t>(c.unit - 1))
-        else:
-            m = vm_base[v] + <int64_t>addr[i]
+        m = vm_base[v] + <int64_t>addr[i]
         start = imax(arr, c.cks[K_STALL_UNTIL])   # the host is stopped by a checkpoint or a recovery
         if c.cache_sets:
             done = cache_access(c, start, m, w)
@@ -1503,14 +1477,13 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.pt_leaf = &pt_leaf[0]
     c.pt_leaf_lim = (pt_leaf.shape[0] >> PT_LEAF_SHIFT) - GROW_ROOM
     c.cbg = &cb_grow[0]
-    c.virt = p[P_VIRTUAL] != 0
     c.va_key = &va_key[0]
     c.va_page = &va_page[0]
     c.va_next = &va_next[0]
     c.vm_pages = &p[p[P_VM_PAGES_AT]]
     c.va_mask = <uint64_t>(va_key.shape[0] - 1)
-    c.va_shift = 64 - hw_bitlen(<unsigned long long>(va_key.shape[0] - 1)) if c.virt else 0
-    c.va_lim = va_key.shape[0] // 2 - 1
+    c.va_shift = 64 - hw_bitlen(<unsigned long long>(va_key.shape[0] - 1)) if p[P_VIRTUAL] else 0
+    c.va_lim = va_key.shape[0] // 2     # the table is at most half full
     c.dev_unit_free = &dev_unit_free[0]
     c.dev_ring = &dev_ring[0]
     c.buf_free = &buf_free[0]
@@ -1603,9 +1576,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
             with nogil:
                 run_deferred(&c, INT64_MAX_PS)
             ran = 0
-        else:
+        elif not p[P_VIRTUAL]:
             with nogil:
                 ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+        else:
+            ran = run_virtual(&c, t_col, addr, op, vm, vm_base, outp, n, out.shape[0] != 0)
         if c.log != NULL:
             if log.failed:
                 raise MemoryError("out of memory for the DRAM request log; use smaller chunks (--chunk)")
@@ -1618,6 +1593,37 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         if c.log != NULL:
             free(log.rows)
     sc[S_RNG] = <int64_t>c.rng
+    return ran
+
+
+cdef Py_ssize_t run_virtual(Core* c, const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
+                            const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t* outp, Py_ssize_t n,
+                            bint want_out) except -1:
+    """run_loop over virtual addresses: mapped first (va_map), then run as machine addresses. When
+    the mapping stopped short and everything before it ran: the table grows (the engine) or the
+    VM's memory is full (the run stops, naming that access)."""
+    cdef int64_t* mach = <int64_t*>malloc(n * sizeof(int64_t))
+    cdef int64_t* zero = <int64_t*>calloc(vm_base.shape[0], sizeof(int64_t))
+    cdef Py_ssize_t k, ran
+    cdef int why = 0
+    if mach == NULL or zero == NULL:
+        free(mach)
+        free(zero)
+        raise MemoryError("virtual addresses of a chunk")
+    try:
+        with nogil:
+            k = va_map(c, &addr[0], &vm[0], &vm_base[0], mach, n, &why)
+            ran = run_loop(c, &t_col[0], <const uint64_t*>mach, &op[0], &vm[0], zero, outp, k, want_out)
+        if ran == k < n and not c.sc[S_ERROR]:
+            if why == VA_TABLE_FULL:
+                c.sc[S_GROW] = 1
+            else:
+                c.sc[S_ERROR] = ERR_VM_FULL
+                c.sc[S_ERROR_INFO] = vm[k]
+                ran = k + 1
+    finally:
+        free(mach)
+        free(zero)
     return ran
 
 

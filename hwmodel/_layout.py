@@ -132,9 +132,11 @@ ERR_NO_ROOM = 4        # a first touch found no free frame, no blade slot and no
 # State that grows with use. The core never allocates: before each access it stops (returning how
 # many accesses ran, as for a full epoch buffer) when scalars["grow"] is set, and the engine grows
 # the arrays (geometrically) and resumes. An access takes at most GROW_ROOM frames, blade slots and
-# page-table leaves of its blade (a fault and an LLC write-back's fault), and adds at most one
-# virtual page; the core sets "grow" as soon as less room than that is left, so the access under
-# way always fits. See engine.STATE_LAYOUT.
+# page-table leaves of its blade (a fault and an LLC write-back's fault); the core sets "grow" as
+# soon as less room than that is left, so the access under way always fits. Virtual addresses of a
+# chunk are mapped before it runs, the table kept at most half full: the mapping stops at the first
+# new page that does not fit, and once the accesses before it have run the core sets "grow".
+# See engine.STATE_ARRAYS and hwmodel.growable.
 GROW_ROOM = 2
 # The guest page table (guest page -> where it is, see UNTOUCHED) has two levels: state["pt_dir"]
 # (N_DIR entries, one per PT_LEAF guest pages) names a leaf of state["pt_leaf"], which holds the
@@ -152,8 +154,8 @@ GROW_FIELDS = ("FRAME_BASE", "FRAME_ROWS", "SLOT_BASE", "SLOT_ROWS")
 G = {name: i for i, name in enumerate(GROW_FIELDS)}
 # Virtual addresses: an open-addressing table (linear probing, at most half full) of
 # key = ((virtual page << 16) | VM) + 1 (0 = empty) -> the VM's guest-physical page (state["va_key"],
-# state["va_page"]); home slot = (key * VA_HASH mod 2**64) >> (64 - log2(size)). A virtual page
-# number must stay below 2**VA_PAGE_BITS.
+# state["va_page"]); home slot = (key * VA_HASH mod 2**64) >> (64 - log2(size)); at most size / 2
+# keys. A virtual page number must stay below 2**VA_PAGE_BITS.
 VA_HASH = 0x9E3779B97F4A7C15
 VA_PAGE_BITS = 47
 

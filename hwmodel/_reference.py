@@ -117,7 +117,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     virtual = p[P["VIRTUAL"]] != 0
     vm_pages = p[p[P["VM_PAGES_AT"]]:p[P["VM_PAGES_AT"]] + len(vm_base)]
     va_size = len(va_key)
-    va_lim = va_size // 2 - 1
+    va_lim = va_size // 2     # the table is at most half full
     ring = st["ring"].tolist()
     dev_unit_free = st["dev_unit_free"].tolist()
     dev_ring = st["dev_ring"].tolist()
@@ -484,30 +484,27 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     def va_home(key):
         return ((key * VA_HASH) & _MASK64) >> (64 - (va_size.bit_length() - 1))
 
-    def va_find(key):
-        """Slot of a virtual page's key, or of the empty slot where it would go."""
-        h = va_home(key)
-        while va_key[h] != 0 and va_key[h] != key:
-            h = (h + 1) & (va_size - 1)
-        return h
-
-    def va_translate(v, a):
-        """VM v's virtual address a -> its guest-physical page; a page's first touch takes the
-        VM's next free one (in order); -1 and ERR_VM_FULL when it has none left."""
-        key = (((a >> ushift) << 16) | v) + 1
-        h = va_find(key)
-        if va_key[h] == key:
-            return va_page[h]
-        gp = va_next[v]
-        if gp >= vm_pages[v]:
-            stop(ERR_VM_FULL, v)
-            return -1
-        va_next[v] = gp + 1
-        va_key[h], va_page[h] = key, gp
-        sc[S["va_used"]] += 1
-        if sc[S["va_used"]] > va_lim:
-            sc[S["grow"]] = 1
-        return gp
+    def va_map(n):
+        """Virtual addresses: the machine address of accesses 0..k-1 in trace order, before they
+        run (a page's first touch takes its VM's next free guest-physical page). Returns (the
+        addresses, why it stopped short of n: "" none, "table" half full, "vm" no page left)."""
+        mach = []
+        for i in range(n):
+            v, a = int(vm[i]), int(addr[i])
+            key = (((a >> ushift) << 16) | v) + 1
+            h = va_home(key)
+            while va_key[h] != 0 and va_key[h] != key:
+                h = (h + 1) & (va_size - 1)
+            if va_key[h] == 0:
+                if sc[S["va_used"]] >= va_lim:
+                    return mach, "table"
+                if va_next[v] >= vm_pages[v]:
+                    return mach, "vm"
+                va_key[h], va_page[h] = key, va_next[v]
+                va_next[v] += 1
+                sc[S["va_used"]] += 1
+            mach.append(vm_base[v] + (va_page[h] << ushift) + (a & umask))
+        return mach, ""
 
     def take_free(j):
         """A never-used frame of set j, entered into the replacement order, or -1."""
@@ -965,10 +962,12 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
 
     bind(sc[S["cb"]])
     n = len(addr)
-    ran = n
+    mach, why = va_map(n) if virtual else (None, "")
+    k = len(mach) if virtual else n     # accesses that may run
+    ran = k
     want_out = len(out) > 0
     last_completion = cnt[C["last_completion_ps"]]
-    for i in range(n):
+    for i in range(k):
         if sc[S["grow"]]:      # a growable array is short of room: nothing of access i has happened
             ran = i
             break
@@ -1005,14 +1004,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
             bind(vm_cb[v])
         if sc[S["defer_n"]]:
             run_deferred(arr)
-        if virtual:
-            gp = va_translate(v, int(addr[i]))
-            if gp < 0:          # the VM has no guest-physical page left: the engine raises
-                ran = i + 1
-                break
-            m = vm_base[v] + (gp << ushift) + (int(addr[i]) & umask)
-        else:
-            m = vm_base[v] + int(addr[i])
+        m = mach[i] if virtual else vm_base[v] + int(addr[i])
         start = max(arr, cks[K["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
@@ -1045,6 +1037,12 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         if sc[S["error"]]:      # the engine raises, naming access i
             ran = i + 1
             break
+    if ran == k < n and not sc[S["error"]]:    # the mapping stopped short, all before it ran
+        if why == "table":
+            sc[S["grow"]] = 1
+        else:
+            stop(ERR_VM_FULL, int(vm[k]))
+            ran = k + 1
     if n == 0:      # the end of the run: carry out what was held back
         run_deferred(1 << 63)
     cnt[C["last_completion_ps"]] = last_completion

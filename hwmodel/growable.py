@@ -147,8 +147,8 @@ def grow(st: dict, c) -> None:
         leaf[:len(st["pt_leaf"])] = st["pt_leaf"]
         st["pt_leaf"] = leaf
     used, cap = int(sc[L.S["va_used"]]), len(st["va_key"])
-    if c.param("VIRTUAL") and used > cap // 2 - 1:
-        while used > cap // 2 - 1:
+    if c.param("VIRTUAL") and used >= cap // 2:     # room for a new page: under half full
+        while used >= cap // 2:
             cap *= 2
         st["va_key"], st["va_page"] = rehash(st["va_key"], st["va_page"], cap)
     sc[L.S["grow"]] = 0
