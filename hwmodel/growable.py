@@ -66,22 +66,20 @@ def va_at(c, start: str) -> int:
 
 
 def allocate(st: dict, c, start: str) -> None:
-    """The growable arrays of a fresh state, at their start sizes (no page placed)."""
+    """The growable arrays of a fresh state (its fixed ones made: cb_grow, pt_dir, scalars), at
+    their start sizes, no page placed."""
     n_sets = c.param("N_SETS")
     frame_rows, slot_rows = rows_at(c, start)
     nb = len(frame_rows)
-    st["cb_grow"] = np.zeros(nb * len(L.GROW_FIELDS), np.int64)
     for name, (dtype, fill) in {**FRAME_ARRAYS, **SLOT_ARRAYS}.items():
         st[name] = np.full(1, fill, dtype)
     _set_rows(st, n_sets, "FRAME", FRAME_ARRAYS, [0] * nb, frame_rows)
     _set_rows(st, n_sets, "SLOT", SLOT_ARRAYS, [0] * nb, slot_rows)
-    st["pt_dir"] = np.zeros(max(c.param("N_DIR"), 1), np.int32)   # every range: leaf 0, untouched
     st["pt_leaf"] = np.full(leaves_at(c, start) << L.PT_LEAF_SHIFT, L.UNTOUCHED, np.int32)
     st["scalars"][L.S["pt_leaves"]] = 1
     n = va_at(c, start)
     st["va_key"] = np.zeros(n, np.int64)
     st["va_page"] = np.full(n, -1, np.int32)
-    st["va_next"] = np.zeros(len(c.vm_base), np.int64)
 
 
 def base(st: dict, k: int, what: str) -> int:
