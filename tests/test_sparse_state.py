@@ -303,3 +303,12 @@ def test_tiny_runs_unchanged_by_the_sparse_layout():
     done = e.run_chunk(np.zeros(1, np.int64), np.array([0x4000], np.uint64), np.zeros(1, np.uint8),
                        np.zeros(1, np.uint16), want_completions=True)
     assert done.tolist() == run(s, [0], [0x4000]).completions.tolist() and done[0] > TRAP
+
+
+def test_a_sweep_runs_auto_sized_vms(reference_dir):
+    from hwmodel.study import sweep
+    rows = sweep({"compute": {"vms": [{"memory": "auto"}]}}, {"hypervisor.policy": ["fgra", "page_swap"]},
+                 [str(reference_dir / "traces" / "valgrind_lackey_ls.trace")], executor="serial", progress=False,
+                 as_frame=False)
+    assert [r["status"] for r in rows] == ["ok", "ok"], [r["error"] for r in rows]
+    assert all(r["local_memory_fraction"] is None for r in rows)    # no declared size to divide by
