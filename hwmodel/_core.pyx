@@ -8,7 +8,7 @@ State is struct-of-arrays in a dict of numpy arrays owned by `hwmodel.engine.Cor
 """
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t, uint16_t
 from libc.string cimport memcpy
-from libc.stdlib cimport malloc, free, realloc
+from libc.stdlib cimport malloc, calloc, free, realloc
 
 import numpy as np
 
@@ -34,6 +34,8 @@ DEF INT64_MAX_PS = 9223372036854775807
 DEF PF_LOC = 16
 DEF PF_FRAME = 8
 DEF PF_RING = 32   # > PF_LOC, a power of two
+DEF VA_TABLE_FULL = 1   # va_map stopped: the virtual-page table is half full
+DEF VA_VM_FULL = 2      # ... a VM has no free guest-physical page
 # _layout.SLA_FIELDS, EVENT_FIELDS, VM_STAT_NAMES (tests/test_snic.py checks these against it)
 DEF Q_LEVEL = 0
 DEF Q_WEIGHT = 1
@@ -109,7 +111,18 @@ cdef struct Core:
     int64_t* ring
     Sched link             # the bound blade's link
     int64_t* frame_ready
-    int32_t* loc
+    int32_t* pt_dir        # page-table directory: per PT_LEAF guest pages, the leaf that holds them (0 = untouched)
+    int32_t* pt_leaf       # page-table leaves, one after another (_layout.PT_LEAF_SHIFT)
+    int64_t pt_leaf_lim    # more leaves in use than this: too little room left (scalars["grow"])
+    int64_t* cbg           # per compute blade: GROW_FIELDS (where its frames and slots are, how many rows)
+    int64_t frame_rows, frame_lim   # the bound blade's frame rows; a set using more than frame_lim: grow
+    int64_t slot_rows, slot_lim     # likewise for its blade slots
+    int64_t* va_key        # virtual pages: open-addressing keys (_layout.VA_HASH), 0 = empty
+    int32_t* va_page       # ... and the guest-physical page each maps to (within its VM)
+    int64_t* va_next       # per VM: guest-physical pages handed out
+    const int64_t* vm_pages   # per VM: guest-physical pages it may have
+    uint64_t va_mask
+    int64_t va_shift, va_lim  # home slot = hash >> va_shift; entries it may hold
     int32_t* frame_page
     int32_t* prev
     int32_t* nxt
@@ -193,6 +206,67 @@ cdef inline int64_t mem_block(Core* c, Dram* m, int64_t addr, int64_t nbytes, in
 cdef inline int64_t ring_next(int64_t k, int64_t n) noexcept nogil:
     """(k + 1) % n for 0 <= k < n, without a division (ring and hand indices)."""
     return k + 1 if k + 1 < n else 0
+
+
+cdef inline int32_t* pt_entry(Core* c, int64_t g) noexcept nogil:
+    """Guest page g's page-table entry; an untouched range's is in leaf 0 (read only)."""
+    return c.pt_leaf + ((<int64_t>c.pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK))
+
+
+cdef inline int32_t* pt_claim(Core* c, int64_t g) noexcept nogil:
+    """g's entry for its first touch: its range takes the next free leaf if it has none yet."""
+    cdef int32_t* d = c.pt_dir + (g >> PT_LEAF_SHIFT)
+    if d[0] == 0:
+        d[0] = <int32_t>c.sc[S_PT_LEAVES]
+        c.sc[S_PT_LEAVES] += 1
+        if c.sc[S_PT_LEAVES] > c.pt_leaf_lim:
+            c.sc[S_GROW] = 1
+    return c.pt_leaf + ((<int64_t>d[0] << PT_LEAF_SHIFT) | (g & PT_MASK))
+
+
+cdef inline uint64_t va_key_of(int64_t v, uint64_t a, int64_t ushift) noexcept nogil:
+    return (((a >> ushift) << 16) | <uint64_t>v) + 1
+
+
+cdef inline uint64_t va_home(Core* c, uint64_t key) noexcept nogil:
+    return (key * 0x9E3779B97F4A7C15ULL) >> c.va_shift     # _layout.VA_HASH
+
+
+cdef Py_ssize_t va_map(Core* c, const uint64_t* addr, const uint16_t* vm, const int64_t* vm_base,
+                       int64_t* mach, Py_ssize_t n, int* why) noexcept nogil:
+    """Virtual addresses: the machine address of accesses 0..k-1, in trace order, before they run
+    (a mapping depends on nothing else). A page's first touch takes its VM's next free
+    guest-physical page (the guest kernel hands them out in order). Returns k: n, or the first
+    access whose page is new when the table is half full (why = VA_TABLE_FULL: the engine grows
+    it) or its VM has no page left (VA_VM_FULL)."""
+    cdef Py_ssize_t i
+    cdef uint64_t key, h
+    cdef int64_t v, gp
+    cdef int64_t umask = c.unit - 1
+    for i in range(n):
+        if i + 8 < n:
+            hw_prefetch(c.va_key + va_home(c, va_key_of(vm[i + 8], addr[i + 8], c.ushift)))
+        v = vm[i]
+        key = va_key_of(v, addr[i], c.ushift)
+        h = va_home(c, key)
+        while c.va_key[h] != 0 and <uint64_t>c.va_key[h] != key:
+            h = (h + 1) & c.va_mask
+        if c.va_key[h] != 0:
+            gp = c.va_page[h]
+        else:
+            if c.sc[S_VA_USED] >= c.va_lim:
+                why[0] = VA_TABLE_FULL
+                return i
+            gp = c.va_next[v]
+            if gp >= c.vm_pages[v]:
+                why[0] = VA_VM_FULL
+                return i
+            c.va_next[v] = gp + 1
+            c.va_key[h] = <int64_t>key
+            c.va_page[h] = <int32_t>gp
+            c.sc[S_VA_USED] += 1
+        mach[i] = vm_base[v] + (gp << c.ushift) + <int64_t>(addr[i] & <uint64_t>umask)
+    return n
 
 
 cdef inline int64_t ceil_div(int64_t x, int64_t d) noexcept nogil:
@@ -504,6 +578,8 @@ cdef inline int32_t take_free(Core* c, int64_t j) noexcept nogil:
         return -1
     cdef int32_t f = <int32_t>(c.used[j] * c.n_sets + j)
     c.used[j] += 1
+    if c.used[j] > c.frame_lim:     # frames are taken in order: the engine grows the rows
+        c.sc[S_GROW] = 1
     if c.victim == 0:
         lru_push(c, f, j)
     elif c.victim == 1:
@@ -660,7 +736,7 @@ cdef void ck_start(Core* c, int64_t t) noexcept nogil:
     """A checkpoint tick at t: snapshot the frames to copy. The stopping regimes copy them all
     while the host waits; cow copies them in the background as time passes."""
     cdef int64_t* sc = c.cks      # this blade's service processor and host
-    cdef int64_t k, n = 0, frames = c.n_sets * c.ways, stop_from
+    cdef int64_t k, n = 0, frames = c.n_sets * c.frame_rows, stop_from   # frames beyond: never taken
     cdef int32_t f
     sc[K_CK_INDEX] += 1
     if c.ck_regime == 1:              # stop_and_copy: the whole resident image
@@ -701,7 +777,7 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     cdef const int64_t* p = c.p
     cdef int64_t* sc = c.cks      # this blade's service processor and host
     cdef int64_t unit = c.unit
-    cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.ways
+    cdef int64_t good, good_start, start, end, got, k, frames = c.n_sets * c.frame_rows
     if sc[K_CK_ACTIVE]:               # discard the checkpoint in progress
         for k in range(sc[K_CK_POS], sc[K_CK_TOTAL]):
             c.ck_pending[c.ck_copy_list[k]] = 0
@@ -761,6 +837,8 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     if c.blade_next[j] < per_set:
         s = c.blade_next[j] * c.n_sets + j
         c.blade_next[j] += 1
+        if c.blade_next[j] > c.slot_lim:
+            c.sc[S_GROW] = 1
         return s
     if p[P_ST_VICTIM] == 0:
         k = c.blade_hand[j]
@@ -775,7 +853,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     t_rd = blade_block(c, s << c.ushift, c.unit, agent_in(c, t_req), 0)
     t_in = from_blade(c, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
     c.buf_free[b] = storage_io(c, t_in, 1)
-    c.loc[u] = ON_STORAGE
+    pt_entry(c, u)[0] = ON_STORAGE
     c.slot_page[s] = -1
     c.cnt[C_BLADE_EVICTIONS] += 1
     return s
@@ -826,8 +904,8 @@ cdef void run_deferred(Core* c, int64_t upto) noexcept nogil:
     c.cur_q = cur_q
 
 
-cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, int w) noexcept nogil:
-    """Fault on unit g, which is in blade slot `slot`, or on storage when slot < 0."""
+cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int32_t* ge, int64_t slot, int64_t off, int w) noexcept nogil:
+    """Fault on unit g (page-table entry ge), which is in blade slot `slot`, or on storage when slot < 0."""
     cdef const int64_t* p = c.p
     cdef int64_t unit = c.unit
     c.cnt[C_FAULTS] += 1
@@ -869,19 +947,19 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int64_t slot, int64_t off, i
         dest = slot if slot >= 0 else blade_slot_for_victim(c, j, free_at)
         if dest >= 0:
             defer_writeback(c, free_at, dest)
-            c.loc[v] = <int32_t>(-2 - dest)
+            pt_entry(c, v)[0] = <int32_t>(-2 - dest)
             c.slot_page[dest] = v
         else:
             b2 = driver_take(c, free_at, &s2)
             s2 = mem_block(c, c.local, c.temp_addr, unit, s2, 0)
             c.buf_free[b2] = storage_io(c, s2, 1)
-            c.loc[v] = ON_STORAGE
+            pt_entry(c, v)[0] = ON_STORAGE
         c.cnt[C_SWAP_OUTS] += 1
         c.cnt[C_DIRTY_VICTIMS] += c.dirty[f]
     cdef int64_t ready = t_fill + p[P_MAP_UPDATE_PS]
     c.frame_ready[f] = ready
     c.frame_page[f] = <int32_t>g
-    c.loc[g] = f
+    ge[0] = f
     c.dirty[f] = 0
     if c.ck_dirty[f] == 1:
         c.ck_dirty[f] = 2
@@ -914,6 +992,7 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
     cdef int64_t* cnt = c.cnt
     cdef int64_t g, off, j, done
     cdef int32_t l, f
+    cdef int32_t* ge
     if p[P_POLICY] == 0:
         m -= c.mbase   # the blade's own machine addresses
         if m < c.local_bytes:
@@ -924,7 +1003,8 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
     else:
         g = m >> c.ushift
         off = m & (c.unit - 1)
-        l = c.loc[g]
+        ge = pt_entry(c, g)
+        l = ge[0]
         if l == -1:
             j = g & c.smask
             f = take_free(c, j)
@@ -937,17 +1017,26 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
                     l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
                     c.slot_page[-2 - l] = <int32_t>g
                     c.blade_next[j] += 1
+                    if c.blade_next[j] > c.slot_lim:
+                        c.sc[S_GROW] = 1
                     cnt[C_FIRST_TOUCH_REMOTE] += 1
+                elif not p[P_STORAGE]:
+                    # only a VM of `auto` memory outgrows its blade: the engine raises
+                    if not c.sc[S_ERROR]:
+                        c.sc[S_ERROR] = ERR_NO_ROOM
+                        c.sc[S_ERROR_INFO] = c.cb
+                    return arr
                 else:
                     l = ON_STORAGE
                     cnt[C_FIRST_TOUCH_STORAGE] += 1
-            c.loc[g] = l
+            ge = pt_claim(c, g)
+            ge[0] = l
         if l >= 0:
             done = local_access(c, arr, l, off, w)
         elif p[P_POLICY] == 1:
             done = remote_line(c, arr + p[P_FILTER_PS], ((-2 - <int64_t>l) << c.ushift) + off, w)
         else:
-            done = swap_in(c, arr, g, -1 if l == ON_STORAGE else -2 - <int64_t>l, off, w)
+            done = swap_in(c, arr, g, ge, -1 if l == ON_STORAGE else -2 - <int64_t>l, off, w)
     return done
 
 
@@ -1123,7 +1212,8 @@ cdef inline void epoch_row(Core* c, int64_t t) noexcept nogil:
 cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     """Point the per-blade fields of `c` at compute blade k's slices of the state arrays."""
     cdef const int64_t* r = c.p + c.p[P_CB_AT] + k * N_CB_FIELDS
-    cdef int64_t fo = r[CB_FRAME_OFF], so = k * c.n_sets
+    cdef const int64_t* gr = c.cbg + k * N_GROW_FIELDS
+    cdef int64_t fo = gr[G_FRAME_BASE], so = k * c.n_sets
     cdef int64_t lv = k * 2 * (c.nlev if c.nlev > 0 else 1), nq = k * 2 * (c.nq if c.nq > 0 else 1)
     cdef int64_t co = k * c.cache_sets * c.cache_ways
     cdef Blade* b = &c.base
@@ -1135,6 +1225,11 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.temp_addr = r[CB_TEMP_ADDR]
     c.mbase = r[CB_MBASE]
     c.per_set = r[CB_PER_SET]
+    # rows of frames and slots the state holds (the engine grows them before a set can run out)
+    c.frame_rows = gr[G_FRAME_ROWS]
+    c.frame_lim = c.frame_rows - GROW_ROOM if c.frame_rows < c.ways else c.ways
+    c.slot_rows = gr[G_SLOT_ROWS]
+    c.slot_lim = c.slot_rows - GROW_ROOM if c.slot_rows < c.per_set else c.per_set
     c.ck_base = r[CB_CK_BASE]
     c.peer_base = r[CB_PEER_BASE]
     c.cks = c.cks_base + k * N_CK_FIELDS
@@ -1156,7 +1251,7 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
     c.hand = b.hand + so
     c.blade_next = b.blade_next + so
     c.blade_hand = b.blade_hand + so
-    c.slot_page = b.slot_page + r[CB_SLOT_OFF]
+    c.slot_page = b.slot_page + gr[G_SLOT_BASE]
     c.sp_map = b.sp_map + r[CB_VSP_OFF]
     c.cache_tag = b.cache_tag + co
     c.cache_stamp = b.cache_stamp + co
@@ -1171,7 +1266,8 @@ cdef void bind_blade(Core* c, int64_t k) noexcept nogil:
 cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
                          const uint16_t* vm, const int64_t* vm_base, int64_t* out, Py_ssize_t n,
                          bint want_out) noexcept nogil:
-    """Run accesses 0..n-1; returns how many ran (fewer when the epoch buffer filled up)."""
+    """Run accesses 0..n-1 (machine address = vm_base[vm] + addr); returns how many ran (fewer
+    when the epoch buffer filled up, state must grow or the run stops with an error)."""
     cdef const int64_t* p = c.p
     cdef int64_t* cnt = c.cnt
     cdef int64_t* sc = c.sc
@@ -1191,19 +1287,28 @@ cdef Py_ssize_t run_loop(Core* c, const int64_t* t_col, const uint64_t* addr, co
     # pfg holds the pages of the accesses ahead, computed once at the first stage
     cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
     cdef bint many = c.nb > 1      # several compute blades: prefetch only into the bound one's frames
-    cdef int64_t pfg[PF_RING]
+    cdef int64_t pfg[PF_RING]      # accesses ahead: where their page-table entries are
     cdef int64_t g
+    cdef const int32_t* pt_dir = c.pt_dir     # the engine changes the arrays only between calls
+    cdef const int32_t* pt_leaf = c.pt_leaf
     if pf:
         for i in range(min(PF_LOC, n)):
-            pfg[i] = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
+            g = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
+            pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
     for i in range(n):
+        if sc[S_GROW]:     # a growable array is short of room: nothing of access i has happened
+            cnt[C_LAST_COMPLETION_PS] = last_completion
+            return i
         if pf:
             if i + PF_LOC < n:
+                # the page-table entry's place (a range first touched before the access gets there
+                # is then read in leaf 0: a prefetch missed, no effect on results)
                 g = (vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift
+                g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
                 pfg[(i + PF_LOC) & (PF_RING - 1)] = g
-                hw_prefetch(c.loc + g)
+                hw_prefetch(pt_leaf + g)
             if i + PF_FRAME < n and not (many and vm_cb[vm[i + PF_FRAME]] != c.cb):
-                l = c.loc[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
+                l = pt_leaf[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
                 if l >= 0:
                     prefetch_frame(c, l)
         if timing == 0:
@@ -1304,7 +1409,12 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     cdef int64_t[::1] defer = st["defer"]
     cdef int64_t[::1] ck_sc = st["ck_sc"]
     cdef int64_t[::1] frame_ready = st["frame_ready"]
-    cdef int32_t[::1] loc = st["loc"]
+    cdef int32_t[::1] pt_dir = st["pt_dir"]
+    cdef int32_t[::1] pt_leaf = st["pt_leaf"]
+    cdef int64_t[::1] cb_grow = st["cb_grow"]
+    cdef int64_t[::1] va_key = st["va_key"]
+    cdef int32_t[::1] va_page = st["va_page"]
+    cdef int64_t[::1] va_next = st["va_next"]
     cdef int32_t[::1] frame_page = st["frame_page"]
     cdef int32_t[::1] prev = st["lru_prev"]
     cdef int32_t[::1] nxt = st["lru_next"]
@@ -1350,6 +1460,12 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
         raise ValueError("run_chunk: out must be empty or as long as the chunk")
     if dl.shape[0] != p[P_N_CB] * N_DRAM_PARAMS:
         raise ValueError("run_chunk: dl must hold one local DRAM parameter vector per compute blade")
+    if (pt_dir.shape[0] < p[P_N_DIR] or pt_leaf.shape[0] < 2 << PT_LEAF_SHIFT
+            or cb_grow.shape[0] != p[P_N_CB] * N_GROW_FIELDS):
+        raise ValueError("run_chunk: the page table or the growth rows do not fit this system")
+    cdef Py_ssize_t nva = va_key.shape[0]
+    if p[P_VIRTUAL] and (nva < 2 or nva & (nva - 1) or va_page.shape[0] != nva or va_next.shape[0] != vm_base.shape[0]):
+        raise ValueError("run_chunk: the virtual-page table must be a power of two >= 2, with one counter per VM")
     c.p = &p[0]
     c.cnt = &cnt[0]
     c.hist = &hist[0]
@@ -1357,7 +1473,17 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     c.vm_stats = &vm_stats[0]
     c.sc = &sc[0]
     c.ring = &ring[0]
-    c.loc = &loc[0]
+    c.pt_dir = &pt_dir[0]
+    c.pt_leaf = &pt_leaf[0]
+    c.pt_leaf_lim = (pt_leaf.shape[0] >> PT_LEAF_SHIFT) - GROW_ROOM
+    c.cbg = &cb_grow[0]
+    c.va_key = &va_key[0]
+    c.va_page = &va_page[0]
+    c.va_next = &va_next[0]
+    c.vm_pages = &p[p[P_VM_PAGES_AT]]
+    c.va_mask = <uint64_t>(va_key.shape[0] - 1)
+    c.va_shift = 64 - hw_bitlen(<unsigned long long>(va_key.shape[0] - 1)) if p[P_VIRTUAL] else 0
+    c.va_lim = va_key.shape[0] // 2     # the table is at most half full
     c.dev_unit_free = &dev_unit_free[0]
     c.dev_ring = &dev_ring[0]
     c.buf_free = &buf_free[0]
@@ -1450,9 +1576,11 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
             with nogil:
                 run_deferred(&c, INT64_MAX_PS)
             ran = 0
-        else:
+        elif not p[P_VIRTUAL]:
             with nogil:
                 ran = run_loop(&c, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], outp, n, out.shape[0] != 0)
+        else:
+            ran = run_virtual(&c, t_col, addr, op, vm, vm_base, outp, n, out.shape[0] != 0)
         if c.log != NULL:
             if log.failed:
                 raise MemoryError("out of memory for the DRAM request log; use smaller chunks (--chunk)")
@@ -1468,6 +1596,37 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
     return ran
 
 
+cdef Py_ssize_t run_virtual(Core* c, const int64_t[::1] t_col, const uint64_t[::1] addr, const uint8_t[::1] op,
+                            const uint16_t[::1] vm, const int64_t[::1] vm_base, int64_t* outp, Py_ssize_t n,
+                            bint want_out) except -1:
+    """run_loop over virtual addresses: mapped first (va_map), then run as machine addresses. When
+    the mapping stopped short and everything before it ran: the table grows (the engine) or the
+    VM's memory is full (the run stops, naming that access)."""
+    cdef int64_t* mach = <int64_t*>malloc(n * sizeof(int64_t))
+    cdef int64_t* zero = <int64_t*>calloc(vm_base.shape[0], sizeof(int64_t))
+    cdef Py_ssize_t k, ran
+    cdef int why = 0
+    if mach == NULL or zero == NULL:
+        free(mach)
+        free(zero)
+        raise MemoryError("virtual addresses of a chunk")
+    try:
+        with nogil:
+            k = va_map(c, &addr[0], &vm[0], &vm_base[0], mach, n, &why)
+            ran = run_loop(c, &t_col[0], <const uint64_t*>mach, &op[0], &vm[0], zero, outp, k, want_out)
+        if ran == k < n and not c.sc[S_ERROR]:
+            if why == VA_TABLE_FULL:
+                c.sc[S_GROW] = 1
+            else:
+                c.sc[S_ERROR] = ERR_VM_FULL
+                c.sc[S_ERROR_INFO] = vm[k]
+                ran = k + 1
+    finally:
+        free(mach)
+        free(zero)
+    return ran
+
+
 cdef void copy_rows(int64_t[:, ::1] dst, const int64_t* src, int64_t n):
     memcpy(&dst[0, 0], src, n * LOG_W * sizeof(int64_t))
 
@@ -1477,7 +1636,8 @@ def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const
     """Benchmark stages without timing or state change: decode (machine address -> swap unit,
     offset, set) and, with `lookup`, the page-table lookup. Returns (a, b, c): a checksum of the
     decoded fields and 0, 0 for decode; counts of local, remote and untouched units for lookup."""
-    cdef int32_t[::1] loc = st["loc"]
+    cdef int32_t[::1] pt_dir = st["pt_dir"]
+    cdef int32_t[::1] pt_leaf = st["pt_leaf"]
     cdef Py_ssize_t i, n = addr.shape[0]
     cdef int64_t ushift = p[P_UNIT_SHIFT], smask = p[P_N_SETS] - 1, umask = ((<int64_t>1) << p[P_UNIT_SHIFT]) - 1
     cdef int64_t m, g, a = 0, b = 0, c = 0
@@ -1489,7 +1649,7 @@ def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const
             if not lookup:
                 a += g + (m & umask) + (g & smask)
                 continue
-            l = loc[g]
+            l = pt_leaf[(<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)]
             if l >= 0:
                 a += 1
             elif l == -1:

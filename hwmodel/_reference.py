@@ -21,9 +21,10 @@ import numpy as np
 
 from ._dram_layout import DRAM_NAMES
 from ._dram_reference import Dram
-from ._layout import (CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, DEFER_CAP, K, C, ERR_NO_SUPER_PAGE, ERR_PERMISSION, EVENT_FIELDS, HIST_BINS,
-                      LINK_CAL_SLOTS, ON_STORAGE, P, PERM_FIELDS, S, SLA_FIELDS, UNTOUCHED, VM_HIST_BINS, VM_HIST_SHIFT,
-                      LOG_FIELDS, VM_STAT_NAMES, hist_bin, local_prefix)
+from ._layout import (CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, DEFER_CAP, K, C, ERR_NO_ROOM, ERR_NO_SUPER_PAGE,
+                      ERR_PERMISSION, ERR_VM_FULL, EVENT_FIELDS, G, GROW_FIELDS, GROW_ROOM, HIST_BINS, LINK_CAL_SLOTS,
+                      ON_STORAGE, P, PERM_FIELDS, PT_LEAF, PT_LEAF_SHIFT, S, SLA_FIELDS, UNTOUCHED, VA_HASH,
+                      VM_HIST_BINS, VM_HIST_SHIFT, LOG_FIELDS, VM_STAT_NAMES, hist_bin, local_prefix)
 
 _MASK64 = (1 << 64) - 1
 OUT, IN = 0, 1
@@ -105,7 +106,18 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     vm_hist = st["vm_hist"].tolist()
     vm_stats = st["vm_stats"].tolist()
     sc = st["scalars"].tolist()
-    loc = st["loc"].tolist()
+    pt_dir = st["pt_dir"].tolist()
+    pt_leaf = st["pt_leaf"].tolist()
+    pt_leaf_lim = (len(pt_leaf) >> PT_LEAF_SHIFT) - GROW_ROOM
+    cb_grow = st["cb_grow"].tolist()
+    GW = len(GROW_FIELDS)
+    va_key = st["va_key"].tolist()
+    va_page = st["va_page"].tolist()
+    va_next = st["va_next"].tolist()
+    virtual = p[P["VIRTUAL"]] != 0
+    vm_pages = p[p[P["VM_PAGES_AT"]]:p[P["VM_PAGES_AT"]] + len(vm_base)]
+    va_size = len(va_key)
+    va_lim = va_size // 2     # the table is at most half full
     ring = st["ring"].tolist()
     dev_unit_free = st["dev_unit_free"].tolist()
     dev_ring = st["dev_ring"].tolist()
@@ -141,14 +153,14 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
 
     # per-blade state: each compute blade's slices of the shared arrays, as (start, length) by name
     def extents(k):
-        r = cb_rows[k]
-        frames = n_sets_ * r[CB["WAYS"]]
-        fo, so = r[CB["FRAME_OFF"]], k * n_sets_
+        r, gr = cb_rows[k], cb_grow[k * GW:(k + 1) * GW]
+        frames = n_sets_ * gr[G["FRAME_ROWS"]]     # the rows the state holds
+        fo, so = gr[G["FRAME_BASE"]], k * n_sets_
         out = {name: (fo, frames) for name in ("frame_page", "frame_ready", "dirty", "ref", "lru_prev", "lru_next",
                                                "ck_dirty", "ck_first", "ck_list", "ck_pending", "ck_copy_list")}
         out.update({name: (so, n_sets_) for name in ("set_head", "set_tail", "set_used", "set_hand", "blade_next",
                                                       "blade_hand")})
-        out["slot_page"] = (r[CB["SLOT_OFF"]], r[CB["PER_SET"]] * n_sets_)
+        out["slot_page"] = (gr[G["SLOT_BASE"]], gr[G["SLOT_ROWS"]] * n_sets_)
         out["sp_map"] = (r[CB["VSP_OFF"]], r[CB["N_VSP"]])
         out["link_cal"] = (2 * CAL_WIDTH * k, 2 * CAL_WIDTH)
         out["ck_sc"] = (len(CK_FIELDS) * k, len(CK_FIELDS))
@@ -167,6 +179,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     ck_copy_list = head = tail = used = hand = blade_next = blade_hand = slot_page = sp_map = link_cal = None
     cache_tag = cache_stamp = cache_dirty = qfree = qls = qle = qfin = qtb = local = None
     ways = local_bytes = temp_addr = mbase = per_set = ck_base = peer_base = 0
+    frame_rows = frame_lim = slot_lim = 0
     cks = None
     cur_cb = -1
 
@@ -176,6 +189,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         nonlocal ck_copy_list, head, tail, used, hand, blade_next, blade_hand, slot_page, sp_map, link_cal
         nonlocal cache_tag, cache_stamp, cache_dirty, qfree, qls, qle, qfin, qtb, local
         nonlocal ways, local_bytes, temp_addr, mbase, per_set, cur_cb, ck_base, peer_base, cks
+        nonlocal frame_rows, frame_lim, slot_lim
         b, r = per_blade[k], cb_rows[k]
         frame_page, frame_ready, dirty, ref = b["frame_page"], b["frame_ready"], b["dirty"], b["ref"]
         prev, nxt = b["lru_prev"], b["lru_next"]
@@ -189,6 +203,11 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         local = locals_[k]
         ways, local_bytes, temp_addr = r[CB["WAYS"]], r[CB["LOCAL_BYTES"]], r[CB["TEMP_ADDR"]]
         mbase, per_set = r[CB["MBASE"]], r[CB["PER_SET"]]
+        # rows of frames and slots the state holds (the engine grows them before a set runs out)
+        frame_rows = cb_grow[k * GW + G["FRAME_ROWS"]]
+        frame_lim = frame_rows - GROW_ROOM if frame_rows < ways else ways
+        slot_rows = cb_grow[k * GW + G["SLOT_ROWS"]]
+        slot_lim = slot_rows - GROW_ROOM if slot_rows < per_set else per_set
         ck_base, peer_base, cks = r[CB["CK_BASE"]], r[CB["PEER_BASE"]], b["ck_sc"]
         cur_cb = k
         sc[S["cb"]] = k
@@ -449,12 +468,52 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         elif victim_policy == 1:
             ref[f] = 1
 
+    def pt_at(g):
+        """Index in pt_leaf of guest page g's entry (an untouched range's is in leaf 0, read only)."""
+        return (pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & (PT_LEAF - 1))
+
+    def pt_claim(g):
+        """g's entry for its first touch: its range takes the next free leaf if it has none yet."""
+        if pt_dir[g >> PT_LEAF_SHIFT] == 0:
+            pt_dir[g >> PT_LEAF_SHIFT] = sc[S["pt_leaves"]]
+            sc[S["pt_leaves"]] += 1
+            if sc[S["pt_leaves"]] > pt_leaf_lim:
+                sc[S["grow"]] = 1
+        return pt_at(g)
+
+    def va_home(key):
+        return ((key * VA_HASH) & _MASK64) >> (64 - (va_size.bit_length() - 1))
+
+    def va_map(n):
+        """Virtual addresses: the machine address of accesses 0..k-1 in trace order, before they
+        run (a page's first touch takes its VM's next free guest-physical page). Returns (the
+        addresses, why it stopped short of n: "" none, "table" half full, "vm" no page left)."""
+        mach = []
+        for i in range(n):
+            v, a = int(vm[i]), int(addr[i])
+            key = (((a >> ushift) << 16) | v) + 1
+            h = va_home(key)
+            while va_key[h] != 0 and va_key[h] != key:
+                h = (h + 1) & (va_size - 1)
+            if va_key[h] == 0:
+                if sc[S["va_used"]] >= va_lim:
+                    return mach, "table"
+                if va_next[v] >= vm_pages[v]:
+                    return mach, "vm"
+                va_key[h], va_page[h] = key, va_next[v]
+                va_next[v] += 1
+                sc[S["va_used"]] += 1
+            mach.append(vm_base[v] + (va_page[h] << ushift) + (a & umask))
+        return mach, ""
+
     def take_free(j):
         """A never-used frame of set j, entered into the replacement order, or -1."""
         if used[j] >= ways:
             return -1
         f = used[j] * n_sets + j
         used[j] += 1
+        if used[j] > frame_lim:     # frames are taken in order: the engine grows the rows
+            sc[S["grow"]] = 1
         if victim_policy == 0:
             lru_push(f, j)
         elif victim_policy == 1:
@@ -552,7 +611,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         waits, cow copies them in the background."""
         cks[K["ck_index"]] += 1
         if ck_regime == 1:
-            todo = [k for k in range(n_sets * ways) if frame_page[k] >= 0]
+            todo = [k for k in range(n_sets * frame_rows) if frame_page[k] >= 0]   # beyond: never taken
         else:
             todo = [f for f in ck_list[:cks[K["ck_count"]]] if ck_dirty[f] == 1]
         for f in ck_list[:cks[K["ck_count"]]]:
@@ -587,7 +646,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
             good, good_start = 0, cnt[C["first_arrival_ps"]]
         start = t + p[P["CK_SETUP_PS"]]
         end = start
-        for k in range(n_sets * ways):
+        for k in range(n_sets * frame_rows):
             if 0 < ck_first[k] <= good:
                 if p[P["CK_TARGET"]] == 1:
                     got = storage_io(start, 0)
@@ -703,6 +762,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         if blade_next[j] < per_set:
             s = blade_next[j] * n_sets + j
             blade_next[j] += 1
+            if blade_next[j] > slot_lim:
+                sc[S["grow"]] = 1
             return s
         if p[P["ST_VICTIM"]] == 0:
             k = blade_hand[j]
@@ -717,7 +778,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         t_rd = blade_block(s << ushift, unit, agent_in(t_req), 0)
         t_in = from_blade(t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], cur_q)
         buf_free[b] = storage_io(t_in, 1)
-        loc[u] = ON_STORAGE
+        pt_leaf[pt_at(u)] = ON_STORAGE
         slot_page[s] = -1
         cnt[C["blade_evictions"]] += 1
         return s
@@ -797,19 +858,19 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
             dest = slot if slot >= 0 else blade_slot_for_victim(j, free_at)
             if dest >= 0:
                 defer_writeback(free_at, dest)
-                loc[v] = -2 - dest
+                pt_leaf[pt_at(v)] = -2 - dest
                 slot_page[dest] = v
             else:
                 b2, s2 = driver_take(free_at)
                 s2 = local.block(temp_addr, unit, s2, 0)
                 buf_free[b2] = storage_io(s2, 1)
-                loc[v] = ON_STORAGE
+                pt_leaf[pt_at(v)] = ON_STORAGE
             cnt[C["swap_outs"]] += 1
             cnt[C["dirty_victims"]] += dirty[f]
         ready = t_fill + p[P["MAP_UPDATE_PS"]]
         frame_ready[f] = ready
         frame_page[f] = g
-        loc[g] = f
+        pt_leaf[pt_at(g)] = f
         dirty[f] = 0
         if ck_dirty[f] == 1:
             ck_dirty[f] = 2
@@ -832,7 +893,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         else:
             g = m >> ushift
             off = m & umask
-            l = loc[g]
+            l = pt_leaf[pt_at(g)]
             if l == UNTOUCHED:
                 j = g & smask
                 f = take_free(j)
@@ -844,11 +905,17 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
                     l = -2 - (blade_next[j] * n_sets + j)
                     slot_page[-2 - l] = g
                     blade_next[j] += 1
+                    if blade_next[j] > slot_lim:
+                        sc[S["grow"]] = 1
                     cnt[C["first_touch_remote"]] += 1
+                elif not p[P["STORAGE"]]:
+                    # only a VM of `auto` memory outgrows its blade: the engine raises
+                    stop(ERR_NO_ROOM, cur_cb)
+                    return arr
                 else:
                     l = ON_STORAGE
                     cnt[C["first_touch_storage"]] += 1
-                loc[g] = l
+                pt_leaf[pt_claim(g)] = l
             if l >= 0:
                 done = local_access(arr, l, off, w)
             elif policy == 1:
@@ -895,10 +962,15 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
 
     bind(sc[S["cb"]])
     n = len(addr)
-    ran = n
+    mach, why = va_map(n) if virtual else (None, "")
+    k = len(mach) if virtual else n     # accesses that may run
+    ran = k
     want_out = len(out) > 0
     last_completion = cnt[C["last_completion_ps"]]
-    for i in range(n):
+    for i in range(k):
+        if sc[S["grow"]]:      # a growable array is short of room: nothing of access i has happened
+            ran = i
+            break
         if timing == 0:
             arr = int(t_col[i])
         else:
@@ -932,7 +1004,7 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
             bind(vm_cb[v])
         if sc[S["defer_n"]]:
             run_deferred(arr)
-        m = vm_base[v] + int(addr[i])
+        m = mach[i] if virtual else vm_base[v] + int(addr[i])
         start = max(arr, cks[K["stall_until"]])   # the host is stopped by a checkpoint or a recovery
         done = cache_access(start, m, w) if cache_sets else memory_access(start, m, w)
         lat = done - arr
@@ -965,6 +1037,12 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
         if sc[S["error"]]:      # the engine raises, naming access i
             ran = i + 1
             break
+    if ran == k < n and not sc[S["error"]]:    # the mapping stopped short, all before it ran
+        if why == "table":
+            sc[S["grow"]] = 1
+        else:
+            stop(ERR_VM_FULL, int(vm[k]))
+            ran = k + 1
     if n == 0:      # the end of the run: carry out what was held back
         run_deferred(1 << 63)
     cnt[C["last_completion_ps"]] = last_completion
@@ -976,7 +1054,8 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     st["vm_hist"][:] = vm_hist
     st["vm_stats"][:] = vm_stats
     st["scalars"][:] = sc
-    for name, val in (("loc", loc), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),
+    for name, val in (("pt_dir", pt_dir), ("pt_leaf", pt_leaf), ("va_key", va_key), ("va_page", va_page),
+                      ("va_next", va_next), ("ring", ring), ("dev_unit_free", dev_unit_free), ("dev_ring", dev_ring),
                       ("buf_free", buf_free), ("mbuf_ring", mbuf_ring), ("mbuf_idx", mbuf_idx), ("qos_sla", qsla),
                       ("sp_owner", sp_owner), ("port_cal", port_cal), ("defer", defer),
                       ("port_qos", port_qfree + port_qls + port_qle + port_qfin)):
@@ -998,7 +1077,7 @@ def decode_lookup(p, st, addr, vm, vm_base, lookup):
     ushift = int(p[P["UNIT_SHIFT"]])
     smask = int(p[P["N_SETS"]]) - 1
     umask = (1 << ushift) - 1
-    loc = st["loc"]
+    pt_dir, pt_leaf = st["pt_dir"], st["pt_leaf"]
     a = b = c = 0
     for i in range(len(addr)):
         m = int(vm_base[int(vm[i])]) + int(addr[i])
@@ -1006,7 +1085,7 @@ def decode_lookup(p, st, addr, vm, vm_base, lookup):
         if not lookup:
             a += g + (m & umask) + (g & smask)
             continue
-        entry = int(loc[g])
+        entry = int(pt_leaf[(int(pt_dir[g >> PT_LEAF_SHIFT]) << PT_LEAF_SHIFT) | (g & (PT_LEAF - 1))])
         if entry >= 0:
             a += 1
         elif entry == UNTOUCHED:

@@ -42,20 +42,30 @@ def dram_from_config(value, path: str) -> DRAM:
 
 @dataclass(frozen=True)
 class VM:
-    """A guest virtual machine: its guest-physical memory and the QoS class of its traffic."""
+    """A guest virtual machine: its guest-physical memory and the QoS class of its traffic.
+    `memory: auto` sizes it from its footprint as it grows: as many pages as it touches, up to what
+    its compute blade's local memory and share of the memory blade hold (or without bound with a
+    storage tier); the run stops with an error naming what to enlarge when it touches more."""
     SECTION = "vm"
     name: str = "vm0"        # label in per-VM results
-    memory: str = "4GiB"     # guest-physical memory; trace addresses must fall below it
+    memory: str = "4GiB"     # guest-physical memory (physical trace addresses fall below it), or auto
     qos: int = 0             # QoS class (0 = highest priority)
 
     def __post_init__(self):
-        if parse_size(self.memory, "vm.memory") == 0:
-            raise ValueError(f"vm.memory: {self.memory!r} must be > 0")
+        if self.memory != "auto" and parse_size(self.memory, "vm.memory") == 0:
+            raise ValueError(f"vm.memory: {self.memory!r} must be > 0 (or auto)")
         if not isinstance(self.qos, int) or isinstance(self.qos, bool) or self.qos < 0:
             raise ValueError(f"vm.qos: {self.qos!r} must be an integer >= 0")
 
     @property
+    def auto(self) -> bool:
+        """Its memory grows with its footprint (memory: auto)."""
+        return self.memory == "auto"
+
+    @property
     def memory_bytes(self) -> int:
+        if self.auto:
+            raise ValueError(f"vm.memory: VM {self.name!r} is auto-sized; it has no declared size")
         return parse_size(self.memory, "vm.memory")
 
 

@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "OUT.blade.trace, ... (re-run them in a cycle-accurate simulator or hwmodel dram)")
     run.add_argument("--dram-trace-format", choices=("dramsim3", "ramulator", "text"), default="dramsim3",
                      help="dramsim3 (cycles of each DRAM's tCK; default), ramulator (no times) or text (ps)")
-    run.add_argument("--chunk", type=int, default=1 << 20, help="records per chunk (default 1048576)")
+    run.add_argument("--chunk", type=int, default=1 << 18, help="records per chunk (default 262144)")
     run.add_argument("--epoch", metavar="TIME", help="sample counters every TIME of simulated time, "
                                                      "e.g. 100us (time series in --json)")
     run.add_argument("--save-state", metavar="FILE", help="save the run state after every chunk")

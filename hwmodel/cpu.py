@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ._layout import ADDRESSES
 from .units import parse_frequency, parse_time, period_ps
 
 
@@ -15,6 +16,12 @@ class CoreModel:
     with gaps (instruction bubbles, cycles), run closed loop: each access issues `gap` after the
     previous one, but at most `window` accesses are outstanding, retired in order (a ROB-like
     window); a full window stalls issue until the oldest access completes.
+
+    `addresses: virtual` treats trace addresses as each VM's virtual addresses: the guest kernel
+    maps a virtual page to the VM's next free guest-physical page at its first touch (the
+    hypervisor then places guest pages as for physical addresses). `auto` is virtual for the
+    formats whose producers record virtual addresses (lackey, ChampSim, prospero; see the
+    README's trace table) and physical for the rest and for arrays.
     """
     SECTION = "core"
     timing: str = "auto"        # auto (from the trace) | open | closed
@@ -23,6 +30,7 @@ class CoreModel:
     cpi: float = 1.0            # cycles per non-memory instruction
     gap: str = "0ns"            # issue gap for traces that carry no time at all
     trace_cycle: str = ""       # one 'cycle' of a cycle-stamped trace; empty = the local DRAM's tCK
+    addresses: str = "auto"     # auto (from the trace format) | virtual (mapped at first touch) | physical
 
     def __post_init__(self):
         if self.timing not in ("auto", "open", "closed"):
@@ -36,6 +44,9 @@ class CoreModel:
             raise ValueError(f"core.cpi: {self.cpi!r} is outside 1e-6 .. 1e6 cycles per instruction")
         period_ps(parse_frequency(self.clock, "core.clock"), "core.clock")
         parse_time(self.gap, "core.gap")
+        if self.addresses not in ADDRESSES:
+            raise ValueError(f"core.addresses: {self.addresses!r} is not one of "
+                             f"{', '.join(map(repr, ADDRESSES))}")
         if self.trace_cycle:
             if parse_time(self.trace_cycle, "core.trace_cycle") == 0:
                 raise ValueError(f"core.trace_cycle: {self.trace_cycle!r} must be > 0")
@@ -51,6 +62,13 @@ class CoreModel:
         if time_unit == "instruction":
             return Fraction(str(self.cpi)) * period_ps(parse_frequency(self.clock, "core.clock"), "core.clock")
         raise ValueError(f"trace time unit {time_unit!r} is not one of ps, ns, cycle, instruction")
+
+    def is_virtual(self, trace_addresses: str) -> bool:
+        """Whether the run maps trace addresses as virtual ones; `trace_addresses` is what the
+        trace's format records (virtual | physical)."""
+        if self.addresses == "auto":
+            return trace_addresses == "virtual"
+        return self.addresses == "virtual"
 
     def is_closed(self, trace_timing: str) -> bool:
         if self.timing == "auto":

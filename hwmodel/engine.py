@@ -22,7 +22,9 @@ import numpy as np
 
 from . import _layout as L
 from ._layout import local_prefix
+from . import growable
 from ._dram_layout import D, DRAM_COUNTER_NAMES, DRAM_NAMES, dram_state_bytes, new_dram_state
+from .growable import FRAME_ARRAYS, SLOT_ARRAYS, page_locations  # noqa: F401  (page_locations: for callers)
 from .units import MAX_TIME_PS, format_time
 
 # one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
@@ -30,12 +32,14 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 9   # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+STATE_VERSION = 10  # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
 #                     5: several compute blades, super-page map and owners, link calendars;
 #                     6: DRAM ranks keep READY (when their banks are free for a refresh);
 #                     7: read and write latency apart (histograms, counters, per-VM stats);
 #                     8: DRAM rank activity (ract, rev, rmk) and ACT/PRE counters;
-#                     9: the header holds a digest of the arrays and of `extra`
+#                     9: the header holds a digest of the arrays and of `extra`;
+#                     10: state grows with use: a two-level page table (pt_dir, pt_leaf for loc), frame
+#                         and slot records in per-blade rows (cb_grow), virtual pages (va_*)
 # Bounds that keep the core's loops short and its memory small whatever the input (see _check):
 MAX_EPOCH_ROWS = 1 << 18        # epoch samples in one run (~190 MB of rows)
 MAX_TICKS_PER_CHUNK = 1 << 22   # checkpoint ticks the core may have to step through in one chunk
@@ -117,8 +121,9 @@ class Compiled:
     db: np.ndarray         # int64[len(DRAM_NAMES)], memory-blade DRAM
     dp: np.ndarray         # int64[len(DRAM_NAMES)], a checkpoint peer's DRAM
     vm_base: np.ndarray    # int64[n_vm]: machine address of each VM's guest address 0
-    vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory
+    vm_bytes: np.ndarray   # uint64[n_vm]: each VM's guest memory (`auto`: the guest-physical space it may use)
     blade_names: tuple = ()   # compute blades, for messages
+    vm_paths: tuple = ()      # each VM's memory parameter, for messages ("compute.vms.0.memory")
 
     def param(self, name: str) -> int:
         return int(self.p[L.P[name]])
@@ -134,6 +139,11 @@ class Compiled:
         at = self.param("VM_CB_AT")
         return self.p[at:at + len(self.vm_base)].copy()
 
+    def vm_pages(self) -> np.ndarray:
+        """Guest-physical pages each VM may have (virtual addresses map into them)."""
+        at = self.param("VM_PAGES_AT")
+        return self.p[at:at + len(self.vm_base)].copy()
+
     def signature(self) -> str:
         """Hash of everything that shapes the state: a saved state only fits the same numbers."""
         h = hashlib.sha256()
@@ -144,10 +154,11 @@ class Compiled:
 
 @dataclass(frozen=True)
 class Spec:
-    """One state array as `new_state` makes it: length, dtype, initial value, the values a saved
-    state may hold in it (inclusive; None = unbounded; finer rules are in `state_check`), and the
-    parameters that size it (named when the state would need too much memory)."""
-    n: int
+    """One state array as `new_state` makes it: length (GROWS: it grows with the use, see
+    hwmodel.growable), dtype, initial value, the values a saved state may hold in it (inclusive;
+    None = unbounded; finer rules are in `state_check` and `growable.check`), and the parameters
+    that size it (named when the state would need too much memory)."""
+    n: int | None
     dtype: type
     fill: int = 0
     lo: int | None = None
@@ -155,18 +166,18 @@ class Spec:
     sized_by: str = ""
 
 
+GROWS = None
 TIME_LO, TIME_HI = -(1 << 62), 1 << 61   # any time the state holds ("long ago" sentinels included; CLOCK_LIMIT)
 
 
 def state_spec(c: Compiled) -> dict:
     """The arrays of a run state (the DRAM subsystems' aside: `dram_state_bytes`), by name.
-    Per-blade arrays hold every compute blade's slice in turn (offsets in the CB rows)."""
+    Per-blade arrays hold every compute blade's slice in turn: frame and slot records at the bases
+    in cb_grow (GROW_FIELDS), frame sets at blade x N_SETS."""
     g = c.param("N_PAGES")
     n_sets = c.param("N_SETS")
     rows = c.blade_rows()
     nb = len(rows)
-    frames = sum(n_sets * r["WAYS"] for r in rows)
-    slots = sum(n_sets * r["PER_SET"] for r in rows)
     n_vm = len(c.vm_base)
     nq, lev = max(c.param("QOS_NQ"), 1), max(c.param("QOS_LEVELS"), 1)
     cache = nb * c.param("CACHE_SETS") * c.param("CACHE_WAYS")
@@ -174,7 +185,7 @@ def state_spec(c: Compiled) -> dict:
     pages = "compute.page_size"      # guest pages: VM memory / page size
     frm = "compute.local_memory"     # local frames: local memory / page size
     sets = "hypervisor.super_page"   # frame sets: super page / page size
-    spec = {
+    return {
         "counters": Spec(len(L.COUNTER_NAMES), i64, 0, 0),
         "hist": Spec(2 * L.HIST_BINS, i64, 0, 0),                  # reads, then writes
         "vm_hist": Spec(n_vm * 2 * L.VM_HIST_BINS if c.param("VM_HIST") else 1, i64, 0, 0),
@@ -185,30 +196,40 @@ def state_spec(c: Compiled) -> dict:
         "port_cal": Spec(3 * L.CAL_WIDTH, i64, 0, *t),   # the switch port's two directions, the agent
         "defer": Spec(L.DEFER_CAP * len(L.DEFER_FIELDS), i64, 0, *t),
         "ck_sc": Spec(nb * len(L.CK_FIELDS), i64, 0, *t),           # per blade: CK_FIELDS
-        "loc": Spec(g, i32, L.UNTOUCHED, L.ON_STORAGE, None, pages),
-        "frame_page": Spec(frames, i32, -1, -1, g - 1, frm),
-        "frame_ready": Spec(frames, i64, 0, *t, frm),
-        "dirty": Spec(frames, u8, 0, 0, 1, frm),
-        "ref": Spec(frames, u8, 0, 0, 1, frm),
-        "lru_prev": Spec(frames, i32, -1, -1, None, frm),
-        "lru_next": Spec(frames, i32, -1, -1, None, frm),
+        "cb_grow": Spec(nb * len(L.GROW_FIELDS), i64, 0, 0),        # per blade: GROW_FIELDS (growable.check)
+        # guest page table: directory (one leaf number per PT_LEAF guest pages) and its leaves; an
+        # entry is a frame (>= 0), UNTOUCHED, a blade slot (-2 - slot) or ON_STORAGE
+        "pt_dir": Spec(c.param("N_DIR"), i32, 0, 0, None, pages),
+        "pt_leaf": Spec(GROWS, i32, L.UNTOUCHED, L.ON_STORAGE, None, pages),
+        # virtual pages (core.addresses: virtual): table of keys and guest-physical pages; per VM pages given
+        "va_key": Spec(GROWS, i64, 0, 0, None),
+        "va_page": Spec(GROWS, i32, -1, -1, None),
+        "va_next": Spec(n_vm, i64, 0, 0, None, "compute.vms"),
+        # per frame (growable.FRAME_ARRAYS) and per blade slot (SLOT_ARRAYS) of each blade
+        "frame_page": Spec(GROWS, i32, -1, -1, g - 1, frm),
+        "frame_ready": Spec(GROWS, i64, 0, *t, frm),
+        "dirty": Spec(GROWS, u8, 0, 0, 1, frm),
+        "ref": Spec(GROWS, u8, 0, 0, 1, frm),
+        "lru_prev": Spec(GROWS, i32, -1, -1, None, frm),
+        "lru_next": Spec(GROWS, i32, -1, -1, None, frm),
+        "ck_dirty": Spec(GROWS, u8, 0, 0, 2, frm),
+        "ck_first": Spec(GROWS, i32, 0, 0, None, frm),
+        "ck_list": Spec(GROWS, i32, 0, 0, None, frm),
+        "ck_pending": Spec(GROWS, u8, 0, 0, 1, frm),
+        "ck_copy_list": Spec(GROWS, i32, 0, 0, None, frm),
+        "slot_page": Spec(GROWS, i32, -1, -1, g - 1, pages),
+        # per frame set of each blade
         "set_head": Spec(nb * n_sets, i32, -1, -1, None, sets),
         "set_tail": Spec(nb * n_sets, i32, -1, -1, None, sets),
         "set_used": Spec(nb * n_sets, i32, 0, 0, None, sets),
         "set_hand": Spec(nb * n_sets, i32, 0, 0, None, sets),
         "blade_next": Spec(nb * n_sets, i32, 0, 0, None, sets),
-        "slot_page": Spec(slots, i32, -1, -1, g - 1, pages),
         "blade_hand": Spec(nb * n_sets, i32, 0, 0, None, sets),
         "sp_map": Spec(sum(r["N_VSP"] for r in rows), i32, -1, -1, c.param("N_SP") - 1, "memory_blade.super_page"),
         "sp_owner": Spec(c.param("N_SP"), i32, 0, -nb, nb, "memory_blade.super_page"),
         "dev_unit_free": Spec(c.param("ST_UNITS"), i64, 0, *t),
         "dev_ring": Spec(c.param("ST_QD"), i64, 0, *t),
         "buf_free": Spec(c.param("DRV_BUFS"), i64, 0, *t),
-        "ck_dirty": Spec(frames, u8, 0, 0, 2, frm),
-        "ck_first": Spec(frames, i32, 0, 0, None, frm),
-        "ck_list": Spec(frames, i32, 0, 0, None, frm),
-        "ck_pending": Spec(frames, u8, 0, 0, 1, frm),
-        "ck_copy_list": Spec(frames, i32, 0, 0, None, frm),
         "epoch_buf": Spec(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, i64),
         "mbuf_ring": Spec(c.param("BUF_N") * c.param("BUF_QD"), i64, 0, *t,
                           "memory_blade.buffer_queue"),
@@ -227,14 +248,21 @@ def state_spec(c: Compiled) -> dict:
         # the switch port's: free, ls, le per direction and level, then fin per direction and queue
         "port_qos": Spec(6 * lev + 2 * nq, i64, 0, *t, "compute.vms"),
     }
-    return spec
 
 
-def state_bytes_needed(c: Compiled) -> list:
-    """[(bytes, parameter that sizes it, array), ...] of a fresh state for `c`, largest first: every array of
-    `state_spec` and every DRAM subsystem's state."""
-    parts = [(max(sp.n, 1) * np.dtype(sp.dtype).itemsize, sp.sized_by or "compute.vms", name)
-             for name, sp in state_spec(c).items()]
+def _start(c: Compiled) -> str:
+    """How large growable arrays start: placement at boot (`low`) places every page at once."""
+    low = c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]
+    return growable.FULL if low else growable.DEFAULT
+
+
+def state_bytes_needed(c: Compiled, start: str | None = None) -> list:
+    """[(bytes, parameter that sizes it, array), ...] of a fresh state for `c`, largest first: every
+    array of `state_spec` (growable ones at their start sizes) and every DRAM subsystem's state."""
+    spec = state_spec(c)
+    grown = growable.start_lengths(c, start or _start(c))
+    parts = [((max(sp.n, 1) if sp.n is not GROWS else grown[name]) * np.dtype(sp.dtype).itemsize,
+              sp.sized_by or "compute.vms", name) for name, sp in spec.items()]
     nd = len(DRAM_NAMES)
     names = c.blade_names or tuple(f"cb{k}" for k in range(c.param("N_CB")))
     for k in range(c.param("N_CB")):
@@ -256,10 +284,10 @@ def max_state_bytes() -> int:
         return 8 << 30
 
 
-def check_state_size(c: Compiled) -> int:
+def check_state_size(c: Compiled, start: str | None = None) -> int:
     """Bytes a fresh state of `c` needs; an error naming what makes it large when that is more
     than `max_state_bytes()` (checked before anything is allocated)."""
-    parts = state_bytes_needed(c)
+    parts = state_bytes_needed(c, start)
     total = sum(b for b, _, _ in parts)
     limit = max_state_bytes()
     if total > limit:
@@ -277,15 +305,18 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
-def new_state(c: Compiled) -> dict:
+def new_state(c: Compiled, start: str = growable.DEFAULT) -> dict:
     """Fresh run state (struct of arrays) for a compiled system, with the initial page placement.
-    Per-blade arrays hold every compute blade's slice in turn (offsets in the CB rows). Refuses
-    (check_state_size) a state larger than this machine should allocate."""
-    check_state_size(c)
-    rows = c.blade_rows()
+    Growable arrays start at `start` sizes (growable.DEFAULT; SMALL makes a run grow often, FULL
+    never: tests compare them). Refuses (check_state_size) a state larger than this machine
+    should allocate."""
+    check_state_size(c, growable.FULL if _start(c) == growable.FULL else start)
     n_sets = c.param("N_SETS")
+    rows = c.blade_rows()
     # never empty: the core takes &a[0]
-    st = {name: np.full(max(sp.n, 1), sp.fill, dtype=sp.dtype) for name, sp in state_spec(c).items()}
+    st = {name: np.full(max(sp.n, 1), sp.fill, dtype=sp.dtype) for name, sp in state_spec(c).items()
+          if sp.n is not GROWS}
+    growable.allocate(st, c, start)
     sla = c.p[c.param("QOS_SLA_AT"):c.param("QOS_SLA_AT") + c.param("QOS_NQ") * len(L.SLA_FIELDS)]
     st["qos_sla"][:len(sla)] = sla
     nd = len(DRAM_NAMES)
@@ -305,34 +336,44 @@ def new_state(c: Compiled) -> dict:
             psp += n
         st["scalars"][L.S["sp_next"]] = psp
     if c.param("POLICY") != L.POLICIES["static"] and c.param("PLACEMENT") == L.PLACEMENTS["low"]:
+        # placement at boot places every guest page: it costs what it places
         vm_cb = c.vm_blades()
         unit = 1 << c.param("UNIT_SHIFT")
         for k, r in enumerate(rows):
             mine = np.flatnonzero(vm_cb == k)   # a blade's VMs are consecutive
             g0 = int(c.vm_base[mine[0]]) // unit
             g1 = g0 + int(c.vm_bytes[mine].sum()) // unit
-            _place_low(st, g0, g1, n_sets, r, k, c.param("VICTIM"))
+            _place_low(st, c, g0, g1, n_sets, r, k, c.param("VICTIM"))
     return st
 
 
-def _place_low(st, g0, g1, n_sets, r, k, victim):
+def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     """Blade k's guest units g0..g1-1 in address order: the first `frames` are local (unit i in
     frame i), the next ones on the memory blade in order (slot i), the rest on storage.
     Replacement order starts with frame i older than frame i + n_sets."""
     g = g1 - g0
     ways, per_set = r["WAYS"], r["PER_SET"]
-    fo, so, sl = r["FRAME_OFF"], k * n_sets, r["SLOT_OFF"]
     frames = n_sets * ways
     n_local = min(g, frames)
-    idx = np.arange(n_local, dtype=np.int32)
-    st["loc"][g0:g0 + n_local] = idx
-    st["frame_page"][fo:fo + n_local] = g0 + idx
     n_blade = min(max(g - frames, 0), per_set * n_sets)
+    need_f = [0] * len(c.blade_rows())
+    need_s = list(need_f)
+    need_f[k] = min(ways, -(-n_local // n_sets) + L.GROW_ROOM)
+    need_s[k] = min(per_set, -(-n_blade // n_sets) + L.GROW_ROOM)
+    growable.reserve_rows(st, c, need_f, need_s)
+    growable.claim_leaves(st, c, g0, g1)
+    fo, sl = growable.base(st, k, "FRAME"), growable.base(st, k, "SLOT")
+    so = k * n_sets
+    loc = st["pt_leaf"]
+    at = lambda a, b: growable.pt_index(st, np.arange(a, b, dtype=np.int64))
+    idx = np.arange(n_local, dtype=np.int32)
+    loc[at(g0, g0 + n_local)] = idx
+    st["frame_page"][fo:fo + n_local] = g0 + idx
     slots = np.arange(n_blade, dtype=np.int32)
-    st["loc"][g0 + frames:g0 + frames + n_blade] = -2 - slots
+    loc[at(g0 + frames, g0 + frames + n_blade)] = -2 - slots
     st["slot_page"][sl:sl + n_blade] = g0 + frames + slots
     np.add.at(st["blade_next"], so + slots % n_sets, 1)
-    st["loc"][g0 + frames + n_blade:g1] = L.ON_STORAGE
+    loc[at(g0 + frames + n_blade, g1)] = L.ON_STORAGE
     used = np.zeros(n_sets, np.int32)
     np.add.at(used, idx % n_sets, 1)
     st["set_used"][so:so + n_sets] = used
@@ -486,6 +527,7 @@ class Engine:
         self.backend = "reference" if self.core.__name__.endswith("_reference") else "compiled"
         self.state = state if state is not None else new_state(compiled)
         self.open_loop = compiled.param("TIMING") == L.TIMINGS["open"]
+        self.virtual = bool(compiled.param("VIRTUAL"))
         self._vm_bytes = compiled.vm_bytes
         self.epoch_rows = []    # drained epoch rows (arrays of EPOCH_WIDTH), in time order
 
@@ -507,7 +549,9 @@ class Engine:
         self._check(t_ps, addr, op, vm, where)
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
-        while done < n:   # the core stops early when its epoch buffer is full: drain and go on
+        while done < n:   # the core stops early when its epoch buffer is full or state must grow
+            if self.state["scalars"][L.S["grow"]]:
+                growable.grow(self.state, self.c, max_state_bytes())
             ran = self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, t_ps[done:], addr[done:],
                                       op[done:], vm[done:], self.c.vm_base, out[done:] if want_completions else out,
                                       dram_log)
@@ -522,6 +566,17 @@ class Engine:
         if not code:
             return
         k, sp = int(sc[L.S["cb"]]), int(sc[L.S["error_info"]])
+        if code == L.ERR_VM_FULL:
+            pages, unit = int(self.c.vm_pages()[sp]), 1 << self.c.param("UNIT_SHIFT")
+            path = self.c.vm_paths[sp] if sp < len(self.c.vm_paths) else f"VM {sp}'s memory"
+            raise ValueError(f"{where(i)}: VM {sp} touches more virtual pages than its guest-physical memory "
+                             f"holds ({pages:,} pages of {unit} B, {path}); give it more (-p {path}=...) or "
+                             f"let it grow with its footprint ({path}: auto)")
+        if code == L.ERR_NO_ROOM:
+            blade = self.c.blade_names[sp] if sp < len(self.c.blade_names) else f"compute blade {sp}"
+            raise ValueError(f"{where(i)}: {blade}'s VMs touch more pages than its local memory and its share of "
+                             f"the memory blade hold (a VM's memory is auto); enlarge compute.local_memory or "
+                             f"memory_blade.capacity, or add a storage tier (storage.device)")
         blade = self.c.blade_names[k] if k < len(self.c.blade_names) else f"compute blade {k}"
         sp_mib = (1 << self.c.param("SP_SHIFT")) >> 20
         if code == L.ERR_PERMISSION:
@@ -573,12 +628,22 @@ class Engine:
         if len(bad):
             raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the system has "
                              f"{len(self._vm_bytes)} VM(s)")
-        bad = np.flatnonzero(addr >= self._vm_bytes[vm])
-        if len(bad):
-            i = bad[0]
-            raise ValueError(f"{where(i)}: address {int(addr[i]):#x} is outside VM {vm[i]}'s memory "
-                             f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
-                             f"(-p compute.vms.{vm[i]}.memory=...)")
+        if self.virtual:    # the guest's page tables take any virtual page below the limit
+            bad = np.flatnonzero(addr >> np.uint64(self.c.param("UNIT_SHIFT") + L.VA_PAGE_BITS))
+            if len(bad):
+                i = bad[0]
+                raise ValueError(f"{where(i)}: virtual address {int(addr[i]):#x} is beyond the "
+                                 f"2**{self.c.param('UNIT_SHIFT') + L.VA_PAGE_BITS}-byte virtual address space "
+                                 f"(core.addresses: virtual)")
+        else:
+            bad = np.flatnonzero(addr >= self._vm_bytes[vm])
+            if len(bad):
+                i = bad[0]
+                path = self.c.vm_paths[vm[i]] if vm[i] < len(self.c.vm_paths) else f"compute.vms.{vm[i]}.memory"
+                raise ValueError(f"{where(i)}: address {int(addr[i]):#x} is outside VM {vm[i]}'s memory "
+                                 f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
+                                 f"(-p {path}=...), or if the trace's addresses are virtual, say so "
+                                 f"(-p core.addresses=virtual)")
         bad = np.flatnonzero((t < 0) | (t > MAX_TIME_PS))
         if len(bad):
             raise ValueError(f"{where(bad[0])}: time {t[bad[0]]} ps is negative or more than 2**60 ps "
@@ -658,8 +723,11 @@ def counters(state: dict) -> dict:
     return out
 
 
-def state_digest(state: dict) -> str:
-    """A short hash of a whole state, for tests and for noticing drift."""
+def state_digest(state: dict, c: Compiled | None = None) -> str:
+    """A short hash of a whole state, for tests and for noticing drift. With the compiled system,
+    of its canonical form (growable.canonical): the same whenever the state grew."""
+    if c is not None:
+        state = growable.canonical(state, c)
     h = hashlib.sha256()
     for k in sorted(state):
         h.update(k.encode())

@@ -26,7 +26,7 @@ class Hypervisor:
     SECTION = "hypervisor"
     policy: str = "page_swap"        # static | fgra | page_swap | subpage_swap
     victim: str = "lru"              # lru (exact) | clock | fifo | random (seeded)
-    placement: str = "first_touch"   # first_touch: untouched pages take free local frames; low: guest-physical order
+    placement: str = "first_touch"   # first_touch: free local frames at first touch; low: guest-physical order, all at boot
     trap: str = "1us"                # VM exit + fault handler before the transfer starts
     map_update: str = "100ns"        # page-table / super-page-table update and TLB shootdown after it
     fgra_filter: str = "20ns"        # coherence-filter lookup before a fine-grained remote access

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _layout as L
+from . import growable
 from ._dram_layout import (ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, D, MODEL_SIMPLE, NO_MARK, NO_REFRESH, RA_MARKS,
                            RANK_FIELDS, new_dram_state)
 from .engine import TIME_HI, TIME_LO   # any time a state holds
@@ -53,17 +54,20 @@ def _drams(c) -> dict:
 
 def expected_arrays(c) -> dict:
     """{name: (dtype, shape)} of every array of a state of `c` (a DRAM state is small: its
-    shapes are taken from a fresh one)."""
-    from .engine import state_spec
-    out = {k: (np.dtype(sp.dtype), (max(sp.n, 1),)) for k, sp in state_spec(c).items()}
+    shapes are taken from a fresh one); shape None: one dimension, as long as the run has grown
+    it (hwmodel.growable checks it against the rows it records)."""
+    from .engine import GROWS, state_spec
+    out = {k: (np.dtype(sp.dtype), None if sp.n is GROWS else (max(sp.n, 1),)) for k, sp in state_spec(c).items()}
     for p, d in _drams(c).items():
         out.update({p + n: (v.dtype, v.shape) for n, v in new_dram_state(d).items()})
     return out
 
 
 def check_shapes(shapes: dict, c) -> None:
-    """`shapes` {name: (dtype, shape)} are exactly those of a state of `c` (checked before the
-    arrays are read, so a file cannot make us allocate what it claims)."""
+    """`shapes` {name: (dtype, shape)} are exactly those of a state of `c`, and together no larger
+    than a state may be (checked before the arrays are read, so a file cannot make us allocate
+    what it claims)."""
+    from .engine import max_state_bytes
     want = expected_arrays(c)
     for k in sorted(want):
         if k not in shapes:
@@ -72,18 +76,31 @@ def check_shapes(shapes: dict, c) -> None:
     if extra:
         _fail(extra[0], "not part of this system's state")
     for k, (dt, shape) in want.items():
-        if shapes[k][0] != dt or tuple(shapes[k][1]) != tuple(shape):
+        if shape is None:
+            if shapes[k][0] != dt or len(shapes[k][1]) != 1 or shapes[k][1][0] < 1:
+                _fail(k, f"{shapes[k][0]}{list(shapes[k][1])}, expected {dt} of one dimension")
+        elif shapes[k][0] != dt or tuple(shapes[k][1]) != tuple(shape):
             _fail(k, f"{shapes[k][0]}{list(shapes[k][1])}, expected {dt}{list(shape)}")
+    total = sum(int(np.prod(shape, dtype=object)) * dt.itemsize for dt, shape in shapes.values())
+    if total > max_state_bytes():
+        _fail(max(shapes, key=lambda k: int(np.prod(shapes[k][1], dtype=object)) * shapes[k][0].itemsize),
+              f"the state's arrays add up to {total} bytes, more than a state may take here")
 
 
 def check_state(st: dict, c) -> None:
     """Raise BadState unless `st` (arrays loaded from a file) is a state the core can run for `c`."""
     from .engine import state_spec
     check_shapes({k: (v.dtype, v.shape) for k, v in st.items()}, c)
+    try:
+        growable.check(st, c, "")
+    except ValueError as e:       # name the array, as every check here does
+        msg = str(e).lstrip(": ")
+        raise BadState(msg if msg.startswith("array") else f"array 'cb_grow': {msg}") from None
     for k, sp in state_spec(c).items():
         _range(k, st[k], sp.lo, sp.hi)
     drams = _drams(c)
-    g = _Geometry(c)
+    g = _Geometry(c, st)
+    check_virtual_pages(st, c)
     check_scalars(st, c, g)
     check_calendars(st)
     check_defer(st, c, g)
@@ -101,9 +118,11 @@ def check_state(st: dict, c) -> None:
 
 
 class _Geometry:
-    """Where each compute blade's slices and pages are (from the compiled CB rows)."""
+    """Where each compute blade's slices and pages are (from the compiled CB rows; its frame and
+    slot records from the rows the state has grown, cb_grow)."""
 
-    def __init__(self, c):
+    def __init__(self, c, st):
+        self.st = st
         self.rows = c.blade_rows()
         self.nb = len(self.rows)
         self.n_sets = c.param("N_SETS")
@@ -119,12 +138,16 @@ class _Geometry:
             self.pages.append((m0 >> self.unit_shift, m1 >> self.unit_shift))
 
     def frames(self, k):
-        r = self.rows[k]
-        return r["FRAME_OFF"], self.n_sets * r["WAYS"]
+        """(first element, count) of blade k's frame records."""
+        return self._grown(k, "FRAME")
 
     def slots(self, k):
-        r = self.rows[k]
-        return r["SLOT_OFF"], self.n_sets * r["PER_SET"]
+        """(first element, count) of blade k's slot records."""
+        return self._grown(k, "SLOT")
+
+    def _grown(self, k, what):
+        row = self.st["cb_grow"][k * len(L.GROW_FIELDS):(k + 1) * len(L.GROW_FIELDS)]
+        return int(row[L.G[what + "_BASE"]]), int(row[L.G[what + "_ROWS"]]) * self.n_sets
 
 
 # -- scalars, calendars, held-back write-backs --------------------------------------------------
@@ -139,6 +162,8 @@ def check_scalars(st, c, g):
         "perm_ev": (0, c.param("PERM_NEV")), "sp_next": (0, c.param("N_SP")),
         "defer_n": (0, L.DEFER_CAP), "defer_head": (0, L.DEFER_CAP - 1), "error": (0, 0),
         "error_info": (None, None),
+        "grow": (0, 1), "pt_leaves": (1, len(st["pt_leaf"]) >> L.PT_LEAF_SHIFT),
+        "va_used": (0, len(st["va_key"]) // 2),
     }
     for name in L.SCALAR_NAMES:
         lo, hi = ranges[name]
@@ -208,32 +233,59 @@ def check_service_row(st, c, g, k):
 
 
 def check_page_table(st, c, g, k):
-    """Blade k's pages and where they are: loc <-> frame_page <-> slot_page, one to one, each in
-    the frame set (or slot set) of its page."""
+    """Blade k's pages and where they are: the page table <-> frame_page <-> slot_page, one to
+    one, each in the frame set (or slot set) of its page. Only the leaves the blade's ranges use
+    are read (a page table of untouched ranges costs nothing here either)."""
     g0, g1 = g.pages[k]
     fo, nf = g.frames(k)
     so, ns = g.slots(k)
     S = g.n_sets
-    loc = st["loc"][g0:g1].astype(np.int64)
-    pages = np.arange(g0, g1, dtype=np.int64)
+    d = st["pt_dir"]
+    ranges = np.arange(g0 >> L.PT_LEAF_SHIFT, ((g1 - 1) >> L.PT_LEAF_SHIFT) + 1) if g1 > g0 else np.zeros(0, np.int64)
+    ranges = ranges[d[ranges] != 0]
+    pages = ((ranges[:, None] << L.PT_LEAF_SHIFT) + np.arange(L.PT_LEAF)).reshape(-1)
+    pages = pages[(pages >= g0) & (pages < g1)]
+    loc = st["pt_leaf"][growable.pt_index(st, pages)].astype(np.int64)
     storage = bool(c.param("STORAGE"))
     ok = (loc == L.UNTOUCHED) | ((loc >= 0) & (loc < nf)) | ((loc <= -2) & (-2 - loc < ns))
     if storage:
         ok |= loc == L.ON_STORAGE
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
-        _fail("loc", f"page {g0 + i} of blade {k}: {int(loc[i])} is not a frame (0..{nf - 1}), a slot "
+        _fail("pt_leaf", f"page {int(pages[i])} of blade {k}: {int(loc[i])} is not a frame (0..{nf - 1}), a slot "
                      f"(-2..{-1 - ns}), untouched (-1)" + (" or on storage" if storage else ""))
     local = loc >= 0
     slot = (loc <= -2) & (loc != L.ON_STORAGE)
     fp = st["frame_page"][fo:fo + nf].astype(np.int64)
     sp = st["slot_page"][so:so + ns].astype(np.int64)
-    _check_bijection("loc/frame_page", pages[local], loc[local], fp, g0, g1, k, "frame")
-    _check_bijection("loc/slot_page", pages[slot], -2 - loc[slot], sp, g0, g1, k, "slot")
+    _check_bijection("pt_leaf/frame_page", pages[local], loc[local], fp, g0, g1, k, "frame")
+    _check_bijection("pt_leaf/slot_page", pages[slot], -2 - loc[slot], sp, g0, g1, k, "slot")
     for what, idx, pg in (("frame", loc[local], pages[local]), ("slot", -2 - loc[slot], pages[slot])):
         wrong = np.flatnonzero((idx % S) != (pg % S))
         if len(wrong):
-            _fail("loc", f"page {int(pg[wrong[0]])} sits in {what} {int(idx[wrong[0]])} of another set")
+            _fail("pt_leaf", f"page {int(pg[wrong[0]])} sits in {what} {int(idx[wrong[0]])} of another set")
+
+
+def check_virtual_pages(st, c):
+    """The guest kernel's map (core.addresses: virtual): every VM's guest-physical pages handed
+    out are 0..va_next-1, each to one virtual page, within what the VM may use."""
+    if not c.param("VIRTUAL"):
+        return
+    key, page = st["va_key"], st["va_page"].astype(np.int64)
+    full = key != 0
+    vm = (key[full] - 1) & 0xFFFF
+    nxt = st["va_next"].astype(np.int64)
+    _range("va_next", nxt, 0, None)
+    if np.any(nxt > c.vm_pages()):
+        _fail("va_next", "a VM has more guest-physical pages than it may use")
+    if np.any(vm >= len(nxt)) or np.any(page[~full] != -1):
+        _fail("va_key", "an entry names no VM of this system, or an empty slot holds a page")
+    pg = page[full]
+    if np.any((pg < 0) | (pg >= nxt[np.minimum(vm, len(nxt) - 1)])):
+        _fail("va_page", "a virtual page maps to a guest-physical page its VM has not handed out")
+    pair = vm.astype(np.int64) << 32 | pg
+    if len(np.unique(pair)) != len(pair) or np.any(np.bincount(vm, minlength=len(nxt)) != nxt):
+        _fail("va_page", "a VM's guest-physical pages are not each given to exactly one virtual page")
 
 
 def _check_bijection(name, pages, idx, back, g0, g1, k, what):

@@ -310,7 +310,8 @@ def run_point(task: dict) -> dict:
         result = system.run(task["trace"], backend=task.get("backend"), slowdown=task.get("slowdown", False),
                             format=task.get("format"), chunk_records=task.get("chunk_records", 1 << 20))
         row = {**_row_head(task), "status": "ok", "error": ""}
-        row["local_memory_fraction"] = (sum(min(cb.local_bytes, cb.guest_bytes) for cb in system.blades)
+        row["local_memory_fraction"] = (None if any(vm.auto for vm in system.vms) else   # auto: no fixed size
+                                        sum(min(cb.local_bytes, cb.guest_bytes) for cb in system.blades)
                                         / sum(cb.guest_bytes for cb in system.blades))
         row.update(result_row(result))
     except Exception as e:   # a point's failure is data for the table, not the end of the sweep

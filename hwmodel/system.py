@@ -447,15 +447,34 @@ class System:
         for i, cb in enumerate(blades):
             at = f"compute[{i}]" if multi else "compute"
             for j, vm in enumerate(cb.vms):
-                if vm.memory_bytes % granule:
+                if vm.auto and hv.policy == "static":
+                    raise ValueError(f"{at}.vms[{j}].memory: auto needs the hypervisor's page table; "
+                                     f"hypervisor.policy 'static' splits guest memory by address: give the VM a size")
+                if vm.auto and hv.placement == "low":
+                    raise ValueError(f"hypervisor.placement: 'low' places every guest page at boot and needs every "
+                                     f"VM's size, but {at}.vms[{j}].memory is auto (use first_touch)")
+                if not vm.auto and vm.memory_bytes % granule:
                     raise ValueError(f"{at}.vms[{j}].memory: {vm.memory} is not a multiple of {granule_name} "
                                      f"({format_size(granule)})")
             if cb.local_bytes % granule:
                 raise ValueError(f"{at}.local_memory: {cb.local_memory} is not a multiple of {granule_name} "
                                  f"({format_size(granule)})")
-            guest = cb.guest_bytes
-            local = min(cb.local_bytes, guest)
-            rows.append({"guest": guest, "local": local, "remote": guest - local, "ways": local // unit // n_sets})
+            auto = any(vm.auto for vm in cb.vms)
+            guest = sum(vm.memory_bytes for vm in cb.vms if not vm.auto)
+            local = cb.local_bytes if auto else min(cb.local_bytes, guest)
+            rows.append({"guest": guest, "local": local, "remote": guest - local, "ways": local // unit // n_sets,
+                         "auto": auto})
+        n_auto = sum(r["auto"] for r in rows)
+        if n_auto:
+            # a blade with auto-sized VMs may put on the memory blade an equal share of the super
+            # pages that the blades of declared sizes and every checkpoint area leave
+            ck = sv.enabled and sv.target == "memory_blade"
+            taken = sum(-(-(r["remote"] + ck * r["local"]) // spb) for r in rows if not r["auto"])
+            taken += sum(-(-r["local"] // spb) for r in rows if r["auto"] and ck)
+            each = max(cap // spb - taken, 0) // n_auto
+            for r in rows:
+                if r["auto"]:
+                    r["remote"] = each * spb
         guest = sum(r["guest"] for r in rows)
         remote = sum(r["remote"] for r in rows)
         local_all = sum(r["local"] for r in rows)
@@ -520,10 +539,24 @@ class System:
                     raise ValueError(f"{at}.local_memory: {blades[i].local_memory} leaves no local frame in a set "
                                      f"to swap into; {hv.policy} needs at least {format_size(unit * n_sets)} "
                                      f"({'one page' if n_sets == 1 else 'one hypervisor.super_page'})")
-        return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp}
+        # guest-physical space: each VM's memory, or for an auto-sized VM an equal share of what
+        # the 2**31 guest units the page table numbers leave (it costs nothing until touched)
+        vm_bytes = [0 if vm.auto else vm.memory_bytes for vm in self.vms]
+        n_auto_vms = sum(vm.auto for vm in self.vms)
+        if n_auto_vms:
+            room = (min(2**31 - 1, 2**62 // unit) - guest // unit) // n_auto_vms
+            reserve = (1 << (room.bit_length() - 1)) * unit
+            if reserve < granule:
+                raise ValueError(f"compute.vms: {n_auto_vms} auto-sized VMs leave no guest-physical space beside "
+                                 f"{format_size(guest)} of declared memory; give them sizes")
+            vm_bytes = [reserve if vm.auto else b for vm, b in zip(self.vms, vm_bytes)]
+        return {"unit": unit, "n_sets": n_sets, "pages": sum(vm_bytes) // unit, "rows": rows, "n_sp": n_sp,
+                "vm_bytes": vm_bytes}
 
-    def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
+    def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096,
+                trace_addresses: str = "physical") -> Compiled:
         """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none;
+        `trace_addresses` what its format records: physical | virtual (core.addresses decides);
         `epoch_ps` > 0 samples every counter at each multiple of it (a time series)."""
         lay = self._layout()
         hv, ln = self.hypervisor, self.effective_link()
@@ -542,6 +575,8 @@ class System:
         put("UNIT_SHIFT", log2_exact(unit, "swap unit"))
         put("N_SETS", lay["n_sets"])
         put("N_PAGES", lay["pages"])
+        put("N_DIR", -(-lay["pages"] // L.PT_LEAF))
+        put("VIRTUAL", self.core.is_virtual(trace_addresses))
         put("TRAP_PS", parse_time(hv.trap))
         put("MAP_UPDATE_PS", parse_time(hv.map_update))
         put("FILTER_PS", parse_time(hv.fgra_filter))
@@ -611,7 +646,7 @@ class System:
             p = np.concatenate([p, table, ev]).astype(np.int64)
         else:
             put("QOS_EV_AT", len(p))
-        vm_bytes = np.array([vm.memory_bytes for vm in self.vms], np.uint64)
+        vm_bytes = np.array(lay["vm_bytes"], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         # compute blades: one row each, and each VM's blade
         sw = self.effective_switch()
@@ -630,15 +665,13 @@ class System:
         put("STRICT", mb.strict)
         put("N_CB", len(self.blades))
         put("VM_HIST", len(self.vms) <= L.VM_HIST_MAX_VMS)
-        cb_rows, off = [], {"FRAME_OFF": 0, "SLOT_OFF": 0, "VSP_OFF": 0}
+        cb_rows, off = [], {"VSP_OFF": 0}
         for cb, r, k in zip(self.blades, lay["rows"], range(len(self.blades))):
             row = {"WAYS": r["ways"], "LOCAL_BYTES": r["local"] if hv.policy == "static" else cb.local_bytes,
                    "TEMP_ADDR": cb.local_bytes, "MBASE": int(vm_base[self.vm_blade().index(k)]),
                    "PER_SET": r["per_set"], "N_VSP": r["n_vsp"], "CK_BASE": r["ck_base"],
                    "PEER_BASE": r["peer_base"], **off}
             cb_rows.append([row[f] for f in L.CB_FIELDS])
-            off["FRAME_OFF"] += r["ways"] * lay["n_sets"]
-            off["SLOT_OFF"] += r["per_set"] * lay["n_sets"]
             off["VSP_OFF"] += r["n_vsp"]
         names = self.blade_names
         perms = sorted((parse_time(x.at), i, x) for i, x in enumerate(mb.permissions))
@@ -652,14 +685,19 @@ class System:
         put("CB_AT", len(p))
         put("VM_CB_AT", len(p) + len(cb_rows) * len(L.CB_FIELDS))
         put("PERM_EV_AT", p[L.P["VM_CB_AT"]] + len(self.vms))
+        put("VM_PAGES_AT", p[L.P["PERM_EV_AT"]] + len(perm_rows) * len(L.PERM_FIELDS))
         p = np.concatenate([p, np.array(cb_rows, np.int64).reshape(-1), np.array(self.vm_blade(), np.int64),
-                            np.array(perm_rows, np.int64).reshape(-1)]).astype(np.int64)
+                            np.array(perm_rows, np.int64).reshape(-1),
+                            (vm_bytes // np.uint64(unit)).astype(np.int64)]).astype(np.int64)
+        multi = isinstance(self.compute, tuple)
+        paths = tuple(f"compute.{k}.vms.{j}.memory" if multi else f"compute.vms.{j}.memory"
+                      for k, b in enumerate(self.blades) for j in range(len(b.vms)))
         return Compiled(p=p, dl=np.concatenate([dram_params(cb.dram) for cb in self.blades]),
                         db=dram_params(mb.dram), dp=dram_params(self.service.peer_dram),
-                        vm_base=vm_base, vm_bytes=vm_bytes, blade_names=tuple(names))
+                        vm_base=vm_base, vm_bytes=vm_bytes, blade_names=tuple(names), vm_paths=paths)
 
     # -- running ---------------------------------------------------------------------------
-    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
+    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 18,
             progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None,
             skip_bad_lines=False, epoch=None, cycle=None, dram_trace=None, dram_trace_format="dramsim3",
             ps_per_unit=None):
@@ -714,6 +752,12 @@ class System:
         """The baseline of slowdowns: the same system with local memory for all guest memory, so
         no page ever leaves (and no storage tier, no checkpoints). The hypervisor keeps its policy
         and placement, so pages land in the same frames and the DRAM sees the same addresses."""
+        for k, cb in enumerate(self.blades):
+            for j, vm in enumerate(cb.vms):
+                if vm.auto:
+                    at = f"compute[{k}]" if isinstance(self.compute, tuple) else "compute"
+                    raise ValueError(f"slowdown: the all-local baseline gives every blade local memory for all "
+                                     f"its VMs' memory, but {at}.vms[{j}].memory is auto; give it a size")
         blades = tuple(dataclasses.replace(cb, local_memory=format_size(cb.guest_bytes)) for cb in self.blades)
         compute = blades if isinstance(self.compute, tuple) else blades[0]
         mb = dataclasses.replace(self.memory_blade, permissions=())

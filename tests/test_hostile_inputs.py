@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from hwmodel import DRAM, System
+from hwmodel import _layout as L
+from hwmodel._layout import PT_LEAF
 from hwmodel.cli import main
 from hwmodel._dram_layout import dram_state_bytes
 from hwmodel.engine import (Engine, _state_file_digest, check_state_size, load_state, new_state,
@@ -92,8 +94,9 @@ def half_gib(monkeypatch):
 
 @pytest.mark.parametrize("override, names", [
     ({"memory_blade": {"buffers": 65536, "buffer_queue": 65536}}, "memory_blade.buffer_queue"),
+    # placement at boot places every page (the page table is sparse until a page is touched)
     ({"compute": {"page_size": "64B", "local_memory": "64MiB", "vms": [{"memory": "64GiB"}]},
-      "memory_blade": {"capacity": "64GiB"}}, "compute.page_size"),
+      "hypervisor": {"placement": "low"}, "memory_blade": {"capacity": "64GiB"}}, "compute.page_size"),
     ({"cache": {"size": "64GiB", "ways": 16}}, "cache.size"),
     ({"compute": {"dram": {"channels": 1024, "cmd_queue_size": 65536}}}, "compute.dram"),
 ])
@@ -240,9 +243,9 @@ def test_edited_state_is_refused_without_a_digest(tmp_path):
     c, _, _ = _run_half(s, "compiled", tmp_path / "s.npz")
     with zipfile.ZipFile(tmp_path / "s.npz") as z:
         members = {n: z.read(n) for n in z.namelist()}
-    raw = bytearray(members["loc.npy"])
+    raw = bytearray(members["pt_leaf.npy"])
     raw[-4:] = (10**9).to_bytes(4, "little", signed=True)        # one page points far outside the frames
-    members["loc.npy"] = bytes(raw)
+    members["pt_leaf.npy"] = bytes(raw)
     with zipfile.ZipFile(tmp_path / "e.npz", "w") as z:
         for n, b in members.items():
             z.writestr(n, b)
@@ -254,9 +257,19 @@ def _edit(name, fn):
     return pytest.param(name, fn, id=name)
 
 
+def _touched(st):
+    """Index in pt_leaf of the first page-table entry a run has written (leaf 0 stays untouched)."""
+    leaf = st["pt_leaf"]
+    return int(np.flatnonzero(leaf[PT_LEAF:] != -1)[0]) + PT_LEAF
+
+
 EDITS = [   # (what, edit of the state dict) -- each made the core crash, hang or misrun
-    _edit("loc frame", lambda st, c: st["loc"].__setitem__(0, 10**6)),
-    _edit("loc slot", lambda st, c: st["loc"].__setitem__(0, -10**6)),
+    _edit("page-table frame", lambda st, c: st["pt_leaf"].__setitem__(_touched(st), 10**6)),
+    _edit("page-table slot", lambda st, c: st["pt_leaf"].__setitem__(_touched(st), -10**6)),
+    _edit("page-table leaf 0", lambda st, c: st["pt_leaf"].__setitem__(0, 0)),
+    _edit("page-table directory", lambda st, c: st["pt_dir"].__setitem__(0, 10**6)),
+    _edit("frame rows", lambda st, c: st["cb_grow"].__setitem__(1, 10**6)),
+    _edit("grow flag", lambda st, c: st["scalars"].__setitem__(L.S["grow"], 7)),
     _edit("frame_page", lambda st, c: st["frame_page"].__setitem__(0, 999)),
     _edit("lru cycle", lambda st, c: st["lru_next"].__setitem__(int(st["set_tail"][0]), int(st["set_head"][0]))),
     _edit("set_used", lambda st, c: st["set_used"].__setitem__(0, 10**6)),
@@ -279,7 +292,7 @@ EDITS = [   # (what, edit of the state dict) -- each made the core crash, hang o
     _edit("write-buffer filter", lambda st, c: st["local_chan"].__setitem__(6, 0)),
     _edit("counter", lambda st, c: st["counters"].__setitem__(0, -5)),
     _edit("error", lambda st, c: st["scalars"].__setitem__(16, 1)),
-    _edit("dtype", lambda st, c: st.__setitem__("loc", st["loc"].astype(np.int64))),
+    _edit("dtype", lambda st, c: st.__setitem__("pt_dir", st["pt_dir"].astype(np.int64))),
     _edit("shape", lambda st, c: st.__setitem__("hist", st["hist"][:-1])),
     _edit("missing", lambda st, c: st.pop("dirty")),
     _edit("extra", lambda st, c: st.__setitem__("evil", np.zeros(3))),
@@ -315,19 +328,22 @@ def test_edited_header_count_is_not_believed(tmp_path):
         load_state(tmp_path / "x.npz", c)
 
 
-def test_a_state_member_claiming_a_huge_array_is_not_allocated(tmp_path):
+@pytest.mark.parametrize("member, message", [
+    ("pt_dir", r"array 'pt_dir': int32\[1099511627776\], expected int32\["),
+    ("pt_leaf", r"array 'pt_leaf': the state's arrays add up to 4398\d+ bytes, more than a state may take"),
+])
+def test_a_state_member_claiming_a_huge_array_is_not_allocated(tmp_path, member, message):
     s = small()
     c, _, _ = _run_half(s, "compiled", tmp_path / "s.npz")
     with zipfile.ZipFile(tmp_path / "s.npz") as z:
         members = {n: z.read(n) for n in z.namelist()}
     header = "{'descr': '<i4', 'fortran_order': False, 'shape': (1099511627776,), }"
-    member = b"\x93NUMPY\x01\x00" + len(header.ljust(118) + "\n").to_bytes(2, "little") + \
+    members[member + ".npy"] = b"\x93NUMPY\x01\x00" + len(header.ljust(118) + "\n").to_bytes(2, "little") + \
         (header.ljust(118) + "\n").encode()
-    members["loc.npy"] = member
     with zipfile.ZipFile(tmp_path / "h.npz", "w") as z:
         for n, b in members.items():
             z.writestr(n, b)
-    with pytest.raises(ValueError, match=r"array 'loc': int32\[1099511627776\], expected int32"):
+    with pytest.raises(ValueError, match=message):
         load_state(tmp_path / "h.npz", c)
 
 
