@@ -78,6 +78,11 @@ class _Logged:
     def __init__(self, dram, dram_id, rows, line):
         self.dram, self.id, self.rows, self.line_bytes = dram, dram_id, rows, line
 
+    @property
+    def cnt(self):
+        """The DRAM's counters (epoch rows read them)."""
+        return self.dram.cnt
+
     def line(self, addr, t, w):
         self.rows.append((t, addr, self.line_bytes, self.id << 1 | w))
         return self.dram.line(addr, t, w)
