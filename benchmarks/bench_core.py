@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel.engine import Engine, new_state
+from hwmodel.core.engine import Engine, new_state
 from hwmodel.trace import generate
 
 N = int(os.environ.get("HWMODEL_BENCH_ACCESSES", 10_000_000))
@@ -60,7 +60,7 @@ def _report(benchmark, n, engine=None):
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
 @pytest.mark.parametrize("stage", ["decode", "lookup"])
 def test_stage(benchmark, workload, backend, stage):
-    from hwmodel.engine import select_backend
+    from hwmodel.core.engine import select_backend
     core = select_backend(backend)
     c = system().compile("none")
     st = new_state(c)

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwmodel import System
-from hwmodel.engine import Engine, counters, load_state, save_state, state_digest
+from hwmodel.core.engine import Engine, counters, load_state, save_state, state_digest
 
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,

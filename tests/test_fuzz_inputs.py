@@ -22,8 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwmodel import System, docs
-from hwmodel.engine import Engine, load_state, save_state
+from hwmodel import System
+from hwmodel.study import docs
+from hwmodel.core.engine import Engine, load_state, save_state
 from hwmodel.trace import generate, write_trace
 
 EXAMPLES = int(os.environ.get("HWMODEL_FUZZ_EXAMPLES", "0"))

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel import growable
-from hwmodel.engine import Engine, new_state, state_digest
+from hwmodel.core import growable
+from hwmodel.core.engine import Engine, new_state, state_digest
 from hwmodel.trace import generate
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_core.py"

@@ -17,7 +17,7 @@ from hwmodel import _layout as L
 from hwmodel._layout import PT_LEAF
 from hwmodel.cli import main
 from hwmodel._dram_layout import dram_state_bytes
-from hwmodel.engine import (Engine, _state_file_digest, check_state_size, load_state, new_state,
+from hwmodel.core.engine import (Engine, _state_file_digest, check_state_size, load_state, new_state,
                             save_state, state_bytes_needed, state_digest)
 from hwmodel.trace import Chunk, TraceError, generate, read_all, write_trace
 from hwmodel.units import MAX_TIME_PS, parse_size, parse_time

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._layout import STORAGE_VICTIMS
-from .units import parse_bandwidth, parse_time
+from .._layout import STORAGE_VICTIMS
+from ..units import parse_bandwidth, parse_time
 
 # Device presets. Latencies are the access time of a random 4 KiB request at queue depth 1,
 # before its transfer; units = requests served at once (internal parallelism).

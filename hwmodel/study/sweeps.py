@@ -1,7 +1,7 @@
 """Parameter sweeps: a grid of configurations times a set of traces, run on a local process pool, a
 Dask cluster or inline, through one `concurrent.futures` code path, resumable from its results file.
 
-    from hwmodel.study import sweep, expand_grid, load_grid, load_results
+    from hwmodel.study import sweep, expand_grid, load_grid, load_results   # (this module: hwmodel.study.sweeps)
     table = sweep("base.yaml", {"hypervisor.policy": ["fgra", "page_swap"],
                                 "compute.local_memory": ["256MiB", "512MiB"]},
                   ["a.npz", "b.npz"], out="results.jsonl", executor="process", workers=4)
@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .stats import json_default
+from ..stats import json_default
 
 EXECUTORS = ("process", "dask", "serial")
 HEAD_BYTES = 1 << 20            # bytes of a trace file hashed into its identity
@@ -130,7 +130,7 @@ def load_grid(path) -> dict:
     """Read a grid file `{base: CONFIG.yaml-or-mapping, grid: {key: [values]}, traces: [paths]}`
     into keyword arguments of `sweep()` (base_config, grid, traces). Relative paths in it are
     relative to the grid file."""
-    from .config import load_yaml
+    from ..config import load_yaml
     path = Path(path)
     data = load_yaml(path)
     if not is_grid_file(data):
@@ -194,8 +194,8 @@ def _trace_label(trace, ident) -> str:
 
 
 def _base_dict(base_config) -> dict:
-    from .config import load_yaml
-    from .system import System
+    from ..config import load_yaml
+    from ..system import System
     if base_config is None:
         return {}
     if isinstance(base_config, System):
@@ -215,8 +215,8 @@ def _base_dict(base_config) -> dict:
 def make_points(base_config, grid, traces, slowdown=False) -> list:
     """The points of a sweep, in grid order (configuration-major), duplicates of a key dropped.
     Each is a task dict for `run_point`; a configuration that does not resolve carries its error."""
-    from .config import to_plain
-    from .system import System
+    from ..config import to_plain
+    from ..system import System
     base = _base_dict(base_config)
     combos = grid if isinstance(grid, list) else expand_grid(grid or {})
     if isinstance(traces, (str, os.PathLike, dict)):
@@ -282,7 +282,7 @@ def flatten(d: dict, prefix: str = "") -> dict:
 
 def result_row(result) -> dict:
     """The numbers of one `Result` as a flat row: summary, latency quantiles, resolved config."""
-    from .stats import percentile_ps
+    from ..stats import percentile_ps
     d = result.to_dict()
     config = d.pop("config")
     version = d.pop("hwmodel_version")
@@ -305,7 +305,7 @@ def run_point(task: dict) -> dict:
     if task.get("error"):
         return error_row(task, task["error"])
     try:
-        from .system import System
+        from ..system import System
         system = System.from_dict(task["config"])
         result = system.run(task["trace"], backend=task.get("backend"), slowdown=task.get("slowdown", False),
                             format=task.get("format"), chunk_records=task.get("chunk_records", 1 << 20))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._layout import CK_REGIMES, CK_TARGETS
-from .dram import DRAM
-from .units import parse_bandwidth, parse_time
+from .._layout import CK_REGIMES, CK_TARGETS
+from ..dram import DRAM
+from ..units import parse_bandwidth, parse_time
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class ServiceProcessor:
 
     @classmethod
     def from_dict(cls, data, path="service"):
-        from .blade import dram_from_config
-        from .config import build
+        from .blades import dram_from_config
+        from ..config import build
         return build(cls, data, path, peer_dram=dram_from_config)
 
     @property

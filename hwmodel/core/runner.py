@@ -11,9 +11,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import _layout as L
+from .. import _layout as L
 from .engine import Engine, counters, load_state, save_state
-from .stats import Result
+from ..stats import Result
 
 # records per chunk of a run: the core's per-call cost is amortized long before, and a text trace's
 # chunk costs ~60 bytes per record while the reader cuts it (a 4 M-access run stays under 150 MB)
@@ -49,7 +49,7 @@ def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
         raise ValueError(f"{name}: addresses {addresses!r} is not one of 'physical', 'virtual'")
 
     def chunks():
-        from .trace._types import checked_column
+        from ..trace._types import checked_column
         for s in range(0, n, chunk_records):
             e = min(n, s + chunk_records)
             where = lambda i, s=s: f"{name}: record {s + i}"
@@ -89,7 +89,7 @@ def as_source(trace, chunk_records=CHUNK_RECORDS, format=None, timing=None, time
     if isinstance(trace, dict) and (timing or time_unit):
         trace = {**trace, **({"timing": timing} if timing else {}), **({"time_unit": time_unit} if time_unit else {})}
     if isinstance(trace, (str, Path)):
-        from .trace import open_trace
+        from ..trace import open_trace
         path = str(trace)
         return _from_reader_factory(lambda: open_trace(path, format=format, chunk_records=chunk_records,
                                                        skip_bad_lines=skip_bad_lines), path)
@@ -113,7 +113,7 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
     number >= 0, or that exceeds MAX_TIME_PS in ps, is an error naming `where(i)` (file and line).
     Closed loop, the issue times the gaps add up to are bounded the same way, so the core's clock
     cannot run past MAX_TIME_PS on the trace's account."""
-    from .units import MAX_TIME_PS, parse_time, times_to_ps
+    from ..units import MAX_TIME_PS, parse_time, times_to_ps
     gap_ps = parse_time(core.gap, "core.gap") if source.timing == "none" else 0
     state = {"issue": 0}    # closed loop: the sum of the gaps so far (the earliest issue time)
 
@@ -156,7 +156,7 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
     if slowdown and slowdown is not True and slowdown not in system.BASELINES:
         raise ValueError(f"slowdown: {slowdown!r} is not one of {', '.join(map(repr, system.BASELINES))}")
     source = as_source(trace, chunk_records, format, timing, time_unit, skip_bad_lines)
-    from .units import parse_time
+    from ..units import parse_time
     epoch_ps = parse_time(epoch, "epoch") if epoch else 0
     if epoch and epoch_ps == 0:
         raise ValueError(f"epoch: {epoch!r} must be > 0")
@@ -237,9 +237,9 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
 
 def make_result(system, engine: Engine, source: _Source, closed: bool) -> Result:
     st = engine.state
-    from ._dram_layout import DRAM_COUNTER_NAMES
-    from ._layout import local_prefix
-    from .units import parse_bandwidth
+    from .._dram_layout import DRAM_COUNTER_NAMES
+    from .._layout import local_prefix
+    from ..units import parse_bandwidth
     sw = system.effective_switch()
     return Result(
         counters=counters(st),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._layout import PLACEMENTS, POLICIES, VICTIMS
-from .units import log2_exact, parse_size, parse_time
+from .._layout import PLACEMENTS, POLICIES, VICTIMS
+from ..units import log2_exact, parse_size, parse_time
 
 
 def _choice(value, allowed: dict, path: str):

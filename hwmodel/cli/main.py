@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 DEFAULT_WORKLOAD = dict(kind="zipf", n=1_000_000, footprint_bytes=4 << 30, read_ratio=0.7, seed=1)
@@ -19,7 +19,7 @@ class InputError(Exception):
 
 
 def _system(config, overrides):
-    from .system import System
+    from ..system import System
     if config is None:
         return System.from_dict({}, overrides)
     return System.from_yaml(config, overrides)
@@ -27,7 +27,7 @@ def _system(config, overrides):
 
 def default_workload():
     """The built-in workload of `hwmodel run` with no trace: a seeded zipf over a 4 GiB VM."""
-    from .trace import generate
+    from ..trace import generate
     return generate(**DEFAULT_WORKLOAD)
 
 
@@ -55,7 +55,7 @@ def cmd_run(args):
     elif len(traces) == 1:
         trace_obj = traces[0]
     else:   # several traces: merged by time, trace i as VM i
-        from .trace import merge_traces
+        from ..trace import merge_traces
         trace_obj = merge_traces(traces, format=args.format, chunk_records=args.chunk,
                                  skip_bad_lines=args.skip_bad_lines)
     result = system.run(trace_obj, backend=args.backend, slowdown=args.slowdown, format=args.format,
@@ -82,15 +82,15 @@ def cmd_config(args):
 
 
 def cmd_presets(args):
-    from .dram import DRAM
+    from ..dram import DRAM
     print("DRAM presets (use as compute.dram / memory_blade.dram, or -p compute.dram.preset=NAME):")
     for name in DRAM.presets():
         d = DRAM.preset(name)
         print(f"  {name:<14} tCK {d.tck_ps / 1000:.3f} ns  CL-tRCD-tRP {d.CL}-{d.tRCD}-{d.tRP}  "
               f"{d.channels} ch x {d.ranks} rank  {d.capacity_bytes / 2**30:g} GiB  "
               f"peak {d.peak_bytes_per_s / 1e9:.1f} GB/s")
-    from .protocol import ProtocolAgent
-    from .storage import STORAGE_PRESETS
+    from ..hardware.protocol import ProtocolAgent
+    from ..hardware.storage import STORAGE_PRESETS
     print("storage.device presets:")
     for name, v in STORAGE_PRESETS.items():
         print(f"  {name:<14} read {v['read_latency']}, write {v['write_latency']} (+ transfer at "
@@ -98,7 +98,7 @@ def cmd_presets(args):
     print("protocol presets (the blade link):")
     for name in ProtocolAgent.presets():
         print(f"  {ProtocolAgent.preset(name).describe()}")
-    from ._layout import PLACEMENTS, POLICIES, VICTIMS
+    from .._layout import PLACEMENTS, POLICIES, VICTIMS
     print("hypervisor.policy:    " + ", ".join(POLICIES))
     print("hypervisor.victim:    " + ", ".join(VICTIMS))
     print("hypervisor.placement: " + ", ".join(PLACEMENTS))
@@ -149,12 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("presets", help="list DRAM, storage and protocol presets and policy names")
     pre.set_defaults(func=cmd_presets)
 
-    from . import cli_compare, cli_dram, cli_qos, cli_study, cli_trace
+    from .. import cli_dram
+    from . import compare, qos, study, trace
     cli_dram.add_commands(sub)
-    cli_compare.add_commands(sub)
-    cli_qos.add_commands(sub)
-    cli_trace.add_commands(sub)
-    cli_study.add_commands(sub)
+    compare.add_commands(sub)
+    qos.add_commands(sub)
+    trace.add_commands(sub)
+    study.add_commands(sub)
     return ap
 
 
@@ -189,6 +190,3 @@ def _one_line(e: BaseException) -> str:
     """An error message on one line (a message may quote a multi-line value)."""
     return " ".join(str(e).split("\n"))
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,12 @@
-"""VM network QoS (S4): SLAs per VM, the SNIC's per-VM queues, the link scheduler, the network manager.
+"""The SNIC's link scheduler on a packet trace (`hwmodel qos`): compile, run, report.
 
-Python describes, the core runs: `SNIC` and `LinkScheduler` compile to flat integer parameters
-(`compile_link`) that `hwmodel._linksched` (or its twin `_linksched_reference`) runs a chunk at a
-time. A `NetworkManager` holds timed management instructions (control-plane events); `run_qos`
-cuts the packet stream at their times, settles the scheduler's clock, applies the change and
-continues, and writes a management response per window: each VM's bytes, packets, busy time
-(serialization it used), drops, and whether its guaranteed rate was met.
-
-Disciplines are looked up in a registry (`DISCIPLINES`, `register_discipline`): a name maps to the
-integer code the core switches on, so adding one is an entry, not an edit of Python code paths.
+The hardware is described in `hwmodel.hardware.snic` (`SNIC`, `QoSClass`, `LinkScheduler`,
+`NetworkManager`); it compiles to flat integer parameters (`compile_link`) that
+`hwmodel.core._linksched` (or its twin `_linksched_reference`) runs a chunk at a time. `run_qos`
+cuts the packet stream at the network manager's times (control-plane events), settles the
+scheduler's clock, applies the change and continues, and writes a management response per window:
+each VM's bytes, packets, busy time (serialization it used), drops, and whether its guaranteed
+rate was met. Packet traces are read, written, merged and generated here too.
 """
 from __future__ import annotations
 
@@ -23,179 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import _linksched_reference as R
-from .units import MAX_TIME_PS, format_time, parse_bandwidth, parse_size, parse_time
-
-# ---------------------------------------------------------------------------------------- registry
-
-DISCIPLINES: dict = {}
-
-
-def register_discipline(name: str, code: int, help: str = "") -> None:
-    """Make `name` select core algorithm `code` (an alias or a new algorithm added to the core)."""
-    if code not in R.DISCIPLINES.values():
-        raise ValueError(f"discipline {name!r}: core code {code} is not implemented by _linksched "
-                         f"(known codes {sorted(R.DISCIPLINES.values())})")
-    DISCIPLINES[name] = (code, help)
-
-
-for _name, _help in (("fifo", "first come, first served across all VM queues"),
-                     ("strict_priority", "lowest priority number first; FIFO within a level"),
-                     ("wrr", "weighted round robin: `weight` packets per turn"),
-                     ("drr", "deficit round robin: `weight` x quantum bytes per turn"),
-                     ("wfq", "weighted fair queuing: GPS virtual finish tags")):
-    register_discipline(_name, R.DISCIPLINES[_name], _help)
-register_discipline("sp", R.DISCIPLINES["strict_priority"], "alias of strict_priority")
-
-
-def _int(value, path, lo):
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-        raise ValueError(f"{path}: {value!r} must be an integer >= {lo}")
-
-
-# -------------------------------------------------------------------------------------- components
-
-@dataclass(frozen=True)
-class QoSClass:
-    """The SLA of one VM: its priority class, its share, what it is promised and what it may use.
-
-    priority: strict-priority level, 0 = most important. weight: share under wrr/drr/wfq.
-    guaranteed: the rate the SLA promises (checked in management responses). cap, burst: a token
-    bucket shaping the VM's traffic (any discipline); no cap = unshaped."""
-    SECTION = "qos"
-    name: str = "vm"                 # label in results; VM ids are list positions (0, 1, ...)
-    priority: int = 0                # strict_priority level, 0 = most important
-    weight: int = 1                  # share under wrr (packets) / drr / wfq (bytes)
-    guaranteed: str | None = None    # rate the SLA promises, checked in management responses; unset = none
-    cap: str | None = None           # token-bucket rate shaping the VM (any discipline); unset = unshaped
-    burst: str = "16KiB"             # token-bucket depth
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"qos.name: {self.name!r} must be a non-empty string")
-        _int(self.priority, "qos.priority", 0)
-        _int(self.weight, "qos.weight", 1)
-        if self.weight > 1 << 20:
-            raise ValueError(f"qos.weight: {self.weight} is above the maximum {1 << 20}")
-        g = parse_bandwidth(self.guaranteed, "qos.guaranteed") if self.guaranteed is not None else None
-        c = parse_bandwidth(self.cap, "qos.cap") if self.cap is not None else None
-        if not 0 < parse_size(self.burst, "qos.burst") <= 1 << 40:
-            raise ValueError(f"qos.burst: {self.burst!r} must be > 0 and at most 1 TiB")
-        if g is not None and c is not None and c < g:
-            raise ValueError(f"qos.cap: {self.cap!r} is below the guaranteed rate {self.guaranteed!r}")
-
-
-SLA = QoSClass
-
-
-@dataclass(frozen=True)
-class LinkScheduler:
-    """One direction of the SNIC's link and the discipline that picks the next packet."""
-    SECTION = "scheduler"
-    discipline: str = "drr"      # fifo | strict_priority (sp) | wrr | drr | wfq
-    bandwidth: str = "25Gbps"    # the link direction's rate
-    propagation: str = "500ns"   # after serialization, to the far end
-    quantum: str = "1500B"       # drr: bytes per turn per unit of weight
-
-    def __post_init__(self):
-        if self.discipline not in DISCIPLINES:
-            raise ValueError(f"scheduler.discipline: {self.discipline!r} is not one of {', '.join(DISCIPLINES)}")
-        parse_bandwidth(self.bandwidth, "scheduler.bandwidth")
-        parse_time(self.propagation, "scheduler.propagation")
-        if not 0 < parse_size(self.quantum, "scheduler.quantum") <= 1 << 32:
-            raise ValueError(f"scheduler.quantum: {self.quantum!r} must be > 0 and at most 4 GiB")
-
-
-@dataclass(frozen=True)
-class SNIC:
-    """Switch NIC: one input queue per VM (VM id = queue index), pulled by the link scheduler
-    according to each VM's QoS class. queue_depth > 0 bounds every queue (packets waiting);
-    an arrival that finds it full is dropped and counted."""
-    SECTION = "snic"
-    vms: tuple = (QoSClass("vm0"),)      # per VM queue: its SLA (the configuration's `vms:` list)
-    scheduler: LinkScheduler = LinkScheduler()   # the link (the configuration's `scheduler:` section)
-    queue_depth: int = 0                 # packets each queue holds; an arrival that finds it full is dropped; 0 = unlimited
-
-    def __post_init__(self):
-        if not isinstance(self.vms, tuple):
-            object.__setattr__(self, "vms", tuple(self.vms))
-        if not 1 <= len(self.vms) <= 65535:
-            raise ValueError(f"snic.vms: {len(self.vms)} VMs; between 1 and 65535 allowed")
-        for i, v in enumerate(self.vms):
-            if not isinstance(v, QoSClass):
-                raise ValueError(f"snic.vms[{i}]: expected a QoSClass, got {type(v).__name__}")
-        if not isinstance(self.scheduler, LinkScheduler):
-            raise ValueError(f"snic.scheduler: expected a LinkScheduler, got {type(self.scheduler).__name__}")
-        _int(self.queue_depth, "snic.queue_depth", 0)
-
-    def by_priority(self) -> list:
-        """VM ids ordered by priority (most important first), ties by VM id."""
-        return sorted(range(len(self.vms)), key=lambda i: (self.vms[i].priority, i))
-
-
-@dataclass(frozen=True)
-class Instruction:
-    """A management instruction: at time `at`, set the given SLA fields of VM `vm`."""
-    SECTION = "instruction"
-    at: str                      # simulated time of the change
-    vm: int                      # VM id (position in `vms:`)
-    priority: int | None = None  # new strict_priority level; unset = unchanged
-    weight: int | None = None    # new weight; unset = unchanged
-    guaranteed: str | None = None  # new guaranteed rate; unset = unchanged
-    cap: str | None = None       # new token-bucket rate; unset = unchanged
-    burst: str | None = None     # new token-bucket depth; unset = unchanged
-    uncap: bool = False          # remove the VM's cap
-
-    def __post_init__(self):
-        parse_time(self.at, "instruction.at")
-        _int(self.vm, "instruction.vm", 0)
-        if self.priority is not None:
-            _int(self.priority, "instruction.priority", 0)
-        if self.weight is not None:
-            _int(self.weight, "instruction.weight", 1)
-        for f in ("guaranteed", "cap"):
-            if getattr(self, f) is not None:
-                parse_bandwidth(getattr(self, f), f"instruction.{f}")
-        if self.burst is not None and not 0 < parse_size(self.burst, "instruction.burst") <= 1 << 40:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0 and at most 1 TiB")
-
-    @property
-    def at_ps(self) -> int:
-        return parse_time(self.at, "instruction.at")
-
-    def apply(self, sla: QoSClass) -> QoSClass:
-        changes = {f: getattr(self, f) for f in ("priority", "weight", "guaranteed", "cap", "burst")
-                   if getattr(self, f) is not None}
-        if self.uncap:
-            changes["cap"] = None
-        return dataclasses.replace(sla, **changes)
-
-
-@dataclass(frozen=True)
-class NetworkManager:
-    """The network-management device: timed instructions (control-plane events) and, optionally,
-    a management response every `report_every` besides the one at each instruction and at the end."""
-    SECTION = "manager"
-    instructions: tuple = ()          # timed SLA changes: [{at: 1ms, vm: 1, weight: 2}, ...]
-    report_every: str | None = None   # a management response every this much simulated time; unset = at changes only
-
-    def __post_init__(self):
-        if not isinstance(self.instructions, tuple):
-            object.__setattr__(self, "instructions", tuple(self.instructions))
-        for i, ins in enumerate(self.instructions):
-            if not isinstance(ins, Instruction):
-                raise ValueError(f"manager.instructions[{i}]: expected an Instruction")
-        if self.report_every is not None and parse_time(self.report_every, "manager.report_every") == 0:
-            raise ValueError(f"manager.report_every: {self.report_every!r} must be > 0")
-
-    def events(self, end_ps: int) -> list:
-        """Sorted (time_ps, instruction or None) control events up to end_ps."""
-        ev = [(ins.at_ps, k, ins) for k, ins in enumerate(self.instructions)]
-        end_ps = max([end_ps] + [e[0] for e in ev])
-        if self.report_every is not None:
-            step = parse_time(self.report_every, "manager.report_every")
-            ev += [(t, -1, None) for t in range(step, end_ps + 1, step)]
-        return [(t, ins) for t, _, ins in sorted(ev, key=lambda e: (e[0], e[1]))]
-
+from ..hardware.snic import DISCIPLINES, SNIC, Instruction, LinkScheduler, NetworkManager, QoSClass
+from ..units import MAX_TIME_PS, format_time, parse_bandwidth, parse_size, parse_time
 
 # ---------------------------------------------------------------------------- compile to the core
 
@@ -232,7 +59,7 @@ def compile_link(snic: SNIC, vms=None) -> tuple:
 def select_backend(name: str | None = None):
     """`compiled` (default; HWMODEL_BACKEND sets it) or `reference` link scheduler."""
     from .engine import select_backend as select
-    return select(name, compiled="_linksched", reference="_linksched_reference")
+    return select(name, compiled="core._linksched", reference="core._linksched_reference")
 
 
 # --------------------------------------------------------------------------------- the run engine
@@ -315,7 +142,7 @@ class LinkSim:
         return self.state["stats"].reshape(self.nq, R.NSTAT).copy()
 
     def hist(self, q: int) -> np.ndarray:
-        from ._layout import HIST_BINS
+        from .._layout import HIST_BINS
         return self.state["hist"][q * HIST_BINS:(q + 1) * HIST_BINS]
 
     # state save / restore: numpy arrays + JSON header, no pickle
@@ -359,7 +186,7 @@ class QoSResult:
     link_bytes_per_s: float = 0.0
 
     def latency_ns(self, vm: int) -> dict:
-        from .stats import percentile_ps
+        from ..stats import percentile_ps
         s = self.stats[vm]
         n = int(s[R.ST["packets"]])
         out = {"mean": s[R.ST["latency_sum_ps"]] / n / 1e3 if n else 0.0,
@@ -506,7 +333,7 @@ def read_packets(path) -> tuple:
     comments) or an .npz with arrays time (ns), vm, bytes. Records are merged by time (stable)."""
     path = Path(path)
     if path.suffix == ".npz":
-        from .trace.native import read_npz_arrays
+        from ..trace.native import read_npz_arrays
         cols = read_npz_arrays(path, ("time", "vm", "bytes"))
         tn, vm, nb = cols["time"], cols["vm"], cols["bytes"]
         if not (len(tn) == len(vm) == len(nb)):
@@ -650,7 +477,7 @@ def generate_packets(duration="2ms", critical_rate="1Gbps", critical_bytes="256B
 
 def load_qos_config(data) -> tuple:
     """(SNIC, NetworkManager, generator kwargs) from a mapping or a YAML file path."""
-    from .config import build, check_size, load_yaml
+    from ..config import build, check_size, load_yaml
     if not isinstance(data, dict):
         data = load_yaml(data)
     check_size(data, "qos configuration")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _layout as L
+from .. import _layout as L
 
 # per frame of a compute blade (element FRAME_BASE + f of each): dtype, value of a frame never taken
 FRAME_ARRAYS = {

@@ -57,7 +57,7 @@ def split_inputs(files, vary=()) -> tuple:
 
 
 def cmd_compare(args) -> int:
-    from .compare import (arrival_note, build_systems, compare, compare_table, differences_note, format_table,
+    from ..study.compare import (arrival_note, build_systems, compare, compare_table, differences_note, format_table,
                           write_csv, write_json)
     if args.chunk < 1:
         raise ValueError(f"--chunk {args.chunk}: must be >= 1")

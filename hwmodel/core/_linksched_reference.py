@@ -46,11 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._layout import HIST_BINS, hist_bin
-
-# The registry of disciplines: name -> the code the core switches on. qos.register_discipline adds
-# names that map to these codes; a new core algorithm is a new code here and in _linksched.pyx.
-DISCIPLINES = {"fifo": 0, "strict_priority": 1, "wrr": 2, "drr": 3, "wfq": 4}
+from .._layout import HIST_BINS, SCHED_DISCIPLINES as DISCIPLINES, hist_bin   # noqa: F401 (DISCIPLINES: the codes)
 
 G_NAMES = ("DISC", "SER_NUM", "SER_DEN", "PROP")
 G = {n: i for i, n in enumerate(G_NAMES)}

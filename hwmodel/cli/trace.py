@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
-from .units import parse_size
+from ..units import parse_size
 
 
 def cmd_info(args):
-    from .trace import trace_info
+    from ..trace import trace_info
     info = trace_info(args.trace, format=args.format)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -29,7 +29,7 @@ def cmd_info(args):
 
 
 def cmd_convert(args):
-    from .trace import open_trace, write_trace
+    from ..trace import open_trace, write_trace
     reader = open_trace(args.input, format=args.format, skip_bad_lines=args.skip_bad_lines)
     n = write_trace(args.output, reader, format=args.to, lossy=args.lossy)
     print(f"{args.input} ({reader.format}) -> {args.output} ({args.to}): {n:,} records"
@@ -38,7 +38,7 @@ def cmd_convert(args):
 
 
 def cmd_merge(args):
-    from .trace import merge_traces, write_trace
+    from ..trace import merge_traces, write_trace
     merged = merge_traces(args.inputs, format=args.format, skip_bad_lines=args.skip_bad_lines)
     n = write_trace(args.output, merged, format=args.to, lossy=args.lossy)
     print(f"{' + '.join(args.inputs)} -> {args.output} ({args.to}): {n:,} records, trace i as VM i"
@@ -80,7 +80,7 @@ def _phases(items) -> list:
 
 
 def cmd_gen(args):
-    from .trace import generate, write_trace
+    from ..trace import generate, write_trace
     kw = _keywords(args.kw, "--kw")
     if args.kind == "mix":
         if not args.phase:
@@ -125,7 +125,7 @@ def add_commands(subparsers) -> None:
     mrg.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines (they are counted)")
     mrg.set_defaults(func=cmd_merge)
 
-    from .trace.gen import KINDS
+    from ..trace.gen import KINDS
     gen = sub.add_parser("gen", help="generate a seeded synthetic trace",
                          description="Generate a seeded synthetic trace (hwmodel.trace.generate): "
                                      + ", ".join(KINDS) + ". mix strings phases together: "

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _layout as L
+from .. import _layout as L
 from . import growable
-from ._dram_layout import (ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, D, MODEL_SIMPLE, NO_MARK, NO_REFRESH, RA_MARKS,
+from .._dram_layout import (ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, D, MODEL_SIMPLE, NO_MARK, NO_REFRESH, RA_MARKS,
                            RANK_FIELDS, new_dram_state)
 from .engine import TIME_HI, TIME_LO   # any time a state holds
 

@@ -56,9 +56,9 @@ def _figure():
 # -- rows from whatever the caller has ----------------------------------------------------------
 def as_rows(results) -> list:
     """Result(s), sweep rows, a DataFrame or a results-file path -> rows of finished points."""
-    from .stats import Result
+    from ..stats import Result
     if isinstance(results, (str, Path)):
-        from .study import load_results
+        from .sweeps import load_results
         results = load_results(results)
     elif isinstance(results, Result):
         results = [results]
@@ -67,7 +67,7 @@ def as_rows(results) -> list:
     rows = []
     for r in results:
         if isinstance(r, Result):
-            from .study import result_row
+            from .sweeps import result_row
             row = {"trace": r.trace, "status": "ok", **result_row(r), "_hist": r.hist[0]}   # reads
             if r.epochs is not None:
                 row["time_series"] = r.time_series()
@@ -117,7 +117,7 @@ def _num(row, name) -> float:
 
 
 def _local_fraction(row) -> float:
-    from .units import parse_size
+    from ..units import parse_size
     cb = (row.get("config") or {}).get("compute") or {}
     guest = sum(parse_size(vm["memory"]) for vm in cb.get("vms", []))
     if not guest:
@@ -129,7 +129,7 @@ def _select(rows, where) -> list:
     if not where:
         return rows
     if not isinstance(where, dict):
-        from .study import parse_axes
+        from .sweeps import parse_axes
         where = {k: v[0] if len(v) == 1 else v for k, v in parse_axes(where).items()}
     out = []
     for r in rows:
@@ -259,7 +259,7 @@ def latency_cdf(rows, out=None, title=None):
     for r in rows:
         hist = r.get("_hist")
         if hist is not None:
-            from . import _layout as L
+            from .. import _layout as L
             bins = np.nonzero(hist)[0]
             xs = np.array([L.hist_bin_bounds(int(b))[1] for b in bins]) / 1000
             ys = np.cumsum(hist[bins]) / hist.sum()

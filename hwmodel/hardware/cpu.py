@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ._layout import ADDRESSES
-from .units import parse_frequency, parse_time, period_ps
+from .._layout import ADDRESSES
+from ..units import parse_frequency, parse_time, period_ps
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._layout import CACHE_POLICIES
-from .units import log2_exact, parse_size, parse_time
+from .._layout import CACHE_POLICIES
+from ..units import log2_exact, parse_size, parse_time
 
 
 @dataclass(frozen=True)

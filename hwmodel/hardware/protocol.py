@@ -26,9 +26,9 @@ import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .config import build
-from .network import Link
-from .units import _split, format_size, parse_size, parse_time, transfer_ps
+from ..config import build
+from .link import Link
+from ..units import _split, format_size, parse_size, parse_time, transfer_ps
 
 KINDS = ("pcie", "cxl", "ht", "ethernet")
 REQUEST_TYPES = ("read", "write", "allocate", "deallocate", "permission")

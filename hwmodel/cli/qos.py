@@ -5,7 +5,7 @@ import json
 
 
 def cmd_qos(args):
-    from .qos import generate_packets, load_qos_config, read_packets, run_qos, write_packets
+    from ..core.linksched import generate_packets, load_qos_config, read_packets, run_qos, write_packets
     snic, manager, gen = load_qos_config(args.config)
     if args.gen == (args.packets is not None):
         raise ValueError("qos: give either a PACKETS trace or --gen (not both)" if args.gen

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._layout import LOG_FIELDS
-from .memctrl import LINE_BYTES
+from .._layout import LOG_FIELDS
+from ..memctrl import LINE_BYTES
 
 FORMATS = ("dramsim3", "ramulator", "text")
 _T, _ADDR, _BYTES, _DW = (LOG_FIELDS.index(f) for f in ("t_ps", "addr", "bytes", "dram_w"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from . import _layout as L
-from .config import build
-from .dram import DRAM
-from .units import format_size, log2_exact, parse_size, parse_time
+from .. import _layout as L
+from ..config import build
+from ..dram import DRAM
+from ..units import format_size, log2_exact, parse_size, parse_time
 
 
 def dram_from_config(value, path: str) -> DRAM:

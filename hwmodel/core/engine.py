@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _layout as L
-from ._layout import local_prefix
+from .. import _layout as L
+from .._layout import local_prefix
 from . import growable
-from ._dram_layout import D, DRAM_COUNTER_NAMES, DRAM_NAMES, dram_state_bytes, new_dram_state
+from .._dram_layout import D, DRAM_COUNTER_NAMES, DRAM_NAMES, dram_state_bytes, new_dram_state
 from .growable import FRAME_ARRAYS, SLOT_ARRAYS, page_locations  # noqa: F401  (page_locations: for callers)
-from .units import MAX_TIME_PS, format_time
+from ..units import MAX_TIME_PS, format_time
 
 # one epoch row: time (ps), then every counter, then the local and the blade DRAM counters
 EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DRAM_COUNTER_NAMES)
@@ -45,19 +45,23 @@ MAX_EPOCH_ROWS = 1 << 18        # epoch samples in one run (~190 MB of rows)
 MAX_TICKS_PER_CHUNK = 1 << 22   # checkpoint ticks the core may have to step through in one chunk
 
 
+_TOP = __package__.rpartition(".")[0]    # "hwmodel": backends are named from the package's top
+
+
 def select_backend(name: str | None = None, compiled: str = "_core", reference: str = "_reference"):
-    """A compiled module of this package or its plain-Python twin: `compiled` (default) or
-    `reference`; HWMODEL_BACKEND sets the default; a missing build falls back with a warning."""
+    """A compiled module of the package or its plain-Python twin (names relative to `hwmodel`):
+    `compiled` (default) or `reference`; HWMODEL_BACKEND sets the default; a missing build falls
+    back with a warning."""
     name = name or os.environ.get("HWMODEL_BACKEND", "compiled")
     if name not in ("compiled", "reference"):
         raise ValueError(f"backend {name!r} is not one of 'compiled', 'reference' (HWMODEL_BACKEND)")
     if name == "compiled":
         try:
-            return importlib.import_module(f"{__package__}.{compiled}")
+            return importlib.import_module(f"{_TOP}.{compiled}")
         except ImportError as e:  # a source checkout without a build
             warnings.warn(f"hwmodel: compiled {compiled} not available ({e}); using the slow reference "
                           f"backend", RuntimeWarning, stacklevel=2)
-    return importlib.import_module(f"{__package__}.{reference}")
+    return importlib.import_module(f"{_TOP}.{reference}")
 
 
 class TimeOverflow(ValueError, OverflowError):

@@ -61,8 +61,8 @@ def add_commands(subparsers) -> None:
 
 
 def _inputs(args):
-    from .config import load_yaml
-    from .study import is_grid_file, load_grid, parse_axes
+    from ..config import load_yaml
+    from ..study.sweeps import is_grid_file, load_grid, parse_axes
     files = list(args.files)
     base, grid, traces = None, {}, []
     if Path(files[0]).suffix.lower() in CONFIG_SUFFIXES:
@@ -84,7 +84,7 @@ def _inputs(args):
 
 
 def cmd_sweep(args) -> int:
-    from .study import SweepWarning, failed_message, load_results, sweep
+    from ..study.sweeps import SweepWarning, failed_message, load_results, sweep
     if args.chunk < 1:
         raise ValueError(f"--chunk {args.chunk}: must be >= 1")
     if args.workers is not None and args.workers < 1:
@@ -112,7 +112,7 @@ def cmd_sweep(args) -> int:
 
 
 def _print_table(rows) -> None:
-    from .plot import point_label, varying_keys
+    from ..study.plot import point_label, varying_keys
     keys = [k for k in varying_keys(rows) if k != "trace"]
     for r in rows[:SHOW_ROWS]:
         label = point_label(r, keys) if keys else ""
@@ -129,7 +129,7 @@ def _print_table(rows) -> None:
 
 
 def cmd_plot(args) -> int:
-    from .plot import plot
+    from ..study.plot import plot
     out = args.out or str(Path(args.results).with_suffix("")) + f"-{args.kind}.png"
     try:
         plot(args.results, kind=args.kind, out=out, where=args.where, group=args.group,

@@ -17,7 +17,7 @@ import json
 import math
 from pathlib import Path
 
-from .stats import json_default
+from ..stats import json_default
 
 #: (label, unit, dotted key in Result.to_dict(), scale applied to it, text format)
 METRICS = (
@@ -53,7 +53,7 @@ def build_systems(configs, overrides=(), vary=(), names=None) -> tuple:
     are several configurations."""
     from itertools import product
 
-    from .system import System
+    from ..system import System
     configs = list(configs)
     if not configs:
         configs, names = [{}], ["default"]
@@ -100,8 +100,8 @@ def compare(configs, trace, overrides=(), backend=None, vary=(), cycle=None, **r
     later column meets the same arrivals instead of a trace replayed faster. `Result.ps_per_trace_unit`
     of every column holds that scale.
     """
-    from .runner import as_source
-    from .trace import TraceReader
+    from ..core.runner import as_source
+    from ..trace import TraceReader
     if isinstance(trace, TraceReader):
         raise ValueError("compare: a TraceReader is used up by the first run; pass the trace's path")
     if isinstance(trace, (str, Path)) and not Path(trace).is_file():

@@ -9,7 +9,7 @@ Inputs are checked here with the GIL held; the loop runs without it.
 from libc.stdint cimport int64_t, uint16_t, uint32_t, INT64_MIN, INT64_MAX
 from libc.stdlib cimport calloc, free as c_free
 
-include "_layout.pxi"
+include "../_layout.pxi"
 
 cdef extern from *:
     """
@@ -26,7 +26,7 @@ cdef extern from *:
     int64_t ls_mul_div_ceil(int64_t a, int64_t b, int64_t c) noexcept nogil
     int64_t ls_mul_div_floor(int64_t a, int64_t b, int64_t c) noexcept nogil
 
-# Must equal _linksched_reference.DISCIPLINES (a test checks it).
+# Must equal _layout.SCHED_DISCIPLINES (a test checks it).
 DISCIPLINES = {"fifo": 0, "strict_priority": 1, "wrr": 2, "drr": 3, "wfq": 4}
 
 DEF D_FIFO = 0
