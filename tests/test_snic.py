@@ -47,7 +47,7 @@ def run(system, trace, backend):
 
 
 def test_layout_offsets_match_the_core():
-    text = (REPO / "hwmodel" / "_core.pyx").read_text()
+    text = "".join(f.read_text() for f in [REPO / "hwmodel" / "_core.pyx", *(REPO / "hwmodel" / "core").glob("*.pxi")])
     defs = dict(re.findall(r"^DEF (\w+) = (\d+)$", text, re.M))
     for i, name in enumerate(L.SLA_FIELDS):
         assert int(defs["Q_" + name]) == i
