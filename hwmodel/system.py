@@ -467,10 +467,13 @@ class System:
                                       "service.copy_bandwidth"))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("PEER_PS", parse_time(sv.peer_latency))
-        put("BUF_N", mb.buffers)
-        put("BUF_SHIFT", log2_exact(parse_size(mb.super_page, "memory_blade.super_page"), "memory_blade.super_page"))
-        put("BUF_QD", mb.buffer_queue)
-        put("BUF_LAT_PS", parse_time(mb.buffer_latency))
+        # swap units cross the link and the blade's buffers only where pages move
+        moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
+        # the buffers are alike (MemoryBlade checks it): super pages are dealt to them in turn
+        put("BUF_N", len(mb.buffers))
+        put("BUF_SHIFT", log2_exact(mb.super_page_bytes, "memory_blade.super_page"))
+        put("BUF_QD", mb.buffers[0].entries(unit if moves_units else LINE_BYTES, "memory_blade.buffers[0]"))
+        put("BUF_LAT_PS", mb.buffers[0].latency_ps)
         put("FAIL_AT_PS", sv.fail_at_ps)
         put("FAIL_CB", self.blade_names.index(sv.fail_blade) if sv.fail_blade else 0)
         put("EPOCH_PS", epoch_ps)
@@ -494,7 +497,6 @@ class System:
         put("QOS_SLA_AT", len(p))
         if self.snic.active:
             # the largest message a bucket must pass: a swap unit only where units cross the link
-            moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
             code, levels, table, ev = compile_snic(self.snic, self.vms, max(
                 p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
             if code == L.LINK_DISCIPLINES["fair"]:

@@ -69,7 +69,7 @@ SMALL = {
                     {"name": "cb1", "local_memory": "256KiB", "vms": [{"name": "vm1", "memory": "1MiB"}]}],
         "hypervisor": {"super_page": "64KiB"},
         "memory_blade": {"capacity": "4MiB", "super_page": "256KiB", "allocation": "on_demand",
-                         "agent_occupancy": "5ns", "buffers": 3, "buffer_queue": 4, "buffer_latency": "5ns",
+                         "agent_occupancy": "5ns", "buffers": [{"queue_depth": 4, "latency": "5ns"}] * 3,
                          "permissions": [{"at": "30us", "blade": "cb1", "super_page": 0, "access": "revoke"},
                                          {"at": "60us", "blade": "cb1", "super_page": 0, "access": "grant"},
                                          {"at": "90us", "blade": "cb0", "super_page": 1, "access": "release"}]},

@@ -93,7 +93,7 @@ def half_gib(monkeypatch):
 
 
 @pytest.mark.parametrize("override, names", [
-    ({"memory_blade": {"buffers": 65536, "buffer_queue": 65536}}, "memory_blade.buffer_queue"),
+    ({"memory_blade": {"buffers": [{"queue_depth": 65536}] * 4096}}, "memory_blade.buffers"),
     # placement at boot places every page (the page table is sparse until a page is touched)
     ({"compute": {"page_size": "64B", "local_memory": "64MiB", "vms": [{"memory": "64GiB"}]},
       "hypervisor": {"placement": "low"}, "memory_blade": {"capacity": "64GiB"}}, "compute.page_size"),
@@ -123,7 +123,7 @@ def test_page_smaller_than_a_line():
 SYSTEMS = [
     dict(),
     dict(compute={"dram": {"model": "simple"}}, hypervisor={"policy": "subpage_swap"}),
-    dict(cache={"size": "8KiB", "ways": 4}, memory_blade={"buffers": 3, "buffer_queue": 5}),
+    dict(cache={"size": "8KiB", "ways": 4}, memory_blade={"buffers": [{"queue_depth": 5}] * 3}),
     dict(snic={"discipline": "wfq", "vms": {"vm0": {"weight": 2}}}, storage={"device": "hdd"},
          memory_blade={"capacity": "1MiB"}),
 ]

@@ -236,7 +236,7 @@ def state_spec(c: Compiled) -> dict:
         "buf_free": Spec(c.param("DRV_BUFS"), i64, 0, *t),
         "epoch_buf": Spec(c.param("EPOCH_CAP") * EPOCH_WIDTH if c.param("EPOCH_PS") else 0, i64),
         "mbuf_ring": Spec(c.param("BUF_N") * c.param("BUF_QD"), i64, 0, *t,
-                          "memory_blade.buffer_queue"),
+                          "memory_blade.buffers"),
         "mbuf_idx": Spec(c.param("BUF_N"), i32, 0, 0, max(c.param("BUF_QD") - 1, 0), "memory_blade.buffers"),
         "cache_tag": Spec(cache, i64, -1, -1, None, "cache.size"),
         "cache_stamp": Spec(cache, i64, 0, 0, None, "cache.size"),

@@ -9,6 +9,7 @@ from .. import _layout as L
 from ..config import build
 from ..dram import DRAM
 from ..units import format_size, log2_exact, parse_size, parse_time
+from .buffer import Buffer
 
 
 def dram_from_config(value, path: str) -> DRAM:
@@ -149,13 +150,14 @@ class PermissionChange:
 @dataclass(frozen=True)
 class MemoryBlade:
     """A memory blade: capacity handed out in super pages, a protocol agent that decodes each
-    request (agent_latency per request), and DRAM behind its memory controller. Capacity 0 means
-    there is no memory blade (with a storage device: the classic swap-to-disk system).
+    request (agent_latency per request), and DRAM behind its memory controller and `buffers`.
+    Capacity 0 means there is no memory blade (with a storage device: the classic swap-to-disk
+    system).
 
     The memory controller finds the buffer that manages an address (super pages are dealt to the
-    `buffers` in turn, each buffer fronting its memory modules): a request pays `buffer_latency`
-    and, when that buffer's command queue (`buffer_queue` deep) is full, waits for its oldest
-    entry to complete, which back-pressures the controller.
+    `buffers` in turn, each buffer fronting its memory modules: `buffer_of`); a request pays that
+    buffer's latency and waits for an entry of its command queue (see `Buffer`). The core models
+    buffers alike: they differ in the addresses they manage, not in their parameters.
 
     The address-mapping module hands capacity to compute blades in super pages: all a blade's
     remote memory can need at boot (`allocation: boot`), or one at a time when its hypervisor first
@@ -172,9 +174,7 @@ class MemoryBlade:
     allocation: str = "boot"         # boot | on_demand: when super pages are handed to compute blades
     strict: bool = False             # a permission fault stops the run (else: refused and counted)
     permissions: tuple = ()          # [{at: 1ms, blade: cb1, super_page: 0, access: revoke|grant|release}]
-    buffers: int = 1                 # buffers in front of the memory modules
-    buffer_queue: int = 0            # command-queue depth of each buffer; 0 = unlimited
-    buffer_latency: str = "0ns"      # a buffer's own latency per request (e.g. ~5-10 ns for a buffer chip)
+    buffers: tuple = (Buffer(),)     # buffers in front of the memory modules: [{queue_depth, data_buffer, latency}, ...]
     dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))   # the blade's DRAM
 
     def __post_init__(self):
@@ -197,11 +197,18 @@ class MemoryBlade:
         for i, x in enumerate(self.permissions):
             if not isinstance(x, PermissionChange):
                 raise ValueError(f"memory_blade.permissions[{i}]: expected a PermissionChange")
-        parse_time(self.buffer_latency, "memory_blade.buffer_latency")
-        for name, lo in (("buffers", 1), ("buffer_queue", 0)):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= 65536:
-                raise ValueError(f"memory_blade.{name}: {v!r} must be an integer from {lo} to 65536")
+        object.__setattr__(self, "buffers", tuple(self.buffers))
+        if not 1 <= len(self.buffers) <= 65536:
+            raise ValueError(f"memory_blade.buffers: {len(self.buffers)} buffers; from 1 to 65536 allowed")
+        for i, b in enumerate(self.buffers):
+            if not isinstance(b, Buffer):
+                raise ValueError(f"memory_blade.buffers[{i}]: expected a Buffer, got {type(b).__name__}")
+            if b != self.buffers[0]:
+                name = next(f for f in ("queue_depth", "data_buffer", "latency")
+                            if getattr(b, f) != getattr(self.buffers[0], f))
+                raise ValueError(f"memory_blade.buffers[{i}].{name}: {getattr(b, name)!r} differs from buffers[0]'s "
+                                 f"{getattr(self.buffers[0], name)!r}; the core models alike buffers (they differ "
+                                 f"in the addresses they manage)")
 
     @property
     def capacity_bytes(self) -> int:
@@ -215,10 +222,18 @@ class MemoryBlade:
     def super_page_bytes(self) -> int:
         return parse_size(self.super_page, "memory_blade.super_page")
 
+    def buffer_of(self, address: int) -> int:
+        """The buffer that manages a memory-blade address: its super page's turn among them."""
+        return (address // self.super_page_bytes) % len(self.buffers)
+
     @classmethod
     def from_dict(cls, data, path="memory_blade"):
         def perms(v, p):
             if not isinstance(v, (list, tuple)):
                 raise ValueError(f"{p}: expected a list")
             return tuple(build(PermissionChange, x, f"{p}[{i}]") for i, x in enumerate(v))
-        return build(cls, data, path, dram=dram_from_config, permissions=perms)
+        def buffers(v, p):
+            if not isinstance(v, (list, tuple)):
+                raise ValueError(f"{p}: expected a list of buffers ({{queue_depth, data_buffer, latency}} each)")
+            return tuple(build(Buffer, x, f"{p}[{i}]") for i, x in enumerate(v))
+        return build(cls, data, path, dram=dram_from_config, permissions=perms, buffers=buffers)
