@@ -139,7 +139,7 @@ ERR_NO_ROOM = 4        # a first touch found no free frame, no blade slot and no
 # soon as less room than that is left, so the access under way always fits. Virtual addresses of a
 # chunk are mapped before it runs, the table kept at most half full: the mapping stops at the first
 # new page that does not fit, and once the accesses before it have run the core sets "grow".
-# See engine.state_spec and hwmodel.growable.
+# See core/engine.state_spec and hwmodel.core.growable.
 GROW_ROOM = 2
 # The guest page table (guest page -> where it is, see UNTOUCHED) has two levels: state["pt_dir"]
 # (N_DIR entries, one per PT_LEAF guest pages) names a leaf of state["pt_leaf"], which holds the

@@ -579,7 +579,7 @@ class System:
         cycle="0.5ns" says what one cycle of a cycle-stamped trace is (default core.trace_cycle,
         else the local DRAM's tCK); `Result.ps_per_trace_unit` records the scale used.
         dram_trace="out" writes the requests each DRAM received, with their arrival times, to
-        out.<dram>.trace (see `hwmodel.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
+        out.<dram>.trace (see `hwmodel.core.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
         text). ps_per_unit imposes the time scale of the trace's time column (compare uses it).
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;

@@ -1,4 +1,4 @@
-"""`hwmodel compare CONFIG_A.yaml CONFIG_B.yaml ... TRACE`: the command-line face of hwmodel.compare.
+"""`hwmodel compare CONFIG_A.yaml CONFIG_B.yaml ... TRACE`: the command-line face of hwmodel.study.compare.
 
 Every configuration runs on the same trace; one table is printed, with rows = metrics and columns
 = configurations (named by file stem, or NAME in `NAME=path.yaml`), each column after the first

@@ -1,4 +1,4 @@
-"""`hwmodel sweep` and `hwmodel plot`: the command-line face of hwmodel.study and hwmodel.plot.
+"""`hwmodel sweep` and `hwmodel plot`: the command-line face of hwmodel.study (sweeps, plot).
 
 `add_commands(subparsers)` registers both; each sets `func(args) -> int` and raises ValueError for
 bad input (the CLI's main turns that into one line and exit 1).

@@ -159,7 +159,7 @@ class Compiled:
 @dataclass(frozen=True)
 class Spec:
     """One state array as `new_state` makes it: length (GROWS: it grows with the use, see
-    hwmodel.growable), dtype, initial value, the values a saved state may hold in it (inclusive;
+    hwmodel.core.growable), dtype, initial value, the values a saved state may hold in it (inclusive;
     None = unbounded; finer rules are in `state_check` and `growable.check`), and the parameters
     that size it (named when the state would need too much memory)."""
     n: int | None

@@ -55,7 +55,7 @@ def _drams(c) -> dict:
 def expected_arrays(c) -> dict:
     """{name: (dtype, shape)} of every array of a state of `c` (a DRAM state is small: its
     shapes are taken from a fresh one); shape None: one dimension, as long as the run has grown
-    it (hwmodel.growable checks it against the rows it records)."""
+    it (hwmodel.core.growable checks it against the rows it records)."""
     from .engine import GROWS, state_spec
     out = {k: (np.dtype(sp.dtype), None if sp.n is GROWS else (max(sp.n, 1),)) for k, sp in state_spec(c).items()}
     for p, d in _drams(c).items():

@@ -312,7 +312,7 @@ class ProtocolAgent:
 
     # -- the simulator's link --------------------------------------------------------------
     def link_params(self, link_latency="0ns") -> dict:
-        """What `hwmodel.network.Link` and `MemoryBlade.agent_latency` need.
+        """What `hwmodel.hardware.link.Link` and `MemoryBlade.agent_latency` need.
 
         bandwidth: packet bytes/s (PHY rate x lanes x encoding x framing x link_efficiency / 8);
         header_bytes: the larger of the request and response header, because the Link has one

@@ -1,7 +1,7 @@
 """Side-by-side comparison of configurations on one trace: run each, tabulate the metrics, and
 give every column after the first its delta to the first (absolute and percent).
 
-    from hwmodel.compare import compare, compare_table, format_table
+    from hwmodel.study.compare import compare, compare_table, format_table
     results = compare(["ddr4.yaml", "ddr5.yaml"], "trace.npz")
     rows = compare_table(results, ["ddr4", "ddr5"])
     print(format_table(rows, ["ddr4", "ddr5"]))

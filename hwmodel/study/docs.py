@@ -203,7 +203,7 @@ def sections():
 
 def qos_sections():
     """(path, class, default instance or None, fields) of each section of an `hwmodel qos`
-    configuration (hwmodel.qos.load_qos_config); fields None = all of the class's."""
+    configuration (hwmodel.core.linksched.load_qos_config); fields None = all of the class's."""
     from ..core.linksched import PacketMix
     from ..hardware.snic import SNIC, Instruction, LinkScheduler, NetworkManager, QoSClass
     return [("scheduler", LinkScheduler, LinkScheduler(), None), ("vms[]", QoSClass, QoSClass(), None),

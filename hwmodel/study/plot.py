@@ -1,6 +1,6 @@
 """Pictures of results (matplotlib, the `plot` extra, imported only when a plot is drawn).
 
-    from hwmodel.plot import plot
+    from hwmodel.study.plot import plot
     fig = plot("results.jsonl", kind="cdf", out="cdf.png")
     fig = plot(table, kind="slowdown", where={"trace": "a.npz"})   # a sweep's DataFrame or rows
     fig = plot([result_a, result_b], kind="cdf")                    # Result objects
