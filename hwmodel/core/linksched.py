@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
