@@ -59,7 +59,8 @@ write_layout_pxi()
 setup(
     ext_modules=cythonize(
         [Extension("hwmodel._core", ["hwmodel/_core.pyx"], extra_compile_args=["-O3"]),
-         Extension("hwmodel._linksched", ["hwmodel/_linksched.pyx"], extra_compile_args=["-O3", "-ffp-contract=off"]),
+         Extension("hwmodel.core._linksched", ["hwmodel/core/_linksched.pyx"],
+                   extra_compile_args=["-O3", "-ffp-contract=off"]),
          Extension("hwmodel._dramtool", ["hwmodel/_dramtool.pyx"], extra_compile_args=["-O3"])],
         language_level=3,
         compiler_directives={

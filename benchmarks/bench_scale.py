@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel.engine import Engine, state_bytes
+from hwmodel.core.engine import Engine, state_bytes
 from hwmodel.trace import generate, write_trace
 from hwmodel.trace._types import Chunk
 

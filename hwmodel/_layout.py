@@ -13,8 +13,11 @@ CACHE_POLICIES = {"lru": 0, "random": 1}
 CK_REGIMES = {"none": 0, "stop_and_copy": 1, "incremental": 2, "cow": 3}
 CK_TARGETS = {"memory_blade": 0, "storage": 1, "peer": 2}
 STORAGE_VICTIMS = {"fifo": 0, "random": 1}
-# link disciplines of the one-pass core (qos.DISCIPLINES names map onto these; drr and wfq share 2)
+# link disciplines of the one-pass core (hardware.snic.DISCIPLINES names map onto these; drr and wfq share 2)
 LINK_DISCIPLINES = {"fifo": 0, "strict_priority": 1, "fair": 2}
+# disciplines of the exact packet scheduler (core/_linksched.pyx, `hwmodel qos`); hardware.snic's
+# registry maps names onto these codes, and a new algorithm is a new code here and in _linksched.pyx
+SCHED_DISCIPLINES = {"fifo": 0, "strict_priority": 1, "wrr": 2, "drr": 3, "wfq": 4}
 
 # one row of the SLA table (and of the mutable copy in state["qos_sla"]): dense priority level
 # (0 = most important), weight, token bucket ps-per-byte as TB_NUM / TB_DEN (TB_NUM 0 = unshaped),
@@ -136,7 +139,7 @@ ERR_NO_ROOM = 4        # a first touch found no free frame, no blade slot and no
 # soon as less room than that is left, so the access under way always fits. Virtual addresses of a
 # chunk are mapped before it runs, the table kept at most half full: the mapping stops at the first
 # new page that does not fit, and once the accesses before it have run the core sets "grow".
-# See engine.state_spec and hwmodel.growable.
+# See core/engine.state_spec and hwmodel.core.growable.
 GROW_ROOM = 2
 # The guest page table (guest page -> where it is, see UNTOUCHED) has two levels: state["pt_dir"]
 # (N_DIR entries, one per PT_LEAF guest pages) names a leaf of state["pt_leaf"], which holds the

@@ -127,7 +127,7 @@ class Result:
         entry per epoch ending at `time_ns`; the last, partial epoch ends at the last completion."""
         if self.epochs is None:
             raise ValueError("no time series: run with epoch='100us' (or --epoch on the command line)")
-        from .engine import EPOCH_COLUMNS
+        from .core.engine import EPOCH_COLUMNS
         col = {name: i for i, name in enumerate(EPOCH_COLUMNS)}
         final = np.array([[self.sim_time_ps] + [self.counters[n] for n in EPOCH_COLUMNS[1:]]], np.int64)
         rows = np.concatenate([np.zeros((1, len(EPOCH_COLUMNS)), np.int64), self.epochs, final])

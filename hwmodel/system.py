@@ -12,35 +12,23 @@ import numpy as np
 import yaml
 
 from . import _layout as L
-from .blade import ComputeBlade, MemoryBlade
-from .cache import Cache
 from .config import apply_overrides, build, check_size, load_yaml, to_plain
-from .cpu import CoreModel
-from .engine import Compiled, load_state, save_state
-from .hypervisor import Hypervisor
+from .core.engine import Compiled, load_state, save_state
+from .hardware.blades import ComputeBlade, MemoryBlade
+from .hardware.cache import Cache
+from .hardware.cpu import CoreModel
+from .hardware.hypervisor import Hypervisor
+from .hardware.link import Link
+from .hardware.protocol import ProtocolAgent
+from .hardware.service import ServiceProcessor
+from .hardware.snic import DISCIPLINES, Snic, SnicVM
+from .hardware.storage import IODriver, StorageDevice
+from .hardware.switch import Switch
 from .memctrl import LINE_BYTES, dram_params
-from .network import Link, Switch
-from .protocol import ProtocolAgent
-from .service import ServiceProcessor
-from .storage import IODriver, StorageDevice
 from .units import MAX_BYTES, format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
 SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch", "core", "cache", "storage",
             "io_driver", "service", "snic")
-
-
-MAX_BURST = 1 << 40    # a token bucket's depth, bytes (the core keeps it in int64 beside rates)
-
-
-def _mapping(value, path) -> dict:
-    if not isinstance(value, (dict, type(None))):
-        raise ValueError(f"{path}: expected a mapping of parameters, got {type(value).__name__}")
-    return value or {}
-
-
-def _opt_int(value, path, lo):
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < lo):
-        raise ValueError(f"{path}: {value!r} must be an integer >= {lo}")
 
 
 def _default_section(parts) -> dict | None:
@@ -59,136 +47,12 @@ def _default_section(parts) -> dict | None:
     return obj.spec() if isinstance(obj, DRAM) else None
 
 
-@dataclass(frozen=True)
-class SnicVM:
-    """The SLA of one queue of the SNIC on the memory-blade link: a VM's remote-memory traffic
-    (line requests and responses, page requests and transfers, victim write-backs, the blade's
-    evictions to storage that its swaps cause), or the `background` queue (service-processor
-    checkpoint copies and restores)."""
-    SECTION = "vm"
-    vm: str = "vm0"              # compute.vms[].name this SLA is for
-    priority: int | None = None  # strict_priority level, 0 = most important; unset = compute.vms[].qos
-    weight: int = 1              # share of the link under drr / wfq
-    cap: str = ""                # token-bucket rate (e.g. "2Gbps"); empty = unshaped
-    burst: str = "16KiB"         # token-bucket depth (at least one page transfer's wire bytes)
-
-    def __post_init__(self):
-        if not isinstance(self.vm, str) or not self.vm:
-            raise ValueError(f"vm.vm: {self.vm!r} must be a VM name")
-        _opt_int(self.priority, "vm.priority", 0)
-        _opt_int(self.weight, "vm.weight", 1)
-        if self.weight > 1 << 20:
-            raise ValueError(f"vm.weight: {self.weight} is above the maximum {1 << 20}")
-        if self.cap:
-            parse_bandwidth(self.cap, "vm.cap")
-        if not 0 < parse_size(self.burst, "vm.burst") <= MAX_BURST:
-            raise ValueError(f"vm.burst: {self.burst!r} must be > 0 and at most 1 TiB")
-
-
-@dataclass(frozen=True)
-class SnicInstruction:
-    """A management instruction of the network manager: at time `at`, set these SLA fields of
-    queue `vm` (a VM name, or 'background'). Unset fields keep their value; uncap removes a cap."""
-    SECTION = "instruction"
-    at: str = "0ns"
-    vm: str = "vm0"
-    priority: int | None = None
-    weight: int | None = None
-    cap: str | None = None
-    burst: str | None = None
-    uncap: bool = False
-
-    def __post_init__(self):
-        parse_time(self.at, "instruction.at")
-        if not isinstance(self.vm, str) or not self.vm:
-            raise ValueError(f"instruction.vm: {self.vm!r} must be a VM name")
-        _opt_int(self.priority, "instruction.priority", 0)
-        _opt_int(self.weight, "instruction.weight", 1)
-        if self.cap is not None:
-            parse_bandwidth(self.cap, "instruction.cap")
-        if self.burst is not None and not 0 < parse_size(self.burst, "instruction.burst") <= MAX_BURST:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0 and at most 1 TiB")
-        if not isinstance(self.uncap, bool):
-            raise ValueError(f"instruction.uncap: {self.uncap!r} must be true or false")
-
-
-@dataclass(frozen=True)
-class Snic:
-    """The switch NIC of each compute blade's link to the memory blade (S4): it schedules every
-    message of each link direction by the QoS of the VM it belongs to. `fifo` (default) is one queue
-    per direction, first ready first served (a calendar of the link's reservations). With several
-    compute blades the discipline also orders the switch's port to the memory blade.
-    `strict_priority`: lowest priority number first, non-preemptive, FIFO within a level.
-    `drr` / `wfq` (one scheme): each VM's messages leave at its weighted share of the link.
-    A `cap` on any queue shapes it with a token bucket (cap, burst) under every discipline.
-    `instructions` change SLAs at run time (the network manager)."""
-    SECTION = "snic"
-    discipline: str = "fifo"     # fifo | strict_priority (sp) | drr | wfq
-    vms: tuple = ()              # SLAs by VM name (a list, or a mapping name -> SLA); unlisted VMs: defaults
-    background: SnicVM = field(default_factory=lambda: SnicVM(vm="background"))   # checkpoint copies (priority unset: below every VM)
-    instructions: tuple = ()     # timed SLA changes: [{at: 2ms, vm: vm1, priority: 0, cap: 1Gbps}]
-
-    def __post_init__(self):
-        from .qos import DISCIPLINES
-        object.__setattr__(self, "vms", tuple(self.vms))
-        object.__setattr__(self, "instructions", tuple(self.instructions))
-        if self.discipline not in DISCIPLINES or self.discipline == "wrr":
-            allowed = [d for d in DISCIPLINES if d != "wrr"]
-            raise ValueError(f"snic.discipline: {self.discipline!r} is not one of {', '.join(allowed)} "
-                             f"(wrr counts packets and runs only in the standalone scheduler, hwmodel qos)")
-        for i, v in enumerate(self.vms):
-            if not isinstance(v, SnicVM):
-                raise ValueError(f"snic.vms[{i}]: expected a SnicVM, got {type(v).__name__}")
-        names = [v.vm for v in self.vms]
-        if len(set(names)) != len(names):
-            raise ValueError(f"snic.vms: a VM is listed twice: {names}")
-        if not isinstance(self.background, SnicVM):
-            raise ValueError("snic.background: expected a SnicVM")
-        for i, x in enumerate(self.instructions):
-            if not isinstance(x, SnicInstruction):
-                raise ValueError(f"snic.instructions[{i}]: expected a SnicInstruction")
-
-    @classmethod
-    def from_dict(cls, data, path="snic") -> "Snic":
-        if isinstance(data, cls):
-            return data
-        if not isinstance(data, (dict, type(None))):
-            raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__}")
-        data = dict(data or {})
-        vms = data.get("vms") or []
-        if isinstance(vms, dict):   # {vm0: {priority: 0}, ...}
-            for k, v in vms.items():
-                if not isinstance(v, (dict, type(None))):
-                    raise ValueError(f"{path}.vms.{k}: expected a mapping of SLA fields, got {type(v).__name__}")
-            vms = [{"vm": k, **(v or {})} for k, v in vms.items()]
-        if not isinstance(vms, (list, tuple)):
-            raise ValueError(f"{path}.vms: expected a list or a mapping of VM SLAs")
-        nested = {
-            "vms": lambda v, p: tuple(build(SnicVM, x, f"{p}[{i}]") for i, x in enumerate(vms)),
-            "background": lambda v, p: build(SnicVM, {"vm": "background", **_mapping(v, p)}, p),
-            "instructions": lambda v, p: tuple(build(SnicInstruction, x, f"{p}[{i}]")
-                                               for i, x in enumerate(v or [])),
-        }
-        if "instructions" in data and not isinstance(data["instructions"], (list, tuple)):
-            raise ValueError(f"{path}.instructions: expected a list")
-        data["vms"] = vms
-        return build(cls, data, path, **nested)
-
-    @property
-    def active(self) -> bool:
-        """False when the link is plain FIFO (the core's fast path)."""
-        return (self.discipline != "fifo" or bool(self.background.cap) or any(v.cap for v in self.vms)
-                or any(x.cap for x in self.instructions))
-
-
 def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
     """(discipline code, levels, SLA table [n_vm + 1, SLA_FIELDS], events [n, EVENT_FIELDS]) of
     the core. Priorities compile to dense levels over every priority that can occur."""
     from fractions import Fraction
 
-    from .qos import DISCIPLINES
-    from ._linksched_reference import DISCIPLINES as RCODES
-    rname = {v: k for k, v in RCODES.items()}[DISCIPLINES[snic.discipline][0]]
+    rname = {v: k for k, v in L.SCHED_DISCIPLINES.items()}[DISCIPLINES[snic.discipline][0]]
     code = L.LINK_DISCIPLINES.get(rname, L.LINK_DISCIPLINES["fair"])
     names = [vm.name for vm in vms]
     by_name = {v.vm: v for v in snic.vms}
@@ -313,7 +177,7 @@ class System:
                 if getattr(self.link, f) != getattr(unset, f):
                     raise ValueError(f"link.{f}: set by protocol ({self.protocol.name}); with a protocol, "
                                      f"link takes only latency (propagation and switches)")
-        from .engine import check_state_size
+        from .core.engine import check_state_size
         # cross-component checks, and the size of the state a run needs, fail at construction (for
         # any trace: a timestamped one suits every core.timing, and timing does not size the state)
         check_state_size(self.compile("timestamp"))
@@ -603,10 +467,13 @@ class System:
                                       "service.copy_bandwidth"))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("PEER_PS", parse_time(sv.peer_latency))
-        put("BUF_N", mb.buffers)
-        put("BUF_SHIFT", log2_exact(parse_size(mb.super_page, "memory_blade.super_page"), "memory_blade.super_page"))
-        put("BUF_QD", mb.buffer_queue)
-        put("BUF_LAT_PS", parse_time(mb.buffer_latency))
+        # swap units cross the link and the blade's buffers only where pages move
+        moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
+        # the buffers are alike (MemoryBlade checks it): super pages are dealt to them in turn
+        put("BUF_N", len(mb.buffers))
+        put("BUF_SHIFT", log2_exact(mb.super_page_bytes, "memory_blade.super_page"))
+        put("BUF_QD", mb.buffers[0].entries(unit if moves_units else LINE_BYTES, "memory_blade.buffers[0]"))
+        put("BUF_LAT_PS", mb.buffers[0].latency_ps)
         put("FAIL_AT_PS", sv.fail_at_ps)
         put("FAIL_CB", self.blade_names.index(sv.fail_blade) if sv.fail_blade else 0)
         put("EPOCH_PS", epoch_ps)
@@ -630,7 +497,6 @@ class System:
         put("QOS_SLA_AT", len(p))
         if self.snic.active:
             # the largest message a bucket must pass: a swap unit only where units cross the link
-            moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
             code, levels, table, ev = compile_snic(self.snic, self.vms, max(
                 p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
             if code == L.LINK_DISCIPLINES["fair"]:
@@ -713,14 +579,14 @@ class System:
         cycle="0.5ns" says what one cycle of a cycle-stamped trace is (default core.trace_cycle,
         else the local DRAM's tCK); `Result.ps_per_trace_unit` records the scale used.
         dram_trace="out" writes the requests each DRAM received, with their arrival times, to
-        out.<dram>.trace (see `hwmodel.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
+        out.<dram>.trace (see `hwmodel.core.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
         text). ps_per_unit imposes the time scale of the trace's time column (compare uses it).
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;
         slowdown=True (or "all_local") also runs an all-local copy of the system and reports the
         ratio; slowdown="no_checkpoints" compares with the same system without checkpoints.
         """
-        from .runner import run_system
+        from .core.runner import run_system
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
                           resume_from=resume_from, format=format, timing=timing, time_unit=time_unit,

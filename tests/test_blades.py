@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hwmodel import System
 from hwmodel import _layout as L
-from hwmodel.engine import Engine, PermissionFault, load_state, save_state, state_digest
+from hwmodel.core.engine import Engine, PermissionFault, load_state, save_state, state_digest
 from tiny import AGENT, BURST, BYTE, CL, HDR, PROP, RCD, RP, TINY_DRAM, run
 
 REMOTE_READ = (HDR * BYTE + PROP) + AGENT + (RCD + CL + BURST) + ((64 + HDR) * BYTE + PROP)

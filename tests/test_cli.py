@@ -19,8 +19,9 @@ def test_run_with_no_arguments_prints_a_summary(capsys):
         assert word in out
 
 
-def test_console_script_is_installed():
-    proc = subprocess.run([sys.executable, "-m", "hwmodel.cli", "--version"], capture_output=True, text=True)
+@pytest.mark.parametrize("module", ["hwmodel.cli", "hwmodel"])
+def test_console_script_is_installed(module):
+    proc = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("hwmodel ")
 
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwmodel import System
-from hwmodel.engine import Engine, counters, load_state, save_state, state_digest
+from hwmodel.core.engine import Engine, counters, load_state, save_state, state_digest
 
 
 def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, vms=1, xor=False,
@@ -17,7 +17,7 @@ def small_system(policy, victim, placement, cbf=False, timing="auto", window=4, 
         "hypervisor": {"policy": policy, "victim": victim, "placement": placement,
                        "critical_block_first": cbf, "super_page": "64KiB", "seed": 7},
         "memory_blade": {"capacity": "2MiB" if storage else "16MiB", "super_page": "1MiB",
-                         "buffers": buffers, "buffer_queue": 3 * (buffers - 1), "buffer_latency": "5ns"},
+                         "buffers": [{"queue_depth": 3 * (buffers - 1), "latency": "5ns"}] * buffers},
         "storage": {"device": "nvme-gen4", "units": 2, "queue_depth": 4} if storage else {},
         "io_driver": {"buffer_pages": 2},
         "service": {"regime": service, "interval": "50us", "setup": "1us", "fail_at": fail_at,

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hwmodel import docs
+from hwmodel.study import docs
 from hwmodel.cli import main
-from hwmodel.qos import load_qos_config
+from hwmodel.core.linksched import load_qos_config
 from hwmodel.study import SweepWarning, sweep
 from hwmodel.trace import generate, read_all, write_trace
 from hwmodel.trace.gen import KINDS

@@ -22,8 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwmodel import System, docs
-from hwmodel.engine import Engine, load_state, save_state
+from hwmodel import System
+from hwmodel.study import docs
+from hwmodel.core.engine import Engine, load_state, save_state
 from hwmodel.trace import generate, write_trace
 
 EXAMPLES = int(os.environ.get("HWMODEL_FUZZ_EXAMPLES", "0"))
@@ -269,7 +270,7 @@ STATE_SYSTEMS = [
     dict(hypervisor={"policy": "subpage_swap", "victim": "clock", "super_page": "64KiB"},
          service={"regime": "cow", "interval": "40us"}),
     dict(cache={"size": "8KiB", "ways": 2}, hypervisor={"victim": "random", "placement": "low"},
-         memory_blade={"capacity": "1MiB", "buffers": 2, "buffer_queue": 3}, storage={"device": "nvme-gen4"}),
+         memory_blade={"capacity": "1MiB", "buffers": [{"queue_depth": 3}] * 2}, storage={"device": "nvme-gen4"}),
     dict(snic={"discipline": "wfq", "vms": {"vm0": {"weight": 3, "cap": "2GB/s"}},
                "instructions": [{"at": "100us", "vm": "vm1", "weight": 5}]},
          memory_blade={"allocation": "on_demand", "capacity": "8MiB", "super_page": "1MiB"},

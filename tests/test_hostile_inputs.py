@@ -17,7 +17,7 @@ from hwmodel import _layout as L
 from hwmodel._layout import PT_LEAF
 from hwmodel.cli import main
 from hwmodel._dram_layout import dram_state_bytes
-from hwmodel.engine import (Engine, _state_file_digest, check_state_size, load_state, new_state,
+from hwmodel.core.engine import (Engine, _state_file_digest, check_state_size, load_state, new_state,
                             save_state, state_bytes_needed, state_digest)
 from hwmodel.trace import Chunk, TraceError, generate, read_all, write_trace
 from hwmodel.units import MAX_TIME_PS, parse_size, parse_time
@@ -93,7 +93,7 @@ def half_gib(monkeypatch):
 
 
 @pytest.mark.parametrize("override, names", [
-    ({"memory_blade": {"buffers": 65536, "buffer_queue": 65536}}, "memory_blade.buffer_queue"),
+    ({"memory_blade": {"buffers": [{"queue_depth": 65536}] * 4096}}, "memory_blade.buffers"),
     # placement at boot places every page (the page table is sparse until a page is touched)
     ({"compute": {"page_size": "64B", "local_memory": "64MiB", "vms": [{"memory": "64GiB"}]},
       "hypervisor": {"placement": "low"}, "memory_blade": {"capacity": "64GiB"}}, "compute.page_size"),
@@ -123,7 +123,7 @@ def test_page_smaller_than_a_line():
 SYSTEMS = [
     dict(),
     dict(compute={"dram": {"model": "simple"}}, hypervisor={"policy": "subpage_swap"}),
-    dict(cache={"size": "8KiB", "ways": 4}, memory_blade={"buffers": 3, "buffer_queue": 5}),
+    dict(cache={"size": "8KiB", "ways": 4}, memory_blade={"buffers": [{"queue_depth": 5}] * 3}),
     dict(snic={"discipline": "wfq", "vms": {"vm0": {"weight": 2}}}, storage={"device": "hdd"},
          memory_blade={"capacity": "1MiB"}),
 ]

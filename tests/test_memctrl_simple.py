@@ -9,7 +9,7 @@ import pytest
 import hwmodel._dram_reference as ref
 from hwmodel import DRAM, System
 from hwmodel import _dram_layout as L
-from hwmodel.engine import Engine
+from hwmodel.core.engine import Engine
 from hwmodel.memctrl import dram_params
 from dram_helpers import row_stride, run
 

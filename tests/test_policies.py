@@ -1,7 +1,7 @@
 """Each placement policy pinned by hand-derived completion times on the tiny system (tests/tiny.py)."""
 import numpy as np
 
-from hwmodel.engine import page_locations
+from hwmodel.core.engine import page_locations
 
 from tiny import (AGENT, BURST, BYTE, CL, CWL, FILTER, HDR, MAP, PAGE_TIME, PROP, RCD, RP, TRAP,
                   run, tiny)
@@ -94,7 +94,7 @@ def test_page_swap_lru_victims_and_map_updates(backend):
 
 
 def _final_state(sys, times, addrs, ops, backend):
-    from hwmodel.engine import Engine
+    from hwmodel.core.engine import Engine
     e = Engine(sys.compile("timestamp"), backend)
     e.run_chunk(np.array(times), np.array(addrs, np.uint64), np.array(ops, np.uint8), np.zeros(len(addrs), np.uint16))
     return e.state

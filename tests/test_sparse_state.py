@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from hwmodel import System
 from hwmodel import _layout as L
-from hwmodel import growable
+from hwmodel.core import growable
 from hwmodel.cli import main
-from hwmodel.engine import (Engine, counters, load_state, new_state, page_locations, save_state, state_bytes,
+from hwmodel.core.engine import (Engine, counters, load_state, new_state, page_locations, save_state, state_bytes,
                             state_digest)
 from hwmodel.trace import open_trace
 from tiny import run, tiny

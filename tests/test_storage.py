@@ -5,7 +5,7 @@ import pytest
 
 from hwmodel import System
 from hwmodel._layout import ON_STORAGE, UNTOUCHED
-from hwmodel.engine import Engine, page_locations
+from hwmodel.core.engine import Engine, page_locations
 from tiny import TRAP, run, tiny
 
 DEVICE = {"device": "custom", "read_latency": "10us", "write_latency": "5us", "bandwidth": "1GB/s",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hwmodel import study
-from hwmodel.cli_study import add_commands
+from hwmodel.study import sweeps as study
+from hwmodel.cli.study import add_commands
 from hwmodel.study import SweepWarning, expand_grid, load_grid, load_results, parse_axes, sweep
 from hwmodel.trace import generate, write_trace
 
