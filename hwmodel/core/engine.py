@@ -564,6 +564,33 @@ class Engine:
             self._raise_core_error(where, done - 1)
         return out if want_completions else None
 
+    def run_functional(self, t_ps, addr, op, vm, stall_ps, latency_ps, where=None, first_record=0):
+        """Run one chunk in functional mode (core/functional.pxi): the long-lived state changes as
+        the detailed mode changes it, without timing and without the DRAM. Closed loop, each access
+        issues its gap plus `stall_ps` after the previous one; every access completes `latency_ps`
+        (ps) after it arrives. Victim write-backs still held back are carried out first."""
+        t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
+        addr = np.ascontiguousarray(addr, dtype=np.uint64)
+        op = np.ascontiguousarray(op, dtype=np.uint8)
+        vm = np.ascontiguousarray(vm, dtype=np.uint16)
+        n = len(addr)
+        if not (len(t_ps) == len(op) == len(vm) == n):
+            raise ValueError("trace columns differ in length")
+        where = where or (lambda i: f"record {first_record + i}")
+        self._check(t_ps, addr, op, vm, where)
+        if self.state["scalars"][L.S["defer_n"]]:
+            self.finish()
+        stall_ps, latency_ps = max(int(stall_ps), 0), max(int(latency_ps), 0)
+        done = 0
+        while done < n:
+            if self.state["scalars"][L.S["grow"]]:
+                growable.grow(self.state, self.c, max_state_bytes())
+            ran = self.core.run_functional(self.c.p, self.state, t_ps[done:], addr[done:], op[done:], vm[done:],
+                                           self.c.vm_base, stall_ps, latency_ps)
+            self.drain_epochs()
+            done += ran
+            self._raise_core_error(where, done - 1)
+
     def _raise_core_error(self, where, i):
         sc = self.state["scalars"]
         code = int(sc[L.S["error"]])
