@@ -150,7 +150,7 @@ cdef void f_swap_in(Core* c, int64_t t, int64_t g, int32_t* ge, int64_t slot, in
         c.slot_page[slot] = -1
     else:
         c.cnt[C_STORAGE_READS] += 1
-    if c.ck_pending[f]:
+    if c.ck_regime and c.ck_pending[f]:     # (without a regime the checkpoint arrays stay 0: no miss on them)
         ck_copy(c, f, t)
     cdef int32_t v = c.frame_page[f]
     if v >= 0:
@@ -171,11 +171,13 @@ cdef void f_swap_in(Core* c, int64_t t, int64_t g, int32_t* ge, int64_t slot, in
     c.frame_page[f] = <int32_t>g
     ge[0] = f
     c.dirty[f] = 0
-    if c.ck_dirty[f] == 1:
+    if c.ck_regime and c.ck_dirty[f] == 1:
         c.ck_dirty[f] = 2
     if w:
         mark_written(c, f)
     c.cnt[C_SWAP_INS] += 1
+    if c.victim == 0:       # the next victim of the set: its records now, while the trace goes on (a hint)
+        prefetch_frame(c, c.tail[j])
 
 
 cdef void f_memory_access(Core* c, int64_t t, int64_t m, int w) noexcept nogil:
@@ -200,7 +202,7 @@ cdef void f_memory_access(Core* c, int64_t t, int64_t m, int w) noexcept nogil:
             return
     if l >= 0:
         c.cnt[C_LOCAL_ACCESSES] += 1
-        if w and c.ck_pending[l]:
+        if w and c.ck_regime and c.ck_pending[l]:
             ck_copy(c, l, t)
         touch(c, l)
         if w:
@@ -273,6 +275,7 @@ cdef inline void f_prefetch_neighbours(Core* c, int32_t f) noexcept nogil:
 
 
 DEF PF_NEAR = 4    # functional loop: the frame's LRU neighbours, a stage after the frame itself
+DEF PF_VICTIM = 2  # ... and for an access that will fault, the page-table entry of its set's LRU victim
 
 
 cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
@@ -294,20 +297,25 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
     cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
     cdef bint many = c.nb > 1
     cdef bint lru = c.victim == 0
+    cdef bint swaps = p[P_POLICY] >= 2
     cdef int64_t pfg[PF_RING]
+    cdef int64_t pfs[PF_RING]     # the set of each access ahead
+    cdef int32_t u
     cdef const int32_t* pt_dir = c.pt_dir
     cdef const int32_t* pt_leaf = c.pt_leaf
     if pf:
         for i in range(min(PF_LOC, n)):
             g = (vm_base[vm[i]] + <int64_t>addr[i]) >> c.ushift
+            pfs[i] = g & c.smask
             pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
     for i in range(n):
         if sc[S_GROW]:
             cnt[C_LAST_COMPLETION_PS] = last_completion
             return i
-        if pf:      # as run_loop (no effect on results), and one stage more for the LRU neighbours
+        if pf:      # as run_loop (no effect on results), and stages more for the LRU neighbours and victims
             if i + PF_LOC < n:
                 g = (vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> c.ushift
+                pfs[(i + PF_LOC) & (PF_RING - 1)] = g & c.smask
                 g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
                 pfg[(i + PF_LOC) & (PF_RING - 1)] = g
                 hw_prefetch(pt_leaf + g)
@@ -321,6 +329,16 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
                 l = pt_leaf[pfg[(i + PF_NEAR) & (PF_RING - 1)]]
                 if l >= 0:
                     f_prefetch_neighbours(c, l)
+                elif swaps:     # a fault: its set's victim (the LRU tail) and that frame's records
+                    prefetch_frame(c, c.tail[pfs[(i + PF_NEAR) & (PF_RING - 1)]])
+            if lru and swaps and i + PF_VICTIM < n and not (many and vm_cb[vm[i + PF_VICTIM]] != c.cb):
+                l = pt_leaf[pfg[(i + PF_VICTIM) & (PF_RING - 1)]]
+                if l < -1:      # the victim's page leaves: its page-table entry changes
+                    k = c.tail[pfs[(i + PF_VICTIM) & (PF_RING - 1)]]
+                    if k >= 0:
+                        u = c.frame_page[k]
+                        if u >= 0:
+                            hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
         if timing == 0:
             arr = t_col[i]
         else:

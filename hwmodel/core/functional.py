@@ -140,7 +140,7 @@ class Functional:
             self.slot_page[slot] = -1
         else:
             cnt[C["storage_reads"]] += 1
-        if self.ck_pending[f]:
+        if self.ck_regime and self.ck_pending[f]:   # without a regime the checkpoint arrays stay 0
             self.ck_copy(f, t)
         v = self.frame_page[f]
         if v >= 0:
@@ -161,7 +161,7 @@ class Functional:
         self.frame_page[f] = g
         self.pt_leaf[ge] = f
         self.dirty[f] = 0
-        if self.ck_dirty[f] == 1:
+        if self.ck_regime and self.ck_dirty[f] == 1:
             self.ck_dirty[f] = 2
         if w:
             self.mark_written(f)
@@ -186,7 +186,7 @@ class Functional:
                 return
         if loc >= 0:
             cnt[C["local_accesses"]] += 1
-            if w and self.ck_pending[loc]:
+            if w and self.ck_regime and self.ck_pending[loc]:
                 self.ck_copy(loc, t)
             self.touch(loc)
             if w:
