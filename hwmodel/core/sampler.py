@@ -49,17 +49,16 @@ def t95(df: int) -> float:
 
 @dataclass(frozen=True)
 class Sampling:
-    """Sampled simulation (README, Sampled simulation). `unit`: accesses per unit; `period`: one
-    unit in `period` is measured in the detailed mode; `warmup`: accesses run in detail (unmeasured)
-    before each measured unit, fewer than `unit` (default a fifth of it); `seed`: draws the offset
-    of the measured units.
-    A configuration that has a `sampling` section samples unless it says `enabled: false`."""
+    """Sampled simulation (README, Sampled simulation): the trace in units, one unit in `period`
+    measured in the detailed mode after `warmup` accesses of detailed warming, the rest run
+    functionally; results are estimates with 95% intervals. A configuration that has a `sampling`
+    section samples unless it says `enabled: false` (`hwmodel run --sample`: the defaults)."""
     SECTION = "sampling"
-    enabled: bool = False
-    unit: int = 10000
-    period: int = 100
-    warmup: int | None = None    # None: unit // 5 (2000 for the default unit)
-    seed: int = 0
+    enabled: bool = False        # sample (a `sampling` section or --sample turns it on)
+    unit: int = 10000            # accesses per unit (>= 1)
+    period: int = 100            # one unit in `period` is measured in detail (>= 1; 1 = every unit)
+    warmup: int | None = None    # accesses run in detail, unmeasured, before each measured unit (< unit; default unit / 5)
+    seed: int = 0                # draws the offset of the measured units (0 <= offset < period)
 
     def __post_init__(self):
         if self.warmup is None:
