@@ -159,11 +159,12 @@ def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const
 
 def run_functional(const int64_t[::1] p, dict st, const int64_t[::1] t_col, const uint64_t[::1] addr,
                    const uint8_t[::1] op, const uint16_t[::1] vm, const int64_t[::1] vm_base,
-                   int64_t stall_ps, int64_t latency_ps):
+                   int64_t stall_ps, int64_t latency_ps, int64_t stall_ck_ps=-1, int64_t latency_ck_ps=-1):
     """Advance `st` over one chunk in functional mode (core/functional.pxi): the long-lived state
     as run_chunk leaves it, without timing and without the DRAM. Closed loop, an access issues its
     gap plus `stall_ps` after the previous one; every access completes `latency_ps` after it
-    arrives. Returns how many accesses ran, as run_chunk. Same contract as
+    arrives; while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps` instead (-1: the
+    same). Returns how many accesses ran, as run_chunk. Same contract as
     `_reference.run_functional`. Victim write-backs held back must have been carried out first
     (an empty run_chunk)."""
     cdef Core c
@@ -185,6 +186,8 @@ def run_functional(const int64_t[::1] p, dict st, const int64_t[::1] t_col, cons
     c.func = True
     c.locals = c.local = c.blade = c.peer = NULL     # the functional mode never reaches a DRAM
     fx.stall, fx.lat = stall_ps, latency_ps
+    fx.stall_ck = stall_ps if stall_ck_ps < 0 else stall_ck_ps
+    fx.lat_ck = latency_ps if latency_ck_ps < 0 else latency_ck_ps
     fx.dcnt = <int64_t**>malloc((c.nb + 1) * sizeof(int64_t*))
     if fx.dcnt == NULL:
         raise MemoryError()

@@ -69,10 +69,11 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     return ran
 
 
-def run_functional(p, st, t_col, addr, op, vm, vm_base, stall_ps, latency_ps):
+def run_functional(p, st, t_col, addr, op, vm, vm_base, stall_ps, latency_ps, stall_ck_ps=-1, latency_ck_ps=-1):
     """Advance `st` over one chunk in functional mode (core/functional.py): the long-lived state as
     run_chunk leaves it, without timing and without the DRAM. Closed loop, an access issues its gap
-    plus `stall_ps` after the previous one; every access completes `latency_ps` after it arrives.
+    plus `stall_ps` after the previous one; every access completes `latency_ps` after it arrives;
+    while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps` instead (-1: the same).
     Returns how many accesses ran, as run_chunk. Victim write-backs held back must have been
     carried out first (an empty run_chunk)."""
     n = len(addr)
@@ -86,6 +87,8 @@ def run_functional(p, st, t_col, addr, op, vm, vm_base, stall_ps, latency_ps):
     c.bind_state(p, None, None, None, st, vm_base, None)
     c.func = True
     c.fx_stall, c.fx_lat = int(stall_ps), int(latency_ps)
+    c.fx_stall_ck = c.fx_stall if stall_ck_ps < 0 else int(stall_ck_ps)
+    c.fx_lat_ck = c.fx_lat if latency_ck_ps < 0 else int(latency_ck_ps)
     c.fx_dcnt = [st[local_prefix(b) + "counters"].tolist() for b in range(c.nb)] + [st["blade_counters"].tolist()]
     if n == 0:
         ran = 0

@@ -140,11 +140,27 @@ def test_functional_compiled_equals_twin(case):
         e = Engine(c, backend)
         e.run_chunk(gaps[:400], addr[:400], op[:400], vm[:400])
         e.run_functional(gaps[400:1100], addr[400:1100], op[400:1100], vm[400:1100], stall_ps=30_000,
-                         latency_ps=250_000)
+                         latency_ps=250_000, stall_ck_ps=90_000, latency_ck_ps=700_000)
         e.run_chunk(gaps[1100:], addr[1100:], op[1100:], vm[1100:])
         e.finish()
         digests.append(state_digest(e.state, c))
     assert digests[0] == digests[1]
+
+
+def test_functional_time_while_a_checkpoint_is_copied(backend):
+    """While a checkpoint is being copied the functional mode advances time by the estimates for
+    that (the copies slow the host): with a slower estimate there, the same accesses take longer."""
+    system = CASES["cow"][0]
+    t, addr, op, vm = _trace()
+    c = system.compile("gap")
+    ends = []
+    for stall_ck in (10_000, 200_000):
+        e = Engine(c, backend)
+        e.run_functional(np.full(len(addr), 50_000, np.int64), addr, op, vm, stall_ps=10_000, latency_ps=100_000,
+                         stall_ck_ps=stall_ck, latency_ck_ps=100_000)
+        ends.append(int(e.state["scalars"][L.S["last_issue_ps"]]))
+        assert e.state["counters"][L.C["checkpoints"]] > 0
+    assert ends[0] == len(addr) * 60_000 and ends[1] > ends[0]
 
 
 def test_functional_epochs_and_events_in_order(backend):

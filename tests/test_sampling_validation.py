@@ -6,7 +6,7 @@ seeds of the offset:
 - the default seed's estimates of simulated time and mean read latency are within 2% of the full
   run's, and every seed's within TOLERANCE (stated per system where it is wider, with why);
 - the 95% interval covers the full run's value for at least 18 of the 20 seeds;
-- except with cow checkpoints (page_swap+checkpoints), a miss stated in CHECKPOINT_MISS;
+- except with cow checkpoints (page_swap+checkpoints): a miss, stated with why at CHECKPOINT_MISS;
 - counters that do not depend on timing equal the full run's exactly where no time-driven event is
   configured (the checkpoint system's copies fall at estimated times: there they are close).
 
@@ -32,14 +32,15 @@ ACCESSES, UNIT, PERIOD, WARMUP, SEEDS = 1_000_000, 1000, 30, 250, 20
 DEFAULT_TOLERANCE = (0.025, "33 measured units: 95% intervals of about +-3%; a seed's error may pass 2%")
 TOLERANCE = {"page_swap+llc": (0.04, "the LLC filters the stream into bursts of misses: units vary more, the "
                                      "intervals are +-4%")}
-# page_swap+checkpoints (cow every 10 ms) misses: the estimate of simulated time is ~32% high at one
-# unit in 30 measured (8.5% at one in 5). Why: a functional stretch advances time by the same
-# estimate for every access, but in detail a checkpoint being copied slows the accesses around it
-# (link and DRAM contention, copy-on-write waits); in functional stretches checkpoint-active time
-# therefore holds more accesses than it does in a full run, the measured units fall into it more
-# often, and their stall per access is higher, a bias that grows with the functional share.
-# Conditioning the functional time estimate on an active checkpoint would remove it (not done).
-CHECKPOINT_MISS = 0.40
+# page_swap+checkpoints (cow every 10 ms) misses 2%: the default seed's simulated time is 2.9% high,
+# single seeds range from -12% to +49% (their intervals, +-15% and wider, still cover the full run
+# 18 times in 20). Why: a checkpoint being copied slows the accesses around it (link and DRAM
+# contention, copy-on-write waits), so units are of two kinds; functional stretches take the stall
+# and latency per access of the measured units that began during a copy while a checkpoint is being
+# copied, and of the others otherwise (sampler._update_estimates: without that split every seed was
+# ~32% high), but with 33 units only about ten are of the copying kind, and their estimate steers
+# where the checkpoints fall in the rest of the run. Denser sampling narrows it.
+CHECKPOINT_MISS = (0.03, 0.50)     # the default seed's error, any seed's
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_core.py"
 pytestmark = pytest.mark.skipif(os.environ.get("HWMODEL_BACKEND") == "reference",
@@ -92,10 +93,8 @@ def test_sampled_estimates_are_within_2_percent_and_cover_the_full_run(variant, 
     for metric, truth in _truth(full).items():
         est = [r.sampling["estimates"][metric] for r in sampled]
         errors = [e["value"] / truth - 1 for e in est]
-        if "checkpoints" in variant:    # the stated miss (CHECKPOINT_MISS): bounded, not within 2%
-            assert max(map(abs, errors)) <= CHECKPOINT_MISS, f"{variant} {metric}: {100 * max(map(abs, errors)):.1f}%"
-            continue
-        assert abs(errors[0]) <= 0.02, f"{variant} {metric}: default seed {100 * errors[0]:+.2f}%"
+        first, tol = (CHECKPOINT_MISS[0], CHECKPOINT_MISS[1]) if "checkpoints" in variant else (0.02, tol)
+        assert abs(errors[0]) <= first, f"{variant} {metric}: default seed {100 * errors[0]:+.2f}%"
         assert max(map(abs, errors)) <= tol, f"{variant} {metric}: up to {100 * max(map(abs, errors)):.2f}% ({why})"
         covered = sum(e["ci95"][0] <= truth <= e["ci95"][1] for e in est)
         assert covered >= 18, f"{variant} {metric}: the 95% interval covers the full run {covered} times in 20"
@@ -112,8 +111,8 @@ def test_timing_independent_counters_are_exact(variant, runs):
         assert r.sampling["exact"] == []
         for k in ("faults", "swap_ins", "accesses", "first_touch_local"):
             assert r.counters[k] == full.counters[k], k
-        # more checkpoints than the full run's: the simulated time is overestimated (CHECKPOINT_MISS)
-        assert full.counters["checkpoints"] <= r.counters["checkpoints"] <= 1.5 * full.counters["checkpoints"]
+        # counted at estimated times: close to the full run's
+        assert r.counters["checkpoints"] == pytest.approx(full.counters["checkpoints"], rel=0.15)
         assert r.counters["ckpt_bytes"] == pytest.approx(full.counters["ckpt_bytes"], rel=0.05)
         return
     assert r.sampling["exact"] == list(EXACT_COUNTERS)

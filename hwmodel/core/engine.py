@@ -569,11 +569,13 @@ class Engine:
             self._raise_core_error(where, done - 1)
         return out if want_completions else None
 
-    def run_functional(self, t_ps, addr, op, vm, stall_ps, latency_ps, where=None, first_record=0, check=True):
+    def run_functional(self, t_ps, addr, op, vm, stall_ps, latency_ps, where=None, first_record=0, check=True,
+                       stall_ck_ps=None, latency_ck_ps=None):
         """Run one chunk in functional mode (core/functional.pxi): the long-lived state changes as
         the detailed mode changes it, without timing and without the DRAM. Closed loop, each access
         issues its gap plus `stall_ps` after the previous one; every access completes `latency_ps`
-        (ps) after it arrives. Victim write-backs still held back are carried out first. `check`: as
+        (ps) after it arrives; while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps`
+        (None: the same). Victim write-backs still held back are carried out first. `check`: as
         run_chunk's."""
         t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
         addr = np.ascontiguousarray(addr, dtype=np.uint64)
@@ -588,12 +590,14 @@ class Engine:
         if self.state["scalars"][L.S["defer_n"]]:
             self.finish()
         stall_ps, latency_ps = max(int(stall_ps), 0), max(int(latency_ps), 0)
+        stall_ck = stall_ps if stall_ck_ps is None else max(int(stall_ck_ps), 0)
+        lat_ck = latency_ps if latency_ck_ps is None else max(int(latency_ck_ps), 0)
         done = 0
         while done < n:
             if self.state["scalars"][L.S["grow"]]:
                 growable.grow(self.state, self.c, max_state_bytes())
             ran = self.core.run_functional(self.c.p, self.state, t_ps[done:], addr[done:], op[done:], vm[done:],
-                                           self.c.vm_base, stall_ps, latency_ps)
+                                           self.c.vm_base, stall_ps, latency_ps, stall_ck, lat_ck)
             self.drain_epochs()
             done += ran
             self._raise_core_error(where, done - 1)

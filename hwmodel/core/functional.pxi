@@ -7,7 +7,7 @@
 # blade evictions, link and port bytes and messages, super-page grants, permission faults).
 # Time advances by estimates the engine gives (hwmodel.core.sampler): closed loop, each access issues
 # its gap plus the estimated stall after the previous one; it completes the estimated latency after
-# its arrival. Control-plane events (checkpoint ticks, SLA and permission changes, a failure, epoch
+# its arrival (while a checkpoint is being copied, by the estimates for that: the copies slow the host). Control-plane events (checkpoint ticks, SLA and permission changes, a failure, epoch
 # samples) fire by those times; a checkpoint copy or restore is counted and takes its DMA time
 # (service.copy_bandwidth), nothing else. See README, Sampled simulation.
 
@@ -15,6 +15,8 @@
 cdef struct Func:
     int64_t stall          # closed loop: estimated stall (ps) added to each access's issue gap
     int64_t lat            # estimated latency (ps): an access completes this long after it arrives
+    int64_t stall_ck       # ... the same while a compute blade's checkpoint is being copied (copies
+    int64_t lat_ck         #     contend with the host: the accesses around them are slower)
     int64_t** dcnt         # every compute blade's local DRAM counters, then the blade DRAM's (epoch rows)
 
 
@@ -294,6 +296,7 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
     cdef int64_t arr, m, done, k, g
     cdef int w, v
     cdef int32_t l
+    cdef bint busy
     cdef bint pf = p[P_POLICY] != 0 and c.cache_sets == 0
     cdef bint many = c.nb > 1
     cdef bint lru = c.victim == 0
@@ -339,10 +342,15 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
                         u = c.frame_page[k]
                         if u >= 0:
                             hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
+        busy = False
+        if c.ck_regime:
+            for k in range(c.nb):
+                if c.cks_base[k * N_CK_FIELDS + K_CK_ACTIVE]:
+                    busy = True
         if timing == 0:
             arr = t_col[i]
         else:
-            arr = sc[S_LAST_ISSUE_PS] + t_col[i] + fx.stall
+            arr = sc[S_LAST_ISSUE_PS] + t_col[i] + (fx.stall_ck if busy else fx.stall)
         if p[P_EPOCH_PS]:
             while arr >= sc[S_EPOCH_NEXT]:
                 if sc[S_EPOCH_ROWS] == p[P_EPOCH_CAP]:
@@ -376,7 +384,7 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
             c.vm_stats[v * VSW + VS_WRITES] += 1
         else:
             cnt[C_READS] += 1
-        done = arr + fx.lat
+        done = arr + (fx.lat_ck if busy else fx.lat)
         if done > last_completion:
             last_completion = done
         if timing == 1:

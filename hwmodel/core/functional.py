@@ -5,7 +5,8 @@ with no timing and without the DRAM: nothing is scheduled on a link, port, agent
 DRAM. Counters that do not depend on time are counted as the detailed mode counts them. Time
 advances by estimates the sampler gives (hwmodel.core.sampler): closed loop, each access issues its
 gap plus the estimated stall (ps) after the previous one; it completes the estimated latency (ps)
-after its arrival. Control-plane events fire by those times; a checkpoint copy or restore is counted
+after its arrival (while a checkpoint is being copied, by the estimates for that: the copies slow the
+host). Control-plane events fire by those times; a checkpoint copy or restore is counted
 and takes its DMA time (CK_PACE_PS). See README, Sampled simulation.
 """
 from __future__ import annotations
@@ -18,9 +19,9 @@ VSW = len(VM_STAT_NAMES)
 
 
 class Functional:
-    """Methods of the twin's `Core` (state in its attributes: core/state.py); `fx_stall`, `fx_lat`
-    (ps) and `fx_dcnt` (every compute blade's local DRAM counters, then the blade DRAM's) are the
-    compiled `Func` struct's fields."""
+    """Methods of the twin's `Core` (state in its attributes: core/state.py); `fx_stall`, `fx_lat`,
+    `fx_stall_ck`, `fx_lat_ck` (ps) and `fx_dcnt` (every compute blade's local DRAM counters, then
+    the blade DRAM's) are the compiled `Func` struct's fields."""
 
     def f_link(self, d, wire, q):
         """A message of queue q on the bound blade's link, direction d: counted as link_send counts it."""
@@ -248,10 +249,11 @@ class Functional:
             if sc[S["grow"]]:
                 cnt[C["last_completion_ps"]] = last_completion
                 return i
+            busy = self.ck_regime and any(self.per_blade[b]["ck_sc"][K["ck_active"]] for b in range(self.nb))
             if timing == 0:
                 arr = int(t_col[i])
             else:
-                arr = sc[S["last_issue_ps"]] + int(t_col[i]) + self.fx_stall
+                arr = sc[S["last_issue_ps"]] + int(t_col[i]) + (self.fx_stall_ck if busy else self.fx_stall)
             if p[P["EPOCH_PS"]]:
                 while arr >= sc[S["epoch_next"]]:
                     if sc[S["epoch_rows"]] == p[P["EPOCH_CAP"]]:
@@ -285,7 +287,7 @@ class Functional:
                 vm_stats[v * VSW + 5] += 1
             else:
                 cnt[C["reads"]] += 1
-            done = arr + self.fx_lat
+            done = arr + (self.fx_lat_ck if busy else self.fx_lat)
             if done > last_completion:
                 last_completion = done
             if timing == 1:

@@ -168,6 +168,7 @@ class Sampler:
         self.nb = engine.c.param("N_CB")
         self.vm_w = len(L.VM_STAT_NAMES)
         self.units = []          # per measured unit: its counter deltas, then its DRAM counter deltas
+        self.busy = []           # per measured unit: a checkpoint was being copied when it began
         self.pcts = []           # per measured unit: read and write p50, p95, p99 (ps; nan: none)
         self.hist = np.zeros_like(st["hist"])
         self.vm_hist = np.zeros_like(st["vm_hist"])
@@ -176,9 +177,9 @@ class Sampler:
         self.open = None          # the measured unit in progress: (unit index, snapshot at its start)
         self.calib = None         # the first detailed stretch's snapshot (estimates before any unit)
         self.func_accesses = 0    # accesses run functionally
-        self.func_stall_ps = 0    # closed loop: the estimated stall they were given
         self.gap_sum_ps = 0       # closed loop: sum of the issue gaps (the trace's share of the clock)
-        self.est = (0, 0)         # the running (stall, latency) estimates, ps per access
+        self.est = (0, 0, 0, 0)   # the running (stall, latency) estimates, ps per access; then while a
+        #                           checkpoint is being copied
         if saved is not None:
             self._load(saved)
 
@@ -227,20 +228,26 @@ class Sampler:
             w = (lambda j, a=a: where(j + a))
             cols = (t_ps[a:b], addr[a:b], op[a:b], vm[a:b])
             if m == "func":
-                stall, lat = self.estimates()
-                e.run_functional(*cols, stall, lat, where=w, check=False)
+                stall, lat, stall_ck, lat_ck = self.estimates()
+                e.run_functional(*cols, stall, lat, where=w, check=False, stall_ck_ps=stall_ck, latency_ck_ps=lat_ck)
                 self.func_accesses += b - a
-                self.func_stall_ps += (b - a) * stall if self.closed else 0
                 continue
             if self.calib is None:
                 self.calib = self._snap()
             if m == "measure" and i % self.cfg.unit == 0 and self.open is None:
                 self.open = (i // self.cfg.unit, self._snap())
+                self.open[1]["busy"] = np.array([self._busy()], np.int64)
             e.run_chunk(*cols, where=w, check=False)
             if m == "measure" and (i + b - a) % self.cfg.unit == 0 and self.open is not None:
                 if self.mode(i + b - a) == "func":
                     e.finish()     # its held-back write-backs are the unit's (their link and DRAM time)
                 self._close(self._snap())
+
+    def _busy(self) -> int:
+        """1 when a compute blade's checkpoint is being copied (the functional mode's choice of estimates)."""
+        if not self.engine.c.param("CK_REGIME"):
+            return 0
+        return int(self.engine.state["ck_sc"].reshape(self.nb, -1)[:, L.K["ck_active"]].any())
 
     def _snap(self) -> dict:
         st = self.engine.state
@@ -254,6 +261,7 @@ class Sampler:
         dc = end["cnt"] - start["cnt"]
         dd = end["dram"] - start["dram"]
         self.units.append(np.concatenate([dc, dd]).tolist())
+        self.busy.append(int(start["busy"][0]) if "busy" in start else 0)
         dh = end["hist"] - start["hist"]
         self.hist += dh
         self.vm_hist += end["vm_hist"] - start["vm_hist"]
@@ -267,23 +275,31 @@ class Sampler:
 
     def _update_estimates(self):
         """The stall and latency per access the functional stretches use: the measured units', or
-        before any, the first detailed stretch's."""
-        if self.units:
-            u = np.asarray(self.units, np.float64)
-            n = u[:, _C["accesses"]].sum()
-            stall, lat = u[:, _C["stall_ps"]].sum() / n, u[:, _C["latency_sum_ps"]].sum() / n
-        else:
-            return
-        self.est = (int(round(stall)), int(round(lat)))
+        before any, the first detailed stretch's; apart for the units that began while a checkpoint
+        was being copied (the copies slow the accesses around them: with one estimate for all, the
+        functional stretches would put too many accesses into checkpoint time, and the measured
+        units would fall there too often), each class falling back on all units until it has one."""
+        u = np.asarray(self.units, np.float64)
+        busy = np.asarray(self.busy, bool)
+
+        def per_access(rows):
+            n = rows[:, _C["accesses"]].sum()
+            return (int(round(rows[:, _C["stall_ps"]].sum() / n)), int(round(rows[:, _C["latency_sum_ps"]].sum() / n)))
+        every = per_access(u)
+        idle = per_access(u[~busy]) if (~busy).any() else every
+        copying = per_access(u[busy]) if busy.any() else every
+        self.est = idle + copying
 
     def estimates(self) -> tuple:
-        """(stall, latency) in ps per access for the next functional stretch."""
+        """(stall, latency, stall while a checkpoint is copied, latency then) in ps per access for
+        the next functional stretch."""
         if not self.units and self.calib is not None:
             c0, c = self.calib["cnt"], self.engine.state["counters"]
             n = int(c[_C["accesses"]] - c0[_C["accesses"]])
             if n:
-                return (int((c[_C["stall_ps"]] - c0[_C["stall_ps"]]) // n),
-                        int((c[_C["latency_sum_ps"]] - c0[_C["latency_sum_ps"]]) // n))
+                e = (int((c[_C["stall_ps"]] - c0[_C["stall_ps"]]) // n),
+                     int((c[_C["latency_sum_ps"]] - c0[_C["latency_sum_ps"]]) // n))
+                return e + e
         return self.est
 
     # -- save / resume -------------------------------------------------------------------------
@@ -296,8 +312,8 @@ class Sampler:
                 "hist": _pack(self.hist), "vm_hist": _pack(self.vm_hist), "vm_stats": _pack(self.vm_stats),
                 "blade_dram": _pack(self.blade_dram),
                 "open": None if self.open is None else [self.open[0], snap(self.open[1])],
-                "calib": snap(self.calib), "func_accesses": self.func_accesses,
-                "func_stall_ps": self.func_stall_ps, "gap_sum_ps": self.gap_sum_ps, "est": list(self.est)}
+                "calib": snap(self.calib), "func_accesses": self.func_accesses, "busy": list(self.busy),
+                "gap_sum_ps": self.gap_sum_ps, "est": list(self.est)}
 
     def _load(self, d: dict):
         if not isinstance(d, dict) or d.get("config") != self.cfg.key():
@@ -309,7 +325,10 @@ class Sampler:
         def snap(x):
             if x is None:
                 return None
-            return {k: _unpack(x[k], snapshot[k].shape, snapshot[k].dtype) for k in snapshot}
+            out = {k: _unpack(x[k], snapshot[k].shape, snapshot[k].dtype) for k in snapshot}
+            if "busy" in x:
+                out["busy"] = _unpack(x["busy"], (1,), np.int64)
+            return out
         try:
             units = _unpack(d["units"], (-1, _NC + 3 * _ND), np.int64)
             self.units = units.tolist()
@@ -320,11 +339,13 @@ class Sampler:
             self.blade_dram = _unpack(d["blade_dram"], self.blade_dram.shape, np.int64)
             self.open = None if d["open"] is None else (int(d["open"][0]), snap(d["open"][1]))
             self.calib = snap(d["calib"])
-            self.func_accesses, self.func_stall_ps = int(d["func_accesses"]), int(d["func_stall_ps"])
+            self.func_accesses, self.busy = int(d["func_accesses"]), [int(bool(x)) for x in d["busy"]]
             self.gap_sum_ps, self.est = int(d["gap_sum_ps"]), tuple(map(int, d["est"]))
+            if len(self.est) != 4:
+                raise ValueError("estimates")
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f"the saved state's sampling record is damaged ({type(e).__name__}: {e})") from None
-        if len(self.pcts) != len(self.units):
+        if not len(self.pcts) == len(self.units) == len(self.busy):
             raise ValueError("the saved state's sampling record is damaged (units and percentiles differ)")
 
     # -- results -------------------------------------------------------------------------------
