@@ -7,7 +7,7 @@ settings (channels, mapping, queues, policies; `hwmodel.hardware.controller`) si
 
 The address mapping is a DRAMsim3-style string read from the most significant field to the least
 (`ro` row, `ch` channel, `ra` rank, `bg` bank group, `ba` bank, `co` column) or a Ramulator name
-(`RoBaRaCoCh`); see `hwmodel.address_map`. The column field covers the bytes of one burst too (the
+(`RoBaRaCoCh`); see `hwmodel.hardware.address_map`. The column field covers the bytes of one burst too (the
 low `log2(bus_bytes * BL)` bits are the burst offset).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .address_map import FIELDS, AddressMap
+from .hardware.address_map import FIELDS, AddressMap
 from .hardware.controller import (MODELS, QUEUE_STRUCTURES, REFRESH_POLICIES, ROW_POLICIES, SCHEDULERS,
                                   ControllerPolicy, MemoryController)
 from .hardware.device import (POWER, PROTOCOLS, TIMING_ALIASES as _TIMING_ALIASES, TIMINGS, DRAMDevice,
@@ -75,7 +75,7 @@ class DRAM(ControllerPolicy, DRAMDevice):
     @classmethod
     def preset(cls, name: str, **overrides) -> "DRAM":
         """A built-in preset by name; case, '-', '_' and spaces are ignored ('ddr4_2400' works)."""
-        from .dram_presets import PRESETS
+        from .hardware.dram_presets import PRESETS
         key = _norm(name)
         for known, params in PRESETS.items():
             if _norm(known) == key:
@@ -88,7 +88,7 @@ class DRAM(ControllerPolicy, DRAMDevice):
         """This DRAM as a configuration gives it: its preset and the fields that differ from the
         preset ({"preset": "DDR4-2400", "channels": 2, "ranks": 4}), or every field when its name
         is not a preset's."""
-        from .dram_presets import PRESETS
+        from .hardware.dram_presets import PRESETS
         mine = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.name not in PRESETS:
             return mine

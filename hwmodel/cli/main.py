@@ -149,9 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("presets", help="list DRAM, storage and protocol presets and policy names")
     pre.set_defaults(func=cmd_presets)
 
-    from .. import cli_dram
-    from . import compare, qos, study, trace
-    cli_dram.add_commands(sub)
+    from . import compare, dram, qos, study, trace
+    dram.add_commands(sub)
     compare.add_commands(sub)
     qos.add_commands(sub)
     trace.add_commands(sub)

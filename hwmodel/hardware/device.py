@@ -145,7 +145,7 @@ class DRAMDevice:
     @classmethod
     def presets(cls) -> list:
         """Names of the built-in presets."""
-        from ..dram_presets import PRESETS
+        from .dram_presets import PRESETS
         return list(PRESETS)
 
     @classmethod

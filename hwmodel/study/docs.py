@@ -249,7 +249,7 @@ def _section(out, path, cls, instance, only=None):
 def _extra_notes(path: str) -> list:
     """Reference data a section's parameters point to (presets), generated from the same code."""
     if path.endswith("dram") and path.count(".") == 1:
-        from ..dram_presets import PRESETS
+        from ..hardware.dram_presets import PRESETS
         lines = [f"Presets (`{path}: NAME` or `{path}: {{preset: NAME, field: value}}`; a DRAMsim3 "
                  f"`.ini` path works too): " + ", ".join(f"`{p}`" for p in PRESETS) + "."]
         if path != "service.peer_dram":
