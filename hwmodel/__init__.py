@@ -1,7 +1,7 @@
 """hwmodel: cycle-approximate models of disaggregated memory hardware.
 
 Python classes describe the hardware (`hwmodel.hardware`: `ComputeBlade`, `Hypervisor`,
-`MemoryBlade` and its `Buffer`s, `Link`, `CoreModel`, ..., composed into a `System`); a compiled core
+`MemoryBlade` and its `Buffer`s, a `MemoryController` and its `DRAMDevice` (flat: `DRAM`), `Link`, `CoreModel`, ..., composed into a `System`); a compiled core
 (`hwmodel/_core.pyx` and its parts in `hwmodel.core`) runs traces through it chunk by chunk.
 `run_dram` drives one memory controller alone with a trace (DRAMsim3-style figures and energy).
 
@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "VM": "hardware.blades", "ComputeBlade": "hardware.blades", "MemoryBlade": "hardware.blades",
     "Buffer": "hardware.buffer", "Cache": "hardware.cache", "CoreModel": "hardware.cpu", "DRAM": "dram",
+    "DRAMDevice": "hardware.device", "MemoryController": "hardware.controller",
     "Hypervisor": "hardware.hypervisor", "Link": "hardware.link", "ProtocolAgent": "hardware.protocol",
     "ServiceProcessor": "hardware.service", "IODriver": "hardware.storage", "StorageDevice": "hardware.storage",
     "Result": "stats", "System": "system", "run_dram": "dramsim", "DramResult": "dramsim",

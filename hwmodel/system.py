@@ -37,6 +37,7 @@ def _default_section(parts) -> dict | None:
     as its preset plus the fields its owner changes (the memory blade's has 2 channels of 4 ranks),
     anything else as its defaults (None: build it from nothing)."""
     from .dram import DRAM
+    from .hardware.controller import MemoryController
     obj = System()
     for part in parts:
         if isinstance(obj, tuple):
@@ -45,7 +46,7 @@ def _default_section(parts) -> dict | None:
             obj = getattr(obj, part, None)
         if obj is None:
             return None
-    return obj.spec() if isinstance(obj, DRAM) else None
+    return obj.spec() if isinstance(obj, (DRAM, MemoryController)) else None
 
 
 def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:

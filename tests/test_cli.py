@@ -156,3 +156,15 @@ def test_run_accepts_every_real_sample(reference_dir, name, tmp_path, capsys):
     d = json.loads(out.read_text())
     assert d["accesses"] > 0 and d["sim_time_ns"] > 0
     assert d["addresses"] == ("virtual" if name.startswith("valgrind") else "physical")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`hwmodel ... | head`: the output was cut by its reader, which is not an error."""
+    from pathlib import Path
+    trace = Path(__file__).parent / "data" / "crosscheck" / "random_read_gap50.trace.gz"
+    p = subprocess.Popen([sys.executable, "-m", "hwmodel", "dram", "DDR4-2400", str(trace), "--epoch", "10000",
+                          "--json", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(100)
+    p.stdout.close()
+    assert p.wait(timeout=120) == 0
+    assert p.stderr.read() == b""

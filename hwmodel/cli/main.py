@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 bad input (configuration, trace, state file), 2 bad usa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -154,9 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("presets", help="list DRAM, storage and protocol presets and policy names")
     pre.set_defaults(func=cmd_presets)
 
-    from .. import cli_dram
-    from . import compare, qos, study, trace
-    cli_dram.add_commands(sub)
+    from . import compare, dram, qos, study, trace
+    dram.add_commands(sub)
     compare.add_commands(sub)
     qos.add_commands(sub)
     trace.add_commands(sub)
@@ -176,6 +176,11 @@ def main(argv=None) -> int:
         return 2
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (`hwmodel ... | head`): what it wanted was written; say nothing more
+        # and keep Python from complaining again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (InputError, ValueError, OSError) as e:
         print(f"hwmodel: error: {_one_line(e)}", file=sys.stderr)
         return 1

@@ -10,12 +10,15 @@ from ..config import build
 from ..dram import DRAM
 from ..units import format_size, log2_exact, parse_size, parse_time
 from .buffer import Buffer
+from .controller import ControllerPolicy, MemoryController
 
 
 def dram_from_config(value, path: str) -> DRAM:
     """A DRAM from a preset name, a DRAMsim3 .ini path, or a mapping {preset|ini: ..., field: value}."""
     if isinstance(value, DRAM):
         return value
+    if isinstance(value, MemoryController):
+        return value.dram
     if value is None:
         return DRAM()
     if isinstance(value, str):
@@ -39,6 +42,53 @@ def dram_from_config(value, path: str) -> DRAM:
     except ValueError as e:
         msg = str(e)
         raise ValueError(path + msg[len("dram"):] if msg.startswith("dram") else f"{path}: {msg}") from None
+
+
+def controller_from_config(value, path: str) -> DRAM:
+    """The `controller:` spelling of a blade's DRAM: a preset name or DRAMsim3 .ini path (device and
+    settings from it), or a mapping {preset|ini: ..., device: <preset, .ini or mapping of device
+    fields>, <controller settings>}. Returns the flat DRAM the blade holds."""
+    if isinstance(value, dict):
+        value = dict(value)
+        device = value.pop("device", None)
+        policy = {f.name for f in dataclasses.fields(ControllerPolicy)}
+        stray = [k for k in value if k not in policy | {"preset", "ini"}]
+        if stray:
+            raise ValueError(f"{path}.{stray[0]}: not a controller setting; device fields go under "
+                             f"{path}.device; settings: device, preset, ini, {', '.join(sorted(policy))}")
+        base = dram_from_config(value, path)
+        if device is None:
+            return base
+        if isinstance(device, dict) and not {"preset", "ini"} & device.keys():
+            # fields refining the controller's own device
+            dev = _prefixed(lambda: base.device.replace(**device), lambda name: f"{path}.device")
+        else:
+            dev = dram_from_config(device, f"{path}.device").device
+        return _prefixed(lambda: base.controller.replace(device=dev).dram,
+                         lambda name: path if name in policy else f"{path}.device")
+    return dram_from_config(value, path)
+
+
+def _prefixed(make, where):
+    """make(), its 'dram.<name>: ...' errors renamed to where(name) + '.<name>: ...'."""
+    try:
+        return make()
+    except ValueError as e:
+        msg = str(e)
+        if not msg.startswith("dram."):
+            raise
+        name = msg[5:].split(":")[0]
+        raise ValueError(f"{where(name)}.{msg[5:]}") from None
+
+
+def _one_controller(data, path):
+    """A blade section with its DRAM as `controller:` gets it as `dram:` (one of the two spellings)."""
+    if isinstance(data, dict) and "controller" in data:
+        if "dram" in data:
+            raise ValueError(f"{path}.controller: give the DRAM as controller or as dram, not both")
+        data = dict(data)
+        data["dram"] = controller_from_config(data.pop("controller"), f"{path}.controller")
+    return data
 
 
 @dataclass(frozen=True)
@@ -79,10 +129,11 @@ class ComputeBlade:
     name: str = ""                  # label in per-blade results; default cb0, cb1, ... by position
     local_memory: str = "1GiB"      # guest-usable local memory (the hypervisor's temporary page is extra)
     page_size: str = "4KiB"         # the hypervisor's page (and sub page for subpage_swap)
-    dram: DRAM = field(default_factory=DRAM)   # local DRAM: preset name, DRAMsim3 .ini or mapping
+    dram: DRAM = field(default_factory=DRAM)   # local DRAM (or `controller:`): preset name, DRAMsim3 .ini or mapping
     vms: tuple = (VM(),)            # guests; trace VM id i is vms[i]
 
     def __post_init__(self):
+        object.__setattr__(self, "dram", dram_from_config(self.dram, "compute.dram"))
         object.__setattr__(self, "vms", tuple(self.vms))
         log2_exact(self.page_bytes, "compute.page_size")
         if self.page_bytes < 64:
@@ -104,6 +155,11 @@ class ComputeBlade:
                              f"not fit the local DRAM ({self.dram.name}, {format_size(self.dram.capacity_bytes)})")
 
     @property
+    def controller(self) -> MemoryController:
+        """The local memory controller and its DRAM device."""
+        return self.dram.controller
+
+    @property
     def local_bytes(self) -> int:
         return parse_size(self.local_memory, "compute.local_memory")
 
@@ -117,7 +173,7 @@ class ComputeBlade:
 
     @classmethod
     def from_dict(cls, data, path="compute"):
-        return build(cls, data, path, dram=dram_from_config, vms=_vms)
+        return build(cls, _one_controller(data, path), path, dram=dram_from_config, vms=_vms)
 
 
 def _vms(value, path):
@@ -175,9 +231,10 @@ class MemoryBlade:
     strict: bool = False             # a permission fault stops the run (else: refused and counted)
     permissions: tuple = ()          # [{at: 1ms, blade: cb1, super_page: 0, access: revoke|grant|release}]
     buffers: tuple = (Buffer(),)     # buffers in front of the memory modules: [{queue_depth, data_buffer, latency}, ...]
-    dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))   # the blade's DRAM
+    dram: DRAM = field(default_factory=lambda: DRAM(channels=2, ranks=4))   # the blade's DRAM (or `controller:`)
 
     def __post_init__(self):
+        object.__setattr__(self, "dram", dram_from_config(self.dram, "memory_blade.dram"))
         cap = self.capacity_bytes
         sp = parse_size(self.super_page, "memory_blade.super_page")
         log2_exact(sp, "memory_blade.super_page")
@@ -211,6 +268,11 @@ class MemoryBlade:
                                  f"in the addresses they manage)")
 
     @property
+    def controller(self) -> MemoryController:
+        """The blade's memory controller and its DRAM device."""
+        return self.dram.controller
+
+    @property
     def capacity_bytes(self) -> int:
         return parse_size(self.capacity, "memory_blade.capacity")
 
@@ -236,4 +298,5 @@ class MemoryBlade:
             if not isinstance(v, (list, tuple)):
                 raise ValueError(f"{p}: expected a list of buffers ({{queue_depth, data_buffer, latency}} each)")
             return tuple(build(Buffer, x, f"{p}[{i}]") for i, x in enumerate(v))
-        return build(cls, data, path, dram=dram_from_config, permissions=perms, buffers=buffers)
+        return build(cls, _one_controller(data, path), path, dram=dram_from_config, permissions=perms,
+                     buffers=buffers)

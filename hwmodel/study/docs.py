@@ -70,10 +70,18 @@ def infer_unit(name: str, default, section_cls=None) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _field_comments(cls) -> dict:
-    """field name -> trailing comment text on its line in the class body (continued by indented
-    comment-only lines right below it)."""
+    """field name -> trailing comment text on its line in the class body of the class that declares
+    it (continued by indented comment-only lines right below it)."""
+    out = {}
+    for klass in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(klass) and klass.__dict__.get("__annotations__"):
+            out.update(_own_field_comments(klass))
+    return out
+
+
+def _own_field_comments(cls) -> dict:
     src = textwrap.dedent(inspect.getsource(cls))
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = set(cls.__dict__["__annotations__"])
     out, depth, line_start, current, last_field, last_col = {}, 0, True, None, None, 0
     for tok in tokenize.generate_tokens(io.StringIO(src).readline):
         if tok.type == tokenize.INDENT:
@@ -241,9 +249,18 @@ def _section(out, path, cls, instance, only=None):
 def _extra_notes(path: str) -> list:
     """Reference data a section's parameters point to (presets), generated from the same code."""
     if path.endswith("dram") and path.count(".") == 1:
-        from ..dram_presets import PRESETS
-        return [f"Presets (`{path}: NAME` or `{path}: {{preset: NAME, field: value}}`; a DRAMsim3 "
-                f"`.ini` path works too): " + ", ".join(f"`{p}`" for p in PRESETS) + "."]
+        from ..hardware.dram_presets import PRESETS
+        lines = [f"Presets (`{path}: NAME` or `{path}: {{preset: NAME, field: value}}`; a DRAMsim3 "
+                 f"`.ini` path works too): " + ", ".join(f"`{p}`" for p in PRESETS) + "."]
+        if path != "service.peer_dram":
+            owner = path.split(".")[0]
+            lines += ["", f"The same DRAM may be given as the memory controller and its device, as the classes "
+                          f"`MemoryController` and `DRAMDevice` hold them: `{owner}.controller: {{preset|ini: ..., "
+                          f"device: <preset, .ini or device fields>, <controller settings>}}`. Device fields "
+                          f"(organisation, timing, power: `protocol` to `IDD6x` above) go under `device`; the "
+                          f"others (`channels`, `address_mapping` to `model`) are the controller's. "
+                          f"Give `dram` or `controller`, not both."]
+        return lines
     if path == "storage":
         from ..hardware.storage import STORAGE_PRESETS
         keys = ["read_latency", "write_latency", "bandwidth", "units", "queue_depth"]

@@ -44,7 +44,32 @@ def _zstandard():
     return zstandard
 
 
-class _ZstdReader(io.RawIOBase):
+class _Decompressing(io.RawIOBase):
+    """A raw reader over a compressed file: `_fill()` decompresses the next block into `_buf`
+    (False at the end); reads are served from it."""
+    _buf = b""
+
+    def readable(self):
+        return True
+
+    def _fill(self) -> bool:
+        raise NotImplementedError
+
+    def readinto(self, b):
+        while not self._buf:
+            if not self._fill():
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self):
+        self._fh.close()
+        super().close()
+
+
+class _ZstdReader(_Decompressing):
     """Streaming zstd decompression that, unlike zstandard's stream_reader, notices truncation."""
 
     def __init__(self, fh, name):
@@ -53,9 +78,6 @@ class _ZstdReader(io.RawIOBase):
         self._obj = self._zstd.ZstdDecompressor().decompressobj()
         self._buf = b""
         self._fed_since_eof = False
-
-    def readable(self):
-        return True
 
     def _fill(self) -> bool:
         raw = self._fh.read(_RAW_BLOCK)
@@ -76,21 +98,9 @@ class _ZstdReader(io.RawIOBase):
                 self._fed_since_eof = bool(raw)
         return True
 
-    def readinto(self, b):
-        while not self._buf:
-            if not self._fill():
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-    def close(self):
-        self._fh.close()
-        super().close()
 
 
-class _MultiStreamReader(io.RawIOBase):
+class _MultiStreamReader(_Decompressing):
     """Streaming xz or bzip2 decompression of one or more concatenated streams that, unlike
     lzma.LZMAFile and bz2.BZ2File, refuses what follows the last stream unless it is another
     stream (xz: after stream padding, NUL bytes in multiples of four): those drop a damaged second
@@ -106,9 +116,6 @@ class _MultiStreamReader(io.RawIOBase):
         self._in_stream = False  # fed bytes of a stream that has not ended
         self._streams = 0
         self._pad = 0            # xz: NUL bytes of stream padding since the last stream
-
-    def readable(self):
-        return True
 
     def _between_streams(self, data: bytes) -> bytes:
         """Bytes after a complete stream: padding (xz) skipped and counted; '' when more must be
@@ -160,18 +167,6 @@ class _MultiStreamReader(io.RawIOBase):
                 data = b""
         return True
 
-    def readinto(self, b):
-        while not self._buf:
-            if not self._fill():
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-    def close(self):
-        self._fh.close()
-        super().close()
 
 
 class TraceStream:

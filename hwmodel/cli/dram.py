@@ -14,7 +14,7 @@ def cmd_dram(args):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        from .dramsim import run_dram
+        from ..dramsim import run_dram
         result = run_dram(args.config, args.trace, cycles=args.cycles, cycle=args.cycle, epoch=args.epoch,
                           overrides=args.param, format=args.format, backend=args.backend,
                           skip_bad_lines=args.skip_bad_lines, ignore_high_bits=args.ignore_high_bits)
