@@ -153,7 +153,10 @@ def _unpack(text, shape, dtype) -> np.ndarray:
     import zlib
     if not isinstance(text, str) or len(text) > 1 << 26:
         raise ValueError("not a packed array")
-    raw = zlib.decompress(base64.b64decode(text.encode(), validate=True))
+    z = zlib.decompressobj()
+    raw = z.decompress(base64.b64decode(text.encode(), validate=True), 1 << 28)   # a bounded inflation
+    if z.unconsumed_tail:
+        raise ValueError("a packed array larger than 256 MiB")
     return np.frombuffer(raw, dtype).copy().reshape(shape)
 
 
@@ -430,9 +433,8 @@ class Sampler:
         else:
             end = float(c["last_completion_ps"])     # open loop: the trace's arrivals set the clock
             end_h = lat_h if k else math.nan
-        if k and not census:
+        if not census:
             c["last_completion_ps"] = int(round(end))
-            c["stall_ps"] = int(round(ratio(col("stall_ps"), acc)[0] * n_all)) if self.closed else 0
         dur = max(end - first, 1.0)
         put("sim_time_ns", end / 1000, end_h / 1000, "ns")
         put("duration_ns", (end - first) / 1000, end_h / 1000, "ns")
