@@ -143,7 +143,7 @@ def test_period_1_without_warmup_is_the_full_run(backend):
 
 
 def test_open_loop_trace_is_sampled_too(backend):
-    c = generate("hotcold", 4000, 2 << 20, read_ratio=0.7, seed=9, interval=200)
+    c = generate("hotcold", 4000, 2 << 20, read_ratio=0.7, seed=9, interval=1_000_000)   # 1 us apart: it keeps up
     tr = {"time": c.time, "addr": c.addr, "op": c.op, "vm": c.vm, "time_unit": "ps"}
     full = _system().run(tr, backend=backend, progress=False)
     r = _system(unit=100, period=5, warmup=20).run(tr, backend=backend, progress=False)
@@ -151,6 +151,24 @@ def test_open_loop_trace_is_sampled_too(backend):
     for k in EXACT_COUNTERS:
         assert r.counters[k] == full.counters[k], k
     assert r.counters["first_arrival_ps"] == full.counters["first_arrival_ps"]
+    # the system keeps up with this trace: the estimates hold, and no warning about a backlog
+    assert r.sampling["backlog_growth"] < 0.05 and "falls behind" not in r.sampling["advice"]
+    assert r.sim_time_ps == pytest.approx(full.sim_time_ps, rel=0.02)
+    lo, hi = r.sampling["estimates"]["read_latency_mean_ns"]["ci95"]
+    assert lo <= full.latency_ns("read")["mean"] <= hi
+
+
+def test_a_system_that_falls_behind_an_open_loop_trace_is_flagged(backend):
+    """Arrivals faster than the system serves them: the backlog builds over the whole run, which
+    the functional stretches cannot carry; the sampled run says its time estimates are too low."""
+    c = generate("uniform", 3000, 2 << 20, read_ratio=0.7, seed=9, interval=20)
+    tr = {"time": c.time, "addr": c.addr, "op": c.op, "vm": c.vm, "time_unit": "ps"}
+    full = _system().run(tr, backend=backend, progress=False)
+    r = _system(unit=100, period=5, warmup=20).run(tr, backend=backend, progress=False)
+    assert r.sampling["backlog_growth"] > 1
+    assert r.sampling["advice"].startswith("sampling: the system falls behind this open-loop trace")
+    assert r.sim_time_ps < 0.8 * full.sim_time_ps      # what the warning is about
+    assert "WARNING             sampling: the system falls behind" in r.summary()
 
 
 def test_too_small_a_sample_says_how_to_fix_it():

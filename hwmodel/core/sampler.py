@@ -29,6 +29,7 @@ from .. import _layout as L
 from .._dram_layout import DRAM_COUNTER_NAMES
 
 MIN_UNITS = 30              # SMARTS: the CLT interval needs about 30 measured units
+BACKLOG_LIMIT = 0.05        # open loop: a backlog growing by more than this share of the time: overloaded
 TARGET_REL_ERROR = 0.03     # ... and is meant to be within +-3% (at 95%)
 Z95 = 1.959963984540054
 # two-sided 95% Student t quantiles, 1..30 degrees of freedom (above: a series in 1/df)
@@ -172,6 +173,7 @@ class Sampler:
         self.vm_w = len(L.VM_STAT_NAMES)
         self.units = []          # per measured unit: its counter deltas, then its DRAM counter deltas
         self.busy = []           # per measured unit: a checkpoint was being copied when it began
+        self.lag = []            # per measured unit: how much its backlog grew, and its time span (ps)
         self.pcts = []           # per measured unit: read and write p50, p95, p99 (ps; nan: none)
         self.hist = np.zeros_like(st["hist"])
         self.vm_hist = np.zeros_like(st["vm_hist"])
@@ -254,7 +256,9 @@ class Sampler:
 
     def _snap(self) -> dict:
         st = self.engine.state
+        sc = st["scalars"]
         return {"cnt": st["counters"].copy(), "dram": _dram_counters(st), "hist": st["hist"].copy(),
+                "clock": np.array([sc[L.S["last_arrival_ps"]], st["counters"][_C["last_completion_ps"]]], np.int64),
                 "vm_hist": st["vm_hist"].copy(), "vm_stats": st["vm_stats"].copy(),
                 "blade_dram": _blade_dram(st, self.nb)}
 
@@ -265,6 +269,10 @@ class Sampler:
         dd = end["dram"] - start["dram"]
         self.units.append(np.concatenate([dc, dd]).tolist())
         self.busy.append(int(start["busy"][0]) if "busy" in start else 0)
+        # the backlog: how far the last completion is ahead of the last arrival (a system that falls
+        # behind its open-loop trace builds it up over the whole run: see advice)
+        (a0, c0), (a1, c1) = start["clock"], end["clock"]
+        self.lag.append([int((c1 - a1) - (c0 - a0)), int(a1 - a0)])
         dh = end["hist"] - start["hist"]
         self.hist += dh
         self.vm_hist += end["vm_hist"] - start["vm_hist"]
@@ -316,6 +324,7 @@ class Sampler:
                 "blade_dram": _pack(self.blade_dram),
                 "open": None if self.open is None else [self.open[0], snap(self.open[1])],
                 "calib": snap(self.calib), "func_accesses": self.func_accesses, "busy": list(self.busy),
+                "lag": self.lag,
                 "gap_sum_ps": self.gap_sum_ps, "est": list(self.est)}
 
     def _load(self, d: dict):
@@ -343,12 +352,13 @@ class Sampler:
             self.open = None if d["open"] is None else (int(d["open"][0]), snap(d["open"][1]))
             self.calib = snap(d["calib"])
             self.func_accesses, self.busy = int(d["func_accesses"]), [int(bool(x)) for x in d["busy"]]
+            self.lag = [[int(g), int(t)] for g, t in d["lag"]]
             self.gap_sum_ps, self.est = int(d["gap_sum_ps"]), tuple(map(int, d["est"]))
             if len(self.est) != 4:
                 raise ValueError("estimates")
         except (KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f"the saved state's sampling record is damaged ({type(e).__name__}: {e})") from None
-        if not len(self.pcts) == len(self.units) == len(self.busy):
+        if not len(self.pcts) == len(self.units) == len(self.busy) == len(self.lag):
             raise ValueError("the saved state's sampling record is damaged (units and percentiles differ)")
 
     # -- results -------------------------------------------------------------------------------
@@ -478,13 +488,27 @@ class Sampler:
             "counted_at_estimated_times": list(EVENT_COUNTERS) + (list(EXACT_COUNTERS) if time_events else []),
             "estimated": time_dep + [f"{d}_{n}" for d in _DRAM for n in DRAM_COUNTER_NAMES],
             "latency_max": "the largest of the accesses run in detail",
+            "backlog_growth": self.backlog_growth(),
             "advice": self.advice(est, k, n_all),
         }
         return result
 
+    def backlog_growth(self) -> float:
+        """Open loop: how much the backlog (last completion - last arrival) grew over the measured
+        units, as a fraction of their time; 0 closed loop (the window bounds it)."""
+        span = sum(t for _, t in self.lag)
+        return sum(g for g, _ in self.lag) / span if span > 0 and not self.closed else 0.0
+
     def advice(self, est: dict, k: int, n_all: int) -> str:
         """SMARTS's rule: at least MIN_UNITS measured units, and the interval within
-        TARGET_REL_ERROR; otherwise what to change (empty when the sample suffices)."""
+        TARGET_REL_ERROR; otherwise what to change (empty when the sample suffices). First, when
+        the system falls behind an open-loop trace, that the estimates of time are too low."""
+        behind = self.backlog_growth()
+        if behind > BACKLOG_LIMIT:
+            return (f"sampling: the system falls behind this open-loop trace (its backlog grows by "
+                    f"{100 * behind:.0f}% of the time of each measured unit): a queue that builds up over the "
+                    f"whole run is long-lived state the functional stretches do not keep, so the estimates of "
+                    f"time and latency are too low; run it in full detail (without sampling)")
         cfg = self.cfg
         rels = [est[m]["rel"] for m in ("sim_time_ns", "read_latency_mean_ns")
                 if m in est and not math.isnan(est[m]["rel"])]
