@@ -63,7 +63,8 @@ class CoreState:
 
     def bind_state(self, p, dl, db, dp, st, vm_base, dram_log):
         """Load `st` (the state dict) into lists, derive the fields the parts read, make the DRAMs
-        (their twin, `_dram_reference.Dram`) and bind the compute blade the state names."""
+        (their twin, `_dram_reference.Dram`; none when `dl` is None: the functional mode) and bind
+        the compute blade the state names."""
         self.p = p = [int(x) for x in p]
         for attr, name in _WHOLE.items():
             setattr(self, attr, st[name].tolist())
@@ -95,10 +96,14 @@ class CoreState:
                           for k in range(self.nb)]
         for b in self.per_blade:
             b["link"] = Sched(b["link_cal"], *(b[name] for name in _SCHED_ARRAYS))
+        self.func = False     # functional mode (core/functional.py): no timing, no DRAM
         nd = len(DRAM_NAMES)
-        self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k)) for k in range(self.nb)]
-        self.blade = Dram(db, st, "blade_")
-        self.peer = Dram(dp, st, "peer_")
+        if dl is None:        # functional mode: no DRAM is bound (the compiled core binds none)
+            self.locals, self.blade, self.peer = [None] * self.nb, None, None
+        else:
+            self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k)) for k in range(self.nb)]
+            self.blade = Dram(db, st, "blade_")
+            self.peer = Dram(dp, st, "peer_")
         self.log = [] if dram_log is not None else None
         self.bind_blade(self.sc[S["cb"]])
 
@@ -160,9 +165,10 @@ class CoreState:
         for k in range(self.nb):
             for name, (o, n) in self.extents(k).items():
                 st[name][o:o + n] = self.per_blade[k][name]
-        for d in self.locals:
-            d.save()
-        self.blade.save()
-        self.peer.save()
+        if self.blade is not None:
+            for d in self.locals:
+                d.save()
+            self.blade.save()
+            self.peer.save()
         if dram_log is not None:
             dram_log.append(np.array(self.log, np.int64).reshape(-1, len(LOG_FIELDS)))
