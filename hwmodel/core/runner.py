@@ -130,7 +130,9 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
                 if n:
                     carry[:] = [int(t[-1])]
                 t = np.maximum(t - prev, 0)
-        if closed and n:
+        if closed and n and state["issue"] + int(t.max()) * n <= MAX_TIME_PS:
+            state["issue"] += int(t.sum())  # bounded by MAX_TIME_PS: no record can pass it (the common case)
+        elif closed and n:
             # an int64 running sum is exact below 2**63; the float one finds where it could pass
             # 2**61, and everything before that index is summed exactly
             rough = np.flatnonzero(state["issue"] + np.cumsum(t, dtype=np.float64) > 2.0**61)
