@@ -213,3 +213,18 @@ def test_cli_states_the_arrival_scale_and_varies_one_parameter(tmp_path, capsys)
         "scheduler=frfcfs,row_policy=open", "scheduler=frfcfs,row_policy=closed"]
     with pytest.raises(ValueError, match="at least two values"):
         cli(["compare", str(cfg), str(trace), "--vary", "compute.dram.scheduler=fcfs"])
+
+
+def test_a_compare_of_dram_settings_says_how_the_models_response_was_validated():
+    from hwmodel.study.compare import validation_note
+
+    def res(dram):
+        return {"config": {"compute": {"dram": dram}, "memory_blade": {"capacity": "0B"}}}
+    base = {"preset": "DDR4-2400", "model": "detailed", "cmd_queue_size": 8, "scheduler": "frfcfs"}
+    note = validation_note([res(base), res({**base, "cmd_queue_size": 2, "scheduler": "fcfs"})], ["a", "b"])
+    assert "cmd_queue_size equals DRAMsim3's change" in note and "scheduler has no peer check" in note
+    assert "these columns run" not in note
+    fast = {**base, "model": "fast"}
+    note = validation_note([res(fast), res({**fast, "refresh_policy": "rank_level_simultaneous"})], ["a", "b"])
+    assert "refresh_policy differs from DRAMsim3's change" in note and "these columns run fast" in note
+    assert validation_note([res(base), res(base)], ["a", "b"]) == ""

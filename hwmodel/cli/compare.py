@@ -58,7 +58,7 @@ def split_inputs(files, vary=()) -> tuple:
 
 def cmd_compare(args) -> int:
     from ..study.compare import (arrival_note, build_systems, compare, compare_table, differences_note, format_table,
-                          write_csv, write_json)
+                                 validation_note, write_csv, write_json)
     if args.chunk < 1:
         raise ValueError(f"--chunk {args.chunk}: must be >= 1")
     configs, trace = split_inputs(args.files, args.vary)
@@ -76,6 +76,8 @@ def cmd_compare(args) -> int:
     if args.json != "-":
         title = (f"trace {trace}" + (f"   -p {' -p '.join(args.param)}" if args.param else "")
                  + f"\n{differences_note(results, names)}\n{arrival_note(results, names)}")
+        checked = validation_note(results, names)
+        title += f"\n{checked}" if checked else ""
         print(format_table(rows, names, title=title))
     return 0
 
