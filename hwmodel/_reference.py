@@ -126,9 +126,10 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     cb_rows = [p[p[P["CB_AT"]] + k * len(CB_FIELDS):p[P["CB_AT"]] + (k + 1) * len(CB_FIELDS)] for k in range(n_cb)]
     vm_cb = p[p[P["VM_CB_AT"]]:p[P["VM_CB_AT"]] + len(vm_base)]
     nd = len(DRAM_NAMES)
-    locals_ = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k)) for k in range(n_cb)]
-    blade = Dram(db, st, "blade_")
-    peer = Dram(dp, st, "peer_")
+    clock = (sc, defer)    # the detailed DRAM model's horizon comes from them (_dram_ctrl_reference)
+    locals_ = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k), clock) for k in range(n_cb)]
+    blade = Dram(db, st, "blade_", clock)
+    peer = Dram(dp, st, "peer_", clock)
     log_rows = []
     if dram_log is not None:
         line_bytes = 1 << p[P["LINE_SHIFT"]]

@@ -33,7 +33,8 @@ _HBM = ("HBM", "HBM2")
 
 # Timing fields (cycles of tCK), in declaration order.
 TIMINGS = ("CL", "CWL", "tRCD", "tRCDWR", "tRP", "tRAS", "tRC", "tWR", "tRTP", "tCCD_S", "tCCD_L",
-           "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRTRS", "tRPRE", "tWPRE")
+           "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRFCb", "tREFIb", "tRTRS",
+           "tRPRE", "tWPRE")
 _TIMING_ALIASES = {"tCL": "CL", "tCWL": "CWL", "tRCDRD": "tRCD"}
 
 # Power fields (DRAMsim3's [power] keys): VDD in V, the IDD currents in mA per device.
@@ -43,7 +44,7 @@ SCHEDULERS = ("fcfs", "frfcfs")
 QUEUE_STRUCTURES = ("per_bank", "per_rank")
 REFRESH_POLICIES = ("rank_level_staggered", "rank_level_simultaneous", "bank_level_staggered", "none")
 UNLOADED_STATES = ("hit", "closed", "conflict")
-MODELS = ("simple", "detailed")
+MODELS = ("simple", "fast", "detailed")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class DRAM:
     tWTR_L: int = 9             # end of write data to read, same bank group
     tRFC: int = 420             # refresh command duration
     tREFI: int = 9360           # interval between refreshes of a rank
+    tRFCb: int = 20             # per-bank refresh duration (bank_level_staggered; DRAMsim3's default)
+    tREFIb: int = 1950          # interval between per-bank refreshes, one bank after another (DRAMsim3's default)
     tRTRS: int = 1              # rank-to-rank data-bus turnaround
     tRPRE: int = 1              # read preamble (DRAMsim3 adds it to read-to-write turnaround)
     tWPRE: int = 1              # write preamble (DRAMsim3: write-to-write across ranks)
@@ -113,15 +116,21 @@ class DRAM:
     queue_structure: str = "per_bank"   # per_bank | per_rank command queues
     trans_queue_size: int = 32  # transactions the controller accepts before it back-pressures
     cmd_queue_size: int = 8     # commands per command queue
-    write_buf_size: int = 16    # buffered writes that start a drain while no read waits (DRAMsim3's key;
-                                # the buffer drains regardless when it holds trans_queue_size writes)
+    write_buf_size: int = 16    # fast model: buffered writes that start a drain while no read waits (the key of
+                                # DRAMsim3 versions after 2981759); it drains regardless when it holds trans_queue_size
+    write_low_mark: int = 8     # detailed model: the write buffer also drains when it holds more than this many
+                                # writes and no command is queued (DRAMsim3's lower threshold); always when full
     refresh_policy: str = "rank_level_staggered"  # rank_level_staggered | rank_level_simultaneous | none
-    # fidelity of the timing model (see hwmodel.memctrl): "detailed" = the controller model
-    # (bank/rank/bus timing rules, FR-FCFS, posted writes, refresh; cross-checked against DRAMsim3);
+    # fidelity of the timing model (see hwmodel.memctrl): "detailed" = the memory controller as
+    # DRAMsim3 builds it, simulated cycle by cycle where anything happens (transaction queue and
+    # write buffer, per-bank or per-rank command queues, FR-FCFS over what is queued, refresh,
+    # DRAMsim3's timing table; cross-checked against DRAMsim3 on one configuration and on five
+    # variants of it); "fast" = a one-pass approximation of it that answers each request as it
+    # comes (several times faster, agrees on light loads, misses queue effects: README);
     # "simple" = per-bank open row and the row-buffer formula (hit CL, closed tRCD + CL, conflict
     # tRP + tRCD + CL; CWL for writes), a per-bank next-column time and a per-channel data bus;
-    # no queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus turnarounds. Several times faster.
-    model: str = "detailed"     # simple (row-buffer formulas, fastest) | detailed (controller, cross-checked with DRAMsim3)
+    # no queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus turnarounds. Fastest.
+    model: str = "detailed"     # detailed (DRAMsim3's controller) | fast (one-pass) | simple (row-buffer formulas)
 
     def __post_init__(self):
         for f in fields(self):
@@ -171,6 +180,9 @@ class DRAM:
         if self.refresh_policy != "none" and self.tREFI <= self.tRFC:
             raise ValueError(f"dram.tREFI: {self.tREFI} cycles must exceed dram.tRFC = {self.tRFC}, "
                              f"or the rank would never leave refresh")
+        if self.refresh_policy == "bank_level_staggered" and self.tREFIb <= self.tRFCb:
+            raise ValueError(f"dram.tREFIb: {self.tREFIb} cycles must exceed dram.tRFCb = {self.tRFCb}, "
+                             f"or the banks would never leave refresh")
         self.address_map()  # validates the mapping against the organisation
 
     # -- construction -----------------------------------------------------------------------
@@ -241,7 +253,7 @@ class DRAM:
 
         Read: [dram_structure] protocol, bankgroups, banks_per_group, bankgroup_enable, rows,
         columns, device_width, BL; [timing] tCK (ns), CL, CWL, tRCD (GDDR/HBM: tRCDRD, tRCDWR),
-        tRP, tRAS, tRC (default tRAS + tRP, as DRAMsim3 always uses), tRFC, tREFI, tRRD_S/L,
+        tRP, tRAS, tRC (default tRAS + tRP, as DRAMsim3 always uses), tRFC, tREFI, tRFCb, tREFIb, tRRD_S/L,
         tWTR_S/L, tFAW, tWR, tRTP, tCCD_S/L, tRTRS, tRPRE, tWPRE; [system] channel_size (MiB per
         channel), channels, bus_width, address_mapping, row_buf_policy, queue_structure,
         trans_queue_size, cmd_queue_size, refresh_policy; [power] VDD, IDD0, IDD2P, IDD2N, IDD3P,
@@ -405,7 +417,7 @@ _DRAMSIM3_KEYS = {
         "tRPRE": "tRPRE", "tWPRE": "tWPRE",
         # read by DRAMsim3 (or present in its files) but not modelled here
         "tRFC2": None, "tRFC4": None, "tWR2": None, "tCKE": None, "tCKESR": None, "tCKSRE": None,
-        "tXS": None, "tXP": None, "tRFCb": None, "tREFIb": None, "tPPD": None, "t32AW": None,
+        "tXS": None, "tXP": None, "tRFCb": "tRFCb", "tREFIb": "tREFIb", "tPPD": None, "t32AW": None,
         "ideal_memory_latency": None,
     },
     "system": {
@@ -428,6 +440,7 @@ _REQUIRED = {
 _DRAMSIM3_DEFAULTS = {
     "CWL": 12, "tCCD_L": 6, "tCCD_S": 4, "tRTRS": 2, "tRTP": 5, "tWTR_L": 5, "tWTR_S": 5, "tWR": 10,
     "tRRD_L": 4, "tRRD_S": 4, "tRFC": 74, "tREFI": 7800, "tFAW": 50, "tRPRE": 1, "tWPRE": 1,
+    "tRFCb": 20, "tREFIb": 1950,
     "tRCDWR": 20, "channels": 1, "address_mapping": "chrobabgraco", "queue_structure": "PER_BANK",
     "row_buf_policy": "OPEN_PAGE", "cmd_queue_size": 16, "trans_queue_size": 32, "write_buf_size": 16,
     "refresh_policy": "RANK_LEVEL_STAGGERED",
@@ -582,7 +595,7 @@ def _dramsim3_params(ini: _Ini, name: str) -> dict:
         raise ValueError(f"{ini.where(tm, 'tRCDRD')}: tRCDRD/tRCDWR apply to GDDR and HBM only; "
                          f"{protocol} uses tRCD")
     for key in ("CL", "CWL", "tRP", "tRAS", "tRFC", "tRRD_S", "tRRD_L", "tWTR_S", "tWTR_L", "tFAW",
-                "tWR", "tCCD_S", "tCCD_L", "tRTRS", "tRPRE", "tWPRE"):
+                "tWR", "tCCD_S", "tCCD_L", "tRTRS", "tRPRE", "tWPRE", "tRFCb", "tREFIb"):
         p[key] = ini.get_int(tm, key)
     for key, alias in (("tREFI", "REFI"), ("tRTP", "tRTP_L")):
         if ini.has(tm, key) and ini.has(tm, alias) and ini.get_int(tm, key) != ini.get_int(tm, alias):
