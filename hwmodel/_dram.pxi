@@ -55,6 +55,13 @@ cdef enum:
     MODEL_SIMPLE = 1
     MODEL_FAST = 2
     CTL_MAX_QUEUES = 256     # command queues per channel (memctrl.MAX_QUEUES)
+    CTL_QWORDS = 4           # 64-bit words of a mask of CTL_MAX_QUEUES queues
+
+
+cdef struct JEntry:
+    # one state write of an in-system answer's run ahead: where, and the value it replaced
+    int64_t* p
+    int64_t old
 
 
 cdef struct Src:
@@ -136,9 +143,38 @@ cdef struct Dram:
     int64_t* sk_w
     int64_t sk_n, sk_cap
     int64_t target, target_done   # in-system: the ticket being answered and its completion
+    # readiness caches of the channel being simulated (compiled only, rebuilt when it changes):
+    # per command queue the earliest cycle its READ / WRITE / PRE / ACT candidate may issue
+    # (CTL_FAR: none), exact for every queue not marked dirty; masks of queues with each candidate
+    int64_t cache_ch
+    int64_t qrd[CTL_MAX_QUEUES]
+    int64_t qwr[CTL_MAX_QUEUES]
+    int64_t qpre[CTL_MAX_QUEUES]
+    int64_t qact[CTL_MAX_QUEUES]
+    int64_t qmin[CTL_MAX_QUEUES]     # the earliest of the four
+    uint64_t qdirty[CTL_QWORDS]
+    uint64_t qrdm[CTL_QWORDS]
+    uint64_t qwrm[CTL_QWORDS]
+    uint64_t qactm[CTL_QWORDS]
+    uint64_t qne[CTL_QWORDS]         # queues holding commands
+    int64_t wait_rd[CTL_MAX_QUEUES]  # per command queue: reads in the read queue for it
+    int64_t wait_wr[CTL_MAX_QUEUES]  # per command queue: writes in the write buffer for it
+    int64_t movable_rd, movable_wr   # reads / writes whose command queue has room (the scheduler's work)
+    int64_t tq_dirty, tfe_dirty      # t_q / t_fe need recomputing
+    int64_t t_q                      # earliest cycle a queued command may be ready (not blocked)
+    int64_t t_fe                     # cycle the front end's next transaction arrives, CTL_FAR: no room
+    # the channel being simulated: its records' first entries
+    int64_t* b_bank
+    int64_t* b_bg
+    int64_t* b_rank
+    int64_t* b_tx
+    int64_t* b_req
+    int64_t* b_cq
+    int64_t* b_cqn
+    int64_t rdq_q[CTL_MAX_QUEUES]    # the command queue each read-queue entry waits for (in order)
+    int64_t wrb_q[CTL_MAX_QUEUES]    # the command queue each write-buffer entry waits for
     # undo journal (in-system answers run ahead, then roll back)
-    int64_t** jptr
-    int64_t* jold
+    JEntry* jbuf           # (a per-thread buffer that outlives the Dram: the core keeps no hook to free it)
     int64_t jn, jcap
     bint jon
 
@@ -194,6 +230,7 @@ cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
     m.burst_bytes = d[D_BURST_BYTES]
     m.row_timeout = d[D_ROW_TIMEOUT]
     m.target = -1
+    m.cache_ch = -1
     if m.detailed:
         bind_ctl(m, d, st, prefix)
         if "scalars" in st and "defer" in st:   # in the whole-system core: its clock gives the horizon
@@ -247,6 +284,21 @@ def dram_stream(const int64_t[::1] d, dict st, str prefix, int64_t ch, const int
     if not m.detailed:
         raise ValueError("dram_stream: the detailed model only (the others answer in dram_run)")
     return ctl_stream(&m, ch, t, addr, w, upto, final, done, acc, wr)
+
+
+def dram_answer(const int64_t[::1] d, dict st, str prefix, int64_t addr, int64_t t, int64_t nbytes, int w):
+    """One in-system request (tests): the DRAM bound as the core binds it (st["scalars"] and
+    st["defer"] give the horizon), a request of nbytes at addr presented at t; its completion.
+    Same contract as `_dram_reference.dram_answer`."""
+    cdef Dram m
+    bind_dram(&m, d, st, prefix)
+    cdef int64_t done
+    with nogil:
+        if nbytes == (<int64_t>1) << d[D_LINE_SHIFT]:
+            done = dram_line(&m, addr, t, w)
+        else:
+            done = dram_block(&m, addr, nbytes, t, w)
+    return done
 
 
 def dram_finish(const int64_t[::1] d, dict st, str prefix, int64_t until=0):

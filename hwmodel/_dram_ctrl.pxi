@@ -1,8 +1,11 @@
 # The detailed DRAM controller (DRAM.model = "detailed"), included by _dram.pxi: DRAMsim3's
 # controller simulated cycle by cycle where anything can happen. Semantics: the docstring of
 # _dram_ctrl_reference.py, whose functions these mirror one for one (same names, ctl_ prefix);
-# completions, counters and state match bit for bit. Every write to state goes through jset /
-# jmax / jadd, so that an in-system answer can run ahead and be undone (the undo journal).
+# completions, counters and state match bit for bit. An in-system answer runs ahead and is
+# undone: the channel's small records (banks, bank groups, ranks, the channel record, queue
+# lengths, read queue, write buffer, counters) are copied before and written back after
+# (ctl_small_save); every write to the large ones (slots, command queues, the pending-address
+# table, held requests, rank activity) goes through jset / jmax / jadd and its undo journal.
 
 cdef enum:
     K_ACT = 0                # command kinds (the twin's ACT, RD, WR, PRE, REF, REFB, NONE)
@@ -19,30 +22,87 @@ cdef uint64_t CTL_HMUL = 0x9E3779B97F4A7C15ULL
 
 
 # -- the undo journal -------------------------------------------------------------------------
+# A per-thread buffer, grown as needed and kept for the thread's life (one answer runs ahead at a
+# time on a thread; the core frees nothing of a Dram, so a Dram-owned buffer would leak).
+cdef extern from *:
+    """
+    #include <stdlib.h>
+    static __thread void* hw_dram_jmem = 0;
+    static __thread size_t hw_dram_jbytes = 0;
+    static void* hw_dram_journal(size_t bytes) {
+        if (bytes > hw_dram_jbytes) {
+            void* p = realloc(hw_dram_jmem, bytes);
+            if (!p) return 0;
+            hw_dram_jmem = p;
+            hw_dram_jbytes = bytes;
+        }
+        return hw_dram_jmem;
+    }
+    """
+    void* hw_dram_journal(size_t nbytes) noexcept nogil
+
+
 cdef void ctl_jgrow(Dram* m) noexcept nogil:
-    cdef int64_t cap = 2 * m.jcap if m.jcap else 4096
-    cdef int64_t** p = <int64_t**>realloc(m.jptr, cap * sizeof(int64_t*))
-    cdef int64_t* o
+    cdef int64_t cap = 2 * m.jcap if m.jcap else 1 << 14
+    cdef JEntry* p = <JEntry*>hw_dram_journal(cap * sizeof(JEntry))
     if p == NULL:
         fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's undo journal\n")
         abort()
-    m.jptr = p
-    o = <int64_t*>realloc(m.jold, cap * sizeof(int64_t))
-    if o == NULL:
-        fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's undo journal\n")
-        abort()
-    m.jold = o
+    m.jbuf = p
     m.jcap = cap
+
+
+cdef extern from *:
+    """
+    static __thread int64_t* hw_dram_cmem = 0;
+    static __thread size_t hw_dram_cn = 0;
+    static int64_t* hw_dram_cache_mem(size_t n) {
+        if (n > hw_dram_cn) {
+            int64_t* p = (int64_t*)realloc(hw_dram_cmem, n * sizeof(int64_t));
+            if (!p) return 0;
+            hw_dram_cmem = p;
+            hw_dram_cn = n;
+        }
+        return hw_dram_cmem;
+    }
+    """
+    int64_t* hw_dram_cache_mem(size_t n) noexcept nogil
+
+cdef extern from *:
+    """
+    static __thread int64_t* hw_dram_smem = 0;
+    static __thread size_t hw_dram_sn = 0;
+    static int64_t* hw_dram_small_mem(size_t n) {
+        if (n > hw_dram_sn) {
+            int64_t* p = (int64_t*)realloc(hw_dram_smem, n * sizeof(int64_t));
+            if (!p) return 0;
+            hw_dram_smem = p;
+            hw_dram_sn = n;
+        }
+        return hw_dram_smem;
+    }
+    """
+    int64_t* hw_dram_small_mem(size_t n) noexcept nogil
+
+
+cdef void ctl_jrec(Dram* m, int64_t* p) noexcept nogil:
+    if m.jn == m.jcap:
+        ctl_jgrow(m)
+    m.jbuf[m.jn].p = p
+    m.jbuf[m.jn].old = p[0]
+    m.jn += 1
 
 
 cdef inline void jset(Dram* m, int64_t* p, int64_t v) noexcept nogil:
     if m.jon:
-        if m.jn == m.jcap:
-            ctl_jgrow(m)
-        m.jptr[m.jn] = p
-        m.jold[m.jn] = p[0]
-        m.jn += 1
+        ctl_jrec(m, p)
     p[0] = v
+
+
+cdef inline void smax(int64_t* p, int64_t v) noexcept nogil:
+    # a write to a record an answer's run ahead restores from its copy (ctl_small_save)
+    if v > p[0]:
+        p[0] = v
 
 
 cdef inline void jmax(Dram* m, int64_t* p, int64_t v) noexcept nogil:
@@ -57,22 +117,35 @@ cdef inline void jadd(Dram* m, int64_t* p, int64_t v) noexcept nogil:
 cdef void ctl_rollback(Dram* m) noexcept nogil:
     cdef int64_t i = m.jn - 1
     while i >= 0:
-        m.jptr[i][0] = m.jold[i]
+        m.jbuf[i].p[0] = m.jbuf[i].old
         i -= 1
     m.jn = 0
 
 
 # -- records ----------------------------------------------------------------------------------
+# The records of the channel being simulated: ctl_channel() sets their bases when a channel's
+# simulation starts (every access below happens inside it, for that channel; ch is kept in the
+# signatures as the twin has it).
+cdef inline void ctl_channel(Dram* m, int64_t ch) noexcept nogil:
+    m.b_bank = m.k_bank + ch * m.n_banks * N_KB
+    m.b_bg = m.k_bg + ch * m.nbg * N_KG
+    m.b_rank = m.k_rank + ch * m.n_ranks * N_KR
+    m.b_tx = m.k_tx + ch * m.txs * N_KT
+    m.b_req = m.k_req + ch * m.txs * N_KQ
+    m.b_cq = m.k_cq + ch * m.nq * m.cqsize
+    m.b_cqn = m.k_cqn + ch * m.nq
+
+
 cdef inline int64_t* KBp(Dram* m, int64_t ch, int64_t b) noexcept nogil:
-    return m.k_bank + (ch * m.n_banks + b) * N_KB
+    return m.b_bank + b * N_KB
 
 
 cdef inline int64_t* KGp(Dram* m, int64_t ch, int64_t b) noexcept nogil:
-    return m.k_bg + (ch * m.nbg + (b >> m.ba_bits)) * N_KG
+    return m.b_bg + (b >> m.ba_bits) * N_KG
 
 
 cdef inline int64_t* KRp(Dram* m, int64_t ch, int64_t r) noexcept nogil:
-    return m.k_rank + (ch * m.n_ranks + r) * N_KR
+    return m.b_rank + r * N_KR
 
 
 cdef inline int64_t* KHp(Dram* m, int64_t ch) noexcept nogil:
@@ -80,15 +153,15 @@ cdef inline int64_t* KHp(Dram* m, int64_t ch) noexcept nogil:
 
 
 cdef inline int64_t* KTp(Dram* m, int64_t ch, int64_t s) noexcept nogil:
-    return m.k_tx + (ch * m.txs + s) * N_KT
+    return m.b_tx + s * N_KT
 
 
 cdef inline int64_t* KQp(Dram* m, int64_t ch, int64_t s) noexcept nogil:
-    return m.k_req + (ch * m.txs + s) * N_KQ
+    return m.b_req + s * N_KQ
 
 
 cdef inline int64_t* CQp(Dram* m, int64_t ch, int64_t q) noexcept nogil:
-    return m.k_cq + (ch * m.nq + q) * m.cqsize
+    return m.b_cq + q * m.cqsize
 
 
 cdef inline int64_t ctl_queue_of(Dram* m, int64_t b) noexcept nogil:
@@ -117,15 +190,15 @@ cdef inline int64_t ctl_col_ready(Dram* m, int64_t ch, int64_t b, int64_t w) noe
 cdef void ctl_timing_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
     cdef int64_t* rk = KRp(m, ch, b // m.bpr)
-    jmax(m, &bk[KB_T_ACT], x + m.k_a2a)
-    jmax(m, &bk[KB_T_RD], x + m.k_a2r)
-    jmax(m, &bk[KB_T_WR], x + m.k_a2w)
-    jmax(m, &bk[KB_T_PRE], x + m.k_a2p)
-    jmax(m, &KGp(m, ch, b)[KG_T_ACT], x + m.k_a2al)
-    jmax(m, &rk[KR_T_ACT], x + m.k_a2as)
+    smax(&bk[KB_T_ACT], x + m.k_a2a)
+    smax(&bk[KB_T_RD], x + m.k_a2r)
+    smax(&bk[KB_T_WR], x + m.k_a2w)
+    smax(&bk[KB_T_PRE], x + m.k_a2p)
+    smax(&KGp(m, ch, b)[KG_T_ACT], x + m.k_a2al)
+    smax(&rk[KR_T_ACT], x + m.k_a2as)
     cdef int64_t i = rk[KR_FAW_I]
-    jset(m, &rk[KR_FAW0 + i], x)
-    jset(m, &rk[KR_FAW_I], (i + 1) & 3)
+    rk[KR_FAW0 + i] = x
+    rk[KR_FAW_I] = (i + 1) & 3
 
 
 cdef void ctl_timing_col(Dram* m, int64_t ch, int64_t b, int64_t w, bint auto, int64_t x) noexcept nogil:
@@ -137,33 +210,33 @@ cdef void ctl_timing_col(Dram* m, int64_t ch, int64_t b, int64_t w, bint auto, i
     if w:
         bg_rd, bg_wr, rk_rd, rk_wr, o_rd, o_wr = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
         if auto:
-            jmax(m, &bk[KB_T_ACT], x + m.k_wra2a)
-            jmax(m, &bk[KB_T_REF], x + m.k_wra2a)
+            smax(&bk[KB_T_ACT], x + m.k_wra2a)
+            smax(&bk[KB_T_REF], x + m.k_wra2a)
         else:
-            jmax(m, &bk[KB_T_PRE], x + m.k_w2p)
+            smax(&bk[KB_T_PRE], x + m.k_w2p)
     else:
         bg_rd, bg_wr, rk_rd, rk_wr, o_rd, o_wr = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
         if auto:
-            jmax(m, &bk[KB_T_ACT], x + m.k_rda2a)
-            jmax(m, &bk[KB_T_REF], x + m.k_rda2f)
+            smax(&bk[KB_T_ACT], x + m.k_rda2a)
+            smax(&bk[KB_T_REF], x + m.k_rda2f)
         else:
-            jmax(m, &bk[KB_T_PRE], x + m.k_r2p)
-    jmax(m, &bg[KG_T_RD], x + bg_rd)
-    jmax(m, &bg[KG_T_WR], x + bg_wr)
+            smax(&bk[KB_T_PRE], x + m.k_r2p)
+    smax(&bg[KG_T_RD], x + bg_rd)
+    smax(&bg[KG_T_WR], x + bg_wr)
     for k in range(m.n_ranks):
         rk = KRp(m, ch, k)
         if k == r:
-            jmax(m, &rk[KR_T_RD], x + rk_rd)
-            jmax(m, &rk[KR_T_WR], x + rk_wr)
+            smax(&rk[KR_T_RD], x + rk_rd)
+            smax(&rk[KR_T_WR], x + rk_wr)
         else:
-            jmax(m, &rk[KR_T_RD], x + o_rd)
-            jmax(m, &rk[KR_T_WR], x + o_wr)
+            smax(&rk[KR_T_RD], x + o_rd)
+            smax(&rk[KR_T_WR], x + o_wr)
 
 
 cdef inline void ctl_timing_pre(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
-    jmax(m, &bk[KB_T_ACT], x + m.k_p2a)
-    jmax(m, &bk[KB_T_REF], x + m.k_p2a)
+    smax(&bk[KB_T_ACT], x + m.k_p2a)
+    smax(&bk[KB_T_REF], x + m.k_p2a)
 
 
 cdef void ctl_timing_ref(Dram* m, int64_t ch, int64_t b0, int64_t n, int64_t dur, int64_t x) noexcept nogil:
@@ -171,8 +244,8 @@ cdef void ctl_timing_ref(Dram* m, int64_t ch, int64_t b0, int64_t n, int64_t dur
     cdef int64_t* bk
     for b in range(b0, b0 + n):
         bk = KBp(m, ch, b)
-        jmax(m, &bk[KB_T_ACT], x + dur)
-        jmax(m, &bk[KB_T_REF], x + dur)
+        smax(&bk[KB_T_ACT], x + dur)
+        smax(&bk[KB_T_REF], x + dur)
 
 
 # -- rank activity ----------------------------------------------------------------------------
@@ -260,20 +333,21 @@ cdef void ctl_pend_del(Dram* m, int64_t ch, int64_t addr, int64_t w) noexcept no
 cdef inline int64_t ctl_tx_alloc(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t* c = KHp(m, ch)
     cdef int64_t s = c[KH_TX_FREE]
-    jset(m, &c[KH_TX_FREE], KTp(m, ch, s)[KT_NEXT])
+    c[KH_TX_FREE] = KTp(m, ch, s)[KT_NEXT]
     return s
 
 
 cdef inline void ctl_tx_free(Dram* m, int64_t ch, int64_t s) noexcept nogil:
     cdef int64_t* c = KHp(m, ch)
+    m.tfe_dirty = True
     jset(m, &KTp(m, ch, s)[KT_NEXT], c[KH_TX_FREE])
-    jset(m, &c[KH_TX_FREE], s)
+    c[KH_TX_FREE] = s
 
 
 cdef inline int64_t ctl_req_alloc(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t* c = KHp(m, ch)
     cdef int64_t s = c[KH_REQ_FREE]
-    jset(m, &c[KH_REQ_FREE], KQp(m, ch, s)[KQ_NEXT])
+    c[KH_REQ_FREE] = KQp(m, ch, s)[KQ_NEXT]
     return s
 
 
@@ -287,10 +361,10 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
         return
     done, acc, t, w, ticket = rq[KQ_DONE] * m.tck, rq[KQ_ACC] * m.tck, rq[KQ_T], rq[KQ_W] & 1, rq[KQ_TICKET]
     if w:
-        jadd(m, &m.cnt[DC_WRITE_QUEUE_WAIT_PS], acc - t)
+        m.cnt[DC_WRITE_QUEUE_WAIT_PS] += acc - t
     else:
-        jadd(m, &m.cnt[DC_READ_QUEUE_WAIT_PS], acc - t)
-        jadd(m, &m.cnt[DC_READ_LATENCY_SUM_PS], done - t)
+        m.cnt[DC_READ_QUEUE_WAIT_PS] += acc - t
+        m.cnt[DC_READ_LATENCY_SUM_PS] += done - t
     if m.out != NULL:
         m.out[ticket] = done
         if m.acc != NULL:
@@ -303,9 +377,10 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
     if ticket == m.target:
         m.target_done = done
     c = KHp(m, ch)
-    jadd(m, &c[KH_LIVE], -1)
+    m.tfe_dirty = True
+    c[KH_LIVE] += -1
     jset(m, &rq[KQ_NEXT], c[KH_REQ_FREE])
-    jset(m, &c[KH_REQ_FREE], r)
+    c[KH_REQ_FREE] = r
 
 
 # -- command queues ---------------------------------------------------------------------------
@@ -313,7 +388,7 @@ cdef int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t* t) no
     # the kind of command entry k of queue q needs next, and in t the earliest cycle (K_NONE: a
     # rule holds it back whatever the cycle)
     cdef int64_t* e = CQp(m, ch, q)
-    cdef int64_t n = m.k_cqn[ch * m.nq + q]
+    cdef int64_t n = m.b_cqn[q]
     cdef int64_t* tx = KTp(m, ch, e[k])
     cdef int64_t b = tx[KT_BANK], row = tx[KT_ROW], w = tx[KT_W] & 1
     cdef int64_t* bk = KBp(m, ch, b)
@@ -337,7 +412,7 @@ cdef int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t* t) no
         if KTp(m, ch, e[j])[KT_BANK] == b:
             t[0] = CTL_FAR
             return K_NONE
-    if bk[KB_HITS] < 4:
+    if m.frfcfs and bk[KB_HITS] < 4:
         for j in range(k, n):
             u = KTp(m, ch, e[j])
             if u[KT_BANK] == b and u[KT_ROW] == open_row:
@@ -358,7 +433,7 @@ cdef bint ctl_queue_blocked(Dram* m, int64_t ch, int64_t q) noexcept nogil:
 
 
 cdef inline int64_t ctl_queue_len(Dram* m, int64_t ch, int64_t q) noexcept nogil:
-    cdef int64_t n = m.k_cqn[ch * m.nq + q]
+    cdef int64_t n = m.b_cqn[q]
     return n if m.frfcfs or n < 1 else 1
 
 
@@ -383,11 +458,12 @@ cdef int64_t ctl_queue_next(Dram* m, int64_t ch, int64_t q) noexcept nogil:
 
 cdef void ctl_queue_remove(Dram* m, int64_t ch, int64_t q, int64_t k) noexcept nogil:
     cdef int64_t* e = CQp(m, ch, q)
-    cdef int64_t* n = &m.k_cqn[ch * m.nq + q]
+    cdef int64_t* n = &m.b_cqn[q]
     cdef int64_t j
     for j in range(k, n[0] - 1):
         jset(m, &e[j], e[j + 1])
-    jadd(m, n, -1)
+    n[0] -= 1
+    ctl_cache_qlen(m, ch, q, n[0] + 1, n[0])
 
 
 cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
@@ -396,11 +472,344 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
     cdef int64_t row = KBp(m, ch, b)[KB_ROW]
     cdef int64_t j
     cdef int64_t* u
-    for j in range(m.k_cqn[ch * m.nq + q]):
+    for j in range(m.b_cqn[q]):
         u = KTp(m, ch, e[j])
         if u[KT_BANK] == b and u[KT_ROW] == row:
             return True
     return False
+
+
+# -- readiness caches (compiled only) ----------------------------------------------------------
+# The twin finds the next cycle a command may issue by evaluating every queued command; here each
+# command queue keeps the earliest cycle its READ, WRITE, PRE and ACT candidates may issue. A
+# command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
+# table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
+# WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
+# one is exact. Per-rank queues are recomputed after every command.
+cdef extern from *:
+    """
+    static inline int hw_ctz64(unsigned long long v) { return __builtin_ctzll(v); }
+    """
+    int hw_ctz64(unsigned long long v) noexcept nogil
+
+
+cdef inline int64_t imin(int64_t a, int64_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline void ctl_dirty(Dram* m, int64_t q) noexcept nogil:
+    m.qdirty[q >> 6] |= (<uint64_t>1) << (q & 63)
+    m.tq_dirty = True
+
+
+cdef inline void ctl_all_dirty(Dram* m) noexcept nogil:
+    cdef int64_t i
+    for i in range((m.nq + 63) >> 6):
+        m.qdirty[i] = ~(<uint64_t>0)
+    m.tq_dirty = True
+
+
+cdef inline void ctl_setbit(uint64_t* mask, int64_t q, bint on) noexcept nogil:
+    if on:
+        mask[q >> 6] |= (<uint64_t>1) << (q & 63)
+    else:
+        mask[q >> 6] &= ~((<uint64_t>1) << (q & 63))
+
+
+cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    # queue q's readiness by kind; for per-bank queues the twin's queue_next split by kind
+    cdef int64_t n = m.b_cqn[q]
+    cdef int64_t rd = CTL_FAR, wr = CTL_FAR, pre = CTL_FAR, act = CTL_FAR
+    cdef int64_t b, row, k, j, lim, hits, burst
+    cdef bint has_rd = False, has_wr = False, blocked
+    cdef int64_t* bk
+    cdef int64_t* e
+    cdef int64_t* tx
+    cdef int64_t* u
+    if n and m.per_rank:
+        act = ctl_queue_next(m, ch, q)
+    elif n:
+        b = q
+        bk = KBp(m, ch, b)
+        row = bk[KB_ROW]
+        if row < 0:
+            act = ctl_act_ready(m, ch, b)
+        else:
+            e = CQp(m, ch, q)
+            lim = n if m.frfcfs else 1
+            hits = 0
+            for k in range(n):
+                tx = KTp(m, ch, e[k])
+                if tx[KT_ROW] != row:
+                    continue
+                hits += 1
+                if k >= lim:
+                    continue
+                if tx[KT_W] & 1:
+                    if not has_wr:
+                        blocked = False
+                        burst = tx[KT_ADDR] >> m.burst_shift
+                        for j in range(k):
+                            u = KTp(m, ch, e[j])
+                            if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
+                                blocked = True
+                                break
+                        has_wr = not blocked
+                else:
+                    has_rd = True
+            if KTp(m, ch, e[0])[KT_ROW] != row and (not m.frfcfs or hits == 0 or bk[KB_HITS] >= 4):
+                pre = bk[KB_T_PRE]
+            if has_rd:
+                rd = ctl_col_ready(m, ch, b, 0)
+            if has_wr:
+                wr = ctl_col_ready(m, ch, b, 1)
+    m.qrd[q], m.qwr[q], m.qpre[q], m.qact[q] = rd, wr, pre, act
+    m.qmin[q] = imin(imin(rd, wr), imin(pre, act))
+    ctl_setbit(m.qrdm, q, rd < CTL_FAR)
+    ctl_setbit(m.qwrm, q, wr < CTL_FAR)
+    ctl_setbit(m.qactm, q, act < CTL_FAR)
+    m.qdirty[q >> 6] &= ~((<uint64_t>1) << (q & 63))
+
+
+cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
+    # the caches from channel ch's state: every queue dirty, the masks and the waiting counts
+    cdef int64_t i, q, n
+    cdef int64_t* c = KHp(m, ch)
+    m.cache_ch = ch
+    ctl_all_dirty(m)
+    for i in range(CTL_QWORDS):
+        m.qne[i] = 0
+    m.movable_rd = m.movable_wr = 0
+    for q in range(m.nq):
+        m.wait_rd[q] = m.wait_wr[q] = 0
+        ctl_setbit(m.qne, q, m.b_cqn[q] > 0)
+    for i in range(c[KH_RQ_N]):
+        q = ctl_queue_of(m, KTp(m, ch, m.k_rdq[ch * m.qsize + i])[KT_BANK])
+        m.rdq_q[i] = q
+        m.wait_rd[q] += 1
+        m.movable_rd += m.b_cqn[q] < m.cqsize
+    for i in range(c[KH_WB_N]):
+        q = ctl_queue_of(m, KTp(m, ch, m.k_wrb[ch * m.qsize + i])[KT_BANK])
+        m.wrb_q[i] = q
+        m.wait_wr[q] += 1
+        m.movable_wr += m.b_cqn[q] < m.cqsize
+
+
+cdef inline void ctl_copy(int64_t* dst, const int64_t* src, int64_t n) noexcept nogil:
+    memcpy(dst, src, n * sizeof(int64_t))
+
+
+cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
+    # the caches of the channel being simulated, kept while an answer runs ahead (they are not
+    # state: rolling the state back must bring them back too); rebuilding them costs more
+    cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
+    cdef int64_t* b = hw_dram_cache_mem(7 * nq + 5 * nw + 2 * q + 8)
+    if b == NULL:
+        return NULL
+    ctl_copy(b, m.qrd, nq)
+    ctl_copy(b + nq, m.qwr, nq)
+    ctl_copy(b + 2 * nq, m.qpre, nq)
+    ctl_copy(b + 3 * nq, m.qact, nq)
+    ctl_copy(b + 4 * nq, m.qmin, nq)
+    ctl_copy(b + 5 * nq, m.wait_rd, nq)
+    ctl_copy(b + 6 * nq, m.wait_wr, nq)
+    b += 7 * nq
+    memcpy(b, m.qdirty, nw * 8)
+    memcpy(b + nw, m.qrdm, nw * 8)
+    memcpy(b + 2 * nw, m.qwrm, nw * 8)
+    memcpy(b + 3 * nw, m.qactm, nw * 8)
+    memcpy(b + 4 * nw, m.qne, nw * 8)
+    b += 5 * nw
+    ctl_copy(b, m.rdq_q, q)
+    ctl_copy(b + q, m.wrb_q, q)
+    b += 2 * q
+    b[0], b[1], b[2], b[3], b[4], b[5], b[6] = m.cache_ch, m.movable_rd, m.movable_wr, m.tq_dirty, m.tfe_dirty, m.t_q, m.t_fe
+    return hw_dram_cache_mem(0)
+
+
+cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
+    cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
+    if b == NULL:
+        m.cache_ch = -1
+        return
+    ctl_copy(m.qrd, b, nq)
+    ctl_copy(m.qwr, b + nq, nq)
+    ctl_copy(m.qpre, b + 2 * nq, nq)
+    ctl_copy(m.qact, b + 3 * nq, nq)
+    ctl_copy(m.qmin, b + 4 * nq, nq)
+    ctl_copy(m.wait_rd, b + 5 * nq, nq)
+    ctl_copy(m.wait_wr, b + 6 * nq, nq)
+    b += 7 * nq
+    memcpy(m.qdirty, b, nw * 8)
+    memcpy(m.qrdm, b + nw, nw * 8)
+    memcpy(m.qwrm, b + 2 * nw, nw * 8)
+    memcpy(m.qactm, b + 3 * nw, nw * 8)
+    memcpy(m.qne, b + 4 * nw, nw * 8)
+    b += 5 * nw
+    ctl_copy(m.rdq_q, b, q)
+    ctl_copy(m.wrb_q, b + q, q)
+    b += 2 * q
+    m.cache_ch, m.movable_rd, m.movable_wr, m.tq_dirty, m.tfe_dirty, m.t_q, m.t_fe = b[0], b[1], b[2], b[3], b[4], b[5], b[6]
+
+
+cdef int64_t* ctl_small_save(Dram* m, int64_t ch) noexcept nogil:
+    # channel ch's small records, copied before an answer runs ahead (see the top of this file)
+    cdef int64_t nb = m.n_banks * N_KB, ng = m.nbg * N_KG, nr = m.n_ranks * N_KR
+    cdef int64_t* b = hw_dram_small_mem(nb + ng + nr + N_KH + m.n_banks + m.nq + 2 * m.qsize + N_DRAM_COUNTERS)
+    if b == NULL:
+        fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's copy of its records\n")
+        abort()
+    ctl_copy(b, m.b_bank, nb)
+    ctl_copy(b + nb, m.b_bg, ng)
+    ctl_copy(b + nb + ng, m.b_rank, nr)
+    b += nb + ng + nr
+    ctl_copy(b, KHp(m, ch), N_KH)
+    ctl_copy(b + N_KH, m.k_refq + ch * m.n_banks, m.n_banks)
+    b += N_KH + m.n_banks
+    ctl_copy(b, m.b_cqn, m.nq)
+    ctl_copy(b + m.nq, m.k_rdq + ch * m.qsize, m.qsize)
+    ctl_copy(b + m.nq + m.qsize, m.k_wrb + ch * m.qsize, m.qsize)
+    ctl_copy(b + m.nq + 2 * m.qsize, m.cnt, N_DRAM_COUNTERS)
+    return hw_dram_small_mem(0)
+
+
+cdef void ctl_small_load(Dram* m, int64_t ch, const int64_t* b) noexcept nogil:
+    cdef int64_t nb = m.n_banks * N_KB, ng = m.nbg * N_KG, nr = m.n_ranks * N_KR
+    ctl_copy(m.b_bank, b, nb)
+    ctl_copy(m.b_bg, b + nb, ng)
+    ctl_copy(m.b_rank, b + nb + ng, nr)
+    b += nb + ng + nr
+    ctl_copy(KHp(m, ch), b, N_KH)
+    ctl_copy(m.k_refq + ch * m.n_banks, b + N_KH, m.n_banks)
+    b += N_KH + m.n_banks
+    ctl_copy(m.b_cqn, b, m.nq)
+    ctl_copy(m.k_rdq + ch * m.qsize, b + m.nq, m.qsize)
+    ctl_copy(m.k_wrb + ch * m.qsize, b + m.nq + m.qsize, m.qsize)
+    ctl_copy(m.cnt, b + m.nq + 2 * m.qsize, N_DRAM_COUNTERS)
+
+
+cdef void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
+    # make every queue's readiness exact for channel ch
+    cdef int64_t i, q
+    cdef uint64_t bits
+    if m.cache_ch != ch:
+        ctl_cache_build(m, ch)
+    for i in range((m.nq + 63) >> 6):
+        bits = m.qdirty[i]
+        while bits:
+            q = (i << 6) + hw_ctz64(bits)
+            bits &= bits - 1
+            if q < m.nq:
+                ctl_q_recompute(m, ch, q)
+        m.qdirty[i] = 0
+
+
+cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int64_t n) noexcept nogil:
+    # command queue q went from `was` commands to n (one more or one less): what waits for it
+    # becomes movable when it gets room, and stops being when it fills
+    if m.cache_ch != ch:
+        return
+    ctl_setbit(m.qne, q, n > 0)
+    m.tq_dirty = True
+    m.tfe_dirty = True
+    if was < m.cqsize and n == m.cqsize:
+        m.movable_rd -= m.wait_rd[q]
+        m.movable_wr -= m.wait_wr[q]
+    elif was == m.cqsize and n < m.cqsize:
+        m.movable_rd += m.wait_rd[q]
+        m.movable_wr += m.wait_wr[q]
+
+
+cdef inline void ctl_cache_wait(Dram* m, int64_t ch, int64_t q, int64_t w, int64_t d) noexcept nogil:
+    # a read (w = 0) or write for command queue q enters (d = 1) or leaves (d = -1) the read
+    # queue / write buffer
+    if m.cache_ch != ch:
+        return
+    if w:
+        m.wait_wr[q] += d
+        if m.b_cqn[q] < m.cqsize:
+            m.movable_wr += d
+    else:
+        m.wait_rd[q] += d
+        if m.b_cqn[q] < m.cqsize:
+            m.movable_rd += d
+
+
+cdef inline int64_t ctl_q_ready(Dram* m, int64_t q) noexcept nogil:
+    return m.qmin[q]
+
+
+cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
+    # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
+    cdef int64_t r, q, lo, g, v
+    cdef int64_t* rk
+    if m.cache_ch != ch:
+        return
+    if m.per_rank:
+        ctl_all_dirty(m)
+        return
+    r = b // m.bpr
+    rk = KRp(m, ch, r)
+    lo = imax(x + m.k_a2as, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
+    g = b >> m.ba_bits
+    for q in range(r * m.bpr, (r + 1) * m.bpr):
+        if m.qactm[q >> 6] & ((<uint64_t>1) << (q & 63)):
+            v = imax(lo, x + m.k_a2al) if (q >> m.ba_bits) == g else lo
+            if v > m.qact[q]:
+                m.qact[q] = v
+                m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], v))
+                m.tq_dirty = True
+    ctl_dirty(m, b)
+
+
+cdef void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
+    # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table
+    cdef int64_t r, g, q, i, v
+    cdef int64_t d_bg[2]
+    cdef int64_t d_rk[2]
+    cdef int64_t d_o[2]
+    cdef uint64_t bits
+    cdef uint64_t* masks[2]
+    cdef int64_t* vals[2]
+    cdef int64_t kind
+    if m.cache_ch != ch:
+        return
+    if m.per_rank:
+        ctl_all_dirty(m)
+        return
+    if w:
+        d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
+    else:
+        d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
+    r, g = b // m.bpr, b >> m.ba_bits
+    masks[0], masks[1], vals[0], vals[1] = m.qrdm, m.qwrm, m.qrd, m.qwr
+    for kind in range(2):
+        for i in range((m.nq + 63) >> 6):
+            bits = masks[kind][i]
+            while bits:
+                q = (i << 6) + hw_ctz64(bits)
+                bits &= bits - 1
+                if (q >> m.ba_bits) == g:
+                    v = x + d_bg[kind]
+                elif q // m.bpr == r:
+                    v = x + d_rk[kind]
+                else:
+                    v = x + d_o[kind]
+                if v > vals[kind][q]:
+                    vals[kind][q] = v
+                    m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
+                    m.tq_dirty = True
+    ctl_dirty(m, b)
+
+
+cdef inline void ctl_cache_bank(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    # bank b's own state changed (PRE, refresh): its queue is recomputed
+    if m.cache_ch != ch:
+        return
+    if m.per_rank:
+        ctl_all_dirty(m)
+    else:
+        ctl_dirty(m, b)
 
 
 # -- refresh ----------------------------------------------------------------------------------
@@ -416,11 +825,12 @@ cdef void ctl_refresh_add(Dram* m, int64_t ch, int64_t tg) noexcept nogil:
     cdef int64_t n = c[KH_REF_N]
     cdef int64_t b0, nb, b
     if n < m.n_banks:
-        jset(m, &m.k_refq[ch * m.n_banks + (c[KH_REF_HEAD] + n) % m.n_banks], tg)
-        jset(m, &c[KH_REF_N], n + 1)
+        m.k_refq[ch * m.n_banks + (c[KH_REF_HEAD] + n) % m.n_banks] = tg
+        c[KH_REF_N] = n + 1
     ctl_ref_banks(m, tg, &b0, &nb)
     for b in range(b0, b0 + nb):
-        jset(m, &KBp(m, ch, b)[KB_INREF], 1)
+        KBp(m, ch, b)[KB_INREF] = 1
+    m.tq_dirty = True
 
 
 cdef void ctl_refresh_insert(Dram* m, int64_t ch, int64_t x) noexcept nogil:
@@ -432,7 +842,7 @@ cdef void ctl_refresh_insert(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     else:
         it = c[KH_REF_ITER]
         if m.ref_mode == 1:
-            jset(m, &c[KH_REF_ITER], (it + 1) % m.n_ranks)
+            c[KH_REF_ITER] = (it + 1) % m.n_ranks
         else:
             r, g, ba = it // m.bpr, (it % m.bpr) >> m.ba_bits, it & (m.bpg - 1)
             g = (g + 1) % m.bgpr
@@ -440,9 +850,9 @@ cdef void ctl_refresh_insert(Dram* m, int64_t ch, int64_t x) noexcept nogil:
                 ba = (ba + 1) % m.bpg
                 if ba == 0:
                     r = (r + 1) % m.n_ranks
-            jset(m, &c[KH_REF_ITER], (r * m.bgpr + g) * m.bpg + ba)
+            c[KH_REF_ITER] = (r * m.bgpr + g) * m.bpg + ba
         ctl_refresh_add(m, ch, it)
-    jset(m, &c[KH_REF_NEXT], x + m.ref_every)
+    c[KH_REF_NEXT] = x + m.ref_every
 
 
 cdef int64_t ctl_refresh_step(Dram* m, int64_t ch, int64_t target) noexcept nogil:
@@ -526,21 +936,23 @@ cdef int64_t ctl_timeout_next(Dram* m, int64_t ch) noexcept nogil:
 # -- issuing commands -------------------------------------------------------------------------
 cdef void ctl_issue_act(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t x) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
-    jset(m, &bk[KB_ROW], row)
-    jset(m, &bk[KB_HITS], 0)
-    jset(m, &bk[KB_LAST_COL], x)
+    bk[KB_ROW] = row
+    bk[KB_HITS] = 0
+    bk[KB_LAST_COL] = x
     ctl_timing_act(m, ch, b, x)
-    jadd(m, &m.cnt[DC_ACT_CMDS], 1)
+    ctl_cache_act(m, ch, b, x)
+    m.cnt[DC_ACT_CMDS] += 1
     ctl_ra_change(m, ch, b // m.bpr, x, 1)
 
 
 cdef void ctl_issue_pre(Dram* m, int64_t ch, int64_t b, int64_t x, int why) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
-    jset(m, &bk[KB_ROW], -1)
-    jset(m, &bk[KB_HITS], 0)
-    jset(m, &bk[KB_CONFLICT], 1 if why == WHY_QUEUE else 0)
+    bk[KB_ROW] = -1
+    bk[KB_HITS] = 0
+    bk[KB_CONFLICT] = 1 if why == WHY_QUEUE else 0
     ctl_timing_pre(m, ch, b, x)
-    jadd(m, &m.cnt[DC_PRE_CMDS], 1)
+    ctl_cache_bank(m, ch, b)
+    m.cnt[DC_PRE_CMDS] += 1
     ctl_ra_change(m, ch, b // m.bpr, x, -1)
 
 
@@ -552,12 +964,13 @@ cdef void ctl_issue_ref(Dram* m, int64_t ch, int64_t i, int64_t target, int64_t 
     ctl_ref_banks(m, target, &b0, &nb)
     ctl_timing_ref(m, ch, b0, nb, m.k_rfcb if m.ref_mode == 3 else m.k_rfc, x)
     for b in range(b0, b0 + nb):
-        jset(m, &KBp(m, ch, b)[KB_INREF], 0)
-        jset(m, &KBp(m, ch, b)[KB_CONFLICT], 0)
+        KBp(m, ch, b)[KB_INREF] = 0
+        KBp(m, ch, b)[KB_CONFLICT] = 0
+        ctl_cache_bank(m, ch, b)
     for j in range(i, n - 1):
-        jset(m, &q[(head + j) % m.n_banks], q[(head + j + 1) % m.n_banks])
-    jset(m, &c[KH_REF_N], n - 1)
-    jadd(m, &m.cnt[DC_REFRESHES], 1)
+        q[(head + j) % m.n_banks] = q[(head + j + 1) % m.n_banks]
+    c[KH_REF_N] = n - 1
+    m.cnt[DC_REFRESHES] += 1
 
 
 cdef void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) noexcept nogil:
@@ -567,18 +980,19 @@ cdef void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) no
     cdef int64_t* bk = KBp(m, ch, b)
     cdef int64_t* cnt = m.cnt
     cdef int64_t nxt
-    jadd(m, &cnt[DC_READ_CMDS + w], 1)            # DC_WRITE_CMDS follows DC_READ_CMDS
+    cnt[DC_READ_CMDS + w] += 1            # DC_WRITE_CMDS follows DC_READ_CMDS
     if bk[KB_HITS]:
-        jadd(m, &cnt[DC_ROW_HITS], 1)
-        jadd(m, &cnt[DC_READ_ROW_HITS + w], 1)    # DC_WRITE_ROW_HITS follows
+        cnt[DC_ROW_HITS] += 1
+        cnt[DC_READ_ROW_HITS + w] += 1    # DC_WRITE_ROW_HITS follows
     elif bk[KB_CONFLICT]:
-        jadd(m, &cnt[DC_ROW_CONFLICTS], 1)
+        cnt[DC_ROW_CONFLICTS] += 1
     else:
-        jadd(m, &cnt[DC_ROW_MISSES], 1)
-    jadd(m, &cnt[DC_DRAM_BYTES], m.burst_bytes)
-    jadd(m, &bk[KB_HITS], 1)
-    jset(m, &bk[KB_LAST_COL], x)
+        cnt[DC_ROW_MISSES] += 1
+    cnt[DC_DRAM_BYTES] += m.burst_bytes
+    bk[KB_HITS] += 1
+    bk[KB_LAST_COL] = x
     ctl_timing_col(m, ch, b, w, m.closed, x)
+    ctl_cache_col(m, ch, b, w, x)
     ctl_queue_remove(m, ch, q, k)
     ctl_pend_del(m, ch, addr, w)
     if w:
@@ -591,28 +1005,56 @@ cdef void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) no
             ctl_tx_free(m, ch, s)
             s = nxt
     if m.closed:
-        jset(m, &bk[KB_ROW], -1)
-        jset(m, &bk[KB_HITS], 0)
-        jset(m, &bk[KB_CONFLICT], 0)
+        bk[KB_ROW] = -1
+        bk[KB_HITS] = 0
+        bk[KB_CONFLICT] = 0
         ctl_ra_change(m, ch, b // m.bpr, x, -1)
-    jset(m, &KHp(m, ch)[KH_SCHED], 1)
+    KHp(m, ch)[KH_SCHED] = 1
+
+
+cdef inline int64_t ctl_next_nonempty(Dram* m, int64_t rr, int64_t* pos) noexcept nogil:
+    # the round robin from queue rr + 1: the next queue holding commands at or after position
+    # pos of the turn (pos moves past it), or -1 once the turn is over
+    cdef int64_t q, d, step
+    cdef uint64_t bits
+    while pos[0] < m.nq:
+        q = rr + 1 + pos[0]
+        if q >= m.nq:
+            q -= m.nq
+        bits = m.qne[q >> 6] >> (q & 63)
+        if not bits:       # none left in this word: on to the next word, or to the wrap
+            step = 64 - (q & 63)
+            if q + step > m.nq:
+                step = m.nq - q
+            pos[0] += step
+            continue
+        d = hw_ctz64(bits)
+        if pos[0] + d >= m.nq:
+            return -1
+        pos[0] += d + 1
+        return q + d
+    return -1
 
 
 cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    # round robin over the command queues from the one after the queue served last; a queue whose
+    # cached readiness is later than x has nothing ready (the twin evaluates every command)
     cdef int64_t* c = KHp(m, ch)
     cdef int64_t rr = c[KH_RR]
     cdef int64_t i, q, k, kind, b
     cdef int64_t* tx
-    for i in range(1, m.nq + 1):
-        q = rr + i
-        if q >= m.nq:
-            q -= m.nq
-        if not m.k_cqn[ch * m.nq + q] or ctl_queue_blocked(m, ch, q):
+    ctl_cache_sync(m, ch)
+    i = 0
+    while True:
+        q = ctl_next_nonempty(m, rr, &i)
+        if q < 0:
+            break
+        if ctl_q_ready(m, q) > x or ctl_queue_blocked(m, ch, q):
             continue
         k = ctl_queue_first(m, ch, q, x, &kind)
         if k < 0:
             continue
-        jset(m, &c[KH_RR], q)
+        c[KH_RR] = q
         tx = KTp(m, ch, CQp(m, ch, q)[k])
         b = tx[KT_BANK]
         if kind == K_ACT:
@@ -627,10 +1069,16 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t q, t, best = CTL_FAR
-    for q in range(m.nq):
-        if m.k_cqn[ch * m.nq + q] and not ctl_queue_blocked(m, ch, q):
-            t = ctl_queue_next(m, ch, q)
-            if t < best:
+    cdef int64_t i
+    cdef uint64_t bits
+    ctl_cache_sync(m, ch)
+    for i in range((m.nq + 63) >> 6):
+        bits = m.qne[i]
+        while bits:
+            q = (i << 6) + hw_ctz64(bits)
+            bits &= bits - 1
+            t = ctl_q_ready(m, q)
+            if t < best and not ctl_queue_blocked(m, ch, q):
                 best = t
     return best
 
@@ -638,8 +1086,13 @@ cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
 # -- the transaction scheduler ----------------------------------------------------------------
 cdef bint ctl_cmdq_empty(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t q
+    if m.cache_ch == ch:
+        for q in range((m.nq + 63) >> 6):
+            if m.qne[q]:
+                return False
+        return True
     for q in range(m.nq):
-        if m.k_cqn[ch * m.nq + q]:
+        if m.b_cqn[q]:
             return False
     return True
 
@@ -661,38 +1114,55 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef int64_t* tx
     cdef bint writes
     if c[KH_WDRAIN] < 0:
-        jset(m, &c[KH_WDRAIN], 0)
+        c[KH_WDRAIN] = 0
         changed = 1
     elif c[KH_WDRAIN] == 0 and (wb_n >= m.qsize or (wb_n > m.wb_lo and ctl_cmdq_empty(m, ch))):
-        jset(m, &c[KH_WDRAIN], wb_n)
+        c[KH_WDRAIN] = wb_n
         changed = 1
     writes = c[KH_WDRAIN] > 0
     if writes:
         queue, n = m.k_wrb + ch * m.qsize, wb_n
     else:
         queue, n = m.k_rdq + ch * m.qsize, rq_n
+    cdef bint cached = m.cache_ch == ch
+    cdef int64_t* tq = &m.rdq_q[0]
+    if writes:
+        tq = &m.wrb_q[0]
+    if cached and (m.movable_wr if writes else m.movable_rd) == 0:
+        n = 0                # every command queue the transactions wait for is full: none moves
     for k in range(n):
+        if cached:
+            q = tq[k]
+            if m.b_cqn[q] >= m.cqsize:
+                continue
         s = queue[k]
         tx = KTp(m, ch, s)
         q = ctl_queue_of(m, tx[KT_BANK])
         qi = ch * m.nq + q
-        if m.k_cqn[qi] >= m.cqsize:
+        if m.b_cqn[q] >= m.cqsize:
             continue
         if writes:
             r = ctl_pend_find(m, ch, tx[KT_ADDR], 0)
             if r >= 0:
-                jset(m, &c[KH_WDRAIN], -1 if ctl_in_read_queue(m, ch, r) else 0)
+                c[KH_WDRAIN] = -1 if ctl_in_read_queue(m, ch, r) else 0
                 changed = 1
                 break
-            jadd(m, &c[KH_WDRAIN], -1)
-        jset(m, &CQp(m, ch, q)[m.k_cqn[qi]], s)
-        jadd(m, &m.k_cqn[qi], 1)
+            c[KH_WDRAIN] += -1
+        jset(m, &CQp(m, ch, q)[m.b_cqn[q]], s)
+        m.b_cqn[q] += 1
+        if m.cache_ch == ch:
+            ctl_dirty(m, q)
+            ctl_cache_wait(m, ch, q, writes, -1)
+            ctl_cache_qlen(m, ch, q, m.b_cqn[q] - 1, m.b_cqn[q])
         for j in range(k, n - 1):
-            jset(m, &queue[j], queue[j + 1])
-        jset(m, &c[KH_WB_N if writes else KH_RQ_N], n - 1)
+            queue[j] = queue[j + 1]
+            if cached:
+                tq[j] = tq[j + 1]
+        c[KH_WB_N if writes else KH_RQ_N] = n - 1
+        m.tfe_dirty = True
         changed = 1
         break
-    jset(m, &c[KH_SCHED], changed)
+    c[KH_SCHED] = changed
 
 
 # -- the front end ----------------------------------------------------------------------------
@@ -722,8 +1192,8 @@ cdef void ctl_src_pop(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t* c
     if m.src.ring:
         c = KHp(m, ch)
-        jset(m, &c[KH_FE_HEAD], (c[KH_FE_HEAD] + 1) % m.fes)
-        jadd(m, &c[KH_FE_N], -1)
+        c[KH_FE_HEAD] = (c[KH_FE_HEAD] + 1) % m.fes
+        c[KH_FE_N] += -1
     else:
         m.src.pos += 1
 
@@ -751,7 +1221,8 @@ cdef void ctl_fe_insert(Dram* m, int64_t ch, int64_t t, int64_t addr, int64_t nb
     jset(m, &Q[KF_STEP], step)
     jset(m, &Q[KF_W], w)
     jset(m, &Q[KF_TICKET], ticket)
-    jset(m, &c[KH_FE_N], n + 1)
+    c[KH_FE_N] = n + 1
+    m.tfe_dirty = True
 
 
 cdef inline bint ctl_fe_room(Dram* m, int64_t ch, int64_t w) noexcept nogil:
@@ -803,30 +1274,34 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         jset(m, &rq[KQ_REMAIN], nb)
         jset(m, &rq[KQ_W], w)
         jset(m, &rq[KQ_NEXT], -1)
-        jset(m, &c[KH_FE_REQ], rs)
-        jadd(m, &c[KH_LIVE], 1)
-        jadd(m, &m.cnt[DC_WRITES if wr else DC_READS], 1)
+        c[KH_FE_REQ] = rs
+        c[KH_LIVE] += 1
+        m.cnt[DC_WRITES if wr else DC_READS] += 1
     rs = c[KH_FE_REQ]
+    m.tfe_dirty = True
     taddr = addr + i * step
     if i + 1 == nb:
-        jset(m, &c[KH_FE_TAKEN], 0)
+        c[KH_FE_TAKEN] = 0
         ctl_src_pop(m, ch)
     else:
-        jset(m, &c[KH_FE_TAKEN], i + 1)
-    jset(m, &c[KH_SCHED], 1)
+        c[KH_FE_TAKEN] = i + 1
+    c[KH_SCHED] = 1
     ctl_decode(m, taddr, &ch2, &b, &row)
     if wr:
         if ctl_pend_find(m, ch, taddr, 1) >= 0:
-            jadd(m, &m.cnt[DC_WRITE_MERGES], 1)
+            m.cnt[DC_WRITE_MERGES] += 1
         else:
             s = ctl_new_tx(m, ch, taddr, b, row, 1, rs)
             ctl_pend_put(m, ch, taddr, 1, s)
-            jset(m, &m.k_wrb[ch * m.qsize + c[KH_WB_N]], s)
-            jadd(m, &c[KH_WB_N], 1)
+            if m.cache_ch == ch:
+                m.wrb_q[c[KH_WB_N]] = ctl_queue_of(m, b)
+            m.k_wrb[ch * m.qsize + c[KH_WB_N]] = s
+            c[KH_WB_N] += 1
+            ctl_cache_wait(m, ch, ctl_queue_of(m, b), 1, 1)
         ctl_req_done(m, ch, rs, x + 2)
         return
     if ctl_pend_find(m, ch, taddr, 1) >= 0:
-        jadd(m, &m.cnt[DC_READ_FORWARDS], 1)
+        m.cnt[DC_READ_FORWARDS] += 1
         ctl_req_done(m, ch, rs, x + 2)
         return
     head = ctl_pend_find(m, ch, taddr, 0)
@@ -838,8 +1313,11 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         jset(m, &tx[KT_NEXT], s)
         return
     ctl_pend_put(m, ch, taddr, 0, s)
-    jset(m, &m.k_rdq[ch * m.qsize + c[KH_RQ_N]], s)
-    jadd(m, &c[KH_RQ_N], 1)
+    if m.cache_ch == ch:
+        m.rdq_q[c[KH_RQ_N]] = ctl_queue_of(m, b)
+    m.k_rdq[ch * m.qsize + c[KH_RQ_N]] = s
+    c[KH_RQ_N] += 1
+    ctl_cache_wait(m, ch, ctl_queue_of(m, b), 0, 1)
 
 
 cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
@@ -851,6 +1329,7 @@ cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 # -- the loop ---------------------------------------------------------------------------------
 cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    # the twin's cycle; a step whose cached time is later than x has nothing to do and is skipped
     cdef int64_t* c = KHp(m, ch)
     cdef bint issued = False
     if x == c[KH_REF_NEXT]:
@@ -859,17 +1338,31 @@ cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         issued = ctl_refresh_command(m, ch, x)
     if not issued and m.row_timeout:
         issued = ctl_timeout_command(m, ch, x)
-    if not issued:
+    if not issued and (m.tq_dirty or m.t_q <= x):
         ctl_queue_command(m, ch, x)
     if c[KH_SCHED]:
         ctl_schedule(m, ch, x)
-    ctl_accept(m, ch, x)
+    if m.tfe_dirty:
+        m.t_fe = ctl_fe_next(m, ch, 0)
+        m.tfe_dirty = False
+    if m.t_fe <= x:
+        ctl_accept(m, ch, x)
 
 
-cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x, int64_t limit) noexcept nogil:
+    # (limit: the run stops before it, so the twin never gets to cycle x's scheduler)
     cdef int64_t* c = KHp(m, ch)
-    cdef int64_t y = c[KH_REF_NEXT], v
-    if c[KH_SCHED]:
+    cdef int64_t y = c[KH_REF_NEXT], v, wdr
+    if c[KH_SCHED] and x < limit:
+        # the twin tries the scheduler at x; when that can move nothing nor start or stop a
+        # drain, its cycle x does nothing but clear SCHED (every other step has its own time)
+        ctl_cache_sync(m, ch)
+        wdr = c[KH_WDRAIN]
+        if wdr < 0 or (wdr == 0 and (c[KH_WB_N] >= m.qsize or (c[KH_WB_N] > m.wb_lo and ctl_cmdq_empty(m, ch)))) \
+                or (m.movable_wr if wdr > 0 else m.movable_rd) > 0:
+            return x
+        c[KH_SCHED] = 0
+    elif c[KH_SCHED]:
         return x
     if c[KH_REF_N]:
         v = ctl_refresh_next(m, ch)
@@ -877,10 +1370,14 @@ cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     if m.row_timeout:
         v = ctl_timeout_next(m, ch)
         y = v if v < y else y
-    v = ctl_queues_next(m, ch)
-    y = v if v < y else y
-    v = ctl_fe_next(m, ch, x)
-    y = v if v < y else y
+    if m.tq_dirty:
+        m.t_q = ctl_queues_next(m, ch)
+        m.tq_dirty = False
+    y = m.t_q if m.t_q < y else y
+    if m.tfe_dirty:
+        m.t_fe = ctl_fe_next(m, ch, 0)
+        m.tfe_dirty = False
+    y = m.t_fe if m.t_fe < y else y
     return imax(y, x)
 
 
@@ -889,11 +1386,13 @@ cdef int64_t ctl_advance(Dram* m, int64_t ch, int64_t stop, int mode) noexcept n
     # 2 until every request is taken and done, and at least up to stop
     cdef int64_t* c = KHp(m, ch)
     cdef int64_t x = c[KH_CYC], y, r, t, addr, nb, step, w, ticket
+    ctl_channel(m, ch)
+    m.tq_dirty = m.tfe_dirty = True
     while True:
         if mode == 2 and not c[KH_LIVE] and not ctl_src_peek(m, ch, &t, &addr, &nb, &step, &w, &ticket):
             mode = 0
             stop = imax(stop, x)
-        y = ctl_next_cycle(m, ch, x)
+        y = ctl_next_cycle(m, ch, x, stop if mode == 0 else CTL_FAR)
         if mode == 0 and y >= stop:
             x = imax(x, stop)
             break
@@ -901,7 +1400,7 @@ cdef int64_t ctl_advance(Dram* m, int64_t ch, int64_t stop, int mode) noexcept n
         x = y + 1
         if mode == 1 and m.target_done >= 0:
             break
-    jset(m, &c[KH_CYC], x)
+    c[KH_CYC] = x
     if m.activity and mode != 1:
         for r in range(m.n_ranks):
             ctl_ra_advance(m, ch, r, x * m.tck)
@@ -933,13 +1432,18 @@ cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w
     if ctl_ceil(m, t) < c[KH_CYC]:
         m.cnt[DC_LATE_ARRIVALS] += 1
     ctl_fe_insert(m, ch, t, addr, nb, m.burst_bytes, w, ticket)
+    cdef int64_t* saved = ctl_cache_save(m) if m.cache_ch == ch else NULL
+    cdef int64_t* small = ctl_small_save(m, ch)
     m.jon = True
     m.jn = 0
+    m.jbuf, m.jcap = NULL, 0     # the thread's buffer, fetched on the first write (another Dram may have moved it)
     m.target = ticket
     m.target_done = -1
     ctl_advance(m, ch, CTL_FAR, 1)
     done = m.target_done
     ctl_rollback(m)
+    ctl_small_load(m, ch, small)
+    ctl_cache_load(m, saved)     # the caches as they were (or rebuilt next time)
     m.jon = False
     m.target = -1
     return done
@@ -955,10 +1459,6 @@ cdef int64_t ctl_request(Dram* m, int64_t addr, int64_t t, int64_t nbytes, int w
         v = ctl_segment(m, a, t, n if n > 1 else 1, 1 if w else 0)
         done = v if v > done else done
         a += seg
-    if m.jptr != NULL:       # the journal lives for one request
-        free(m.jptr)
-        free(m.jold)
-        m.jptr, m.jold, m.jcap = NULL, NULL, 0
     return done
 
 

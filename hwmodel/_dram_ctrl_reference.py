@@ -35,7 +35,7 @@ One cycle, in order (DRAMsim3's Controller::ClockTick, then the CPU's AddTransac
       PRE may issue only for the oldest queued request of its bank, and only when no queued
       request hits the open row or the row has served 4 column commands (DRAMsim3's
       ArbitratePrecharge; Ramulator 2's FR-FCFS has no such cap). FCFS (scheduler = "fcfs")
-      considers only the oldest request of each queue.
+      considers only the oldest request of each queue, and its PRE waits for no hit.
    Ready: the cycle is at or after every constraint that earlier commands set (timing below) and,
    for an ACT, the rank's four-ACT window allows it.
 3. At most one transaction moves from the read queue or the write buffer to its command queue
@@ -454,7 +454,7 @@ def entry(m, ch, q, k):
     for j in range(k):
         if m.tx[_tx(m, ch, m.cmdq[base + j]) + KT["BANK"]] == b:
             return NONE, _FAR
-    if m.banks[B + KB["HITS"]] < 4:
+    if m.frfcfs and m.banks[B + KB["HITS"]] < 4:      # (FCFS serves no hit first: none holds it)
         for j in range(k, n):
             U = _tx(m, ch, m.cmdq[base + j])
             if m.tx[U + KT["BANK"]] == b and m.tx[U + KT["ROW"]] == open_row:

@@ -49,6 +49,16 @@ def dram_finish(d, st, prefix, until=0):
         ctrl.finish(d, st, prefix, until)
 
 
+def dram_answer(d, st, prefix, addr, t, nbytes, w):
+    """One in-system request (tests): the DRAM bound as the core binds it (st["scalars"] and
+    st["defer"] give the horizon), a request of nbytes at addr presented at t; its completion."""
+    m = Dram(d, st, prefix, (st["scalars"], st["defer"]) if "scalars" in st else None)
+    done = m.block(int(addr), int(nbytes), int(t), int(w)) if nbytes != 1 << int(d[D["LINE_SHIFT"]]) \
+        else m.line(int(addr), int(t), int(w))
+    m.save()
+    return done
+
+
 def dram_activity(d, st, prefix, h, out):
     """Per rank (channel-major), ps with at least one bank open in [0, h) into `out` (-1: known
     past h only through the marks); the state is not changed."""

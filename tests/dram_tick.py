@@ -135,7 +135,7 @@ class Tick:
         if any(o["bank"] == e["bank"] for o in self.queues[q][:i]):
             return PRE, False
         hits = any(o["bank"] == e["bank"] and o["row"] == bk["row"] for o in self.queues[q][i:])
-        if hits and bk["hits"] < 4:
+        if hits and bk["hits"] < 4 and self.frfcfs:
             return PRE, False
         return PRE, bk["t"][PRE] <= x
 
