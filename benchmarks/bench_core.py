@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel.engine import Engine, new_state
-from conftest import per_second
+from hwmodel.core.engine import Engine, new_state
 from hwmodel.trace import generate
 
 N = int(os.environ.get("HWMODEL_BENCH_ACCESSES", 10_000_000))
@@ -50,6 +49,7 @@ def _n(backend):
 
 
 def _report(benchmark, n, engine=None):
+    from conftest import per_second    # benchmarks/conftest.py (imported here: tests load this module's systems)
     benchmark.extra_info["accesses"] = n
     benchmark.extra_info["accesses_per_s"] = per_second(benchmark, n)
     if engine is not None:
@@ -60,7 +60,7 @@ def _report(benchmark, n, engine=None):
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
 @pytest.mark.parametrize("stage", ["decode", "lookup"])
 def test_stage(benchmark, workload, backend, stage):
-    from hwmodel.engine import select_backend
+    from hwmodel.core.engine import select_backend
     core = select_backend(backend)
     c = system().compile("none")
     st = new_state(c)
@@ -113,19 +113,25 @@ for _name in ("page_swap+llc", "page_swap+storage", "page_swap+checkpoints"):
                                    "memory_blade": {**VARIANTS[_name].get("memory_blade", {}), **SIMPLE["memory_blade"]}}
 
 
+def variant_system(variant):
+    return system(variant.split("+")[0], **VARIANTS[variant])
+
+
+def columns(workloads, variant, n):
+    """The core's columns (untimed: time 0) of the first n accesses of the variant's workload."""
+    workload = workloads["hotcold" if "hotcold" in variant else "zipf"]
+    if "qos8" in variant or "blades4" in variant:   # the 4 GiB footprint over 8 VMs of 512 MiB: VM = address / 512 MiB
+        vm = (workload.addr[:n] >> 29).astype(np.uint16)
+        return np.zeros(n, np.int64), workload.addr[:n] & ((1 << 29) - 1), workload.op[:n], vm
+    return np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], workload.vm[:n]
+
+
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_full_run(benchmark, workloads, backend, variant):
-    policy = variant.split("+")[0]
-    workload = workloads["hotcold" if "hotcold" in variant else "zipf"]
-    c = system(policy, **VARIANTS[variant]).compile("none")
+    c = variant_system(variant).compile("none")
     n = _n(backend)
-    vm = workload.vm[:n]
-    if "qos8" in variant or "blades4" in variant:   # the 4 GiB footprint over 8 VMs of 512 MiB: VM = address / 512 MiB
-        vm = (workload.addr[:n] >> 29).astype(np.uint16)
-        cols = (np.zeros(n, np.int64), workload.addr[:n] & ((1 << 29) - 1), workload.op[:n], vm)
-    else:
-        cols = (np.zeros(n, np.int64), workload.addr[:n], workload.op[:n], vm)
+    cols = columns(workloads, variant, n)
     engines = []
 
     def setup():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from conftest import per_second
-from hwmodel.qos import SNIC, LinkScheduler, LinkSim, QoSClass
+from hwmodel.core.linksched import LinkSim
+from hwmodel.hardware.snic import SNIC, LinkScheduler, QoSClass
 
 N = int(os.environ.get("HWMODEL_BENCH_PACKETS", 10_000_000))
 N_REFERENCE = min(N, 50_000)

@@ -13,7 +13,7 @@ for most of their workloads, up to 3.4x for Spark).
 This script runs, per workload (examples/workloads.py; synthetic stand-ins, NOT the paper's
 applications): PS, FGRA and swap-to-disk (no blade, HDD) at 75% and 50% local, with 1 and with
 16 outstanding accesses; then PS's slowdown against the local fraction 0.9..0.4 as a sweep
-(hwmodel.study.sweep, results in JSON lines) and a Fastswap-style figure (hwmodel.plot).
+(hwmodel.study.sweep, results in JSON lines) and a Fastswap-style figure (hwmodel.study.plot).
 Slowdown = simulated time / the all-local run's, on untimed traces (closed loop). Open-loop
 (timestamped) traces are avoided on purpose: their simulated time is set by the arrival times,
 and FGRA can even look faster than all-local there, because its remote lines load a second DRAM
@@ -211,7 +211,7 @@ def main(argv=None) -> dict:
     table = curve_table(crows, names)
     print(format_curve(table))
     png = out / "slowdown_vs_local_fraction.png"
-    from hwmodel.plot import plot
+    from hwmodel.study.plot import plot
     fig = plot(crows, kind="slowdown", title="Page swapping (4 KiB), window 1, synthetic workloads")
     fig.axes[0].set_yscale("log")   # slowdowns span 1x to 100x+: a linear axis hides the small ones
     fig.savefig(png, dpi=150)

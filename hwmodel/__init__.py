@@ -1,7 +1,8 @@
 """hwmodel: cycle-approximate models of disaggregated memory hardware.
 
-Python classes describe the hardware (`ComputeBlade`, `Hypervisor`, `MemoryBlade`, `Link`,
-`CoreModel`, composed into a `System`); a compiled core runs traces through it chunk by chunk.
+Python classes describe the hardware (`hwmodel.hardware`: `ComputeBlade`, `Hypervisor`,
+`MemoryBlade` and its `Buffer`s, a `MemoryController` and its `DRAMDevice` (flat: `DRAM`), `Link`, `CoreModel`, ..., composed into a `System`); a compiled core
+(`hwmodel/_core.pyx` and its parts in `hwmodel.core`) runs traces through it chunk by chunk.
 `run_dram` drives one memory controller alone with a trace (DRAMsim3-style figures and energy).
 
 The names below are imported on first use, so that a command that needs one part (`hwmodel dram`)
@@ -10,11 +11,12 @@ does not pay for importing all of them.
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "VM": "blade", "ComputeBlade": "blade", "MemoryBlade": "blade", "Cache": "cache",
-    "CoreModel": "cpu", "DRAM": "dram", "Hypervisor": "hypervisor", "Link": "network",
-    "ProtocolAgent": "protocol", "ServiceProcessor": "service", "IODriver": "storage",
-    "StorageDevice": "storage", "Result": "stats", "System": "system",
-    "run_dram": "dramsim", "DramResult": "dramsim",
+    "VM": "hardware.blades", "ComputeBlade": "hardware.blades", "MemoryBlade": "hardware.blades",
+    "Buffer": "hardware.buffer", "Cache": "hardware.cache", "CoreModel": "hardware.cpu", "DRAM": "dram",
+    "DRAMDevice": "hardware.device", "MemoryController": "hardware.controller",
+    "Hypervisor": "hardware.hypervisor", "Link": "hardware.link", "ProtocolAgent": "hardware.protocol",
+    "ServiceProcessor": "hardware.service", "IODriver": "hardware.storage", "StorageDevice": "hardware.storage",
+    "Result": "stats", "System": "system", "run_dram": "dramsim", "DramResult": "dramsim",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

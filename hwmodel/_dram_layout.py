@@ -258,6 +258,31 @@ def _controller_state(d: np.ndarray) -> dict:
     }
 
 
+def dram_state_bytes(d: np.ndarray) -> int:
+    """Bytes of the state `new_dram_state(d)` allocates, computed without allocating it (a
+    configuration asking for absurd queues or channels is refused before; tests hold the two
+    equal)."""
+    n_ch, n_banks, n_ranks = int(d[D["N_CH"]]), int(d[D["N_BANKS"]]), int(d[D["N_RANKS"]])
+    n_b = n_ch * n_banks
+    activity = n_ch * n_ranks * (len(ACT_FIELDS) + int(d[D["RA_SLOTS"]]) + RA_MARKS)
+    if int(d[D["MODEL"]]) == MODEL_SIMPLE:
+        n = 2 * n_b + n_ch + 6
+    elif int(d[D["MODEL"]]) == MODEL_DETAILED:      # _controller_state's arrays
+        n_bg = n_banks >> int(d[D["BA_BITS"]])
+        q, nq, cq = int(d[D["Q_SIZE"]]), int(d[D["N_QUEUES"]]), int(d[D["CQ_SIZE"]])
+        txs, fes = int(d[D["TX_SLOTS"]]), int(d[D["FE_SLOTS"]])
+        n = (n_b * len(KB_FIELDS) + n_ch * n_bg * len(KG_FIELDS) + n_ch * n_ranks * len(KR_FIELDS)
+             + n_ch * len(KH_FIELDS) + n_b + n_ch * nq + n_ch * nq * cq + 2 * n_ch * q
+             + n_ch * txs * (len(KT_FIELDS) + len(KQ_FIELDS)) + (n_ch << int(d[D["HASH_BITS"]])) * 2
+             + n_ch * fes * len(KF_FIELDS))
+    else:
+        n_bg = n_banks >> int(d[D["BA_BITS"]])
+        n = (n_b + n_b * len(BANK_FIELDS) + n_b * int(d[D["CQ_SIZE"]]) + n_ch * n_bg
+             + n_ch * n_ranks * len(RANK_FIELDS) + n_ch * len(CHAN_FIELDS) + n_ch * int(d[D["BUS_SLOTS"]]) * 3
+             + n_ch * int(d[D["Q_SIZE"]]) + n_ch * int(d[D["WB_HI"]]) * 2)
+    return 8 * (n + len(DRAM_COUNTER_NAMES) + activity)
+
+
 def _activity_state(d: np.ndarray) -> dict:
     n = int(d[D["N_CH"]]) * int(d[D["N_RANKS"]])
     ract = np.zeros((n, len(ACT_FIELDS)), np.int64)

@@ -7,13 +7,17 @@ enums of `_core.pyx` from this file, so the two backends cannot disagree on an i
 POLICIES = {"static": 0, "fgra": 1, "page_swap": 2, "subpage_swap": 3}
 VICTIMS = {"lru": 0, "clock": 1, "fifo": 2, "random": 3}
 PLACEMENTS = {"low": 0, "first_touch": 1}
+ADDRESSES = ("auto", "virtual", "physical")   # core.addresses: what a trace's addresses are
 TIMINGS = {"open": 0, "closed": 1}
 CACHE_POLICIES = {"lru": 0, "random": 1}
 CK_REGIMES = {"none": 0, "stop_and_copy": 1, "incremental": 2, "cow": 3}
 CK_TARGETS = {"memory_blade": 0, "storage": 1, "peer": 2}
 STORAGE_VICTIMS = {"fifo": 0, "random": 1}
-# link disciplines of the one-pass core (qos.DISCIPLINES names map onto these; drr and wfq share 2)
+# link disciplines of the one-pass core (hardware.snic.DISCIPLINES names map onto these; drr and wfq share 2)
 LINK_DISCIPLINES = {"fifo": 0, "strict_priority": 1, "fair": 2}
+# disciplines of the exact packet scheduler (core/_linksched.pyx, `hwmodel qos`); hardware.snic's
+# registry maps names onto these codes, and a new algorithm is a new code here and in _linksched.pyx
+SCHED_DISCIPLINES = {"fifo": 0, "strict_priority": 1, "wrr": 2, "drr": 3, "wfq": 4}
 
 # one row of the SLA table (and of the mutable copy in state["qos_sla"]): dense priority level
 # (0 = most important), weight, token bucket ps-per-byte as TB_NUM / TB_DEN (TB_NUM 0 = unshaped),
@@ -77,18 +81,23 @@ PARAM_NAMES = (
     # PERM_NEV permission changes (rows of PERM_FIELDS, by time) follow at PERM_EV_AT.
     "SP_SHIFT", "N_SP", "SP_MODE", "STRICT", "PERM_NEV", "PERM_EV_AT",
     "VM_HIST",         # 1 = a latency histogram per VM (coarse bins, VM_HIST_SHIFT) for per-VM percentiles
+    # Trace addresses are virtual (VIRTUAL = 1): the guest kernel maps each VM's virtual page to its
+    # next free guest-physical page at first touch (state["va_key"], see VA_KEY_SHIFT), at most
+    # p[VM_PAGES_AT + v] pages for VM v (its memory, or what `auto` reserves)
+    "VIRTUAL", "VM_PAGES_AT",
+    "N_DIR",           # entries of the page-table directory: guest pages (N_PAGES) / PT_LEAF, rounded up
 )
 P = {name: i for i, name in enumerate(PARAM_NAMES)}
 
-# One row per compute blade. Its state arrays are slices of the shared ones: frames from FRAME_OFF,
-# blade slots (its own numbering, "virtual") from SLOT_OFF, its super-page map from VSP_OFF (N_VSP
-# entries: its k-th super page -> the blade's physical one, -1 = none yet).
+# One row per compute blade. Its super-page map is a slice of state["sp_map"] from VSP_OFF (N_VSP
+# entries: its k-th super page -> the blade's physical one, -1 = none yet); where its frame and
+# slot records start is state, not a parameter (GROW_FIELDS: they grow with use).
 CB_FIELDS = ("WAYS",         # frames per set
              "LOCAL_BYTES",  # guest-usable local memory, bytes (static policy: below it is local)
              "TEMP_ADDR",    # local DRAM address of the hypervisor's temporary page
              "MBASE",        # machine address of the blade's first VM (static policy subtracts it)
              "PER_SET",      # memory-blade slots per frame set it may use
-             "FRAME_OFF", "SLOT_OFF", "VSP_OFF", "N_VSP",
+             "VSP_OFF", "N_VSP",
              "CK_BASE",      # blade address of its checkpoint area (above its slots)
              "PEER_BASE")    # where its checkpoints start in the peer's memory (service.target: peer)
 CB = {name: i for i, name in enumerate(CB_FIELDS)}
@@ -120,6 +129,38 @@ LOG_FIELDS = ("t_ps", "addr", "bytes", "dram_w")
 # scalars["error"] codes: the core stopped the run (the engine raises with the access's place)
 ERR_PERMISSION = 1
 ERR_NO_SUPER_PAGE = 2
+ERR_VM_FULL = 3        # a VM touched more virtual pages than its guest-physical memory holds (info: VM)
+ERR_NO_ROOM = 4        # a first touch found no free frame, no blade slot and no storage (info: blade)
+
+# State that grows with use. The core never allocates: before each access it stops (returning how
+# many accesses ran, as for a full epoch buffer) when scalars["grow"] is set, and the engine grows
+# the arrays (geometrically) and resumes. An access takes at most GROW_ROOM frames, blade slots and
+# page-table leaves of its blade (a fault and an LLC write-back's fault); the core sets "grow" as
+# soon as less room than that is left, so the access under way always fits. Virtual addresses of a
+# chunk are mapped before it runs, the table kept at most half full: the mapping stops at the first
+# new page that does not fit, and once the accesses before it have run the core sets "grow".
+# See core/engine.state_spec and hwmodel.core.growable.
+GROW_ROOM = 2
+# The guest page table (guest page -> where it is, see UNTOUCHED) has two levels: state["pt_dir"]
+# (N_DIR entries, one per PT_LEAF guest pages) names a leaf of state["pt_leaf"], which holds the
+# leaves one after another. Leaf 0 is all UNTOUCHED and never written: every directory entry points
+# there until a page of its range is first touched and the next free leaf (scalars["pt_leaves"]) is
+# taken for it.
+PT_LEAF_SHIFT = 10
+PT_LEAF = 1 << PT_LEAF_SHIFT
+# Per compute blade (state["cb_grow"]): its frame records start at FRAME_BASE in every frame array
+# and hold FRAME_ROWS rows of N_SETS frames (frame f of the blade is element FRAME_BASE + f); its blade
+# slots start at SLOT_BASE in state["slot_page"] and hold SLOT_ROWS rows of N_SETS slots. Frames
+# and slots are taken in order per set (set_used, blade_next), so a blade's rows only grow up to
+# WAYS and PER_SET.
+GROW_FIELDS = ("FRAME_BASE", "FRAME_ROWS", "SLOT_BASE", "SLOT_ROWS")
+G = {name: i for i, name in enumerate(GROW_FIELDS)}
+# Virtual addresses: an open-addressing table (linear probing, at most half full) of
+# key = ((virtual page << 16) | VM) + 1 (0 = empty) -> the VM's guest-physical page (state["va_key"],
+# state["va_page"]); home slot = (key * VA_HASH mod 2**64) >> (64 - log2(size)); at most size / 2
+# keys. A virtual page number must stay below 2**VA_PAGE_BITS.
+VA_HASH = 0x9E3779B97F4A7C15
+VA_PAGE_BITS = 47
 
 COUNTER_NAMES = (
     "accesses", "reads", "writes",
@@ -167,7 +208,10 @@ SCALAR_NAMES = ("ring_idx", "last_issue_ps", "last_arrival_ps", "rng", "started"
                 "perm_ev",                      # next permission change to apply
                 "sp_next",                      # no free super page below this one
                 "defer_n", "defer_head",        # victim write-backs held back: a ring in state["defer"]
-                "error", "error_info")          # ERR_* code and its detail (super page)
+                "error", "error_info",          # ERR_* code and its detail (super page, VM, blade)
+                "grow",                         # 1 = an array is short of GROW_ROOM: stop before the next access
+                "pt_leaves",                    # page-table leaves in use (leaf 0, the untouched one, included)
+                "va_used")                      # virtual pages in the table (all VMs)
 S = {name: i for i, name in enumerate(SCALAR_NAMES)}
 
 # Each compute blade's service processor and host: one row of these per blade (state["ck_sc"]).
@@ -191,8 +235,8 @@ VM_HIST_SHIFT = 3
 VM_HIST_BINS = HIST_BINS >> VM_HIST_SHIFT
 VM_HIST_MAX_VMS = 1024
 
-# Page-location encoding in `loc`: >= 0 local frame; UNTOUCHED; ON_STORAGE (block = page number);
-# other values <= -2: blade slot (-2 - loc).
+# Page-location encoding in the page table (pt_leaf): >= 0 local frame; UNTOUCHED; ON_STORAGE
+# (block = page number); other values <= -2: blade slot (-2 - location).
 UNTOUCHED = -1
 ON_STORAGE = -(2**31)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .units import show
+
 
 def build(cls, data, path: str, **nested):
     """`cls(**data)` with unknown keys rejected and errors prefixed by `path`.
@@ -24,13 +26,17 @@ def build(cls, data, path: str, **nested):
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__} {data!r}")
+        raise ValueError(f"{path}: expected a mapping of parameters, got {type(data).__name__} {show(data)}")
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in data if k not in names]
     if unknown:
         raise ValueError(f"{path}.{unknown[0]}: unknown parameter; allowed: {', '.join(names)}")
     kwargs = {}
+    types = {f.name: f.type for f in dataclasses.fields(cls)}
     for k, v in data.items():
+        if k not in nested and str(types[k]).startswith("str") and isinstance(v, (list, tuple, dict, set)):
+            # a text or unit-bearing value: a list or mapping here would only fail later, unnamed
+            raise ValueError(f"{path}.{k}: expected a single value, got {type(v).__name__} {show(v)}")
         kwargs[k] = nested[k](v, f"{path}.{k}") if k in nested else v
     try:
         return cls(**kwargs)
@@ -57,20 +63,65 @@ def to_plain(obj):
     return obj
 
 
+MAX_VALUES = 100_000   # values a configuration may expand to (a real one holds a few hundred)
+MAX_FILE_BYTES = 16 << 20
+
+
+def check_size(data, where: str) -> None:
+    """Refuse configuration data that expands to more than MAX_VALUES values or contains itself.
+    YAML aliases make a mapping share sub-trees: a 1 kB file can stand for 10**30 values (a
+    'billion laughs' bomb) that printing or copying it would expand. Shared sub-trees are counted
+    once per use, without expanding them."""
+    memo, active = {}, set()
+
+    def count(x):
+        if not isinstance(x, (dict, list, tuple)):
+            return 1
+        i = id(x)
+        if i in active:
+            raise ValueError(f"{where}: a YAML alias refers to the mapping or list that holds it")
+        if i in memo:
+            return memo[i]
+        active.add(i)
+        items = [v for kv in x.items() for v in kv] if isinstance(x, dict) else x
+        n = 1
+        for v in items:
+            n += count(v)
+            if n > MAX_VALUES:
+                raise ValueError(f"{where}: the configuration expands to more than {MAX_VALUES:,} values "
+                                 f"(YAML aliases repeating aliases?); refused")
+        active.discard(i)
+        memo[i] = n
+        return n
+
+    try:
+        count(data)
+    except RecursionError:
+        raise ValueError(f"{where}: the configuration is nested too deeply") from None
+
+
 def load_yaml(path) -> dict:
+    """A YAML file's mapping, read with the safe loader and refused when it expands to too many
+    values (check_size)."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:   # the YAML parser would take minutes and gigabytes
+            raise ValueError(f"{path}: {path.stat().st_size:,} bytes is too large for a configuration "
+                             f"(at most {MAX_FILE_BYTES:,})")
         text = path.read_text()
-    except OSError as e:
-        raise ValueError(f"{path}: cannot read configuration: {e.strerror}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: cannot read configuration: {getattr(e, 'strerror', None) or e}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ValueError(f"{path}: not valid YAML: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not valid YAML: nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a system configuration is a mapping of sections, got {type(data).__name__}")
+    check_size(data, str(path))
     return data
 
 

@@ -1,201 +1,84 @@
-"""DRAM organisation, timing and address mapping of one memory controller's channel(s).
+"""One memory controller and its DRAM as a single flat record (`DRAM`), and the DRAMsim3 .ini reader.
 
-Timings are integers in cycles of tCK, as JEDEC and DRAMsim3 give them; `tck_ps` converts, and
-`with_ns` turns nanosecond figures into cycles. The address mapping is a DRAMsim3-style string read
-from the most significant field to the least (`ro` row, `ch` channel, `ra` rank, `bg` bank group,
-`ba` bank, `co` column) or a Ramulator name (`RoBaRaCoCh`); see `hwmodel.address_map`. The column
-field covers the bytes of one burst too (the low `log2(bus_bytes * BL)` bits are the burst offset).
+`DRAM` is the `dram:` shorthand of a configuration and what the core compiles: the fields of a
+`DRAMDevice` (organisation, timing, power; `hwmodel.hardware.device`) and of a `MemoryController`'s
+settings (channels, mapping, queues, policies; `hwmodel.hardware.controller`) side by side.
+`DRAM.device` and `DRAM.controller` give the two parts; `MemoryController.dram` the whole.
 
-`columns` counts device-width columns of one row, as DRAMsim3 does after its own normalisation
-(DRAMsim3 multiplies the ini's `columns` by BL for GDDR and by 2 for HBM; `from_dramsim3_ini`
-does the same), so that a row of one rank holds `columns * bus_bytes` bytes.
+The address mapping is a DRAMsim3-style string read from the most significant field to the least
+(`ro` row, `ch` channel, `ra` rank, `bg` bank group, `ba` bank, `co` column) or a Ramulator name
+(`RoBaRaCoCh`); see `hwmodel.hardware.address_map`. The column field covers the bytes of one burst too (the
+low `log2(bus_bytes * BL)` bits are the burst offset).
 """
 from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .address_map import FIELDS, AddressMap
+from .hardware.address_map import FIELDS, AddressMap
+from .hardware.controller import (MODELS, QUEUE_STRUCTURES, REFRESH_POLICIES, ROW_POLICIES, SCHEDULERS,
+                                  ControllerPolicy, MemoryController)
+from .hardware.device import (POWER, PROTOCOLS, TIMING_ALIASES as _TIMING_ALIASES, TIMINGS, DRAMDevice,
+                              check_fields, norm as _norm, ns_to_cycles)
 from .units import log2_exact, parse_time
 
-__all__ = ["DRAM", "FIELDS", "TIMINGS", "POWER", "PROTOCOLS", "MODELS"]
+__all__ = ["DRAM", "FIELDS", "TIMINGS", "POWER", "PROTOCOLS", "MODELS", "ns_to_cycles"]
 
-# Protocols DRAMsim3 knows (HMC aside: its burst comes from a link block size we do not model),
-# plus DDR5. Value: data transfers per tCK per pin, i.e. BL / DRAMsim3's burst_cycle.
-PROTOCOLS = {
-    "DDR3": 2, "DDR4": 2, "DDR5": 2, "LPDDR": 2, "LPDDR3": 2, "LPDDR4": 2, "HBM": 2, "HBM2": 2,
-    "GDDR5": 4, "GDDR5X": 8, "GDDR6": 16,  # DRAMsim3: burst_cycle = BL/4, BL/8, BL/16
-}
 _GDDR = ("GDDR5", "GDDR5X", "GDDR6")
 _HBM = ("HBM", "HBM2")
 
-# Timing fields (cycles of tCK), in declaration order.
-TIMINGS = ("CL", "CWL", "tRCD", "tRCDWR", "tRP", "tRAS", "tRC", "tWR", "tRTP", "tCCD_S", "tCCD_L",
-           "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRFCb", "tREFIb", "tRTRS",
-           "tRPRE", "tWPRE")
-_TIMING_ALIASES = {"tCL": "CL", "tCWL": "CWL", "tRCDRD": "tRCD"}
-
-# Power fields (DRAMsim3's [power] keys): VDD in V, the IDD currents in mA per device.
-POWER = ("VDD", "IDD0", "IDD2P", "IDD2N", "IDD3P", "IDD3N", "IDD4W", "IDD4R", "IDD5AB", "IDD5PB", "IDD6x")
-ROW_POLICIES = ("open", "closed", "timeout")
-SCHEDULERS = ("fcfs", "frfcfs")
-QUEUE_STRUCTURES = ("per_bank", "per_rank")
-REFRESH_POLICIES = ("rank_level_staggered", "rank_level_simultaneous", "bank_level_staggered", "none")
-UNLOADED_STATES = ("hit", "closed", "conflict")
-MODELS = ("simple", "fast", "detailed")
-
 
 @dataclass(frozen=True)
-class DRAM:
-    """One DRAM subsystem behind a memory controller: what it is built of and how fast it answers.
-
-    A read that hits the open row costs CL + burst cycles to its last data beat, one to a closed
-    bank tRCD more, and a row conflict tRP more again (`unloaded_read_ps`); each burst holds the
-    channel's data bus for burst = BL / transfers_per_tck cycles (BL/2 for DDR). The defaults are
-    the DDR4-2400 preset, DRAMsim3's DDR4_8Gb_x8_2400.ini.
+class DRAM(ControllerPolicy, DRAMDevice):
+    """A memory controller's DRAM subsystem in one record: the device's fields, then the
+    controller's (see `DRAMDevice` and `ControllerPolicy` for each field). The defaults are the
+    DDR4-2400 preset, DRAMsim3's DDR4_8Gb_x8_2400.ini.
     """
-    name: str = "DDR4-2400"     # label (a preset name)
-    protocol: str = "DDR4"      # JEDEC family, as DRAMsim3 names it
-    # organisation
-    channels: int = 1           # independent channels, each with its own data bus
-    ranks: int = 2              # ranks per channel
-    bankgroups: int = 4         # bank groups per rank
-    banks_per_group: int = 4    # banks per bank group
-    rows: int = 65536           # rows per bank
-    columns: int = 1024         # device-width columns per row (see module docstring)
-    device_width: int = 8       # bits per device
-    bus_width: int = 64         # bits per channel
-    BL: int = 8                 # burst length (beats)
-    transfers_per_tck: int = 2  # data beats per tCK: 2 for DDR; DRAMsim3 uses 4/8/16 for GDDR5/5X/6
-    # timing, in cycles of tCK
-    tck_ps: int = 830           # DRAMsim3's 0.83 ns (JEDEC DDR4-2400: 0.833 ns)
-    CL: int = 17                # read CAS latency (ACT'ed row to first data)
-    CWL: int = 12               # write CAS latency
-    tRCD: int = 17              # ACT to READ (GDDR/HBM: tRCDRD)
-    tRCDWR: int = 0             # ACT to WRITE where it differs (GDDR/HBM); 0 = same as tRCD
-    tRP: int = 17               # precharge to ACT
-    tRAS: int = 39              # ACT to precharge, minimum
-    tRC: int = 56               # ACT to ACT, same bank
-    tWR: int = 18               # end of write data to precharge
-    tRTP: int = 9               # read to precharge
-    tCCD_S: int = 4             # column to column, other bank group
-    tCCD_L: int = 6             # column to column, same bank group
-    tRRD_S: int = 4             # ACT to ACT, other bank group
-    tRRD_L: int = 6             # ACT to ACT, same bank group
-    tFAW: int = 26              # window holding at most four ACTs per rank
-    tWTR_S: int = 3             # end of write data to read, other bank group
-    tWTR_L: int = 9             # end of write data to read, same bank group
-    tRFC: int = 420             # refresh command duration
-    tREFI: int = 9360           # interval between refreshes of a rank
-    tRFCb: int = 20             # per-bank refresh duration (bank_level_staggered; DRAMsim3's default)
-    tREFIb: int = 1950          # interval between per-bank refreshes, one bank after another (DRAMsim3's default)
-    tRTRS: int = 1              # rank-to-rank data-bus turnaround
-    tRPRE: int = 1              # read preamble (DRAMsim3 adds it to read-to-write turnaround)
-    tWPRE: int = 1              # write preamble (DRAMsim3: write-to-write across ranks)
-    # power: one device's supply and datasheet currents (DRAMsim3's [power]); energy as DRAMsim3
-    # computes it (hwmodel.dram_energy), per device times bus_width / device_width devices per rank
-    VDD: float = 1.2            # supply voltage (V)
-    IDD0: float = 48.0          # one bank ACTIVATE-to-PRECHARGE current (mA)
-    IDD2P: float = 25.0         # precharge power-down current (mA; power-down is not modelled)
-    IDD2N: float = 34.0         # precharge standby current: all banks closed (mA)
-    IDD3P: float = 37.0         # active power-down current (mA; power-down is not modelled)
-    IDD3N: float = 43.0         # active standby current: a bank open (mA)
-    IDD4W: float = 123.0        # burst write current (mA)
-    IDD4R: float = 135.0        # burst read current (mA)
-    IDD5AB: float = 250.0       # all-bank refresh current (mA)
-    IDD5PB: float = 5.0         # per-bank refresh current (mA; per-bank refresh is not modelled)
-    IDD6x: float = 30.0         # self-refresh current (mA; self refresh is not modelled)
-    # controller
-    address_mapping: str = "rochrababgco"  # DRAMsim3 string (MSB first) or Ramulator name
-    bank_xor: bool = False      # XOR bank bits with low row bits (permutation interleaving)
-    row_policy: str = "open"    # open | closed | timeout (a row closes row_timeout cycles after its last access)
-    row_timeout: int = 50       # timeout policy: idle cycles before the controller precharges (Ramulator's default)
-    scheduler: str = "frfcfs"   # fcfs | frfcfs (first-ready, then first-come)
-    queue_structure: str = "per_bank"   # per_bank | per_rank command queues
-    trans_queue_size: int = 32  # transactions the controller accepts before it back-pressures
-    cmd_queue_size: int = 8     # commands per command queue
-    write_buf_size: int = 16    # fast model: buffered writes that start a drain while no read waits (the key of
-                                # DRAMsim3 versions after 2981759); it drains regardless when it holds trans_queue_size
-    write_low_mark: int = 8     # detailed model: the write buffer also drains when it holds more than this many
-                                # writes and no command is queued (DRAMsim3's lower threshold); always when full
-    refresh_policy: str = "rank_level_staggered"  # rank_level_staggered | rank_level_simultaneous | none
-    # fidelity of the timing model (see hwmodel.memctrl): "detailed" = the memory controller as
-    # DRAMsim3 builds it, simulated cycle by cycle where anything happens (transaction queue and
-    # write buffer, per-bank or per-rank command queues, FR-FCFS over what is queued, refresh,
-    # DRAMsim3's timing table; cross-checked against DRAMsim3 on one configuration and on five
-    # variants of it); "fast" = a one-pass approximation of it that answers each request as it
-    # comes (several times faster, agrees on light loads, misses queue effects: README);
-    # "simple" = per-bank open row and the row-buffer formula (hit CL, closed tRCD + CL, conflict
-    # tRP + tRCD + CL; CWL for writes), a per-bank next-column time and a per-channel data bus;
-    # no queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus turnarounds. Fastest.
-    model: str = "detailed"     # detailed (DRAMsim3's controller) | fast (one-pass) | simple (row-buffer formulas)
+    MAX_COUNT = {**DRAMDevice.MAX_COUNT, **ControllerPolicy.POLICY_MAX_COUNT}
 
     def __post_init__(self):
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if f.type == "int" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
-                raise ValueError(f"dram.{f.name}: {v!r} must be a non-negative integer")
-            if f.type == "bool" and not isinstance(v, bool):
-                raise ValueError(f"dram.{f.name}: {v!r} must be True or False")
-            if f.type == "str" and not isinstance(v, str):
-                raise ValueError(f"dram.{f.name}: {v!r} must be a string")
-            if f.type == "float":
-                if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < float("inf"):
-                    raise ValueError(f"dram.{f.name}: {v!r} must be a non-negative number")
-                object.__setattr__(self, f.name, float(v))   # 48 and 48.0 are one value
-        for name in ("channels", "ranks", "bankgroups", "banks_per_group", "rows", "columns", "BL",
-                     "device_width", "bus_width", "transfers_per_tck"):
-            log2_exact(getattr(self, name), f"dram.{name}")
-        _choice("protocol", self.protocol, tuple(PROTOCOLS))
-        _choice("row_policy", self.row_policy, ROW_POLICIES)
-        if self.row_policy == "timeout" and self.row_timeout < 1:
-            raise ValueError(f"dram.row_timeout: {self.row_timeout} cycles; the timeout policy needs >= 1")
-        _choice("scheduler", self.scheduler, SCHEDULERS)
-        _choice("queue_structure", self.queue_structure, QUEUE_STRUCTURES)
-        _choice("refresh_policy", self.refresh_policy, REFRESH_POLICIES)
-        _choice("model", self.model, MODELS)
-        if self.tck_ps <= 0:
-            raise ValueError(f"dram.tck_ps: {self.tck_ps} must be > 0")
-        if self.VDD <= 0:
-            raise ValueError(f"dram.VDD: {self.VDD} V must be > 0")
-        if self.bus_width < self.device_width:
-            raise ValueError(f"dram.bus_width: {self.bus_width} bits is narrower than one device "
-                             f"(dram.device_width = {self.device_width})")
-        if self.BL < self.transfers_per_tck:
-            raise ValueError(f"dram.BL: {self.BL} beats is less than one tCK of transfers "
-                             f"(dram.transfers_per_tck = {self.transfers_per_tck})")
-        if self.columns < self.BL:
-            raise ValueError(f"dram.columns: {self.columns} is less than one burst (dram.BL = {self.BL})")
-        for name in ("CL", "tRCD", "tRP", "trans_queue_size", "cmd_queue_size", "write_buf_size"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"dram.{name}: {getattr(self, name)} must be > 0")
-        if self.tRAS < self.tRCD:
-            raise ValueError(f"dram.tRAS: {self.tRAS} cycles is less than dram.tRCD = {self.tRCD}; "
-                             f"a row must stay open at least until it can be read")
-        if self.tRC < self.tRAS + self.tRP:
-            raise ValueError(f"dram.tRC: {self.tRC} cycles is less than tRAS + tRP = "
-                             f"{self.tRAS} + {self.tRP} = {self.tRAS + self.tRP}")
+        check_fields(self, DRAM)
+        self.check_device()
+        self.check_policy()
         if self.refresh_policy != "none" and self.tREFI <= self.tRFC:
             raise ValueError(f"dram.tREFI: {self.tREFI} cycles must exceed dram.tRFC = {self.tRFC}, "
                              f"or the rank would never leave refresh")
         if self.refresh_policy == "bank_level_staggered" and self.tREFIb <= self.tRFCb:
             raise ValueError(f"dram.tREFIb: {self.tREFIb} cycles must exceed dram.tRFCb = {self.tRFCb}, "
                              f"or the banks would never leave refresh")
+        if self.refresh_policy == "rank_level_staggered":
+            # each rank refreshes every (tREFI // ranks) * ranks cycles (DRAMsim3's integer stagger)
+            every = self.tREFI // self.ranks * self.ranks
+            if every <= self.tRFC:
+                raise ValueError(f"dram.tREFI: {self.tREFI} cycles staggered over {self.ranks} ranks gives each "
+                                 f"rank a refresh every {every} cycles, which must exceed dram.tRFC = {self.tRFC}")
+        if self.row_timeout * self.tck_ps > 1 << 40:
+            raise ValueError(f"dram.row_timeout: {self.row_timeout} cycles of {self.tck_ps} ps is more than "
+                             f"2**40 ps (~1.1 s)")
+        if self.capacity_bytes > 1 << 62:
+            raise ValueError(f"dram.rows: channels x banks x rows x row bytes = {self.capacity_bytes} bytes, "
+                             f"more than 2**62 (the address space the core decodes)")
         self.address_map()  # validates the mapping against the organisation
+
+    # -- the two parts ----------------------------------------------------------------------
+    @property
+    def device(self) -> DRAMDevice:
+        """The DRAM device on the channels: organisation, timing, power."""
+        return DRAMDevice(**{f.name: getattr(self, f.name) for f in fields(DRAMDevice)})
+
+    @property
+    def controller(self) -> MemoryController:
+        """The memory controller driving it, holding the device."""
+        return MemoryController(device=self.device,
+                                **{f.name: getattr(self, f.name) for f in fields(ControllerPolicy)})
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
-    def presets(cls) -> list:
-        """Names of the built-in presets."""
-        from .dram_presets import PRESETS
-        return list(PRESETS)
-
-    @classmethod
     def preset(cls, name: str, **overrides) -> "DRAM":
         """A built-in preset by name; case, '-', '_' and spaces are ignored ('ddr4_2400' works)."""
-        from .dram_presets import PRESETS
+        from .hardware.dram_presets import PRESETS
         key = _norm(name)
         for known, params in PRESETS.items():
             if _norm(known) == key:
@@ -208,44 +91,12 @@ class DRAM:
         """This DRAM as a configuration gives it: its preset and the fields that differ from the
         preset ({"preset": "DDR4-2400", "channels": 2, "ranks": 4}), or every field when its name
         is not a preset's."""
-        from .dram_presets import PRESETS
+        from .hardware.dram_presets import PRESETS
         mine = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.name not in PRESETS:
             return mine
         base = DRAM.preset(self.name)
         return {"preset": self.name, **{k: v for k, v in mine.items() if v != getattr(base, k)}}
-
-    def replace(self, **changes) -> "DRAM":
-        """A copy with some fields changed; an unknown field name is an error."""
-        known = {f.name for f in fields(self)}
-        for k in changes:
-            if k not in known:
-                raise ValueError(f"dram.{k}: no such parameter; parameters: {', '.join(sorted(known))}")
-        return replace(self, **changes) if changes else self
-
-    def with_ns(self, **timings) -> "DRAM":
-        """A copy with timings given in time units ('13.75ns', '7.8us', '500ps'); ints stay cycles.
-
-        `tCK` (or `tck`) sets the clock first. Times become cycles by JEDEC's rounding algorithm
-        (DDR4 SPD annex): nCK = floor((t_ps * 1000 / tCK_ps + 974) / 1000), i.e. round up unless
-        the fraction is below 0.026, which absorbs a truncated tCK (0.833 for 0.8333 ns).
-        """
-        changes = {}
-        tck = timings.pop("tCK", timings.pop("tck", None))
-        tck_ps = self.tck_ps if tck is None else parse_time(tck, "dram.tCK", default_unit="ns")
-        if tck is not None:
-            if tck_ps <= 0:
-                raise ValueError(f"dram.tCK: {tck!r} must be > 0")
-            changes["tck_ps"] = tck_ps
-        for key, value in timings.items():
-            name = _TIMING_ALIASES.get(key, key)
-            if name not in TIMINGS:
-                raise ValueError(f"dram.{key}: not a timing; timings: {', '.join(TIMINGS)}")
-            if isinstance(value, int) and not isinstance(value, bool):
-                changes[name] = value
-            else:
-                changes[name] = ns_to_cycles(parse_time(value, f"dram.{key}"), tck_ps)
-        return self.replace(**changes)
 
     @classmethod
     def from_dramsim3_ini(cls, path, strict: bool = True, **overrides) -> "DRAM":
@@ -260,7 +111,7 @@ class DRAM:
         IDD3N, IDD4W, IDD4R, IDD5AB, IDD5PB, IDD6x (missing ones take DRAMsim3's defaults; IPP0 is
         accepted and not used, as in DRAMsim3). Sections [thermal], [other] and [hmc] are
         accepted and ignored (we model no temperature); so are DRAMsim3 keys we do not model
-        (tCKE, tXS, tRFCb, unified_queue, ...). Text after ';' is a comment.
+        (tCKE, tXS, unified_queue, ...). Text after ';' is a comment.
 
         ranks = channel_size / rank size, as DRAMsim3's Config::CalculateSize computes it; a
         channel_size below one rank gets one rank with a warning (DRAMsim3 does the same, and its
@@ -287,76 +138,13 @@ class DRAM:
 
     # -- derived quantities -----------------------------------------------------------------
     @property
-    def bus_bytes(self) -> int:
-        return self.bus_width // 8
-
-    @property
-    def burst_bytes(self) -> int:
-        """Bytes one burst (one column access) moves on the channel: bus width x BL."""
-        return self.bus_bytes * self.BL
-
-    @property
-    def banks(self) -> int:
-        """Banks per channel (all ranks)."""
-        return self.ranks * self.bankgroups * self.banks_per_group
-
-    @property
-    def devices_per_rank(self) -> int:
-        return self.bus_width // self.device_width
-
-    @property
-    def row_bytes(self) -> int:
-        """Bytes of one row across the rank (a DRAM 'page')."""
-        return self.columns * self.bus_bytes
-
-    @property
     def capacity_bytes(self) -> int:
-        return self.channels * self.banks * self.rows * self.row_bytes
+        return self.channels * self.channel_bytes
 
     @property
     def peak_bytes_per_s(self) -> float:
         """Data-bus peak of all channels: bus bytes x transfers per tCK (2 for DDR) / tCK."""
         return self.channels * self.bus_bytes * self.transfers_per_tck * 1e12 / self.tck_ps
-
-    @property
-    def burst_cycles(self) -> int:
-        """Cycles one burst holds the data bus: BL / transfers_per_tck (BL/2 for DDR)."""
-        return self.BL // self.transfers_per_tck
-
-    @property
-    def rcd_write(self) -> int:
-        """ACT-to-WRITE cycles: tRCDWR where given, else tRCD."""
-        return self.tRCDWR or self.tRCD
-
-    def burst_ps(self) -> int:
-        """Data-bus time of one burst, ps."""
-        return self.burst_cycles * self.tck_ps
-
-    def t_ps(self, name: str) -> int:
-        """A timing in integer ps: 'tRCD', 'CL' (or 'tCL'), 'tRFC', ..., 'tCK', 'tBL' (one burst)."""
-        if name in ("tCK", "tck"):
-            return self.tck_ps
-        if name in ("tBL", "burst"):
-            return self.burst_ps()
-        key = _TIMING_ALIASES.get(name, name)
-        if key not in TIMINGS:
-            raise ValueError(f"dram.{name}: not a timing; timings: tCK, tBL, {', '.join(TIMINGS)}")
-        return (self.rcd_write if key == "tRCDWR" else getattr(self, key)) * self.tck_ps
-
-    def unloaded_read_ps(self, state: str = "hit") -> int:
-        """Idle-system read latency in ps, command issue to last data beat, by row-buffer state.
-
-        hit:      (CL + burst) x tCK
-        closed:   (tRCD + CL + burst) x tCK           (ACT first)
-        conflict: (tRP + tRCD + CL + burst) x tCK     (PRE, then ACT)
-        with burst = BL / transfers_per_tck cycles. This is DRAMsim3's read_delay (RL + burst_cycle,
-        AL = 0) plus the ACT and PRE it needs. tRAS/tRC may delay a conflict further when the row
-        was opened less than tRAS ago; an idle system has no such recent row.
-        """
-        cycles = {"hit": 0, "closed": self.tRCD, "conflict": self.tRP + self.tRCD}
-        if state not in cycles:
-            raise ValueError(f"state {state!r} is not one of {', '.join(UNLOADED_STATES)}")
-        return (cycles[state] + self.CL + self.burst_cycles) * self.tck_ps
 
     def address_map(self) -> AddressMap:
         """The compiled address mapping of this DRAM (shift/mask tables, decode)."""
@@ -382,20 +170,6 @@ class DRAM:
             # columns counted in device-width units; a burst covers BL of them
             "co": log2_exact(self.columns, "dram.columns") - log2_exact(self.BL, "dram.BL"),
         }
-
-
-def ns_to_cycles(t_ps: int, tck_ps: int) -> int:
-    """Whole tCK cycles covering `t_ps`, by JEDEC's rounding (see DRAM.with_ns)."""
-    return (t_ps * 1000 // tck_ps + 974) // 1000
-
-
-def _choice(name: str, value: str, allowed: tuple):
-    if value not in allowed:
-        raise ValueError(f"dram.{name}: {value!r} is not one of {', '.join(map(repr, allowed))}")
-
-
-def _norm(name) -> str:
-    return re.sub(r"[-_\s]", "", str(name)).upper()
 
 
 # -- DRAMsim3 .ini import ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ import numpy as np
 
 from . import _dram_layout as L
 from .dram import DRAM, POWER, TIMINGS, _TIMING_ALIASES
+from .hardware.controller import MemoryController
 from .dram_energy import notes
 from .dram_report import DramResult, Window, channel_figures, total_figures
 from .dram_requests import RequestStream, Requests, prefetched
@@ -50,12 +51,17 @@ _REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 # -- configuration -------------------------------------------------------------------------------
 def resolve_dram(config, overrides=()) -> DRAM:
-    """A DRAM from a DRAM, a preset name ("DDR4-2400"), a DRAMsim3 .ini, a YAML file holding a
-    DRAM mapping ({preset: ..., tRCD: 20} or {ini: path, ...}; a relative ini path is read from
-    the YAML file's folder) or such a mapping; then `overrides` ("key=value") replace fields.
+    """A DRAM from a DRAM or MemoryController, a preset name ("DDR4-2400"), a DRAMsim3 .ini, a
+    YAML file holding a DRAM mapping ({preset: ..., tRCD: 20} or {ini: path, ...}) or a
+    `controller:` mapping ({controller: {preset: ..., scheduler: fcfs, device: {tRCD: 20}}}; a
+    relative ini path is read from the YAML file's folder) or such a mapping; then `overrides` ("key=value") replace fields.
     Timings may be cycles (20) or times ("13.75ns")."""
     if isinstance(config, DRAM):
         d = config
+    elif isinstance(config, MemoryController):
+        d = config.dram
+    elif isinstance(config, dict) and set(config) == {"controller"}:
+        d = _from_controller(config["controller"], "controller", Path("."))
     elif isinstance(config, dict):
         d = _from_mapping(config, "dram", Path("."))
     elif isinstance(config, (str, Path)):
@@ -64,7 +70,9 @@ def resolve_dram(config, overrides=()) -> DRAM:
         if path.suffix.lower() == ".ini" or (path.is_file() and path.suffix.lower() not in CONFIG_SUFFIXES):
             d = DRAM.from_dramsim3_ini(path)
         elif path.suffix.lower() in CONFIG_SUFFIXES:
-            d = _from_mapping(_load_yaml(path), str(path), path.parent)
+            data = _load_yaml(path)
+            d = (_from_controller(data["controller"], f"{path}: controller", path.parent)
+                 if set(data) == {"controller"} else _from_mapping(data, str(path), path.parent))
         elif "/" in text or "\\" in text:
             raise ValueError(f"{text}: no such configuration file")
         else:
@@ -118,6 +126,21 @@ def _from_mapping(data: dict, where: str, base: Path) -> DRAM:
     except ValueError as e:
         msg = str(e)
         raise ValueError(f"{where}: {msg}" if where != "dram" else msg) from None
+
+
+def _from_controller(value, where: str, base: Path) -> DRAM:
+    """A `controller:` mapping (MemoryController's spelling: settings, and the device's fields under
+    `device`), its .ini paths read from `base` when relative."""
+    from .hardware.blades import controller_from_config
+    def located(v):
+        if isinstance(v, str) and v.lower().endswith(".ini") and not Path(v).is_absolute():
+            return str(base / v)
+        if isinstance(v, dict) and isinstance(v.get("ini"), str):
+            return {**v, "ini": located(v["ini"])}
+        return v
+    if isinstance(value, dict):
+        value = {k: located(v) if k in ("ini", "device") else v for k, v in value.items()}
+    return controller_from_config(located(value), where)
 
 
 def _apply(d: DRAM, changes: dict) -> DRAM:

@@ -57,6 +57,7 @@ class Result:
     trace_format: str = ""          # the trace file's format, when read from a file
     trace_time_unit: str = ""       # the trace's time column: ps | ns | cycle | instruction ("" untimed)
     ps_per_trace_unit: float = 0.0  # the scale the run used for it
+    addresses: str = "physical"     # how the run took the trace's addresses: physical | virtual (core.addresses)
     dram_traces: dict = field(default_factory=dict)   # DRAM name -> file written (--dram-trace)
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
@@ -126,7 +127,7 @@ class Result:
         entry per epoch ending at `time_ns`; the last, partial epoch ends at the last completion."""
         if self.epochs is None:
             raise ValueError("no time series: run with epoch='100us' (or --epoch on the command line)")
-        from .engine import EPOCH_COLUMNS
+        from .core.engine import EPOCH_COLUMNS
         col = {name: i for i, name in enumerate(EPOCH_COLUMNS)}
         final = np.array([[self.sim_time_ps] + [self.counters[n] for n in EPOCH_COLUMNS[1:]]], np.int64)
         rows = np.concatenate([np.zeros((1, len(EPOCH_COLUMNS)), np.int64), self.epochs, final])
@@ -225,6 +226,7 @@ class Result:
             "trace": self.trace,
             "timing": self.timing,
             "trace_time": {"unit": self.trace_time_unit, "ps_per_unit": self.ps_per_trace_unit},
+            "addresses": self.addresses,
             "skipped_lines": self.skipped_lines,
             "accesses": n,
             "counters": dict(c),
@@ -293,7 +295,8 @@ class Result:
         hv = self.config.get("hypervisor", {})
         lines = [
             f"hwmodel {self.version} | backend {self.backend} | trace {self.trace or '(in memory)'} | {self.timing} loop"
-            + (f" | 1 {self.trace_time_unit} = {self.ps_per_trace_unit:g} ps" if self.trace_time_unit else ""),
+            + (f" | 1 {self.trace_time_unit} = {self.ps_per_trace_unit:g} ps" if self.trace_time_unit else "")
+            + (" | virtual addresses" if self.addresses == "virtual" else ""),
             f"policy {hv.get('policy')} (victim {hv.get('victim')}, placement {hv.get('placement')}), "
             f"local memory {self._local_memory()}, swap unit {self.unit_bytes} B",
             "",

@@ -5,32 +5,30 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from . import _layout as L
-from .blade import ComputeBlade, MemoryBlade
-from .cache import Cache
-from .config import apply_overrides, build, load_yaml, to_plain
-from .cpu import CoreModel
-from .engine import Compiled, load_state, save_state
-from .hypervisor import Hypervisor
+from .config import apply_overrides, build, check_size, load_yaml, to_plain
+from .core.engine import Compiled, load_state, save_state
+from .hardware.blades import ComputeBlade, MemoryBlade
+from .hardware.cache import Cache
+from .hardware.cpu import CoreModel
+from .hardware.hypervisor import Hypervisor
+from .hardware.link import Link
+from .hardware.protocol import ProtocolAgent
+from .hardware.service import ServiceProcessor
+from .hardware.snic import DISCIPLINES, Snic, SnicVM
+from .hardware.storage import IODriver, StorageDevice
+from .hardware.switch import Switch
 from .memctrl import LINE_BYTES, dram_params
-from .network import Link, Switch
-from .protocol import ProtocolAgent
-from .service import ServiceProcessor
-from .storage import IODriver, StorageDevice
-from .units import format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
+from .units import MAX_BYTES, format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
 SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch", "core", "cache", "storage",
             "io_driver", "service", "snic")
-
-
-def _opt_int(value, path, lo):
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < lo):
-        raise ValueError(f"{path}: {value!r} must be an integer >= {lo}")
 
 
 def _default_section(parts) -> dict | None:
@@ -38,6 +36,7 @@ def _default_section(parts) -> dict | None:
     as its preset plus the fields its owner changes (the memory blade's has 2 channels of 4 ranks),
     anything else as its defaults (None: build it from nothing)."""
     from .dram import DRAM
+    from .hardware.controller import MemoryController
     obj = System()
     for part in parts:
         if isinstance(obj, tuple):
@@ -46,124 +45,7 @@ def _default_section(parts) -> dict | None:
             obj = getattr(obj, part, None)
         if obj is None:
             return None
-    return obj.spec() if isinstance(obj, DRAM) else None
-
-
-@dataclass(frozen=True)
-class SnicVM:
-    """The SLA of one queue of the SNIC on the memory-blade link: a VM's remote-memory traffic
-    (line requests and responses, page requests and transfers, victim write-backs, the blade's
-    evictions to storage that its swaps cause), or the `background` queue (service-processor
-    checkpoint copies and restores)."""
-    SECTION = "vm"
-    vm: str = "vm0"              # compute.vms[].name this SLA is for
-    priority: int | None = None  # strict_priority level, 0 = most important; unset = compute.vms[].qos
-    weight: int = 1              # share of the link under drr / wfq
-    cap: str = ""                # token-bucket rate (e.g. "2Gbps"); empty = unshaped
-    burst: str = "16KiB"         # token-bucket depth (at least one page transfer's wire bytes)
-
-    def __post_init__(self):
-        if not isinstance(self.vm, str) or not self.vm:
-            raise ValueError(f"vm.vm: {self.vm!r} must be a VM name")
-        _opt_int(self.priority, "vm.priority", 0)
-        _opt_int(self.weight, "vm.weight", 1)
-        if self.weight > 1 << 20:
-            raise ValueError(f"vm.weight: {self.weight} is above the maximum {1 << 20}")
-        if self.cap:
-            parse_bandwidth(self.cap, "vm.cap")
-        if parse_size(self.burst, "vm.burst") == 0:
-            raise ValueError(f"vm.burst: {self.burst!r} must be > 0")
-
-
-@dataclass(frozen=True)
-class SnicInstruction:
-    """A management instruction of the network manager: at time `at`, set these SLA fields of
-    queue `vm` (a VM name, or 'background'). Unset fields keep their value; uncap removes a cap."""
-    SECTION = "instruction"
-    at: str = "0ns"
-    vm: str = "vm0"
-    priority: int | None = None
-    weight: int | None = None
-    cap: str | None = None
-    burst: str | None = None
-    uncap: bool = False
-
-    def __post_init__(self):
-        parse_time(self.at, "instruction.at")
-        if not isinstance(self.vm, str) or not self.vm:
-            raise ValueError(f"instruction.vm: {self.vm!r} must be a VM name")
-        _opt_int(self.priority, "instruction.priority", 0)
-        _opt_int(self.weight, "instruction.weight", 1)
-        if self.cap is not None:
-            parse_bandwidth(self.cap, "instruction.cap")
-        if self.burst is not None and parse_size(self.burst, "instruction.burst") == 0:
-            raise ValueError(f"instruction.burst: {self.burst!r} must be > 0")
-        if not isinstance(self.uncap, bool):
-            raise ValueError(f"instruction.uncap: {self.uncap!r} must be true or false")
-
-
-@dataclass(frozen=True)
-class Snic:
-    """The switch NIC of each compute blade's link to the memory blade (S4): it schedules every
-    message of each link direction by the QoS of the VM it belongs to. `fifo` (default) is one queue
-    per direction, first ready first served (a calendar of the link's reservations). With several
-    compute blades the discipline also orders the switch's port to the memory blade.
-    `strict_priority`: lowest priority number first, non-preemptive, FIFO within a level.
-    `drr` / `wfq` (one scheme): each VM's messages leave at its weighted share of the link.
-    A `cap` on any queue shapes it with a token bucket (cap, burst) under every discipline.
-    `instructions` change SLAs at run time (the network manager)."""
-    SECTION = "snic"
-    discipline: str = "fifo"     # fifo | strict_priority (sp) | drr | wfq
-    vms: tuple = ()              # SLAs by VM name (a list, or a mapping name -> SLA); unlisted VMs: defaults
-    background: SnicVM = field(default_factory=lambda: SnicVM(vm="background"))   # checkpoint copies (priority unset: below every VM)
-    instructions: tuple = ()     # timed SLA changes: [{at: 2ms, vm: vm1, priority: 0, cap: 1Gbps}]
-
-    def __post_init__(self):
-        from .qos import DISCIPLINES
-        object.__setattr__(self, "vms", tuple(self.vms))
-        object.__setattr__(self, "instructions", tuple(self.instructions))
-        if self.discipline not in DISCIPLINES or self.discipline == "wrr":
-            allowed = [d for d in DISCIPLINES if d != "wrr"]
-            raise ValueError(f"snic.discipline: {self.discipline!r} is not one of {', '.join(allowed)} "
-                             f"(wrr counts packets and runs only in the standalone scheduler, hwmodel qos)")
-        for i, v in enumerate(self.vms):
-            if not isinstance(v, SnicVM):
-                raise ValueError(f"snic.vms[{i}]: expected a SnicVM, got {type(v).__name__}")
-        names = [v.vm for v in self.vms]
-        if len(set(names)) != len(names):
-            raise ValueError(f"snic.vms: a VM is listed twice: {names}")
-        if not isinstance(self.background, SnicVM):
-            raise ValueError("snic.background: expected a SnicVM")
-        for i, x in enumerate(self.instructions):
-            if not isinstance(x, SnicInstruction):
-                raise ValueError(f"snic.instructions[{i}]: expected a SnicInstruction")
-
-    @classmethod
-    def from_dict(cls, data, path="snic") -> "Snic":
-        if isinstance(data, cls):
-            return data
-        data = dict(data or {})
-        vms = data.get("vms") or []
-        if isinstance(vms, dict):   # {vm0: {priority: 0}, ...}
-            vms = [{"vm": k, **(v or {})} for k, v in vms.items()]
-        if not isinstance(vms, (list, tuple)):
-            raise ValueError(f"{path}.vms: expected a list or a mapping of VM SLAs")
-        nested = {
-            "vms": lambda v, p: tuple(build(SnicVM, x, f"{p}[{i}]") for i, x in enumerate(vms)),
-            "background": lambda v, p: build(SnicVM, {"vm": "background", **(v or {})}, p),
-            "instructions": lambda v, p: tuple(build(SnicInstruction, x, f"{p}[{i}]")
-                                               for i, x in enumerate(v or [])),
-        }
-        if "instructions" in data and not isinstance(data["instructions"], (list, tuple)):
-            raise ValueError(f"{path}.instructions: expected a list")
-        data["vms"] = vms
-        return build(cls, data, path, **nested)
-
-    @property
-    def active(self) -> bool:
-        """False when the link is plain FIFO (the core's fast path)."""
-        return (self.discipline != "fifo" or bool(self.background.cap) or any(v.cap for v in self.vms)
-                or any(x.cap for x in self.instructions))
+    return obj.spec() if isinstance(obj, (DRAM, MemoryController)) else None
 
 
 def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
@@ -171,9 +53,7 @@ def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
     the core. Priorities compile to dense levels over every priority that can occur."""
     from fractions import Fraction
 
-    from .qos import DISCIPLINES
-    from ._linksched_reference import DISCIPLINES as RCODES
-    rname = {v: k for k, v in RCODES.items()}[DISCIPLINES[snic.discipline][0]]
+    rname = {v: k for k, v in L.SCHED_DISCIPLINES.items()}[DISCIPLINES[snic.discipline][0]]
     code = L.LINK_DISCIPLINES.get(rname, L.LINK_DISCIPLINES["fair"])
     names = [vm.name for vm in vms]
     by_name = {v.vm: v for v in snic.vms}
@@ -229,6 +109,24 @@ def compile_snic(snic: Snic, vms, wire_max: int) -> tuple:
     return code, len(level), np.array(table, np.int64).reshape(-1), np.array(ev, np.int64).reshape(-1)
 
 
+def _check_fair_weights(table, ev, ser_ps, switch, wire):
+    """drr / wfq: the core spaces a message by ser x (weights of the busy queues) / its weight in
+    int64; refuse weights and serialization times whose product could overflow."""
+    w = len(L.SLA_FIELDS)
+    weights = table.reshape(-1, w)[:, L.SLA_FIELDS.index("WEIGHT")].copy()
+    for row in ev.reshape(-1, len(L.EVENT_FIELDS)):
+        q = int(row[1])
+        weights[q] = max(weights[q], row[2 + L.SLA_FIELDS.index("WEIGHT")])
+    if switch is not None:
+        num, den = Fraction(10**12) / parse_bandwidth(switch.port_bandwidth, "switch.port_bandwidth"), 1
+        ser_ps = max(ser_ps, -(-wire * num.numerator // num.denominator))
+    total = int(weights.astype(object).sum())
+    if ser_ps * total >= 1 << 62:
+        raise ValueError(f"snic.vms: weights adding up to {total} times the longest message's serialization "
+                         f"({ser_ps} ps) overflow the fair scheduler's arithmetic; use smaller weights or a faster "
+                         f"link")
+
+
 @dataclass(frozen=True)
 class System:
     """Composition of the hardware; `run(trace)` simulates it and returns a `Result`.
@@ -280,7 +178,10 @@ class System:
                 if getattr(self.link, f) != getattr(unset, f):
                     raise ValueError(f"link.{f}: set by protocol ({self.protocol.name}); with a protocol, "
                                      f"link takes only latency (propagation and switches)")
-        self._layout()  # cross-component checks fail at construction
+        from .core.engine import check_state_size
+        # cross-component checks, and the size of the state a run needs, fail at construction (for
+        # any trace: a timestamped one suits every core.timing, and timing does not size the state)
+        check_state_size(self.compile("timestamp"))
 
     @property
     def blades(self) -> tuple:
@@ -315,7 +216,11 @@ class System:
             compute = dict(data.get("compute") or {})
             compute.setdefault("vms", to_plain(ComputeBlade().vms))
             data["compute"] = compute
-        data = apply_overrides(data, overrides, _default_section)
+        try:
+            data = apply_overrides(data, overrides, _default_section)
+        except RecursionError:
+            raise ValueError("-p: a value is nested too deeply") from None
+        check_size(data, "configuration")
         unknown = [k for k in data if k not in SECTIONS]
         if unknown:
             raise ValueError(f"{unknown[0]}: unknown section; allowed: {', '.join(SECTIONS)}")
@@ -407,15 +312,34 @@ class System:
         for i, cb in enumerate(blades):
             at = f"compute[{i}]" if multi else "compute"
             for j, vm in enumerate(cb.vms):
-                if vm.memory_bytes % granule:
+                if vm.auto and hv.policy == "static":
+                    raise ValueError(f"{at}.vms[{j}].memory: auto needs the hypervisor's page table; "
+                                     f"hypervisor.policy 'static' splits guest memory by address: give the VM a size")
+                if vm.auto and hv.placement == "low":
+                    raise ValueError(f"hypervisor.placement: 'low' places every guest page at boot and needs every "
+                                     f"VM's size, but {at}.vms[{j}].memory is auto (use first_touch)")
+                if not vm.auto and vm.memory_bytes % granule:
                     raise ValueError(f"{at}.vms[{j}].memory: {vm.memory} is not a multiple of {granule_name} "
                                      f"({format_size(granule)})")
             if cb.local_bytes % granule:
                 raise ValueError(f"{at}.local_memory: {cb.local_memory} is not a multiple of {granule_name} "
                                  f"({format_size(granule)})")
-            guest = cb.guest_bytes
-            local = min(cb.local_bytes, guest)
-            rows.append({"guest": guest, "local": local, "remote": guest - local, "ways": local // unit // n_sets})
+            auto = any(vm.auto for vm in cb.vms)
+            guest = sum(vm.memory_bytes for vm in cb.vms if not vm.auto)
+            local = cb.local_bytes if auto else min(cb.local_bytes, guest)
+            rows.append({"guest": guest, "local": local, "remote": guest - local, "ways": local // unit // n_sets,
+                         "auto": auto})
+        n_auto = sum(r["auto"] for r in rows)
+        if n_auto:
+            # a blade with auto-sized VMs may put on the memory blade an equal share of the super
+            # pages that the blades of declared sizes and every checkpoint area leave
+            ck = sv.enabled and sv.target == "memory_blade"
+            taken = sum(-(-(r["remote"] + ck * r["local"]) // spb) for r in rows if not r["auto"])
+            taken += sum(-(-r["local"] // spb) for r in rows if r["auto"] and ck)
+            each = max(cap // spb - taken, 0) // n_auto
+            for r in rows:
+                if r["auto"]:
+                    r["remote"] = each * spb
         guest = sum(r["guest"] for r in rows)
         remote = sum(r["remote"] for r in rows)
         local_all = sum(r["local"] for r in rows)
@@ -427,6 +351,9 @@ class System:
             raise ValueError(f"memory_blade.capacity: {mb.capacity} cannot hold the remote part of guest memory "
                              f"({format_size(remote)} = VMs' {format_size(guest)} minus local "
                              f"{format_size(local_all)}); enlarge it or add a storage device (storage.device)")
+        if guest > MAX_BYTES:   # machine addresses (VM base + guest address) are signed 64-bit in the core
+            raise ValueError(f"compute.vms: {format_size(guest)} of guest memory in all is more than 8 EiB "
+                             f"(2**63 bytes), the machine address space of the model")
         if guest // unit >= 2**31:
             raise ValueError(f"compute.vms: {format_size(guest)} of guest memory is over 2**31 pages of "
                              f"{format_size(unit)}; use a larger compute.page_size")
@@ -470,10 +397,31 @@ class System:
             raise ValueError(f"memory_blade.capacity: {mb.capacity} is {n_sp} super pages of {mb.super_page}; "
                              f"the compute blades need {need} at boot ({each}); enlarge it, or hand them out "
                              f"as used (memory_blade.allocation: on_demand)")
-        return {"unit": unit, "n_sets": n_sets, "pages": guest // unit, "rows": rows, "n_sp": n_sp}
+        if hv.policy in ("page_swap", "subpage_swap"):
+            for i, r in enumerate(rows):
+                if r["ways"] == 0:   # a swap needs a local frame to bring the page into
+                    at = f"compute[{i}]" if multi else "compute"
+                    raise ValueError(f"{at}.local_memory: {blades[i].local_memory} leaves no local frame in a set "
+                                     f"to swap into; {hv.policy} needs at least {format_size(unit * n_sets)} "
+                                     f"({'one page' if n_sets == 1 else 'one hypervisor.super_page'})")
+        # guest-physical space: each VM's memory, or for an auto-sized VM an equal share of what
+        # the 2**31 guest units the page table numbers leave (it costs nothing until touched)
+        vm_bytes = [0 if vm.auto else vm.memory_bytes for vm in self.vms]
+        n_auto_vms = sum(vm.auto for vm in self.vms)
+        if n_auto_vms:
+            room = (min(2**31 - 1, 2**62 // unit) - guest // unit) // n_auto_vms
+            reserve = (1 << (room.bit_length() - 1)) * unit
+            if reserve < granule:
+                raise ValueError(f"compute.vms: {n_auto_vms} auto-sized VMs leave no guest-physical space beside "
+                                 f"{format_size(guest)} of declared memory; give them sizes")
+            vm_bytes = [reserve if vm.auto else b for vm, b in zip(self.vms, vm_bytes)]
+        return {"unit": unit, "n_sets": n_sets, "pages": sum(vm_bytes) // unit, "rows": rows, "n_sp": n_sp,
+                "vm_bytes": vm_bytes}
 
-    def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096) -> Compiled:
+    def compile(self, trace_timing: str = "none", epoch_ps: int = 0, epoch_rows: int = 4096,
+                trace_addresses: str = "physical") -> Compiled:
         """Flat parameters for the core. `trace_timing` is the trace's: timestamp | gap | none;
+        `trace_addresses` what its format records: physical | virtual (core.addresses decides);
         `epoch_ps` > 0 samples every counter at each multiple of it (a time series)."""
         lay = self._layout()
         hv, ln = self.hypervisor, self.effective_link()
@@ -492,6 +440,8 @@ class System:
         put("UNIT_SHIFT", log2_exact(unit, "swap unit"))
         put("N_SETS", lay["n_sets"])
         put("N_PAGES", lay["pages"])
+        put("N_DIR", -(-lay["pages"] // L.PT_LEAF))
+        put("VIRTUAL", self.core.is_virtual(trace_addresses))
         put("TRAP_PS", parse_time(hv.trap))
         put("MAP_UPDATE_PS", parse_time(hv.map_update))
         put("FILTER_PS", parse_time(hv.fgra_filter))
@@ -514,13 +464,17 @@ class System:
         put("CK_REGIME", L.CK_REGIMES[sv.regime])
         put("CK_INTERVAL_PS", parse_time(sv.interval) if sv.enabled else 0)
         put("CK_SETUP_PS", parse_time(sv.setup))
-        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth")))
+        put("CK_PACE_PS", transfer_ps(unit, parse_bandwidth(sv.copy_bandwidth, "service.copy_bandwidth"),
+                                      "service.copy_bandwidth"))
         put("CK_TARGET", L.CK_TARGETS[sv.target])
         put("PEER_PS", parse_time(sv.peer_latency))
-        put("BUF_N", mb.buffers)
-        put("BUF_SHIFT", log2_exact(parse_size(mb.super_page, "memory_blade.super_page"), "memory_blade.super_page"))
-        put("BUF_QD", mb.buffer_queue)
-        put("BUF_LAT_PS", parse_time(mb.buffer_latency))
+        # swap units cross the link and the blade's buffers only where pages move
+        moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
+        # the buffers are alike (MemoryBlade checks it): super pages are dealt to them in turn
+        put("BUF_N", len(mb.buffers))
+        put("BUF_SHIFT", log2_exact(mb.super_page_bytes, "memory_blade.super_page"))
+        put("BUF_QD", mb.buffers[0].entries(unit if moves_units else LINE_BYTES, "memory_blade.buffers[0]"))
+        put("BUF_LAT_PS", mb.buffers[0].latency_ps)
         put("FAIL_AT_PS", sv.fail_at_ps)
         put("FAIL_CB", self.blade_names.index(sv.fail_blade) if sv.fail_blade else 0)
         put("EPOCH_PS", epoch_ps)
@@ -534,7 +488,8 @@ class System:
             v = st.values()
             put("ST_READ_PS", parse_time(v["read_latency"]))
             put("ST_WRITE_PS", parse_time(v["write_latency"]))
-            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth")))
+            put("ST_XFER_PS", transfer_ps(unit, parse_bandwidth(v["bandwidth"], "storage.bandwidth"),
+                                          "storage.bandwidth"))
             put("ST_UNITS", v["units"])
             put("ST_QD", v["queue_depth"])
         else:
@@ -543,9 +498,11 @@ class System:
         put("QOS_SLA_AT", len(p))
         if self.snic.active:
             # the largest message a bucket must pass: a swap unit only where units cross the link
-            moves_units = hv.policy in ("page_swap", "subpage_swap") or sv.enabled or bool(sv.fail_at)
             code, levels, table, ev = compile_snic(self.snic, self.vms, max(
                 p[L.P[f"WIRE_{n}_B"]] for n in ("REQ", "LINE", "WLINE") + (("UNIT",) if moves_units else ())))
+            if code == L.LINK_DISCIPLINES["fair"]:
+                _check_fair_weights(table, ev, int(p[L.P["SER_UNIT_PS"]]), self.effective_switch(),
+                                    int(p[L.P["WIRE_UNIT_B"]]))
             put("QOS", 1)
             put("QOS_DISC", code)
             put("QOS_NQ", len(self.vms) + 1)
@@ -556,14 +513,14 @@ class System:
             p = np.concatenate([p, table, ev]).astype(np.int64)
         else:
             put("QOS_EV_AT", len(p))
-        vm_bytes = np.array([vm.memory_bytes for vm in self.vms], np.uint64)
+        vm_bytes = np.array(lay["vm_bytes"], np.uint64)
         vm_base = np.concatenate([[0], np.cumsum(vm_bytes)[:-1]]).astype(np.int64)
         # compute blades: one row each, and each VM's blade
         sw = self.effective_switch()
         put("SW", sw is not None)
         if sw is not None:
             put("SW_LAT_PS", sw.latency_ps)
-            num, den = sw.ps_per_byte()
+            num, den = sw.ps_per_byte(int(p[L.P["WIRE_UNIT_B"]]))
             put("SW_NUM", num)
             put("SW_DEN", den)
         else:
@@ -575,15 +532,13 @@ class System:
         put("STRICT", mb.strict)
         put("N_CB", len(self.blades))
         put("VM_HIST", len(self.vms) <= L.VM_HIST_MAX_VMS)
-        cb_rows, off = [], {"FRAME_OFF": 0, "SLOT_OFF": 0, "VSP_OFF": 0}
+        cb_rows, off = [], {"VSP_OFF": 0}
         for cb, r, k in zip(self.blades, lay["rows"], range(len(self.blades))):
             row = {"WAYS": r["ways"], "LOCAL_BYTES": r["local"] if hv.policy == "static" else cb.local_bytes,
                    "TEMP_ADDR": cb.local_bytes, "MBASE": int(vm_base[self.vm_blade().index(k)]),
                    "PER_SET": r["per_set"], "N_VSP": r["n_vsp"], "CK_BASE": r["ck_base"],
                    "PEER_BASE": r["peer_base"], **off}
             cb_rows.append([row[f] for f in L.CB_FIELDS])
-            off["FRAME_OFF"] += r["ways"] * lay["n_sets"]
-            off["SLOT_OFF"] += r["per_set"] * lay["n_sets"]
             off["VSP_OFF"] += r["n_vsp"]
         names = self.blade_names
         perms = sorted((parse_time(x.at), i, x) for i, x in enumerate(mb.permissions))
@@ -597,14 +552,19 @@ class System:
         put("CB_AT", len(p))
         put("VM_CB_AT", len(p) + len(cb_rows) * len(L.CB_FIELDS))
         put("PERM_EV_AT", p[L.P["VM_CB_AT"]] + len(self.vms))
+        put("VM_PAGES_AT", p[L.P["PERM_EV_AT"]] + len(perm_rows) * len(L.PERM_FIELDS))
         p = np.concatenate([p, np.array(cb_rows, np.int64).reshape(-1), np.array(self.vm_blade(), np.int64),
-                            np.array(perm_rows, np.int64).reshape(-1)]).astype(np.int64)
+                            np.array(perm_rows, np.int64).reshape(-1),
+                            (vm_bytes // np.uint64(unit)).astype(np.int64)]).astype(np.int64)
+        multi = isinstance(self.compute, tuple)
+        paths = tuple(f"compute.{k}.vms.{j}.memory" if multi else f"compute.vms.{j}.memory"
+                      for k, b in enumerate(self.blades) for j in range(len(b.vms)))
         return Compiled(p=p, dl=np.concatenate([dram_params(cb.dram) for cb in self.blades]),
                         db=dram_params(mb.dram), dp=dram_params(self.service.peer_dram),
-                        vm_base=vm_base, vm_bytes=vm_bytes, blade_names=tuple(names))
+                        vm_base=vm_base, vm_bytes=vm_bytes, blade_names=tuple(names), vm_paths=paths)
 
     # -- running ---------------------------------------------------------------------------
-    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 20,
+    def run(self, trace, *, backend=None, completions=False, slowdown=False, chunk_records=1 << 18,
             progress=False, save_state_to=None, resume_from=None, format=None, timing=None, time_unit=None,
             skip_bad_lines=False, epoch=None, cycle=None, dram_trace=None, dram_trace_format="dramsim3",
             ps_per_unit=None):
@@ -620,14 +580,14 @@ class System:
         cycle="0.5ns" says what one cycle of a cycle-stamped trace is (default core.trace_cycle,
         else the local DRAM's tCK); `Result.ps_per_trace_unit` records the scale used.
         dram_trace="out" writes the requests each DRAM received, with their arrival times, to
-        out.<dram>.trace (see `hwmodel.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
+        out.<dram>.trace (see `hwmodel.core.dram_trace`), in `dram_trace_format` (dramsim3, ramulator,
         text). ps_per_unit imposes the time scale of the trace's time column (compare uses it).
 
         completions=True keeps each access's completion time (ps) in `Result.completions`;
         slowdown=True (or "all_local") also runs an all-local copy of the system and reports the
         ratio; slowdown="no_checkpoints" compares with the same system without checkpoints.
         """
-        from .runner import run_system
+        from .core.runner import run_system
         return run_system(self, trace, backend=backend, completions=completions, slowdown=slowdown,
                           chunk_records=chunk_records, progress=progress, save_state_to=save_state_to,
                           resume_from=resume_from, format=format, timing=timing, time_unit=time_unit,
@@ -659,6 +619,12 @@ class System:
         """The baseline of slowdowns: the same system with local memory for all guest memory, so
         no page ever leaves (and no storage tier, no checkpoints). The hypervisor keeps its policy
         and placement, so pages land in the same frames and the DRAM sees the same addresses."""
+        for k, cb in enumerate(self.blades):
+            for j, vm in enumerate(cb.vms):
+                if vm.auto:
+                    at = f"compute[{k}]" if isinstance(self.compute, tuple) else "compute"
+                    raise ValueError(f"slowdown: the all-local baseline gives every blade local memory for all "
+                                     f"its VMs' memory, but {at}.vms[{j}].memory is auto; give it a size")
         blades = tuple(dataclasses.replace(cb, local_memory=format_size(cb.guest_bytes)) for cb in self.blades)
         compute = blades if isinstance(self.compute, tuple) else blades[0]
         mb = dataclasses.replace(self.memory_blade, permissions=())

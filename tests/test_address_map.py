@@ -4,7 +4,7 @@ vectorised decoder against the scalar one."""
 import numpy as np
 import pytest
 
-from hwmodel.address_map import FIELDS, MASK, SHIFT, XOR_MASK, XOR_SHIFT, AddressMap, Location, parse_mapping
+from hwmodel.hardware.address_map import FIELDS, MASK, SHIFT, XOR_MASK, XOR_SHIFT, AddressMap, Location, parse_mapping
 from hwmodel.dram import DRAM
 
 DDR4 = DRAM.preset("DDR4-2400")   # 1 channel, 2 ranks, 4 bg x 4 banks, 64 Ki rows, 7 column bits

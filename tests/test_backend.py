@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel.engine import select_backend
+from hwmodel.core.engine import select_backend
 
 
 def test_names_and_environment(monkeypatch):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hwmodel import System
 from hwmodel import _layout as L
-from hwmodel.engine import Engine, PermissionFault, load_state, save_state, state_digest
+from hwmodel.core.engine import Engine, PermissionFault, load_state, save_state, state_digest
 from tiny import AGENT, BURST, BYTE, CL, HDR, PROP, RCD, RP, TINY_DRAM, run
 
 REMOTE_READ = (HDR * BYTE + PROP) + AGENT + (RCD + CL + BURST) + ((64 + HDR) * BYTE + PROP)
@@ -208,8 +208,9 @@ def test_bad_many_blade_configs(data, match):
 def test_boot_needs_room_for_every_blade_but_on_demand_shares_it():
     # 40 + 40 GiB of remote memory do not fit 64 GiB when reserved at boot; on demand they are
     # handed out as touched
-    data = {"compute": [{"local_memory": "0B", "vms": [{"name": "a", "memory": "30GiB"}]},
-                        {"local_memory": "0B", "vms": [{"name": "b", "memory": "30GiB"}]}],
+    # (each keeps one local page: page_swap needs a frame to swap into)
+    data = {"compute": [{"local_memory": "4KiB", "vms": [{"name": "a", "memory": "30GiB"}]},
+                        {"local_memory": "4KiB", "vms": [{"name": "b", "memory": "30GiB"}]}],
             "memory_blade": {"capacity": "64GiB", "super_page": "16MiB"}, "storage": {"device": "nvme-gen4"},
             "hypervisor": {"policy": "page_swap"}}
     System.from_dict(data).compile()   # 30 + 30 fits

@@ -6,8 +6,8 @@ import json
 import pytest
 import yaml
 
-from hwmodel.compare import METRICS, compare, compare_table, format_table
-from hwmodel.cli_compare import add_commands
+from hwmodel.study.compare import METRICS, compare, compare_table, format_table
+from hwmodel.cli.compare import add_commands
 from hwmodel.trace import generate, write_trace
 
 TINY = {"compute": {"local_memory": "16MiB", "vms": [{"name": "vm0", "memory": "64MiB"}]},

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hwmodel import docs
+from hwmodel.study import docs
 from hwmodel.system import SECTIONS, System
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def test_defaults_units_and_comments_come_from_the_classes():
     assert rows[("compute.dram", "tRCD")][2] == "cycles of tCK"
     assert rows[("memory_blade.dram", "channels")][1] == str(System().memory_blade.dram.channels)
     # a comment continued on the next, aligned line is kept whole
-    assert rows[("compute.dram", "write_buf_size")][3].endswith("holds trans_queue_size writes)")
+    assert rows[("compute.dram", "write_buf_size")][3].endswith("drains regardless when it holds trans_queue_size")
     # a field without a comment falls back to the docstring sentence naming it
     assert "`max_payload`" in rows[("link", "max_payload")][3]
 
@@ -49,15 +49,15 @@ def test_unit_inference():
 
 def test_generation_is_deterministic():
     assert docs.generate() == docs.generate()
-    out = subprocess.run([sys.executable, "-m", "hwmodel.docs"], capture_output=True, text=True, cwd=REPO,
+    out = subprocess.run([sys.executable, "-m", "hwmodel.study.docs"], capture_output=True, text=True, cwd=REPO,
                          check=True).stdout
     assert out == docs.generate()
 
 
 def test_committed_reference_is_up_to_date():
-    assert COMMITTED.exists(), "docs/configuration.md is missing: python -m hwmodel.docs > docs/configuration.md"
+    assert COMMITTED.exists(), "docs/configuration.md is missing: python -m hwmodel.study.docs > docs/configuration.md"
     assert COMMITTED.read_text() == docs.generate(), \
-        "docs/configuration.md is stale: regenerate with python -m hwmodel.docs > docs/configuration.md"
+        "docs/configuration.md is stale: regenerate with python -m hwmodel.study.docs > docs/configuration.md"
 
 
 def test_readme_yaml_examples_are_valid_systems():

@@ -74,7 +74,7 @@ def traces(draw):
 @given(cfg=configs, tr=traces())
 def test_event_driven_run_is_the_rules_ticked_every_cycle(backend_, cfg, tr):
     backend = backend_
-    d = DRAM.preset("DDR4-2400", **cfg)
+    d = DRAM.preset("DDR4-2400", model="detailed", **cfg)
     t, cells, wfrac = tr
     addr = [address(d, ra % d.ranks, bg, ba, row, col) for ra, bg, ba, row, col, _ in cells]
     w = [1 if (k % 10) < wfrac * 10 and wr else 0 for k, (*_, wr) in enumerate(cells)]
@@ -94,7 +94,7 @@ def test_event_driven_run_is_the_rules_ticked_every_cycle(backend_, cfg, tr):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cfg=configs, tr=traces(), channels=st.sampled_from([1, 2]))
 def test_compiled_equals_its_twin(cfg, tr, channels):
-    d = DRAM.preset("DDR4-2400", channels=channels, address_mapping="rorabgbacoch", **cfg)
+    d = DRAM.preset("DDR4-2400", model="detailed", channels=channels, address_mapping="rorabgbacoch", **cfg)
     t, cells, wfrac = tr
     rng = np.random.default_rng(len(cells))
     addr = (rng.integers(0, 1 << 16, len(cells)) * 64).tolist()
@@ -110,7 +110,7 @@ def test_compiled_equals_its_twin(cfg, tr, channels):
 def test_unloaded_latencies_from_acceptance(backend):
     # a request is taken the cycle after it arrives, moves to its bank's queue that cycle, and its
     # first command issues the next: from acceptance, 1 + [tRP] + [tRCD] + CL + burst cycles
-    d = DRAM.preset("DDR4-2400", refresh_policy="none")
+    d = DRAM.preset("DDR4-2400", model="detailed", refresh_policy="none")
     gap = 1000 * d.tck_ps
     t = [0, gap, 2 * gap]
     out, acc, _, c, _ = run(d, t, [0, 64 * 3, address(d, row=5)], [0, 0, 0], backend)
@@ -123,7 +123,7 @@ def test_unloaded_latencies_from_acceptance(backend):
 
 
 def test_writes_are_posted_and_forward_and_merge(backend):
-    d = DRAM.preset("DDR4-2400", refresh_policy="none")
+    d = DRAM.preset("DDR4-2400", model="detailed", refresh_policy="none")
     tck = d.tck_ps
     # a write, a write to the same line (merges), a read of it (served from the buffer)
     out, acc, _, c, _ = run(d, [0, 10 * tck, 20 * tck], [4096, 4096, 4096], [1, 1, 0], backend)
@@ -132,7 +132,7 @@ def test_writes_are_posted_and_forward_and_merge(backend):
 
 
 def test_write_drain_starts_above_the_low_mark_with_the_queues_idle(backend):
-    d = DRAM.preset("DDR4-2400", refresh_policy="none")
+    d = DRAM.preset("DDR4-2400", model="detailed", refresh_policy="none")
     n = d.write_low_mark
     t = np.arange(n + 1) * 100 * d.tck_ps
     later = int(t[-1]) + 1000 * d.tck_ps      # (the run goes on after the last write is taken)
@@ -145,7 +145,7 @@ def test_write_drain_starts_above_the_low_mark_with_the_queues_idle(backend):
 def test_a_drain_waiting_for_a_read_in_the_read_queue_moves_reads(backend):
     # DRAMsim3 deadlocks here: a full write buffer whose first write waits for an older read of
     # its address that sits in the read queue behind reads to a full command queue
-    d = DRAM.preset("DDR4-2400", refresh_policy="none", trans_queue_size=4, cmd_queue_size=1)
+    d = DRAM.preset("DDR4-2400", model="detailed", refresh_policy="none", trans_queue_size=4, cmd_queue_size=1)
     tck = d.tck_ps
     same = address(d, bank=1, row=3)
     reqs = [(address(d, row=r), 0) for r in (1, 2)]          # bank 0: one queued, one waiting
@@ -159,7 +159,7 @@ def test_a_drain_waiting_for_a_read_in_the_read_queue_moves_reads(backend):
 def test_refresh_blocks_its_rank_and_precharges_it(backend):
     # rank 0 falls due at tREFI / ranks: its open row is precharged, REF issues, and a read that
     # arrives meanwhile waits for tRFC after it
-    d = DRAM.preset("DDR4-2400")
+    d = DRAM.preset("DDR4-2400", model="detailed")
     tck = d.tck_ps
     due = d.tREFI // d.ranks
     out, acc, _, c, _ = run(d, [0, due * tck], [0, 64], [0, 0], backend, until=(due + 2000) * tck)
@@ -171,7 +171,7 @@ def test_refresh_blocks_its_rank_and_precharges_it(backend):
 
 
 def test_closed_page_activates_every_access(backend):
-    d = DRAM.preset("DDR4-2400", refresh_policy="none", row_policy="closed")
+    d = DRAM.preset("DDR4-2400", model="detailed", refresh_policy="none", row_policy="closed")
     gap = 1000 * d.tck_ps
     out, acc, _, c, _ = run(d, [0, gap], [0, 64], [0, 0], backend)
     assert ((out - acc) // d.tck_ps).tolist() == [1 + d.tRCD + d.CL + d.burst_cycles] * 2
@@ -179,7 +179,7 @@ def test_closed_page_activates_every_access(backend):
 
 
 def test_bad_order_is_refused(backend):
-    d = DRAM.preset("DDR4-2400")
+    d = DRAM.preset("DDR4-2400", model="detailed")
     with pytest.raises(ValueError, match="time order"):
         run(d, [100, 0], [0, 64], [0, 0], backend)
 
@@ -215,7 +215,7 @@ def test_an_in_system_answer_sees_the_requests_presented_so_far(backend, name):
     # presented in time order, with the horizon at each arrival: request i's answer is its
     # completion in a run of requests 0 .. i (a later request may still change it: FR-FCFS lets a
     # later row hit go first, and the round robin may give it the command bus)
-    d = DRAM.preset("DDR4-2400", tREFI=2000)
+    d = DRAM.preset("DDR4-2400", model="detailed", tREFI=2000)
     rng = np.random.default_rng(3)
     n = 90
     t = np.cumsum(rng.integers(0, 30, n)) * d.tck_ps
@@ -233,7 +233,7 @@ def test_an_in_system_answer_sees_the_requests_presented_so_far(backend, name):
 
 
 def test_an_answer_leaves_the_controller_as_it_was(backend):
-    d = DRAM.preset("DDR4-2400", tREFI=2000)
+    d = DRAM.preset("DDR4-2400", model="detailed", tREFI=2000)
     p = dram_params(d)
     st_ = L.new_dram_state(p)
     clock = _Clock()
@@ -255,7 +255,7 @@ def test_an_answer_leaves_the_controller_as_it_was(backend):
 
 
 def test_in_system_matches_between_backends():
-    d = DRAM.preset("DDR4-2400", tREFI=3000, channels=2, address_mapping="rorabgbacoch")
+    d = DRAM.preset("DDR4-2400", model="detailed", tREFI=3000, channels=2, address_mapping="rorabgbacoch")
     rng = np.random.default_rng(4)
     n = 300
     states = []

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hwmodel.dram import DRAM
-from hwmodel.dram_presets import DRAMSIM3_SOURCES, PRESETS
+from hwmodel.hardware.dram_presets import DRAMSIM3_SOURCES, PRESETS
 
 REF = Path(__file__).resolve().parent / "data" / "dramsim3"
 
@@ -82,7 +82,7 @@ def test_other_preset_figures():
 
 
 def test_every_preset_has_a_source_comment():
-    src = Path(__file__).resolve().parents[1].joinpath("hwmodel", "dram_presets.py").read_text()
+    src = Path(__file__).resolve().parents[1].joinpath("hwmodel", "hardware", "dram_presets.py").read_text()
     for name in PRESETS:
         i = src.index(f'    "{name}": dict(')
         assert src[:i].rstrip().splitlines()[-1].lstrip().startswith("#"), name

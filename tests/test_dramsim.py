@@ -51,9 +51,9 @@ def runs():
     res = {}
     for name in TRACES:
         trace = REFERENCE / "crosscheck" / f"{name}.trace.gz"
-        rc, text, _ = cli("dram", INI, trace, "--cycles", dramsim3(name)["num_cycles"], "--json", "-")
+        rc, text, _ = cli("dram", INI, trace, "--cycles", dramsim3(name)["num_cycles"], "-p", "model=detailed", "--json", "-")
         assert rc == 0
-        rc, summary, _ = cli("dram", INI, trace, "--cycles", dramsim3(name)["num_cycles"])
+        rc, summary, _ = cli("dram", INI, trace, "--cycles", dramsim3(name)["num_cycles"], "-p", "model=detailed")
         assert rc == 0
         res[name] = json.loads(text), summary
     return res
@@ -63,7 +63,7 @@ def runs():
 def test_cli_gives_the_crosscheck_figures(runs, name):
     js, summary = runs[name]
     ch = js["0"]
-    ours, _ = metrics(REFERENCE, name)
+    ours, _ = metrics(REFERENCE, name, "detailed")
     assert ch["num_read_row_hits"] / max(ch["num_read_cmds"], 1) == ours["read_hits"]
     assert ch["num_write_row_hits"] / max(ch["num_write_cmds"], 1) == ours["write_hits"]
     assert ch["average_read_latency"] == ours["latency"]
@@ -170,7 +170,7 @@ def test_channels_add_up_to_a_joint_run(tmp_path):
     import hwmodel._core as core
     from hwmodel import _dram_layout as L
     from hwmodel.memctrl import dram_params
-    d = DRAM.preset("DDR4-2400", channels=4, ranks=1, address_mapping="rorabgbacoch")
+    d = DRAM.preset("DDR4-2400", channels=4, ranks=1, address_mapping="rorabgbacoch", model="detailed")
     path = random_trace(tmp_path, d, n=12_000, gap=3)
     r = run_dram(d, path)
     raw = np.loadtxt(path, dtype=str)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel.engine import EPOCH_COLUMNS, Engine
+from hwmodel.core.engine import EPOCH_COLUMNS, Engine
 
 
 def system():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from hwmodel import System
-from hwmodel.cli_study import add_commands
-from hwmodel.plot import plot
+from hwmodel.cli.study import add_commands
+from hwmodel.study.plot import plot
 from hwmodel.study import sweep
 from hwmodel.trace import generate, write_trace
 

@@ -1,6 +1,8 @@
 """Each placement policy pinned by hand-derived completion times on the tiny system (tests/tiny.py)."""
 import numpy as np
 
+from hwmodel.core.engine import page_locations
+
 from tiny import (AGENT, BURST, BYTE, CL, CWL, FILTER, HDR, MAP, PAGE_TIME, PROP, RCD, RP, TRAP,
                   run, tiny)
 
@@ -85,14 +87,14 @@ def test_page_swap_lru_victims_and_map_updates(backend):
     times = [0, 20_000_000, 40_000_000, 60_000_000]
     r = run(sys, times, [0x4000, 0x0000, 0x2000, 0x1000], [0, 0, 1, 0], backend=backend)
     st = _final_state(sys, times, [0x4000, 0x0000, 0x2000, 0x1000], [0, 0, 1, 0], backend)
-    loc = st["loc"][:16].tolist()
+    loc = page_locations(st, range(16)).tolist()
     assert loc[4] == 0 and loc[0] == 1 and loc[2] == 2 and loc[1] == 3
     assert loc[3] <= -2   # page 3 went to the blade
     assert r.counters["faults"] == 3 and r.counters["dirty_victims"] == 0
 
 
 def _final_state(sys, times, addrs, ops, backend):
-    from hwmodel.engine import Engine
+    from hwmodel.core.engine import Engine
     e = Engine(sys.compile("timestamp"), backend)
     e.run_chunk(np.array(times), np.array(addrs, np.uint64), np.array(ops, np.uint8), np.zeros(len(addrs), np.uint16))
     return e.state
@@ -103,7 +105,7 @@ def test_subpage_swap_keeps_the_offset_within_super_pages(backend):
     # page 1, offset 1) can only replace the local sub page at offset 1 (frame 1), not the LRU frame 0
     sys = tiny("subpage_swap", placement="low")
     st = _final_state(sys, [0], [0x5000], [0], backend)
-    loc = st["loc"][:16].tolist()
+    loc = page_locations(st, range(16)).tolist()
     assert loc[5] == 1 and loc[1] == -2 - 1 and loc[0] == 0
     r = run(sys, [0], [0x5000], backend=backend)
     # frame 1 and blade slot 1 sit in the same rows as frame 0 and slot 0: the same time as page_swap

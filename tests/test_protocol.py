@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 from hwmodel import Link, System
-from hwmodel.protocol import PRESETS, REQUEST_TYPES, ProtocolAgent
+from hwmodel.hardware.protocol import PRESETS, REQUEST_TYPES, ProtocolAgent
 
 # published.md: "PCIe per-lane bandwidth per direction, Gen1/2/3/4/5", derived
 PER_LANE_GBPS = {1: 0.250, 2: 0.500, 3: 0.985, 4: 1.969, 5: 3.938}

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwmodel import _linksched_reference as R
-from hwmodel.qos import (DISCIPLINES, SNIC, Instruction, LinkScheduler, LinkSim, NetworkManager, QoSClass,
-                         load_qos_config, read_packets, run_qos, write_packets)
+from hwmodel.core import _linksched_reference as R
+from hwmodel.core.linksched import LinkSim, load_qos_config, read_packets, run_qos, write_packets
+from hwmodel.hardware.snic import DISCIPLINES, SNIC, Instruction, LinkScheduler, NetworkManager, QoSClass
 from hwmodel.units import parse_bandwidth
 
 BW = "10Gbps"
@@ -85,7 +85,7 @@ def test_strict_priority_top_class_bare_latency(backend, load):
         t = np.cumsum(rng.exponential(mean, n)).astype(np.int64)
         streams.append((t[t < T], np.full((t < T).sum(), vm, np.uint16),
                         rng.integers(64, 1501, (t < T).sum()).astype(np.uint32)))
-    from hwmodel.qos import merge_packets
+    from hwmodel.core.linksched import merge_packets
     pk = merge_packets(*streams)
     vms = [QoSClass("critical", priority=0), QoSClass("b1", priority=1), QoSClass("b2", priority=2)]
     r = run_qos(snic("strict_priority", vms), pk, backend=backend)
@@ -142,7 +142,7 @@ def test_wfq_delay_within_parekh_gallager_bound(backend):
         n = int(T / (750 * PS_PER_BYTE)) + 10
         t = np.sort(rng.integers(0, T, n)).astype(np.int64)
         streams.append((t, np.full(n, vm, np.uint16), rng.integers(64, 1501, n).astype(np.uint32)))
-    from hwmodel.qos import merge_packets
+    from hwmodel.core.linksched import merge_packets
     pk = merge_packets(*streams)
     vms = [QoSClass("lb", weight=1), QoSClass("x", weight=2), QoSClass("y", weight=1)]
     r = run_qos(snic("wfq", vms), pk, backend=backend)
@@ -250,7 +250,7 @@ def test_wfq_event_differential():
 # --------------------------------------------------------------------- registry, config, I/O
 
 def test_registry_matches_core():
-    from hwmodel import _linksched
+    from hwmodel.core import _linksched
     assert _linksched.DISCIPLINES == R.DISCIPLINES
     assert {n: c for n, (c, _) in DISCIPLINES.items() if n in R.DISCIPLINES} == R.DISCIPLINES
     assert _linksched.NSTAT_ == R.NSTAT and _linksched.NQP_ == R.NQP
@@ -286,7 +286,7 @@ def test_packet_trace_io(tmp_path):
 
 
 def parser():
-    from hwmodel.cli_qos import add_commands
+    from hwmodel.cli.qos import add_commands
     ap = argparse.ArgumentParser()
     add_commands(ap.add_subparsers(dest="command"))
     return ap

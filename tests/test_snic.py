@@ -8,7 +8,7 @@ import pytest
 
 from hwmodel import System
 from hwmodel import _layout as L
-from hwmodel.engine import Engine
+from hwmodel.core.engine import Engine
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def run(system, trace, backend):
 
 
 def test_layout_offsets_match_the_core():
-    text = (REPO / "hwmodel" / "_core.pyx").read_text()
+    text = "".join(f.read_text() for f in [REPO / "hwmodel" / "_core.pyx", *(REPO / "hwmodel" / "core").glob("*.pxi")])
     defs = dict(re.findall(r"^DEF (\w+) = (\d+)$", text, re.M))
     for i, name in enumerate(L.SLA_FIELDS):
         assert int(defs["Q_" + name]) == i
@@ -188,7 +188,7 @@ def test_snic_round_trips_through_yaml(tmp_path):
 
 @pytest.mark.parametrize("disc", ["strict_priority", "wfq"])
 def test_save_restore_with_qos(tmp_path, backend, disc):
-    from hwmodel.engine import load_state, save_state, state_digest
+    from hwmodel.core.engine import load_state, save_state, state_digest
     s = static_system(disc, vms={"vm1": {"cap": "3GB/s", "weight": 2}},
                       instructions=[{"at": "20us", "vm": "vm0", "priority": 4, "weight": 5}])
     tr = merged(stream(0, 800, 40_000, 1), stream(1, 1600, 15_000, 2))

@@ -5,7 +5,7 @@ import pytest
 
 from hwmodel import System
 from hwmodel._layout import ON_STORAGE, UNTOUCHED
-from hwmodel.engine import Engine
+from hwmodel.core.engine import Engine, page_locations
 from tiny import TRAP, run, tiny
 
 DEVICE = {"device": "custom", "read_latency": "10us", "write_latency": "5us", "bandwidth": "1GB/s",
@@ -50,7 +50,7 @@ def test_blade_full_pushes_pages_down_and_they_come_back(backend):
     e = Engine(system.compile("timestamp"), backend)
     pages = 512                     # 4 local + 256 blade + 252 on storage
     st = e.state
-    assert (st["loc"][:pages] == ON_STORAGE).sum() == pages - 4 - 256
+    assert (page_locations(st, np.arange(pages)) == ON_STORAGE).sum() == pages - 4 - 256
     order = np.random.default_rng(1).permutation(pages)
     t = np.arange(pages, dtype=np.int64) * 50_000_000
     e.run_chunk(t, (order * 4096).astype(np.uint64), np.zeros(pages, np.uint8), np.zeros(pages, np.uint16))
@@ -63,7 +63,7 @@ def test_blade_full_pushes_pages_down_and_they_come_back(backend):
 
 def assert_balanced(st, pages):
     """Every touched page is in exactly one place, and the maps agree both ways."""
-    loc = st["loc"][:pages]
+    loc = page_locations(st, np.arange(pages))
     local = np.flatnonzero(loc >= 0)
     blade = np.flatnonzero((loc <= -2) & (loc != ON_STORAGE))
     storage = np.flatnonzero(loc == ON_STORAGE)
@@ -94,7 +94,7 @@ def test_random_workload_keeps_every_page_in_one_place(backend, victim, placemen
                 np.zeros(n, np.uint16))
     assert_balanced(e.state, 1024)
     c = dict(zip(__import__("hwmodel")._layout.COUNTER_NAMES, e.state["counters"].tolist()))
-    on_storage = int((e.state["loc"][:1024] == ON_STORAGE).sum())
+    on_storage = int((page_locations(e.state, np.arange(1024)) == ON_STORAGE).sum())
     initially = 1024 - 4 - 256 if placement == "low" else 0
     # pages on storage now = those that started there or were born there, plus writes, minus reads
     assert on_storage == initially + c["first_touch_storage"] + c["storage_writes"] - c["storage_reads"]

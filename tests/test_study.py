@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hwmodel import study
-from hwmodel.cli_study import add_commands
-from hwmodel.study import expand_grid, load_grid, load_results, parse_axes, sweep
+from hwmodel.study import sweeps as study
+from hwmodel.cli.study import add_commands
+from hwmodel.study import SweepWarning, expand_grid, load_grid, load_results, parse_axes, sweep
 from hwmodel.trace import generate, write_trace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,8 +193,9 @@ def test_failed_points_are_recorded_and_retried_the_others_complete(traces, tmp_
     wide = _trace(tmp_path / "wide.npz", 3, footprint=4 << 20)      # beyond the VM's 1 MiB
     out = tmp_path / "r.jsonl"
     grid = {"hypervisor.policy": ["fgra", "no_such_policy", "page_swap"]}
-    rows = sweep(BASE, grid, [traces[0], wide], out=out, executor="process", workers=2, progress=False,
-                 as_frame=False)
+    with pytest.warns(SweepWarning, match="4 of 6 points failed"):
+        rows = sweep(BASE, grid, [traces[0], wide], out=out, executor="process", workers=2, progress=False,
+                     as_frame=False)
     status = {(r["params"]["hypervisor.policy"], Path(r["trace"]).name): r for r in rows}
     assert status[("fgra", "a.npz")]["status"] == "ok" and status[("page_swap", "a.npz")]["status"] == "ok"
     bad = status[("no_such_policy", "a.npz")]
@@ -203,7 +204,8 @@ def test_failed_points_are_recorded_and_retried_the_others_complete(traces, tmp_
     assert runtime["status"] == "error" and "outside VM 0's memory" in runtime["error"]
     assert sum(r["status"] == "ok" for r in rows) == 2
     ran = _counting(monkeypatch)
-    sweep(BASE, grid, [traces[0], wide], out=out, executor="serial", progress=False)
+    with pytest.warns(SweepWarning):
+        sweep(BASE, grid, [traces[0], wide], out=out, executor="serial", progress=False)
     # the 2 runnable failures are retried (the unresolvable ones are recorded without running)
     assert len(ran) == 2
     assert len(out.read_text().splitlines()) == 6 + 4

@@ -242,6 +242,7 @@ class LineFormat:
     """
     name = ""
     timing = "none"
+    addresses = "physical"   # what the format's producers record: physical | virtual (core.addresses: auto)
     time_unit = "cycle"
     syntax = ""
     layouts: dict = {}

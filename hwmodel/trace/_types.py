@@ -27,6 +27,48 @@ class TraceError(ValueError):
     """Bad trace input; the message names the file, the line or record, and the offending text."""
 
 
+_LIMITS = {"time": (0, (1 << 63) - 1), "addr": (0, (1 << 64) - 1), "op": (0, 1), "size": (0, (1 << 32) - 1),
+           "vm": (0, (1 << 16) - 1)}
+_WHAT = {"time": "time", "addr": "address", "op": "operation", "size": "size", "vm": "VM id"}
+
+
+def checked_column(values, name: str, where=None) -> np.ndarray:
+    """`values` as column `name`'s dtype (COLUMNS), refusing what that cast would change: a value
+    out of the column's range (op is 0 or 1 only), or a fraction. `where(i)` names row i
+    (default 'record i+1'); TraceError otherwise. numpy's astype wraps and truncates silently."""
+    where = where or (lambda i: f"record {i + 1}")
+    a = np.asarray(values)
+    dt = np.dtype(COLUMNS[name])
+    if a.ndim != 1:
+        raise TraceError(f"{where(0)}: column {name} has shape {a.shape}, expected one value per record")
+    if a.dtype == dt or len(a) == 0:
+        out = a.astype(dt, copy=False)
+        if name == "op" and len(out) and out.max() > 1:
+            i = int(np.argmax(out > 1))
+            raise TraceError(f"{where(i)}: {_WHAT[name]} {int(out[i])} is neither 0 (read) nor 1 (write)")
+        return out
+    lo, hi = _LIMITS[name]
+    if a.dtype.kind == "b":
+        return a.astype(dt)
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a) | (a != np.floor(a)) | (a < lo) | (a >= float(hi) + 1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise TraceError(f"{where(i)}: {_WHAT[name]} {float(a[i])!r} is not a whole number from {lo} to {hi}")
+        return a.astype(dt)
+    if a.dtype.kind not in "iu":
+        raise TraceError(f"{where(0)}: column {name} holds {a.dtype}, not numbers")
+    if a.dtype.kind == "i":
+        bad = (a < lo) | ((a > hi) if np.iinfo(a.dtype).max > hi else False)
+    else:
+        bad = (a > np.uint64(hi)) if np.iinfo(a.dtype).max > hi else np.zeros(len(a), bool)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise TraceError(f"{where(i)}: {_WHAT[name]} {int(a[i])} is out of range ({lo} to {hi}"
+                         + (": 0 read, 1 write)" if name == "op" else ")"))
+    return a.astype(dt)
+
+
 @dataclass
 class Chunk:
     """A block of consecutive trace records, one numpy array per field (all the same length).
@@ -54,11 +96,15 @@ class Chunk:
                      self.first_line + start)
 
     @classmethod
-    def from_arrays(cls, time=None, addr=None, op=None, size=None, vm=None, first_line: int = 1) -> "Chunk":
-        """Build a chunk, casting each column to its dtype; missing columns get their defaults."""
+    def from_arrays(cls, time=None, addr=None, op=None, size=None, vm=None, first_line: int = 1,
+                    where=None) -> "Chunk":
+        """Build a chunk, each column cast to its dtype only when no value changes (checked_column:
+        TraceError naming `where(i)`, default 'record first_line + i', otherwise); missing columns
+        get their defaults."""
         if addr is None:
             raise ValueError("Chunk needs at least an addr column")
-        addr = np.asarray(addr, dtype=np.uint64)
+        where = where or (lambda i: f"record {first_line + i}")
+        addr = checked_column(addr, "addr", where)
         n = len(addr)
 
         def col(v, name, default):
@@ -66,8 +112,8 @@ class Chunk:
                 return np.full(n, default, dtype=COLUMNS[name])
             a = np.asarray(v)
             if a.shape != (n,):
-                raise ValueError(f"column {name} has shape {a.shape}, expected ({n},)")
-            return a.astype(COLUMNS[name], copy=False)
+                raise TraceError(f"column {name} has shape {a.shape}, expected ({n},)")
+            return checked_column(a, name, where)
 
         return cls(col(time, "time", 0), addr, col(op, "op", READ), col(size, "size", DEFAULT_SIZE),
                    col(vm, "vm", 0), first_line)

@@ -30,6 +30,7 @@ def looks_like_champsim(head: bytes) -> bool:
 
 class ChampSimReader:
     timing, time_unit = "gap", "instruction"
+    addresses = "virtual"     # ChampSim's PIN tracer records virtual addresses (its VMEM translates them)
 
     def __init__(self, stream, head: bytes, chunk_records):
         self.stream, self.path = stream, stream.path

@@ -14,6 +14,9 @@ Timing and units per format (what the `time` column holds):
   gem5           `r|w,addr,size[,flags],tick[,pc]`    timestamp, ticks = ps (`u` packets ignored)
   prospero       `cycle R|W addr size [atomic]`       timestamp, cycles (SST prospero text)
   lackey         `I  addr,size` / ` L|S|M addr,size`  gap, instructions (fetches counted, not emitted)
+
+Addresses (`addresses`, what core.addresses: auto follows) are physical except for lackey and
+prospero (and the binary ChampSim format), whose producers trace a user process's virtual addresses.
 """
 from __future__ import annotations
 
@@ -115,6 +118,7 @@ class USIMM(LineFormat):
 
 class Prospero(LineFormat):
     name, timing, time_unit = "prospero", "timestamp", "cycle"
+    addresses = "virtual"     # SST's prospero PIN tool records effective (virtual) addresses
     syntax = "cycle R|W addr size [atomic]"
     _ops = {b"R": 0, b"r": 0, b"W": 1, b"w": 1}
     layouts = {4: [("time", "dec", None), ("op", "kw", _ops), ("addr", "dec", None), ("size", "dec", None)],
@@ -149,6 +153,7 @@ class Lackey(LineFormat):
     each data access, as Ramulator's bubble count).  `M` (modify) is a read then a write.  An
     access that straddles a 64 B line is split into one record per line."""
     name, timing, time_unit = "lackey", "gap", "instruction"
+    addresses = "virtual"     # valgrind instruments a user process: its virtual addresses
     syntax = "I  addr,size | ' L|S|M addr,size'"
     comma = True
     LINE = 64

@@ -21,6 +21,9 @@ Common keywords: base=0 (address offset), vm=0, interval=0.
 """
 from __future__ import annotations
 
+import math
+import os
+
 import numpy as np
 
 from ._types import Chunk
@@ -84,17 +87,54 @@ def _lines(kind, n, nlines, rng, seed, kw):
     raise ValueError(f"unknown generator kind {kind!r}; kinds: {', '.join(KINDS)}")
 
 
-def generate(kind, n, footprint_bytes, read_ratio=None, seed=0, line_bytes=64, **kw) -> Chunk:
-    """A synthetic trace of n records over footprint_bytes (see the module docstring)."""
-    n, footprint_bytes, line_bytes = int(n), int(footprint_bytes), int(line_bytes)
+BYTES_PER_RECORD = 64     # peak memory of generating one record (columns and temporaries)
+
+
+def _memory_budget() -> int:
+    """Bytes a generated trace may take: half of physical memory (a trace is made in memory)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+def _check_args(kind, n, footprint_bytes, line_bytes, base, vm, interval, kw):
+    if kind not in KINDS:
+        raise ValueError(f"unknown generator kind {kind!r}; kinds: {', '.join(KINDS)}")
     if n < 0 or line_bytes <= 0 or footprint_bytes < line_bytes:
         raise ValueError(f"need n >= 0 and footprint_bytes >= line_bytes > 0; got n={n}, "
                          f"footprint_bytes={footprint_bytes}, line_bytes={line_bytes}")
+    if n * BYTES_PER_RECORD > _memory_budget():
+        raise ValueError(f"n: {n:,} records need about {n * BYTES_PER_RECORD / 1e9:.3g} GB to generate in memory, "
+                         f"more than half of this machine's; generate fewer (several seeds, or bases, merged)")
+    if base < 0 or base + footprint_bytes > 1 << 64:
+        raise ValueError(f"base {base:#x} + footprint {footprint_bytes:#x} do not fit 64-bit addresses")
+    if not 0 <= vm <= 65535:
+        raise ValueError(f"vm {vm} is not a VM id (0..65535)")
+    if interval < 0 or interval * max(n, 1) >= 1 << 63:
+        raise ValueError(f"interval {interval} x {n:,} records does not fit the 64-bit time column")
+    for name in ("alpha", "hot_fraction", "hot_access"):
+        if name in kw and not (isinstance(kw[name], (int, float)) and math.isfinite(kw[name])
+                               and abs(kw[name]) <= 100):
+            raise ValueError(f"{name}: {kw[name]!r} must be a finite number (|{name}| <= 100)")
+    if "stride" in kw and not (isinstance(kw["stride"], int) and 0 < kw["stride"] <= footprint_bytes):
+        raise ValueError(f"stride: {kw['stride']!r} must be a whole number of bytes from 1 to the footprint")
+
+
+def generate(kind, n, footprint_bytes, read_ratio=None, seed=0, line_bytes=64, **kw) -> Chunk:
+    """A synthetic trace of n records over footprint_bytes (see the module docstring)."""
+    n, footprint_bytes, line_bytes = int(n), int(footprint_bytes), int(line_bytes)
     base, vm, interval = int(kw.pop("base", 0)), int(kw.pop("vm", 0)), int(kw.pop("interval", 0))
+    _check_args(kind, n, footprint_bytes, line_bytes, base, vm, interval, kw)
     if kind == "mix":
         phases = kw.pop("phases", None)
         if not phases or kw:
             raise ValueError("mix needs phases=[(kind, fraction, {kw}), ...] and no other keywords")
+        for p in phases:
+            if not isinstance(p, (list, tuple)) or not 2 <= len(p) <= 3 or p[0] == "mix" or \
+                    not isinstance(p[1], (int, float)) or not (math.isfinite(p[1]) and p[1] > 0) or \
+                    (len(p) == 3 and not isinstance(p[2], dict)):
+                raise ValueError(f"mix phase {p!r}: expected (kind, fraction > 0[, {{keywords}}]), kind not mix")
         fr = np.array([float(p[1]) for p in phases])
         counts = np.floor(fr / fr.sum() * n).astype(int)
         counts[-1] += n - counts.sum()

@@ -58,7 +58,9 @@ def trace_info(path_or_reader, format=None) -> dict:
         if tfirst is None:
             tfirst = int(ch.time[0])
         tlast = int(ch.time[-1])
-        gap_sum += int(ch.time.sum())
+        # numpy's int64 sum wraps silently: exact Python ints when the chunk's sum could pass 2**62
+        t_max = int(ch.time.max())
+        gap_sum += int(ch.time.sum()) if t_max * len(ch) < 1 << 62 else sum(ch.time.tolist())
         lines.add(ch.addr // np.uint64(LINE))
         pages.add(ch.addr // np.uint64(PAGE))
     if reader.timing == "timestamp":

@@ -51,6 +51,12 @@ class MergedTrace:
             raise TraceError(f"traces in different time units ({', '.join(f'{r.path}: {r.time_unit}' for r in readers)}); "
                              f"convert them to one first (hwmodel trace convert)")
         self.timing, self.time_unit = "timestamp", readers[0].time_unit
+        kinds = {r.addresses for r in readers}
+        if len(kinds) > 1:
+            raise TraceError(f"traces with virtual and physical addresses "
+                             f"({', '.join(f'{r.path}: {r.addresses}' for r in readers)}); a run takes them one "
+                             f"way (core.addresses): convert or run them apart")
+        self.addresses = kinds.pop()
         self.path = " + ".join(self.paths)
         self.format = "merged"
         self.skipped_lines = 0

@@ -19,7 +19,9 @@ import json
 import os
 import shutil
 import tempfile
+import tokenize
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -29,6 +31,10 @@ FORMAT_TAG = "hwmodel-trace"
 VERSION = 1
 
 
+# what reading a damaged zip member raises (NotImplementedError: an unknown compression method)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
+
+
 def _read_npy_header(fp, where):
     try:
         version = np.lib.format.read_magic(fp)
@@ -36,7 +42,7 @@ def _read_npy_header(fp, where):
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
-    except ValueError as e:
+    except (ValueError, SyntaxError, tokenize.TokenError, RecursionError) + _ZIP_ERRORS as e:
         raise TraceError(f"{where}: not a valid .npy array: {e}") from None
     if dtype.hasobject:
         raise TraceError(f"{where}: object arrays are not accepted (no pickled data)")
@@ -45,11 +51,51 @@ def _read_npy_header(fp, where):
     return shape[0], dtype
 
 
+_READ_BLOCK = 16 << 20
+
+
 def _read_exact(fp, nbytes, where):
-    data = fp.read(nbytes)
-    if len(data) != nbytes:
-        raise TraceError(f"{where}: truncated ({len(data)} of {nbytes} bytes)")
-    return data
+    """Exactly `nbytes` (in blocks: a header may claim more than the file holds, and we do not
+    allocate what it claims); a short or corrupt member is a TraceError naming `where`."""
+    buf = bytearray()
+    try:
+        while len(buf) < nbytes:
+            block = fp.read(min(_READ_BLOCK, nbytes - len(buf)))
+            if not block:
+                break
+            buf += block
+    except _ZIP_ERRORS as e:
+        raise TraceError(f"{where}: corrupt data ({type(e).__name__}: {e})") from None
+    if len(buf) != nbytes:
+        raise TraceError(f"{where}: truncated ({len(buf)} of {nbytes} bytes)")
+    return buf
+
+
+def read_npz_arrays(path, names, where=None) -> dict:
+    """The 1-D arrays `names` of an .npz, read safely: headers checked first, data read as it
+    arrives (never what a header claims), damaged members a TraceError naming `where`."""
+    where = where or os.fspath(path)
+    out = {}
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise TraceError(f"{where}: not a readable .npz: {e}") from None
+    with zf:
+        have = set(zf.namelist())
+        missing = [n for n in names if n + ".npy" not in have]
+        if missing:
+            raise TraceError(f"{where}: lacks array(s) {', '.join(missing)}")
+        for n in names:
+            w = f"{where}[{n}.npy]"
+            try:
+                with zf.open(n + ".npy") as fp:
+                    length, dtype = _read_npy_header(fp, w)
+                    if dtype.names:
+                        raise TraceError(f"{w}: a structured array, expected plain numbers")
+                    out[n] = np.frombuffer(_read_exact(fp, length * dtype.itemsize, w), dtype)
+            except _ZIP_ERRORS as e:
+                raise TraceError(f"{w}: unreadable member ({type(e).__name__}: {e})") from None
+    return out
 
 
 class NpzReader:
@@ -68,12 +114,20 @@ class NpzReader:
             raise TraceError(f"{self.path}: missing member(s) {', '.join(missing)} of a hwmodel trace")
         header = {}
         if "header.npy" in names:
-            with self._zf.open("header.npy") as fp:
-                try:
-                    raw = np.lib.format.read_array(fp, allow_pickle=False)
-                    header = json.loads(bytes(raw.astype(np.uint8)).decode("utf-8"))
-                except (ValueError, UnicodeDecodeError) as e:
-                    raise TraceError(f"{self.path}: unreadable header.npy: {e}") from None
+            where = f"{self.path}[header.npy]"
+            try:
+                with self._zf.open("header.npy") as fp:
+                    length, dtype = _read_npy_header(fp, where)
+                    if dtype.kind not in "iub" or length * dtype.itemsize > 1 << 20:
+                        raise TraceError(f"{where}: not a JSON header (an array of {length} {dtype})")
+                    raw = np.frombuffer(_read_exact(fp, length * dtype.itemsize, where), dtype)
+                header = json.loads(bytes(raw.astype(np.uint8)).decode("utf-8"))
+            except (ValueError, UnicodeDecodeError, RecursionError) + _ZIP_ERRORS as e:
+                if isinstance(e, TraceError):
+                    raise
+                raise TraceError(f"{where}: unreadable header: {e}") from None
+            if not isinstance(header, dict):
+                raise TraceError(f"{where}: the header is not a JSON mapping")
             if header.get("format") != FORMAT_TAG or header.get("version") != VERSION:
                 raise TraceError(f"{self.path}: header says format {header.get('format')!r} version "
                                  f"{header.get('version')!r}; this reader knows {FORMAT_TAG!r} v{VERSION}")
@@ -87,11 +141,16 @@ class NpzReader:
         for c, dt in COLUMNS.items():
             if c + ".npy" not in names:
                 continue
-            fp = self._zf.open(c + ".npy")
             where = f"{self.path}[{c}.npy]"
-            length, dtype = _read_npy_header(fp, where)
-            if dtype != np.dtype(dt):
-                raise TraceError(f"{where}: dtype {dtype}, expected {np.dtype(dt)}")
+            try:
+                fp = self._zf.open(c + ".npy")
+                length, dtype = _read_npy_header(fp, where)
+            except _ZIP_ERRORS as e:
+                raise TraceError(f"{where}: unreadable member ({type(e).__name__}: {e})") from None
+            # any integer type is read (values are checked when read: checked_column); hwmodel
+            # writes the exact column types
+            if dtype.kind not in ("iub" if c == "op" else "iu"):
+                raise TraceError(f"{where}: dtype {dtype}, expected integers ({np.dtype(dt)})")
             if n is not None and length != n:
                 raise TraceError(f"{where}: {length} rows, other columns have {n}")
             n = length
@@ -103,12 +162,10 @@ class NpzReader:
         while done < self.records:
             m = min(self.chunk_records, self.records - done)
             # bytearray: chunks are writable like those of the text readers
-            cols = {c: np.frombuffer(bytearray(_read_exact(fp, m * dt.itemsize, where)), dtype=dt)
+            cols = {c: np.frombuffer(_read_exact(fp, m * dt.itemsize, where), dtype=dt)
                     for c, (fp, dt, where) in self._members.items()}
-            ch = Chunk.from_arrays(first_line=done + 1, **cols)
-            if np.any(ch.op > 1):
-                bad = int(np.flatnonzero(ch.op > 1)[0])
-                raise TraceError(f"{self.path}: record {done + bad + 1}: op {ch.op[bad]} is neither 0 (read) nor 1 (write)")
+            ch = Chunk.from_arrays(first_line=done + 1, **cols,
+                                   where=lambda i, d=done: f"{self.path}: record {d + i + 1}")
             done += m
             yield ch
 
@@ -125,6 +182,8 @@ class NpyReader:
         self.path, self.chunk_records = stream.path, chunk_records
         self._fp = _Prefixed(head, stream)
         self.records, self.dtype = _read_npy_header(self._fp, self.path)
+        if self.dtype.itemsize > 4096:
+            raise TraceError(f"{self.path}: records of {self.dtype.itemsize} bytes are not a trace's")
         names = self.dtype.names or ()
         if "addr" not in names or "op" not in names:
             raise TraceError(f"{self.path}: a .npy trace must be a structured array with fields addr and op "
@@ -139,11 +198,9 @@ class NpyReader:
             rec = np.frombuffer(_read_exact(self._fp, m * self.dtype.itemsize, self.path), dtype=self.dtype)
             names = self.dtype.names
             cols = {c: np.array(rec[c]) for c in COLUMNS if c in names}
-            if "time" in cols and np.any(cols["time"] < 0):
-                raise TraceError(f"{self.path}: record {done + int(np.argmax(cols['time'] < 0)) + 1}: negative time")
-            ch = Chunk.from_arrays(first_line=done + 1, **cols)
-            if np.any(ch.op > 1):
-                raise TraceError(f"{self.path}: record {done + int(np.argmax(ch.op > 1)) + 1}: op is neither 0 nor 1")
+            # field types are the writer's choice: each value must fit its column (no silent cast)
+            ch = Chunk.from_arrays(first_line=done + 1, **cols,
+                                   where=lambda i, d=done: f"{self.path}: record {d + i + 1}")
             done += m
             yield ch
 

@@ -18,7 +18,7 @@ from ._textparse import parse_block
 from ._types import COLUMNS, TIME_UNITS, TIMINGS, Chunk, TraceError, concat
 from .formats import DETECT_ORDER, TEXT_FORMATS, Text
 
-BLOCK_BYTES = 8 << 20          # text bytes parsed per numpy pass
+BLOCK_BYTES = 2 << 20          # text bytes parsed per numpy pass (its temporaries take ~30 bytes per byte)
 MAX_LINE = 1 << 20             # a longer "line" means the file is not a text trace
 DETECT_LINES = 64              # data lines looked at to detect the format
 HEAD_BYTES = 256 << 10         # decompressed bytes read to detect the format
@@ -105,7 +105,8 @@ class TraceReader:
     """Iterable of Chunk over one trace file; a context manager.  Iterating again re-reads the file.
 
     path, format; timing: "timestamp" | "gap" | "none"; time_unit: "ps" | "ns" | "cycle" |
-    "instruction"; compression: None | "gzip" | "xz" | "bz2" | "zstd".
+    "instruction"; addresses: "physical" | "virtual" (what the format's producers record);
+    compression: None | "gzip" | "xz" | "bz2" | "zstd".
     After (or during) iteration: skipped_lines (bad lines skipped with skip_bad_lines=True),
     skipped_examples (their messages, first 10), ignored_records (valid records that are not
     memory accesses, e.g. gem5 'u' packets), instruction_fetches (lackey 'I' lines, ChampSim
@@ -156,6 +157,7 @@ class TraceReader:
         self.format = fmt
         probe = self._open_source()
         self.timing, self.time_unit = probe.timing, probe.time_unit
+        self.addresses = getattr(probe, "addresses", "physical")   # physical | virtual
         self.records = getattr(probe, "records", None)   # known for native files (progress totals)
         self._close_source(probe)
         self._src = None

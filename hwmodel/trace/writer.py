@@ -14,6 +14,8 @@ from . import native
 from ._io import open_output
 from ._types import DEFAULT_SIZE, TIME_UNITS, TIMINGS, Chunk, TraceError
 
+# how to accept the loss, in the Python API and on the command line (trace convert, merge, gen)
+_LOSSY = "pass lossy=True, --lossy on the command line,"
 # format: (the timing it holds, the units it holds) -- None: holds any
 WRITABLE = {
     "native": None,
@@ -94,10 +96,10 @@ def write_trace(path, chunks_or_chunk, format="native", timing=None, time_unit=N
         need_timing, units = rule
         if need_timing == "none" and timing != "none":
             raise TraceError(f"format {format!r} has no time column: the {timing} times would be lost "
-                             f"(pass lossy=True to drop them)")
+                             f"({_LOSSY} to drop them)")
         if need_timing != "none" and (timing != need_timing or time_unit not in units):
             raise TraceError(f"format {format!r} holds {need_timing}s in {units[0]}s; these chunks have "
-                             f"timing={timing!r} time_unit={time_unit!r} (convert them first, or lossy=True)")
+                             f"timing={timing!r} time_unit={time_unit!r} (convert them first, or {_LOSSY[:-1]})")
     holds_size = format in ("text", "gem5", "prospero")
     n = 0
     tmp = os.fspath(path) + ".part"
@@ -108,10 +110,10 @@ def write_trace(path, chunks_or_chunk, format="native", timing=None, time_unit=N
                 if not lossy:
                     if not holds_size and np.any(ch.size != DEFAULT_SIZE):
                         raise TraceError(f"format {format!r} has no size column and these accesses are not "
-                                         f"all {DEFAULT_SIZE} B (pass lossy=True to drop the sizes)")
+                                         f"all {DEFAULT_SIZE} B ({_LOSSY} to drop the sizes)")
                     if format != "text" and np.any(ch.vm != 0):
                         raise TraceError(f"format {format!r} has no VM column and the VM ids are not all 0 "
-                                         f"(pass lossy=True to drop them)")
+                                         f"({_LOSSY} to drop them)")
                 if format == "text":
                     extra = bool(np.any(ch.size != DEFAULT_SIZE) or np.any(ch.vm != 0))
                     if ncols is None:
