@@ -5,7 +5,7 @@ Figures checked against DRAMsim3 (tests/data/crosscheck, DDR4_8Gb_x8_2400.ini):
 - the tool returns and prints exactly the figures tests/test_crosscheck_dramsim3.py computes from
   the model (row-hit rates, average read latency from acceptance, bandwidth over DRAMsim3's
   num_cycles), when run with --cycles = DRAMsim3's num_cycles;
-- total_energy and average_power within 10% of DRAMsim3's (measured: within 0.5% on all six);
+- total_energy and average_power within 0.5% of DRAMsim3's (the detailed model; measured: within 0.001%);
   where a trace misses, KNOWN states the tolerance reached and WHY, as the cross-check test does;
 - REF commands exactly DRAMsim3's (the refresh schedule is the same).
 """
@@ -28,7 +28,7 @@ from hwmodel.dramsim import resolve_dram
 
 INI = REFERENCE / "dramsim3" / "DDR4_8Gb_x8_2400.ini"
 OUT = REFERENCE / "crosscheck" / "dramsim3_out"
-# energy disagreements beyond the 10% target: (tolerance reached, reason); none so far
+# energy disagreements beyond the 0.5% target: (tolerance reached, reason); none so far
 KNOWN = {}
 WHY = {}
 
@@ -88,10 +88,11 @@ def test_energy_agrees_with_dramsim3(runs, name):
         print(f"{name} {key}: ours {ch[key]:.6g} DRAMsim3 {theirs[key]:.6g} ({rel:+.2%})")
         reached = KNOWN.get((name, key))
         if reached is None:
-            assert err <= 0.10, f"{name} {key}: off by {err:.3g}, target 0.10"
+            # the detailed model issues DRAMsim3's commands at its cycles: the issue's 0.5% holds
+            assert err <= 0.005, f"{name} {key}: off by {err:.3g}, target 0.005"
         else:
             assert err <= reached, f"{name} {key}: off by {err:.3g}, beyond {reached} ({WHY[(name, key)]})"
-            assert err > 0.10, f"{name} {key} now meets the target: drop it from KNOWN"
+            assert err > 0.005, f"{name} {key} now meets the target: drop it from KNOWN"
 
 
 @pytest.mark.parametrize("name", TRACES)
