@@ -137,3 +137,5 @@ cdef struct Core:
     int64_t* mbuf_ring     # per memory-blade buffer: its queue slots' completion times
     int32_t* mbuf_idx      # per memory-blade buffer: the next slot to reuse
     ReqLog* log            # DRAM request log, NULL = not kept
+    bint func              # functional mode (core/functional.pxi): no timing, no DRAM; checkpoint copies
+    #                        and restores are counted and take their DMA time, not scheduled

@@ -3,7 +3,7 @@
 
 The core is cut into parts, one per part of the hardware, each included here from hwmodel/core/
 (`state`, `paging`, `victims`, `link`, `memory_blade`, `storage`, `checkpoints`, `cache`,
-`dram_log`, `loop`; the DRAM subsystem is `_dram.pxi`); their shared structs are in `_core.pxd`.
+`dram_log`, `loop`, `functional`; the DRAM subsystem is `_dram.pxi`); their shared structs are in `_core.pxd`.
 Each part mirrors the twin's module of the same name (hwmodel/core/*.py, composed by
 `_reference.py`) function for function: read those for the semantics. The differential tests
 require identical counters, histograms, state and completion times. Inputs are validated by the
@@ -58,6 +58,7 @@ include "core/checkpoints.pxi"
 include "core/cache.pxi"
 include "core/dram_log.pxi"
 include "core/loop.pxi"
+include "core/functional.pxi"
 
 
 def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db, const int64_t[::1] dp, dict st,
@@ -154,3 +155,69 @@ def decode_lookup(const int64_t[::1] p, dict st, const uint64_t[::1] addr, const
             else:
                 b += 1
     return a, b, c
+
+
+def run_functional(const int64_t[::1] p, dict st, const int64_t[::1] t_col, const uint64_t[::1] addr,
+                   const uint8_t[::1] op, const uint16_t[::1] vm, const int64_t[::1] vm_base,
+                   int64_t stall_ps, int64_t latency_ps, int64_t stall_ck_ps=-1, int64_t latency_ck_ps=-1):
+    """Advance `st` over one chunk in functional mode (core/functional.pxi): the long-lived state
+    as run_chunk leaves it, without timing and without the DRAM. Closed loop, an access issues its
+    gap plus `stall_ps` after the previous one; every access completes `latency_ps` after it
+    arrives; while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps` instead (-1: the
+    same). Returns how many accesses ran, as run_chunk. Same contract as
+    `_reference.run_functional`. Victim write-backs held back must have been carried out first
+    (an empty run_chunk)."""
+    cdef Core c
+    cdef Func fx
+    cdef Py_ssize_t n = addr.shape[0]
+    cdef Py_ssize_t ran = 0, k
+    cdef int64_t b
+    cdef int64_t[::1] dc
+    cdef int64_t* mach = NULL
+    cdef int64_t* zero = NULL
+    cdef int why = 0
+    if t_col.shape[0] != n or op.shape[0] != n or vm.shape[0] != n:
+        raise ValueError("run_functional: trace columns differ in length")
+    if stall_ps < 0 or latency_ps < 0:
+        raise ValueError("run_functional: the estimated stall and latency must be >= 0")
+    if st["scalars"][S_DEFER_N]:
+        raise ValueError("run_functional: victim write-backs are still held back (run an empty chunk first)")
+    bind_state(&c, p, st, vm_base.shape[0])
+    c.func = True
+    c.locals = c.local = c.blade = c.peer = NULL     # the functional mode never reaches a DRAM
+    fx.stall, fx.lat = stall_ps, latency_ps
+    fx.stall_ck = stall_ps if stall_ck_ps < 0 else stall_ck_ps
+    fx.lat_ck = latency_ps if latency_ck_ps < 0 else latency_ck_ps
+    fx.dcnt = <int64_t**>malloc((c.nb + 1) * sizeof(int64_t*))
+    if fx.dcnt == NULL:
+        raise MemoryError()
+    try:
+        for b in range(c.nb + 1):
+            dc = st[local_prefix(b) + "counters" if b < c.nb else "blade_counters"]
+            fx.dcnt[b] = &dc[0]
+        bind_blade(&c, c.sc[S_CB])
+        if n == 0:
+            ran = 0
+        elif not p[P_VIRTUAL]:
+            with nogil:
+                ran = func_loop(&c, &fx, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], n)
+        else:
+            mach = <int64_t*>malloc(n * sizeof(int64_t))
+            zero = <int64_t*>calloc(vm_base.shape[0], sizeof(int64_t))
+            if mach == NULL or zero == NULL:
+                raise MemoryError("virtual addresses of a chunk")
+            with nogil:
+                k = va_map(&c, &addr[0], &vm[0], &vm_base[0], mach, n, &why)
+                ran = func_loop(&c, &fx, &t_col[0], <const uint64_t*>mach, &op[0], &vm[0], zero, k)
+            if ran == k < n and not c.sc[S_ERROR]:
+                if why == VA_TABLE_FULL:
+                    c.sc[S_GROW] = 1
+                else:
+                    stop(&c, ERR_VM_FULL, vm[k])
+                    ran = k + 1
+    finally:
+        free(fx.dcnt)
+        free(mach)
+        free(zero)
+    c.sc[S_RNG] = <int64_t>c.rng
+    return ran

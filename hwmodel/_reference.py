@@ -5,7 +5,7 @@ compiled core is missing. Keep it small and literal; any change here is a change
 Like `_core.pyx`, it is composed of parts, one per part of the hardware, each the twin of the
 compiled part of the same name (hwmodel/core/<part>.py and <part>.pxi): `state` (the run state and
 each compute blade's slices of it), `paging`, `victims`, `link`, `memory_blade`, `storage`,
-`checkpoints`, `cache`, `dram_log`, `loop`; the DRAM is `_dram_reference.py`. The compiled core's
+`checkpoints`, `cache`, `dram_log`, `loop`, `functional`; the DRAM is `_dram_reference.py`. The compiled core's
 functions take its `Core` struct; the twin's are methods of `Core` below, with the struct's fields as
 attributes.
 
@@ -24,10 +24,11 @@ Semantics of one access (times in integer ps):
 """
 from __future__ import annotations
 
-from ._layout import P, PT_LEAF, PT_LEAF_SHIFT, UNTOUCHED
+from ._layout import ERR_VM_FULL, P, PT_LEAF, PT_LEAF_SHIFT, S, UNTOUCHED, local_prefix
 from .core.cache import LLC
 from .core.checkpoints import Checkpoints
 from .core.dram_log import DramLog
+from .core.functional import Functional
 from .core.link import LinkQoS
 from .core.loop import RunLoop
 from .core.memory_blade import BladeMemory
@@ -39,7 +40,7 @@ from .core.victims import Victims
 _FAR = 1 << 63     # a time after every other (INT64_MAX_PS in the compiled core)
 
 
-class Core(RunLoop, Paging, Victims, LinkQoS, BladeMemory, StorageIO, Checkpoints, LLC, DramLog, CoreState):
+class Core(Functional, RunLoop, Paging, Victims, LinkQoS, BladeMemory, StorageIO, Checkpoints, LLC, DramLog, CoreState):
     """The run state of one chunk and the functions of the core as its methods."""
 
 
@@ -65,6 +66,45 @@ def run_chunk(p, dl, db, dp, st, t_col, addr, op, vm, vm_base, out, dram_log=Non
     else:
         ran = c.run_virtual(t_col, addr, op, vm, c.vm_base, out, n, len(out) > 0)
     c.save(st, dram_log)
+    return ran
+
+
+def run_functional(p, st, t_col, addr, op, vm, vm_base, stall_ps, latency_ps, stall_ck_ps=-1, latency_ck_ps=-1):
+    """Advance `st` over one chunk in functional mode (core/functional.py): the long-lived state as
+    run_chunk leaves it, without timing and without the DRAM. Closed loop, an access issues its gap
+    plus `stall_ps` after the previous one; every access completes `latency_ps` after it arrives;
+    while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps` instead (-1: the same).
+    Returns how many accesses ran, as run_chunk. Victim write-backs held back must have been
+    carried out first (an empty run_chunk)."""
+    n = len(addr)
+    if not (len(t_col) == len(op) == len(vm) == n):
+        raise ValueError("run_functional: trace columns differ in length")
+    if stall_ps < 0 or latency_ps < 0:
+        raise ValueError("run_functional: the estimated stall and latency must be >= 0")
+    if st["scalars"][S["defer_n"]]:
+        raise ValueError("run_functional: victim write-backs are still held back (run an empty chunk first)")
+    c = Core()
+    c.bind_state(p, None, None, None, st, vm_base, None)
+    c.func = True
+    c.fx_stall, c.fx_lat = int(stall_ps), int(latency_ps)
+    c.fx_stall_ck = c.fx_stall if stall_ck_ps < 0 else int(stall_ck_ps)
+    c.fx_lat_ck = c.fx_lat if latency_ck_ps < 0 else int(latency_ck_ps)
+    c.fx_dcnt = [st[local_prefix(b) + "counters"].tolist() for b in range(c.nb)] + [st["blade_counters"].tolist()]
+    if n == 0:
+        ran = 0
+    elif not c.p[P["VIRTUAL"]]:
+        ran = c.func_loop(t_col, addr, op, vm, c.vm_base, n)
+    else:
+        mach, why = c.va_map(addr, vm, n)
+        k = len(mach)
+        ran = c.func_loop(t_col, mach, op, vm, [0] * len(vm_base), k)
+        if ran == k < n and not c.sc[S["error"]]:
+            if why == "table":
+                c.sc[S["grow"]] = 1
+            else:
+                c.stop(ERR_VM_FULL, int(vm[k]))
+                ran = k + 1
+    c.save(st, None)
     return ran
 
 

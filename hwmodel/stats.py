@@ -59,6 +59,7 @@ class Result:
     ps_per_trace_unit: float = 0.0  # the scale the run used for it
     addresses: str = "physical"     # how the run took the trace's addresses: physical | virtual (core.addresses)
     dram_traces: dict = field(default_factory=dict)   # DRAM name -> file written (--dram-trace)
+    sampling: dict | None = None    # sampled run: estimates with 95% intervals, what is exact (core/sampler.py)
     version: str = field(default_factory=lambda: __import__("hwmodel").__version__)
 
     # -- derived ---------------------------------------------------------------------------
@@ -266,6 +267,10 @@ class Result:
             d["address_mapping"] = {k: c[k] for k in ("sp_grants", "permission_faults", "permission_changes")}
         if self.dram_traces:
             d["dram_traces"] = dict(self.dram_traces)
+        if self.sampling is not None:
+            # a sampled run: the figures above are estimates; here each with its 95% interval
+            # (null where there is none: fewer than 2 measured units), and what is exact
+            d["sampling"] = _finite(self.sampling)
         if self.epochs is not None:
             d["time_series"] = {k: np.asarray(v).tolist() for k, v in self.time_series().items()}
         sd = self.slowdown()
@@ -370,7 +375,64 @@ class Result:
         if self.wall_s:
             lines.append(f"  simulator           {self.wall_s:.3f} s wall, {d['sim_speed_maccess_per_s']:.2f} M "
                          f"simulated accesses per wall second")
+        if self.sampling is not None:
+            lines += _sampling_lines(self.sampling)
         return "\n".join(lines)
+
+
+def _finite(x):
+    """A copy with inf and nan as None (JSON has neither)."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def _pm(e: dict, fmt: str, scale: float = 1.0) -> str:
+    """An estimate as `value +-half (rel%)`."""
+    v, h = e["value"], e["half_width"]
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "n/a"
+    if h is None or not np.isfinite(h):
+        return f"{format(v * scale, fmt)} (no interval)"
+    return f"{format(v * scale, fmt)} +-{format(h * scale, fmt)} ({100 * e['rel']:.2f}%)"
+
+
+def _sampling_lines(sm: dict) -> list:
+    """The summary's account of a sampled run: how it was sampled, the estimates with their 95%
+    intervals, what is exact, and advice when the sample is too small."""
+    cfg, e = sm["config"], sm["estimates"]
+    lines = [
+        f"  sampled             {sm['units_measured']:,} units of {cfg['unit']:,} accesses measured in detail (1 in "
+        f"{cfg['period']}, offset {cfg['offset']}, seed {cfg['seed']}) after {cfg['warmup']:,} of warming; "
+        f"{sm['detailed_accesses']:,} accesses in detail, {sm['functional_accesses']:,} functional",
+        "  estimates, 95% CI   the time, latency, bandwidth and row-hit figures above are estimates:",
+        f"    simulated time    {_pm(e['sim_time_ns'], '.4f', 1e-6)} ms   throughput "
+        f"{_pm(e['simulated_throughput_maccess_per_s'], '.3f')} M accesses/s",
+    ]
+    for kind in ("read", "write"):
+        lines.append(f"    {kind} latency ns  mean {_pm(e[kind + '_latency_mean_ns'], '.1f')}   p50 "
+                     f"{_pm(e[kind + '_latency_p50_ns'], '.1f')}   p95 {_pm(e[kind + '_latency_p95_ns'], '.1f')}   p99 "
+                     f"{_pm(e[kind + '_latency_p99_ns'], '.1f')}")
+    lines.append(f"    DRAM GB/s         local {_pm(e['dram_GBps_local'], '.3f')}   blade {_pm(e['dram_GBps_blade'], '.3f')}"
+                 f"   row hits (%) local {_pm(e['row_hit_rate_local'], '.2f', 100)}   blade "
+                 f"{_pm(e['row_hit_rate_blade'], '.2f', 100)}")
+    lines.append(f"    link GB/s         out {_pm(e['link_GBps_out'], '.3f')}   in {_pm(e['link_GBps_in'], '.3f')}")
+    if sm["exact"]:
+        lines.append("  exact               accesses, reads/writes, faults, swaps, dirty victims, first touches, "
+                     "LLC hits/misses/write-backs, storage reads/writes, blade evictions, link and port bytes, super "
+                     "pages, permission faults: counted over every access as a full detailed run counts them")
+    else:
+        lines.append("  counted             the counters above are counted over every access, but time-driven events "
+                     "(checkpoints, a failure, SLA or permission changes) fell at estimated times in the functional "
+                     "stretches: close to a full run's, not equal")
+    lines.append("  latency max         the largest of the accesses run in detail")
+    if sm["advice"]:
+        lines.append(f"  WARNING             {sm['advice']}")
+    return lines
 
 
 def _latency_line(label: str, lat: dict, n: int, meaning: str) -> str:

@@ -14,6 +14,7 @@ import yaml
 from . import _layout as L
 from .config import apply_overrides, build, check_size, load_yaml, to_plain
 from .core.engine import Compiled, load_state, save_state
+from .core.sampler import Sampling
 from .hardware.blades import ComputeBlade, MemoryBlade
 from .hardware.cache import Cache
 from .hardware.cpu import CoreModel
@@ -28,7 +29,7 @@ from .memctrl import LINE_BYTES, dram_params
 from .units import MAX_BYTES, format_size, log2_exact, parse_bandwidth, parse_size, parse_time, transfer_ps
 
 SECTIONS = ("compute", "hypervisor", "memory_blade", "protocol", "link", "switch", "core", "cache", "storage",
-            "io_driver", "service", "snic")
+            "io_driver", "service", "snic", "sampling")
 
 
 def _default_section(parts) -> dict | None:
@@ -148,6 +149,7 @@ class System:
     service: ServiceProcessor = field(default_factory=ServiceProcessor)
     snic: Snic = field(default_factory=Snic)
     switch: Switch | None = None
+    sampling: Sampling = field(default_factory=Sampling)   # sampled simulation (not hardware: how to run it)
 
     def __post_init__(self):
         blades = self.compute if isinstance(self.compute, tuple) else (self.compute,)
@@ -253,6 +255,7 @@ class System:
             service=ServiceProcessor.from_dict(data.get("service")),
             snic=Snic.from_dict(data.get("snic")),
             switch=None if data.get("switch") is None else build(Switch, data.get("switch"), "switch"),
+            sampling=Sampling.from_dict(data.get("sampling")),
         )
 
     @classmethod

@@ -175,3 +175,23 @@ def test_time_series_of_an_epoch_run(tmp_path):
     assert matplotlib.image.imread(out).shape[0] > 100
     with pytest.raises(ValueError, match="no time series"):
         plot(system.run(generate("zipf", 1000, 16 << 20, seed=3)), kind="timeseries")
+
+
+def test_sampled_points_plot_with_their_intervals(tmp_path):
+    """A sweep of sampled runs: the curve's points carry error bars (their 95% intervals)."""
+    traces = []
+    for interval in (1600, 6400):
+        write_trace(tmp_path / f"i{interval}.npz", generate("zipf", 6000, 1 << 20, seed=1, interval=interval))
+        traces.append(str(tmp_path / f"i{interval}.npz"))
+    base = {**BASE, "sampling": {"unit": 100, "period": 3, "warmup": 20}}
+    rows = sweep(base, {"hypervisor.policy": ["page_swap"]}, traces, executor="serial", progress=False,
+                 as_frame=False)
+    assert all(r["sampling.estimates.read_latency_mean_ns.half_width"] > 0 for r in rows)
+    fig = plot(rows, kind="bandwidth", x="link_GBps.in", y="latency_ns.read.mean")
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if c.__class__.__name__ == "ErrorbarContainer"]
+    assert len(bars) == 1 and bars[0].has_yerr
+    segments = bars[0].lines[2][0].get_segments()       # one vertical bar per point, +-half-width
+    assert len(segments) == 2
+    for seg, r in zip(sorted(segments, key=lambda s: s[0][0]), sorted(rows, key=lambda r: r["link_GBps.in"])):
+        assert seg[1][1] - seg[0][1] == pytest.approx(2 * r["sampling.estimates.read_latency_mean_ns.half_width"])

@@ -8,6 +8,8 @@ cdef int64_t ck_copy(Core* c, int32_t f, int64_t t) noexcept nogil:
     banks and data bus as the host) to the checkpoint target; returns when it was read out."""
     cdef const int64_t* p = c.p
     cdef int64_t unit = c.unit
+    if c.func:       # functional mode: the copy is counted and takes its DMA time, nothing is scheduled
+        return ck_copy_func(c, f, t)
     cdef int64_t rd = mem_block(c, c.local, <int64_t>f << c.ushift, unit, t, 0)
     cdef int64_t done, tw
     if p[P_CK_TARGET] == 1:
@@ -115,15 +117,18 @@ cdef void fail_and_restore(Core* c, int64_t t) noexcept nogil:
     end = start
     for k in range(frames):
         if 0 < c.ck_first[k] <= good:
-            if p[P_CK_TARGET] == 1:
-                got = storage_io(c, start, 0)
-            elif p[P_CK_TARGET] == 2:
-                got = mem_block(c, c.peer, c.peer_base + (k << c.ushift), unit, start + p[P_PEER_PS], 0)
-                got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
+            if c.func:       # functional mode: counted, one DMA time each, nothing scheduled
+                end = ck_restore_func(c, k, end)
             else:
-                got = blade_block(c, c.ck_base + (k << c.ushift), unit, start, 0)
-                got = from_blade(c, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
-            end = imax(end, mem_block(c, c.local, k << c.ushift, unit, got, 1))
+                if p[P_CK_TARGET] == 1:
+                    got = storage_io(c, start, 0)
+                elif p[P_CK_TARGET] == 2:
+                    got = mem_block(c, c.peer, c.peer_base + (k << c.ushift), unit, start + p[P_PEER_PS], 0)
+                    got = link_send(c, IN, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
+                else:
+                    got = blade_block(c, c.ck_base + (k << c.ushift), unit, start, 0)
+                    got = from_blade(c, got, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.bg)
+                end = imax(end, mem_block(c, c.local, k << c.ushift, unit, got, 1))
             c.cnt[C_RESTORED_BYTES] += unit
     c.cnt[C_FAILURES] += 1
     c.cnt[C_LOST_WORK_PS] += t - good_start

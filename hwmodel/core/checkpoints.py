@@ -17,6 +17,8 @@ class Checkpoints:
     def ck_copy(self, f, t):
         """The service processor copies frame f at t through its own memory controller (the same
         banks and data bus as the host) to the checkpoint target; returns when it was read out."""
+        if self.func:      # functional mode: the copy is counted and takes its DMA time, nothing is scheduled
+            return self.ck_copy_func(f, t)
         p, unit, ushift, cks = self.p, self.unit, self.ushift, self.cks
         rd = self.mem_block(self.local, f << ushift, unit, t, 0)
         if p[P["CK_TARGET"]] == 1:
@@ -103,7 +105,10 @@ class Checkpoints:
         start = t + p[P["CK_SETUP_PS"]]
         end = start
         for k in range(self.n_sets * self.frame_rows):
-            if 0 < self.ck_first[k] <= good:
+            if 0 < self.ck_first[k] <= good and self.func:   # functional mode: counted, one DMA time each
+                end = self.ck_restore_func(k, end)
+                cnt[C["restored_bytes"]] += unit
+            elif 0 < self.ck_first[k] <= good:
                 if p[P["CK_TARGET"]] == 1:
                     got = self.storage_io(start, 0)
                 elif p[P["CK_TARGET"]] == 2:

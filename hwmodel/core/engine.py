@@ -111,7 +111,9 @@ def check_time_sums(state: dict) -> None:
     if len(bad):
         raise TimeOverflow(f"the run's times outgrew 64-bit integers ({L.COUNTER_NAMES[bad[0]]} wrapped); "
                            f"simulate a shorter or less saturated run")
-    if int(cnt[L.C["last_completion_ps"]]) > CLOCK_LIMIT or float(state["hist"] @ _HIST_HIGH) > CLOCK_LIMIT:
+    # an elementwise sum, not `@`: a BLAS dot product spins up its threads on every call (~10 ms on a
+    # busy 2-core machine), and the engine checks before every chunk and sampled stretch
+    if int(cnt[L.C["last_completion_ps"]]) > CLOCK_LIMIT or float((state["hist"] * _HIST_HIGH).sum()) > CLOCK_LIMIT:
         raise TimeOverflow("the run's clock or its latencies added up passed 2**61 ps (about 27 days), beyond "
                            "what its 64-bit sums hold; simulate a shorter or less saturated run")
 
@@ -379,11 +381,10 @@ def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     slots = np.arange(n_blade, dtype=np.int32)
     loc[at(g0 + frames, g0 + frames + n_blade)] = -2 - slots
     st["slot_page"][sl:sl + n_blade] = g0 + frames + slots
-    np.add.at(st["blade_next"], so + slots % n_sets, 1)
+    # slots and frames dealt to the sets in turn (bincount: np.add.at is ~50x slower)
+    st["blade_next"][so:so + n_sets] += np.bincount(slots % n_sets, minlength=n_sets).astype(np.int32)
     loc[at(g0 + frames + n_blade, g1)] = L.ON_STORAGE
-    used = np.zeros(n_sets, np.int32)
-    np.add.at(used, idx % n_sets, 1)
-    st["set_used"][so:so + n_sets] = used
+    st["set_used"][so:so + n_sets] = np.bincount(idx % n_sets, minlength=n_sets)
     if victim == L.VICTIMS["lru"]:
         # per set, frames j, j+S, j+2S, ... pushed to the head in that order: lowest is LRU
         for j in range(n_sets):
@@ -460,7 +461,7 @@ def load_state(path, c: Compiled) -> tuple:
             if "__header__.npy" not in shapes:
                 raise ValueError(f"{path}: not a hwmodel state file (no header)")
             dt, shape = shapes.pop("__header__.npy")
-            if dt != np.uint8 or len(shape) != 1 or shape[0] > 1 << 20:
+            if dt != np.uint8 or len(shape) != 1 or shape[0] > 1 << 26:   # sampled runs keep their record here
                 raise ValueError(f"{path}: not a hwmodel state file (bad header array)")
             header = _read_member(zf, "__header__.npy")
             header = json.loads(bytes(header).decode())
@@ -538,12 +539,14 @@ class Engine:
         self._vm_bytes = compiled.vm_bytes
         self.epoch_rows = []    # drained epoch rows (arrays of EPOCH_WIDTH), in time order
 
-    def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0, dram_log=None):
+    def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0, dram_log=None,
+                  check=True):
         """Run one chunk; returns completion times (int64 ps) when asked, else None.
 
         `where(i)` names record i for error messages (file and line); `first_record` is the index of
         row 0 in the whole trace; `dram_log` (a list) receives the requests every DRAM received
-        (arrays of _layout.LOG_FIELDS rows).
+        (arrays of _layout.LOG_FIELDS rows). `check=False`: the caller has checked these accesses
+        (check_chunk) as part of a chunk that holds them.
         """
         t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
         addr = np.ascontiguousarray(addr, dtype=np.uint64)
@@ -553,7 +556,8 @@ class Engine:
         if not (len(t_ps) == len(op) == len(vm) == n):
             raise ValueError("trace columns differ in length")
         where = where or (lambda i: f"record {first_record + i}")
-        self._check(t_ps, addr, op, vm, where)
+        if check:
+            self._check(t_ps, addr, op, vm, where)
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
         while done < n:   # the core stops early when its epoch buffer is full or state must grow
@@ -566,6 +570,39 @@ class Engine:
             done += ran
             self._raise_core_error(where, done - 1)
         return out if want_completions else None
+
+    def run_functional(self, t_ps, addr, op, vm, stall_ps, latency_ps, where=None, first_record=0, check=True,
+                       stall_ck_ps=None, latency_ck_ps=None):
+        """Run one chunk in functional mode (core/functional.pxi): the long-lived state changes as
+        the detailed mode changes it, without timing and without the DRAM. Closed loop, each access
+        issues its gap plus `stall_ps` after the previous one; every access completes `latency_ps`
+        (ps) after it arrives; while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps`
+        (None: the same). Victim write-backs still held back are carried out first. `check`: as
+        run_chunk's."""
+        t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
+        addr = np.ascontiguousarray(addr, dtype=np.uint64)
+        op = np.ascontiguousarray(op, dtype=np.uint8)
+        vm = np.ascontiguousarray(vm, dtype=np.uint16)
+        n = len(addr)
+        if not (len(t_ps) == len(op) == len(vm) == n):
+            raise ValueError("trace columns differ in length")
+        where = where or (lambda i: f"record {first_record + i}")
+        if check:
+            self._check(t_ps, addr, op, vm, where)
+        if self.state["scalars"][L.S["defer_n"]]:
+            self.finish()
+        stall_ps, latency_ps = max(int(stall_ps), 0), max(int(latency_ps), 0)
+        stall_ck = stall_ps if stall_ck_ps is None else max(int(stall_ck_ps), 0)
+        lat_ck = latency_ps if latency_ck_ps is None else max(int(latency_ck_ps), 0)
+        done = 0
+        while done < n:
+            if self.state["scalars"][L.S["grow"]]:
+                growable.grow(self.state, self.c, max_state_bytes())
+            ran = self.core.run_functional(self.c.p, self.state, t_ps[done:], addr[done:], op[done:], vm[done:],
+                                           self.c.vm_base, stall_ps, latency_ps, stall_ck, lat_ck)
+            self.drain_epochs()
+            done += ran
+            self._raise_core_error(where, done - 1)
 
     def _raise_core_error(self, where, i):
         sc = self.state["scalars"]
@@ -632,25 +669,42 @@ class Engine:
         self.drain_epochs()
         return np.concatenate(self.epoch_rows) if self.epoch_rows else np.zeros((0, EPOCH_WIDTH), np.int64)
 
+    def check_chunk(self, t_ps, addr, op, vm, where):
+        """The checks run_chunk makes, once for a chunk its caller then runs in pieces (sampling);
+        returns the columns in the core's dtypes."""
+        cols = (np.ascontiguousarray(t_ps, dtype=np.int64), np.ascontiguousarray(addr, dtype=np.uint64),
+                np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(vm, dtype=np.uint16))
+        if not (len(cols[0]) == len(cols[2]) == len(cols[3]) == len(cols[1])):
+            raise ValueError("trace columns differ in length")
+        self._check(*cols, where)
+        return cols
+
     def _check(self, t, addr, op, vm, where):
         if len(addr) == 0:
             return
-        bad = np.flatnonzero(op > 1)
+        # each check is one reduction over the chunk; the offending record is looked for only
+        # when there is one (the reductions cost a few ns per access, the searches several times that)
+        bad = np.flatnonzero(op > 1) if op.max() > 1 else ()
         if len(bad):
             raise ValueError(f"{where(bad[0])}: operation {op[bad[0]]} is not 0 (read) or 1 (write)")
-        bad = np.flatnonzero(vm >= len(self._vm_bytes))
+        bad = np.flatnonzero(vm >= len(self._vm_bytes)) if vm.max() >= len(self._vm_bytes) else ()
         if len(bad):
             raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the system has "
                              f"{len(self._vm_bytes)} VM(s)")
         if self.virtual:    # the guest's page tables take any virtual page below the limit
-            bad = np.flatnonzero(addr >> np.uint64(self.c.param("UNIT_SHIFT") + L.VA_PAGE_BITS))
+            bits = self.c.param("UNIT_SHIFT") + L.VA_PAGE_BITS
+            limit = np.uint64(1 << bits) if bits < 64 else None     # 64 bits and more: any address fits
+            bad = np.flatnonzero(addr >= limit) if limit is not None and addr.max() >= limit else ()
             if len(bad):
                 i = bad[0]
                 raise ValueError(f"{where(i)}: virtual address {int(addr[i]):#x} is beyond the "
                                  f"2**{self.c.param('UNIT_SHIFT') + L.VA_PAGE_BITS}-byte virtual address space "
                                  f"(core.addresses: virtual)")
         else:
-            bad = np.flatnonzero(addr >= self._vm_bytes[vm])
+            if len(self._vm_bytes) == 1:
+                bad = np.flatnonzero(addr >= self._vm_bytes[0]) if addr.max() >= self._vm_bytes[0] else ()
+            else:
+                bad = np.flatnonzero(addr >= self._vm_bytes[vm])
             if len(bad):
                 i = bad[0]
                 path = self.c.vm_paths[vm[i]] if vm[i] < len(self.c.vm_paths) else f"compute.vms.{vm[i]}.memory"
@@ -658,7 +712,7 @@ class Engine:
                                  f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
                                  f"(-p {path}=...), or if the trace's addresses are virtual, say so "
                                  f"(-p core.addresses=virtual)")
-        bad = np.flatnonzero((t < 0) | (t > MAX_TIME_PS))
+        bad = np.flatnonzero((t < 0) | (t > MAX_TIME_PS)) if t.min() < 0 or t.max() > MAX_TIME_PS else ()
         if len(bad):
             raise ValueError(f"{where(bad[0])}: time {t[bad[0]]} ps is negative or more than 2**60 ps "
                              f"(the longest simulated time, about 13 days)")

@@ -187,13 +187,43 @@ cdef int64_t swap_in(Core* c, int64_t t, int64_t g, int32_t* ge, int64_t slot, i
     return done
 
 
+cdef inline int32_t first_touch(Core* c, int64_t g, int32_t** ge) noexcept nogil:
+    """Guest unit g's first touch: a free local frame of its set while any is left, else a blade
+    slot, else storage (placement first_touch; `low` placed every unit at boot). Sets its entry
+    (*ge); returns where it is, or -1 when there is no room (the run stops)."""
+    cdef int64_t j = g & c.smask
+    cdef int32_t l
+    cdef int32_t f = take_free(c, j)
+    if f >= 0:
+        l = f
+        c.frame_page[f] = <int32_t>g
+        c.cnt[C_FIRST_TOUCH_LOCAL] += 1
+    elif c.blade_next[j] < c.per_set:
+        l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
+        c.slot_page[-2 - l] = <int32_t>g
+        c.blade_next[j] += 1
+        if c.blade_next[j] > c.slot_lim:
+            c.sc[S_GROW] = 1
+        c.cnt[C_FIRST_TOUCH_REMOTE] += 1
+    elif not c.p[P_STORAGE]:
+        # only a VM of `auto` memory outgrows its blade: the engine raises
+        stop(c, ERR_NO_ROOM, c.cb)
+        return -1
+    else:
+        l = ON_STORAGE
+        c.cnt[C_FIRST_TOUCH_STORAGE] += 1
+    ge[0] = pt_claim(c, g)
+    ge[0][0] = l
+    return l
+
+
 cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogil:
     """One line-sized request from the processor side to the hypervisor's memory: local DRAM,
     a remote line, or a swap, by policy."""
     cdef const int64_t* p = c.p
     cdef int64_t* cnt = c.cnt
-    cdef int64_t g, off, j, done
-    cdef int32_t l, f
+    cdef int64_t g, off, done
+    cdef int32_t l
     cdef int32_t* ge
     if p[P_POLICY] == 0:
         m -= c.mbase   # the blade's own machine addresses
@@ -208,29 +238,9 @@ cdef int64_t memory_access(Core* c, int64_t arr, int64_t m, int w) noexcept nogi
         ge = pt_entry(c, g)
         l = ge[0]
         if l == -1:
-            j = g & c.smask
-            f = take_free(c, j)
-            if f >= 0:
-                l = f
-                c.frame_page[f] = <int32_t>g
-                cnt[C_FIRST_TOUCH_LOCAL] += 1
-            else:
-                if c.blade_next[j] < c.per_set:
-                    l = <int32_t>(-2 - (c.blade_next[j] * c.n_sets + j))
-                    c.slot_page[-2 - l] = <int32_t>g
-                    c.blade_next[j] += 1
-                    if c.blade_next[j] > c.slot_lim:
-                        c.sc[S_GROW] = 1
-                    cnt[C_FIRST_TOUCH_REMOTE] += 1
-                elif not p[P_STORAGE]:
-                    # only a VM of `auto` memory outgrows its blade: the engine raises
-                    stop(c, ERR_NO_ROOM, c.cb)
-                    return arr
-                else:
-                    l = ON_STORAGE
-                    cnt[C_FIRST_TOUCH_STORAGE] += 1
-            ge = pt_claim(c, g)
-            ge[0] = l
+            l = first_touch(c, g, &ge)
+            if l == -1:       # no room: the engine raises
+                return arr
         if l >= 0:
             done = local_access(c, arr, l, off, w)
         elif p[P_POLICY] == 1:

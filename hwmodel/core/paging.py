@@ -168,6 +168,36 @@ class Paging:
         cnt[C["blade_fault_ps"] if slot >= 0 else C["storage_fault_ps"]] += done - t
         return done
 
+    def first_touch(self, g):
+        """Guest unit g's first touch: a free local frame of its set while any is left, else a blade
+        slot, else storage (placement first_touch; `low` placed every unit at boot). Sets its entry;
+        returns (where it is, the entry's index), or (UNTOUCHED, -1) when there is no room (the run
+        stops)."""
+        p, cnt = self.p, self.cnt
+        j = g & self.smask
+        f = self.take_free(j)
+        if f >= 0:
+            loc = f
+            self.frame_page[f] = g
+            cnt[C["first_touch_local"]] += 1
+        elif self.blade_next[j] < self.per_set:
+            loc = -2 - (self.blade_next[j] * self.n_sets + j)
+            self.slot_page[-2 - loc] = g
+            self.blade_next[j] += 1
+            if self.blade_next[j] > self.slot_lim:
+                self.sc[S["grow"]] = 1
+            cnt[C["first_touch_remote"]] += 1
+        elif not p[P["STORAGE"]]:
+            # only a VM of `auto` memory outgrows its blade: the engine raises
+            self.stop(ERR_NO_ROOM, self.cb)
+            return UNTOUCHED, -1
+        else:
+            loc = ON_STORAGE
+            cnt[C["first_touch_storage"]] += 1
+        ge = self.pt_claim(g)
+        self.pt_leaf[ge] = loc
+        return loc, ge
+
     def memory_access(self, arr, m, w):
         """One line-sized request from the processor side to the hypervisor's memory: local DRAM,
         a remote line, or a swap, by policy."""
@@ -184,28 +214,9 @@ class Paging:
         ge = self.pt_entry(g)
         loc = self.pt_leaf[ge]
         if loc == UNTOUCHED:
-            j = g & self.smask
-            f = self.take_free(j)
-            if f >= 0:
-                loc = f
-                self.frame_page[f] = g
-                cnt[C["first_touch_local"]] += 1
-            elif self.blade_next[j] < self.per_set:
-                loc = -2 - (self.blade_next[j] * self.n_sets + j)
-                self.slot_page[-2 - loc] = g
-                self.blade_next[j] += 1
-                if self.blade_next[j] > self.slot_lim:
-                    self.sc[S["grow"]] = 1
-                cnt[C["first_touch_remote"]] += 1
-            elif not p[P["STORAGE"]]:
-                # only a VM of `auto` memory outgrows its blade: the engine raises
-                self.stop(ERR_NO_ROOM, self.cb)
+            loc, ge = self.first_touch(g)
+            if loc == UNTOUCHED:      # no room: the engine raises
                 return arr
-            else:
-                loc = ON_STORAGE
-                cnt[C["first_touch_storage"]] += 1
-            ge = self.pt_claim(g)
-            self.pt_leaf[ge] = loc
         if loc >= 0:
             return self.local_access(arr, loc, off, w)
         if policy == 1:

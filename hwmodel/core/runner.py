@@ -130,7 +130,9 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
                 if n:
                     carry[:] = [int(t[-1])]
                 t = np.maximum(t - prev, 0)
-        if closed and n:
+        if closed and n and state["issue"] + int(t.max()) * n <= MAX_TIME_PS:
+            state["issue"] += int(t.sum())  # bounded by MAX_TIME_PS: no record can pass it (the common case)
+        elif closed and n:
             # an int64 running sum is exact below 2**63; the float one finds where it could pass
             # 2**61, and everything before that index is summed exactly
             rough = np.flatnonzero(state["issue"] + np.cumsum(t, dtype=np.float64) > 2.0**61)
@@ -166,13 +168,30 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
         factor = Fraction(1)
     else:
         factor = Fraction(ps_per_unit) if ps_per_unit is not None else system.ps_per_trace_unit(source.time_unit, cycle)
-    state, skip = None, 0
+    sampling = system.sampling if system.sampling.enabled else None
+    if sampling is not None and completions:
+        raise ValueError("sampling: a sampled run has no completion time for the accesses it runs functionally; "
+                         "run without sampling for completions")
+    if sampling is not None and dram_trace is not None:
+        raise ValueError("sampling: a DRAM trace needs every access run in detail; run without sampling "
+                         "(sampling.enabled: false) to write one")
+    state, skip, extra = None, 0, {}
     if resume_from is not None:
         state, extra = load_state(resume_from, compiled)
         if extra.get("trace") != source.name:
             raise ValueError(f"{resume_from}: saved while running trace {extra.get('trace')!r}, not {source.name!r}")
+        if ("sampling" in extra) != (sampling is not None):
+            raise ValueError(f"{resume_from}: saved by a {'sampled' if 'sampling' in extra else 'detailed'} run; "
+                             f"resume it {'with' if 'sampling' in extra else 'without'} the same sampling settings")
         skip = int(extra.get("records_done", 0))
     engine = Engine(compiled, backend, state)
+    sampler = None
+    if sampling is not None:
+        from .sampler import Sampler
+        try:
+            sampler = Sampler(sampling, engine, closed, extra.get("sampling"))
+        except ValueError as e:
+            raise ValueError(f"{resume_from}: {e}") from None
     to_ps = _times(source, factor, closed, system.core, [])
     done_parts = []
     log = None
@@ -196,15 +215,21 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
                 base, where = records + cut, (lambda i, w=where, c=cut: w(i + c))
                 records, n = base, len(addr)
             logs = [] if log is not None else None
-            out = engine.run_chunk(to_ps(t, n, where), addr, op, vm, want_completions=completions, where=where,
-                                   first_record=records, dram_log=logs)
+            if sampler is not None:
+                out = sampler.run_chunk(to_ps(t, n, where), addr, op, vm, where, records)
+            else:
+                out = engine.run_chunk(to_ps(t, n, where), addr, op, vm, want_completions=completions, where=where,
+                                       first_record=records, dram_log=logs)
             if log is not None:
                 log.add(logs, engine.log_horizon())
             if completions:
                 done_parts.append(out)
             records += n
             if save_state_to is not None:
-                save_state(save_state_to, engine.state, compiled, {"trace": source.name, "records_done": records})
+                header = {"trace": source.name, "records_done": records}
+                if sampler is not None:
+                    header["sampling"] = sampler.to_json()
+                save_state(save_state_to, engine.state, compiled, header)
             bar.update(n)
         logs = [] if log is not None else None
         engine.finish(logs)
@@ -215,6 +240,10 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
         if log is not None:
             log.close()
     result = make_result(system, engine, source, closed)
+    if sampler is not None:
+        c = compiled
+        sampler.finish(result, bool(c.param("CK_REGIME") or c.param("FAIL_AT_PS") >= 0 or c.param("QOS_NEV")
+                                    or c.param("PERM_NEV")))
     result.skipped_lines = int(getattr(source.reader, "skipped_lines", 0) or 0)
     result.trace_format = getattr(source.reader, "format", "") or ""
     result.trace_time_unit = source.time_unit if source.timing != "none" else ""

@@ -175,6 +175,7 @@ cdef int bind_state(Core* c, const int64_t[::1] p, dict st, Py_ssize_t n_vm) exc
     c.mbuf_ring = &mbuf_ring[0]
     c.mbuf_idx = &mbuf_idx[0]
     c.log = NULL
+    c.func = False
     return 0
 
 

@@ -63,7 +63,8 @@ class CoreState:
 
     def bind_state(self, p, dl, db, dp, st, vm_base, dram_log):
         """Load `st` (the state dict) into lists, derive the fields the parts read, make the DRAMs
-        (their twin, `_dram_reference.Dram`) and bind the compute blade the state names."""
+        (their twin, `_dram_reference.Dram`; none when `dl` is None: the functional mode) and bind
+        the compute blade the state names."""
         self.p = p = [int(x) for x in p]
         for attr, name in _WHOLE.items():
             setattr(self, attr, st[name].tolist())
@@ -95,11 +96,15 @@ class CoreState:
                           for k in range(self.nb)]
         for b in self.per_blade:
             b["link"] = Sched(b["link_cal"], *(b[name] for name in _SCHED_ARRAYS))
+        self.func = False     # functional mode (core/functional.py): no timing, no DRAM
         nd = len(DRAM_NAMES)
-        clock = (self.sc, self.defer)    # the detailed DRAM model's horizon comes from them (_dram_ctrl_reference)
-        self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k), clock) for k in range(self.nb)]
-        self.blade = Dram(db, st, "blade_", clock)
-        self.peer = Dram(dp, st, "peer_", clock)
+        if dl is None:        # functional mode: no DRAM is bound (the compiled core binds none)
+            self.locals, self.blade, self.peer = [None] * self.nb, None, None
+        else:
+            clock = (self.sc, self.defer)    # the detailed DRAM model's horizon comes from them (_dram_ctrl_reference)
+            self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k), clock) for k in range(self.nb)]
+            self.blade = Dram(db, st, "blade_", clock)
+            self.peer = Dram(dp, st, "peer_", clock)
         self.log = [] if dram_log is not None else None
         self.bind_blade(self.sc[S["cb"]])
 
@@ -161,9 +166,10 @@ class CoreState:
         for k in range(self.nb):
             for name, (o, n) in self.extents(k).items():
                 st[name][o:o + n] = self.per_blade[k][name]
-        for d in self.locals:
-            d.save()
-        self.blade.save()
-        self.peer.save()
+        if self.blade is not None:
+            for d in self.locals:
+                d.save()
+            self.blade.save()
+            self.peer.save()
         if dram_log is not None:
             dram_log.append(np.array(self.log, np.int64).reshape(-1, len(LOG_FIELDS)))

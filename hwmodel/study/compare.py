@@ -43,6 +43,14 @@ METRICS = (
     ("simulated time", "ms", "sim_time_ns", 1e-6, ".4f"),
 )
 _FORMAT = {m[2]: m[4] for m in METRICS}
+# a sampled run's estimate of each metric (Result.sampling["estimates"]); the counters are exact
+_ESTIMATE = {"latency_ns.read.mean": "read_latency_mean_ns", "latency_ns.read.p50": "read_latency_p50_ns",
+             "latency_ns.read.p95": "read_latency_p95_ns", "latency_ns.read.p99": "read_latency_p99_ns",
+             "latency_ns.write.mean": "write_latency_mean_ns", "latency_ns.write.p99": "write_latency_p99_ns",
+             "simulated_throughput_maccess_per_s": "simulated_throughput_maccess_per_s",
+             "dram_GBps.local": "dram_GBps_local", "dram_GBps.blade": "dram_GBps_blade",
+             "row_hit_rate.local": "row_hit_rate_local", "row_hit_rate.blade": "row_hit_rate_blade",
+             "sim_time_ns": "sim_time_ns"}
 
 
 def build_systems(configs, overrides=(), vary=(), names=None) -> tuple:
@@ -169,10 +177,14 @@ def compare_table(results, names) -> list:
     dicts = [r.to_dict() if hasattr(r, "to_dict") else r for r in results]
     rows = []
     for label, unit, key, scale, _ in METRICS:
-        values = {}
+        values, ci = {}, {}
         for name, d in zip(names, dicts):
             v = _get(d, key)
             values[name] = v * scale if scale != 1 and v is not None else v
+            if d.get("sampling") is not None:     # a sampled run: the metric's 95% half-width, or exact
+                e = d["sampling"]["estimates"].get(_ESTIMATE.get(key, ""))
+                h = e["half_width"] if e is not None else 0 if key.startswith("counters.") else None
+                ci[name] = h * scale if h is not None else None
         first = values[names[0]] if names else 0
         delta, pct = {}, {}
         for name in names[1:]:
@@ -182,8 +194,10 @@ def compare_table(results, names) -> list:
             dv = values[name] - first
             delta[name] = dv
             pct[name] = 100.0 * dv / first if first else (0.0 if dv == 0 else None)
-        rows.append({"metric": label, "unit": unit, "key": key, "values": values, "delta": delta,
-                     "delta_pct": pct})
+        row = {"metric": label, "unit": unit, "key": key, "values": values, "delta": delta, "delta_pct": pct}
+        if ci:
+            row["ci95_half"] = ci     # sampled columns: 95% half-width (0: exact, None: no interval)
+        rows.append(row)
     return rows
 
 
@@ -208,9 +222,15 @@ def format_table(rows, names, title: str | None = None) -> str:
     body = []
     for r in rows:
         fmt = _FORMAT.get(r["key"], ".4g")
-        cells = [r["metric"], r["unit"], _num(r["values"][names[0]], fmt)]
+        ci = r.get("ci95_half", {})
+
+        def pm(n):     # a sampled column's interval
+            if n not in ci:
+                return ""
+            return " +-n/a" if ci[n] is None else "" if ci[n] == 0 else f" +-{_num(ci[n], fmt)}"
+        cells = [r["metric"], r["unit"], _num(r["values"][names[0]], fmt) + pm(names[0])]
         for n in names[1:]:
-            cells.append(f"{_num(r['values'][n], fmt)} ({_num(r['delta'][n], fmt, sign=True)}, "
+            cells.append(f"{_num(r['values'][n], fmt)}{pm(n)} ({_num(r['delta'][n], fmt, sign=True)}, "
                          f"{_pct(r['delta_pct'][n])})")
         body.append(cells)
     widths = [max(len(str(line[i])) for line in [header] + body) for i in range(len(header))]

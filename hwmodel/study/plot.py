@@ -116,6 +116,15 @@ def _num(row, name) -> float:
     return v
 
 
+def _half_width(row, name):
+    """The 95% half-width of a sampled run's estimate of `name` (a result key), or None (not
+    sampled, exact, or no interval)."""
+    from .compare import _ESTIMATE
+    est = _ESTIMATE.get(name)
+    h = row.get(f"sampling.estimates.{est}.half_width") if est else None
+    return float(h) if isinstance(h, (int, float)) and h == h and h != float("inf") else None
+
+
 def _local_fraction(row) -> float:
     from ..units import parse_size
     cb = (row.get("config") or {}).get("compute") or {}
@@ -295,7 +304,12 @@ def _curves(rows, xname, yname, groups, out, title, split_traces):
     for pts in lines.values():
         pts = sorted(pts, key=lambda r: _num(r, xname))
         label = point_label(pts[0], [g for g in groups if g == "trace" or field(pts[0], g) is not None])
-        ax.plot([_num(r, xname) for r in pts], [_num(r, yname) for r in pts], marker="o", label=label)
+        xs, ys = [_num(r, xname) for r in pts], [_num(r, yname) for r in pts]
+        err = [_half_width(r, yname) for r in pts]
+        if any(e is not None for e in err):     # sampled points: their 95% intervals as error bars
+            ax.errorbar(xs, ys, yerr=[e or 0.0 for e in err], marker="o", capsize=3, label=label)
+        else:
+            ax.plot(xs, ys, marker="o", label=label)
     ax.set_xlabel(LABELS.get(xname, xname))
     ax.set_ylabel(LABELS.get(yname, yname))
     return _finish(fig, ax, len(lines), out, title)
