@@ -50,19 +50,24 @@ _REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 # -- configuration -------------------------------------------------------------------------------
-def resolve_dram(config, overrides=()) -> DRAM:
+def resolve_dram(config, overrides=(), default_model=None) -> DRAM:
     """A DRAM from a DRAM or MemoryController, a preset name ("DDR4-2400"), a DRAMsim3 .ini, a
     YAML file holding a DRAM mapping ({preset: ..., tRCD: 20} or {ini: path, ...}) or a
     `controller:` mapping ({controller: {preset: ..., scheduler: fcfs, device: {tRCD: 20}}}; a
     relative ini path is read from the YAML file's folder) or such a mapping; then `overrides` ("key=value") replace fields.
-    Timings may be cycles (20) or times ("13.75ns")."""
+    Timings may be cycles (20) or times ("13.75ns"). `default_model`: the model when the
+    configuration (a preset, an .ini, a mapping or YAML without `model`, no `-p model=`) names none."""
+    named = isinstance(config, (DRAM, MemoryController)) or any(
+        str(item).split("=", 1)[0].strip() == "model" for item in overrides or ())
     if isinstance(config, DRAM):
         d = config
     elif isinstance(config, MemoryController):
         d = config.dram
     elif isinstance(config, dict) and set(config) == {"controller"}:
+        named = named or "model" in (config["controller"] if isinstance(config["controller"], dict) else {})
         d = _from_controller(config["controller"], "controller", Path("."))
     elif isinstance(config, dict):
+        named = named or "model" in config
         d = _from_mapping(config, "dram", Path("."))
     elif isinstance(config, (str, Path)):
         text = str(config)
@@ -71,6 +76,7 @@ def resolve_dram(config, overrides=()) -> DRAM:
             d = DRAM.from_dramsim3_ini(path)
         elif path.suffix.lower() in CONFIG_SUFFIXES:
             data = _load_yaml(path)
+            named = named or "model" in data or "model" in (data.get("controller") or {})
             d = (_from_controller(data["controller"], f"{path}: controller", path.parent)
                  if set(data) == {"controller"} else _from_mapping(data, str(path), path.parent))
         elif "/" in text or "\\" in text:
@@ -90,7 +96,7 @@ def resolve_dram(config, overrides=()) -> DRAM:
             d = _apply(d, changes)
         except ValueError as e:
             raise ValueError(f"-p: {e}") from None
-    return d
+    return d if named or default_model is None else d.replace(model=default_model)
 
 
 def _load_yaml(path: Path) -> dict:
@@ -231,10 +237,12 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
     or a hwmodel.trace.Chunk whose times are in `time_unit`: "cycle", "ns", "ps" or None for
     untimed) and return its figures. cycles: stop at cycle N (DRAMsim3's -c); cycle: the time of
     one trace cycle ("0.5ns"); epoch: per-epoch figures every N cycles (an int) or a time
-    ("1us"); overrides: "key=value" DRAM fields. `fast` lets the compiled text scanner read the
+    ("1us"); overrides: "key=value" DRAM fields. The model is `detailed` (DRAMsim3's controller)
+    unless the configuration or `-p model=...` names another, or `config` is a DRAM object. `fast` lets the compiled text scanner read the
     simplest formats (results are the same either way)."""
     from .engine import select_backend
-    d = resolve_dram(config, overrides)
+    # alone, the DRAM is the question: DRAMsim3's controller unless the configuration names a model
+    d = resolve_dram(config, overrides, default_model="detailed")
     core = select_backend(backend, compiled="_core", reference="_dram_reference")
     backend_name = "reference" if core.__name__.endswith("_reference") else "compiled"
     tck = d.tck_ps
