@@ -426,3 +426,13 @@ def test_gzip_and_plain_traces_give_the_same_figures(tmp_path):
     g = tmp_path / "t.trace.gz"
     g.write_bytes(gzip.compress(p.read_bytes()))
     assert run_dram(d, p).to_dict()["0"] == run_dram(d, g).to_dict()["0"]
+
+
+def test_the_tool_runs_the_detailed_controller_unless_a_model_is_named(tmp_path):
+    d = DRAM.preset("DDR4-2400")
+    trace = random_trace(tmp_path, d, n=2_000)
+    assert run_dram("DDR4-2400", trace).model == "detailed"
+    assert run_dram("DDR4-2400", trace, overrides=["model=fast"]).model == "fast"
+    assert run_dram({"preset": "DDR4-2400", "model": "simple"}, trace).model == "simple"
+    assert run_dram(d, trace).model == d.model == "fast"     # a DRAM object is run as it is
+    assert "model detailed" in run_dram("DDR4-2400", trace).summary().splitlines()[0]
