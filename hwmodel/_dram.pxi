@@ -1,8 +1,15 @@
-# DRAM subsystem timing, included into _core.pyx: one memory controller with its channels, banks,
-# rows, data-bus calendar, queues, write buffer and refresh. Semantics (and what is approximated)
-# are defined by _dram_reference.py: keep the two identical, line for line.
+# The DRAM subsystem behind one memory controller, included into _core.pyx: the Dram the core
+# holds, and by DRAM.model the model that answers it: "detailed" (_dram_ctrl.pxi, DRAMsim3's
+# controller simulated where anything happens), "fast" and "simple" (_dram_fast.pxi, one pass).
+# The plain-Python twin is _dram_reference.py (which dispatches the same way); each model's
+# twin module defines its semantics, and the compiled code matches it bit for bit.
 # Parameter/counter indices come from _dram_layout.py through the generated _layout.pxi; the
-# record fields below mirror BANK_FIELDS / RANK_FIELDS / CHAN_FIELDS there (a test checks them).
+# record fields of the models' state arrays are generated there too (a test checks the rest).
+from libc.stdlib cimport abort, calloc
+from libc.stdio cimport fprintf, stderr
+from libc.string cimport memset
+
+# the fast model's record fields (_dram_layout.BANK_FIELDS, RANK_FIELDS, CHAN_FIELDS, ACT_FIELDS)
 
 cdef enum:
     DB_ACT_T = 0
@@ -40,13 +47,48 @@ cdef enum:
     DA_MARK_N = 7
     DA_W = 8                 # fields of a rank activity record (ACT_FIELDS)
     RA_MARKS = 256           # marks per rank (_dram_layout.RA_MARKS)
+    MAX_RANK_BG = 64         # ranks x bank groups per channel (memctrl.MAX_RANK_BG)
+
+
+cdef enum:
     MODEL_DETAILED = 0       # D_MODEL values: _dram_layout.MODELS (a test checks them)
     MODEL_SIMPLE = 1
-    MAX_RANK_BG = 64         # ranks x bank groups per channel (memctrl.MAX_RANK_BG)
+    MODEL_FAST = 2
+    CTL_MAX_QUEUES = 256     # command queues per channel (memctrl.MAX_QUEUES)
+    CTL_QWORDS = 4           # 64-bit words of a mask of CTL_MAX_QUEUES queues
+
+
+cdef struct JEntry:
+    # one state write of an in-system answer's run ahead: where, and the value it replaced
+    int64_t* p
+    int64_t old
+
+
+cdef struct Src:
+    # where a channel's front end takes requests from: arrays (dram_run, dram_stream) or the
+    # channel's held requests in state "fe" (in-system)
+    const int64_t* t
+    const int64_t* addr
+    const uint8_t* w
+    const int64_t* idx       # the channel's requests among the arrays, in order (NULL: all)
+    int64_t n, pos
+    bint ring
 
 
 cdef struct Dram:
     const int64_t* d       # parameters (D_* indices)
+    int64_t* cnt           # DC_* counters of this DRAM
+    int64_t* ract          # per rank: DA_* activity record
+    int64_t* rmk           # per rank: RA_MARKS active ps up to each mark crossed
+    int model              # D_MODEL
+    bint simple            # D_MODEL == MODEL_SIMPLE: bank = next-column time per bank, chan = bus free per channel
+    bint detailed          # D_MODEL == MODEL_DETAILED
+    bint bank_xor          # XOR bank hashing (D_BG_XMASK or D_BA_XMASK set)
+    bint activity          # D_ACTIVITY: account rank activity
+    bint frfcfs, closed
+    int64_t n_banks, n_ranks, ba_bits, bg_bits, bpr, burst_bytes   # per channel: banks, ranks; banks per rank
+    int64_t row_timeout    # D_ROW_TIMEOUT (0 = open or closed page)
+    # -- fast / simple (_dram_fast.pxi) --
     int64_t* open_row      # per bank (channel-major): open row, -1 = precharged
     int64_t* bank          # per bank: DB_* record
     int64_t* cq            # per bank: ring of CQ_SIZE column-command times
@@ -56,657 +98,102 @@ cdef struct Dram:
     int64_t* bus           # per channel: calendar ring of BUS_SLOTS (start, end, tag)
     int64_t* tq            # per channel: ring of Q_SIZE read queue-leave times
     int64_t* wb            # per channel: WB_HI buffered writes (line, bank << 32 | row)
-    int64_t* cnt           # DC_* counters of this DRAM
-    int64_t* ract          # per rank: DA_* activity record
     int64_t* rev           # per rank: RA_SLOTS bank open/close events, (time << 1) | opens, as made
-    int64_t* rmk           # per rank: RA_MARKS active ps up to each mark crossed
     int64_t now            # arrival of the request being answered (no later event can precede it)
     int64_t adm            # when the controller accepted that request
-    bint simple            # D_MODEL == MODEL_SIMPLE: bank = next-column time per bank, chan = bus free per channel
-    bint bank_xor          # XOR bank hashing (D_BG_XMASK or D_BA_XMASK set)
-    # derived at bind time (detailed model)
     int64_t gt[4 * MAX_RANK_BG]   # dram_gap(p, q) at ((p ^ q) << 1) | (p & 1) (it depends on nothing else)
     int64_t bus_slots      # D_BUS_SLOTS
     int64_t gmin, gmax     # smallest / largest data-bus gap (dram_bus's early-out)
     int64_t cas[2]         # by w: CL, CWL
     int64_t rcd[2]         # by w: tRCD, tRCDWR
     int64_t tail[2]        # by w: last column command to precharge: tRTP; CWL + tBURST + tWR
-    int64_t n_banks, n_ranks, n_rbg, ba_bits, bg_bits   # per channel: banks, ranks, rank-bank groups
-    int64_t t_burst, t_train, t_rp, t_rc, t_ras, cq_size, burst_bytes
-    int64_t row_timeout    # D_ROW_TIMEOUT (0 = open or closed page)
-    int64_t ra_slots, bpr  # D_RA_SLOTS; banks per rank
-    bint activity          # D_ACTIVITY: account rank activity
-    bint frfcfs, closed
+    int64_t n_rbg          # per channel: rank-bank groups
+    int64_t t_burst, t_train, t_rp, t_rc, t_ras, cq_size
+    int64_t ra_slots       # D_RA_SLOTS
+    # -- detailed (_dram_ctrl.pxi): state arrays (the CB/CG/CR/CH/TX/RQ/FE_* records) --
+    int64_t* k_bank        # per bank: CB_* record
+    int64_t* k_bg          # per (rank, bank group): CG_* record
+    int64_t* k_rank        # per rank: CR_* record
+    int64_t* k_chan        # per channel: CH_* record
+    int64_t* k_refq        # per channel: refresh targets waiting (ring of n_banks)
+    int64_t* k_cqn         # per command queue: commands held
+    int64_t* k_cq          # per command queue: transaction slots, oldest first
+    int64_t* k_rdq         # per channel: read queue
+    int64_t* k_wrb         # per channel: write buffer
+    int64_t* k_tx          # per channel: TX_* per transaction slot
+    int64_t* k_req         # per channel: RQ_* per request slot
+    int64_t* k_pend        # per channel: pending-address table (key, slot)
+    int64_t* k_fe          # per channel: FE_* per held request
+    # derived (detailed)
+    int64_t tck, n_ch, nbg, bgpr, bpg, nq, qsize, cqsize, wb_lo, txs, hbits, fes, ref_mode, ref_every
+    int64_t burst_shift, line_shift, line_bursts, seg_shift
+    bint per_rank
+    int64_t k_rrl, k_rrs, k_rro, k_r2w, k_r2wo, k_r2p, k_rda2a, k_rda2f, k_w2rl, k_w2rs, k_w2ro
+    int64_t k_wwl, k_wws, k_wwo, k_w2p, k_wra2a, k_a2a, k_a2al, k_a2as, k_a2r, k_a2w, k_a2p
+    int64_t k_p2a, k_faw, k_rfc, k_rfcb, k_rd_delay, k_wr_delay
+    # the whole-system core's clock (the horizon), NULL for the DRAM alone
+    const int64_t* sc      # core scalars (S_*)
+    const int64_t* defer   # core's held-back write-backs (DEFER_CAP rows of 4, sorted by time)
+    # what the running call wants
+    Src src
+    int64_t* out           # dram_run: completion ps by ticket (NULL: none)
+    int64_t* acc           # dram_run: acceptance ps by ticket (NULL: none)
+    int64_t* sk_done       # dram_stream: completions (done ps, acc ps, write) in order
+    int64_t* sk_acc
+    int64_t* sk_w
+    int64_t sk_n, sk_cap
+    int64_t target, target_done   # in-system: the ticket being answered and its completion
+    # readiness caches of the channel being simulated (compiled only, rebuilt when it changes):
+    # per command queue the earliest cycle its READ / WRITE / PRE / ACT candidate may issue
+    # (CTL_FAR: none), exact for every queue not marked dirty; masks of queues with each candidate
+    int64_t cache_ch
+    int64_t qrd[CTL_MAX_QUEUES]
+    int64_t qwr[CTL_MAX_QUEUES]
+    int64_t qpre[CTL_MAX_QUEUES]
+    int64_t qact[CTL_MAX_QUEUES]
+    int64_t qmin[CTL_MAX_QUEUES]     # the earliest of the four
+    uint64_t qdirty[CTL_QWORDS]
+    uint64_t qrdm[CTL_QWORDS]
+    uint64_t qwrm[CTL_QWORDS]
+    uint64_t qactm[CTL_QWORDS]
+    uint64_t qne[CTL_QWORDS]         # queues holding commands
+    int64_t wait_rd[CTL_MAX_QUEUES]  # per command queue: reads in the read queue for it
+    int64_t wait_wr[CTL_MAX_QUEUES]  # per command queue: writes in the write buffer for it
+    int64_t movable_rd, movable_wr   # reads / writes whose command queue has room (the scheduler's work)
+    int64_t tq_dirty, tfe_dirty      # t_q / t_fe need recomputing
+    int64_t t_q                      # earliest cycle a queued command may be ready (not blocked)
+    int64_t t_fe                     # cycle the front end's next transaction arrives, CTL_FAR: no room
+    # the channel being simulated: its records' first entries
+    int64_t* b_bank
+    int64_t* b_bg
+    int64_t* b_rank
+    int64_t* b_tx
+    int64_t* b_req
+    int64_t* b_cq
+    int64_t* b_cqn
+    int64_t rdq_q[CTL_MAX_QUEUES]    # the command queue each read-queue entry waits for (in order)
+    int64_t wrb_q[CTL_MAX_QUEUES]    # the command queue each write-buffer entry waits for
+    # undo journal (in-system answers run ahead, then roll back)
+    JEntry* jbuf           # (a per-thread buffer that outlives the Dram: the core keeps no hook to free it)
+    int64_t jn, jcap
+    bint jon
 
 
-cdef int64_t FAR_PS = (<int64_t>1) << 62     # a time no run reaches (the twin's _FAR)
-
-
-cdef inline int64_t imax(int64_t a, int64_t b) noexcept nogil:
-    return a if a > b else b
-
-
-cdef inline void dram_decode(Dram* m, int64_t addr, int64_t* ch, int64_t* b, int64_t* row) noexcept nogil:
-    cdef const int64_t* d = m.d
-    cdef int64_t c = (addr >> d[D_CH_SHIFT]) & d[D_CH_MASK]
-    cdef int64_t bg = (addr >> d[D_BG_SHIFT]) & d[D_BG_MASK]
-    cdef int64_t ba = (addr >> d[D_BA_SHIFT]) & d[D_BA_MASK]
-    if m.bank_xor:
-        bg ^= (addr >> d[D_BG_XSHIFT]) & d[D_BG_XMASK]
-        ba ^= (addr >> d[D_BA_XSHIFT]) & d[D_BA_XMASK]
-    cdef int64_t bank = (((((addr >> d[D_RA_SHIFT]) & d[D_RA_MASK]) << d[D_BG_BITS]) | bg) << d[D_BA_BITS]) | ba
-    ch[0] = c
-    b[0] = c * d[D_N_BANKS] + bank
-    row[0] = (addr >> d[D_RO_SHIFT]) & d[D_RO_MASK]
-
-
-# -- rank activity (the twin's _ra_* methods) ------------------------------------------------
-cdef inline int64_t ra_timeout_close(Dram* m, int64_t b) noexcept nogil:
-    # when open bank b closes by the timeout policy if no request comes first
-    cdef int64_t pre
-    if m.simple:
-        return m.bank[b] + m.row_timeout
-    pre = m.bank[b * DB_N + DB_COL_FREE] - m.t_train + m.row_timeout
-    return imax(pre, m.bank[b * DB_N + DB_PRE_OK])
-
-
-cdef inline int64_t ra_close_by(Dram* m, int64_t b, int64_t h) noexcept nogil:
-    # when open bank b closes if no request arrives before h: timeout or the PRE before a due refresh
-    cdef int64_t c = ra_timeout_close(m, b) if m.row_timeout else FAR_PS
-    cdef int64_t due, v
-    if not m.simple:
-        due = m.rank[(b // m.bpr) * DR_N + DR_REF_DUE]
-        if due < h:
-            v = imax(due, m.bank[b * DB_N + DB_PRE_OK])
-            c = v if v < c else c
-    return c
-
-
-cdef int64_t ra_bound(Dram* m, int64_t r) noexcept nogil:
-    # no event of rank r still to come can be earlier (the twin's _ra_bound)
-    cdef int64_t v, b, c, f
-    if m.simple:
-        v = FAR_PS
-        for b in range(r * m.bpr, (r + 1) * m.bpr):
-            f = m.bank[b]
-            c = imax(f, m.now)
-            if m.row_timeout and m.open_row[b] >= 0 and f + m.row_timeout < c:
-                c = f + m.row_timeout
-            v = c if c < v else v
-        return v
-    v = imax(m.now, m.chan[(r // m.n_ranks) * DH_N + DH_BLOCKED])
-    if m.rank[r * DR_N + DR_REF_DUE] < v:
-        v = m.rank[r * DR_N + DR_REF_DUE]
-    if m.row_timeout:
-        for b in range(r * m.bpr, (r + 1) * m.bpr):
-            if m.open_row[b] >= 0:
-                c = ra_timeout_close(m, b)
-                v = c if c < v else v
-    return v
-
-
-cdef inline int64_t ra_span(Dram* m, int64_t r, int64_t front, int64_t t, int64_t nopen,
-                            int64_t act) noexcept nogil:
-    # active ps up to t, from `act` at `front`; writes the marks in (front, t] crossed on the way
-    cdef int64_t* a = m.ract + r * DA_W
-    cdef int64_t mk, k, nxt
-    while a[DA_MARK] <= t:
-        mk = a[DA_MARK]
-        k = a[DA_MARK_N]
-        if k < RA_MARKS:
-            m.rmk[r * RA_MARKS + k] = act + (mk - front if nopen > 0 else 0)
-        a[DA_MARK_N] = k + 1
-        if mk >= a[DA_MARK_END]:
-            a[DA_MARK] = FAR_PS
-        else:                      # (mk < MARK_END <= NO_MARK: the sum cannot overflow)
-            nxt = mk + a[DA_MARK_PS]
-            a[DA_MARK] = nxt if nxt < a[DA_MARK_END] else a[DA_MARK_END]
-    return act + (t - front if nopen > 0 else 0)
-
-
-cdef inline void ra_sort(int64_t* ev, int64_t n) noexcept nogil:
-    # insertion sort: the events come nearly in time order (1.6 places out on random traffic)
-    cdef int64_t i, k, v
-    for i in range(1, n):
-        v = ev[i]
-        k = i
-        while k > 0 and ev[k - 1] > v:
-            ev[k] = ev[k - 1]
-            k -= 1
-        ev[k] = v
-
-
-cdef void ra_fold(Dram* m, int64_t r, int64_t upto, int64_t limit) noexcept nogil:
-    # the twin's _ra_fold
-    cdef int64_t* a = m.ract + r * DA_W
-    cdef int64_t* ev = m.rev + r * m.ra_slots
-    cdef int64_t front = a[DA_FRONT], nopen = a[DA_NOPEN], act = a[DA_ACTIVE], n = a[DA_N]
-    cdef int64_t mark = a[DA_MARK]
-    cdef int64_t v, t, i
-    cdef int64_t popped = 0
-    cdef int64_t most = limit if limit < n else n
-    ra_sort(ev, n)
-    while popped < most:
-        v = ev[popped]
-        t = v >> 1
-        if t >= upto:
-            break
-        if t >= mark:
-            act = ra_span(m, r, front, t, nopen, act)
-            mark = a[DA_MARK]
-        else:
-            act += (t - front) * (nopen > 0)
-        front = t
-        nopen += ((v & 1) << 1) - 1
-        popped += 1
-    if popped:
-        for i in range(n - popped):
-            ev[i] = ev[i + popped]
-    if popped < limit and upto > front:     # (a forced fold stops at its one event)
-        act = ra_span(m, r, front, upto, nopen, act)
-        front = upto
-    a[DA_FRONT], a[DA_NOPEN], a[DA_ACTIVE], a[DA_N] = front, nopen, act, n - popped
-
-
-cdef inline void ra_event(Dram* m, int64_t r, int64_t t, int64_t opens) noexcept nogil:
-    # a bank of rank r opens (ACT) or closes (PRE) at t: append the event (the twin's _ra_event)
-    if not m.activity:
-        return
-    cdef int64_t* a = m.ract + r * DA_W
-    if a[DA_N] == m.ra_slots:
-        ra_make_room(m, r)
-    if t < a[DA_FRONT]:
-        t = a[DA_FRONT]
-    m.rev[r * m.ra_slots + a[DA_N]] = (t << 1) | opens
-    a[DA_N] += 1
-
-
-cdef inline void ra_switch(Dram* m, int64_t r, int64_t pre, int64_t act) noexcept nogil:
-    # a row switch: the bank closes at `pre` and opens at `act`
-    ra_event(m, r, pre, 0)
-    ra_event(m, r, act, 1)
-
-
-cdef void ra_make_room(Dram* m, int64_t r) noexcept nogil:
-    # the events are full: fold what is final; if nothing is, fold the earliest event anyway
-    cdef int64_t* a = m.ract + r * DA_W
-    ra_fold(m, r, ra_bound(m, r), m.ra_slots + 1)
-    if a[DA_N] == m.ra_slots:
-        ra_fold(m, r, ((m.rev + r * m.ra_slots)[0] >> 1) + 1, 1)
-
-
-cdef inline int64_t dram_gap(const int64_t* d, int64_t p, int64_t q) noexcept nogil:
-    # data-bus gap between a burst tagged p and a following burst tagged q (the twin's _gap);
-    # bind_dram tabulates it in Dram.gt
-    if (p >> 1) == (q >> 1):
-        if (p & 1) == (q & 1):
-            return d[D_G_CCDL]
-        return d[D_G_RW] if (q & 1) else d[D_G_WTRL]
-    if (p >> (1 + d[D_BG_BITS])) == (q >> (1 + d[D_BG_BITS])):
-        if (p & 1) == (q & 1):
-            return d[D_G_CCDS]
-        return d[D_G_RW] if (q & 1) else d[D_G_WTRS]
-    return d[D_G_WWO] if (p & q & 1) else d[D_G_RTRS]
-
-
-cdef inline int64_t dram_bus(Dram* m, int64_t ch, int64_t s, int64_t dur, int64_t tag, int64_t now) noexcept nogil:
-    cdef int64_t K = m.bus_slots
-    cdef int64_t mask = K - 1
-    cdef int64_t* bus = m.bus + ch * K * 3
-    cdef int64_t* chan = m.chan + ch * DH_N
-    cdef const int64_t* gt = m.gt
-    cdef int64_t head = chan[DH_BUS_HEAD]
-    cdef int64_t n = chan[DH_BUS_N]
-    cdef int64_t floor = chan[DH_BUS_FLOOR]
-    cdef int64_t* bend = bus + 3 * K
-    cdef int64_t e, x, pos, k, j, after, p, c
-    cdef int64_t* slot
-    cdef int64_t* src
-    # drop reservations over by `now`, and the oldest one if the calendar is full
-    while n > 0:
-        e = bus[3 * head + 1]
-        if e > now and n != K:
-            break
-        if e > floor:
-            floor = e
-        head = (head + 1) & mask
-        n -= 1
-    chan[DH_BUS_FLOOR] = floor
-    x = s if s > floor else floor
-    pos = n
-    if n > 0 and x + dur + m.gmin > bus[3 * ((head + n - 1) & mask)]:
-        # Exact early-out: the burst cannot fit before any reservation (x only grows, every gap
-        # before a reservation is >= gmin and the last reservation starts latest), so the scan below would only raise x to
-        # max(end + gap(p, tag)) and insert at the end. Ends are ascending (reservations are
-        # sorted and disjoint), so scan back until end + gmax cannot raise x any more.
-        after = x
-        j = (head + n - 1) & mask
-        for k in range(n):
-            slot = bus + 3 * j
-            if slot[1] + m.gmax <= after:
-                break
-            p = slot[2]
-            c = slot[1] + gt[((p ^ tag) << 1) | (p & 1)]
-            if c > after:
-                after = c
-            j = (j - 1) & mask
-        x = after
-        slot = bus + 3 * ((head + n) & mask)
-        slot[0] = x
-        slot[1] = x + dur
-        slot[2] = tag
-        chan[DH_BUS_HEAD] = head
-        chan[DH_BUS_N] = n + 1
-        return x
-    j = head
-    for k in range(n):
-        slot = bus + 3 * j
-        j = (j + 1) & mask
-        p = slot[2]
-        c = (((p ^ tag) << 1) | (p & 1))            # gap(p, tag) = gt[c], gap(tag, p) = gt[c ^ ((p ^ tag) & 1)]
-        after = slot[1] + gt[c]
-        # the twin's "x >= after: continue; fits before: stop; else x = after", with one branch
-        if (x < after) & (x + dur + gt[c ^ ((p ^ tag) & 1)] <= slot[0]):
-            pos = k
-            break
-        x = after if after > x else x
-    # insert at pos, moving the later ones one place on
-    slot = bus + 3 * ((head + n) & mask)
-    for k in range(n - pos):
-        src = slot - 3 if slot != bus else bend - 3
-        slot[0] = src[0]
-        slot[1] = src[1]
-        slot[2] = src[2]
-        slot = src
-    slot[0] = x
-    slot[1] = x + dur
-    slot[2] = tag
-    chan[DH_BUS_HEAD] = head
-    chan[DH_BUS_N] = n + 1
-    return x
-
-
-cdef void dram_refresh(Dram* m, int64_t r, int64_t b0, int64_t s) noexcept nogil:
-    cdef const int64_t* d = m.d
-    cdef int64_t* rk = m.rank + r * DR_N
-    cdef int64_t refi = d[D_T_REFI]
-    cdef int64_t due = rk[DR_REF_DUE]
-    cdef int64_t k, b, at, end, c, v
-    # each open bank closes (a PRE) when the refresh falls due and it may precharge, or at its
-    # timeout if that is earlier
-    for b in range(b0, b0 + m.bpr):
-        if m.open_row[b] >= 0:
-            c = imax(due, m.bank[b * DB_N + DB_PRE_OK])
-            if m.row_timeout:
-                v = ra_timeout_close(m, b)
-                c = v if v < c else c
-            ra_event(m, r, c, 0)
-            m.cnt[DC_PRE_CMDS] += 1
-    if s >= due + refi:
-        k = (s - due) // refi
-        m.cnt[DC_REFRESHES] += k
-        due += k * refi
-    at = due if due > rk[DR_READY] else rk[DR_READY]
-    end = at + d[D_T_RFC]
-    rk[DR_READY] = end
-    for b in range(b0, b0 + d[D_N_BANKS] // d[D_N_RANKS]):
-        m.open_row[b] = -1
-        m.bank[b * DB_N + DB_PREV_ROW] = -1
-        m.bank[b * DB_N + DB_ACT_OK] = end
-    rk[DR_REF_DUE] = due + refi
-    m.cnt[DC_REFRESHES] += 1
-
-
-cdef inline int64_t dram_act_window(Dram* m, int64_t r, int64_t rb, int64_t act) noexcept nogil:
-    # written branch-free (conditional moves): these tests are data dependent on random traffic
-    cdef const int64_t* d = m.d
-    cdef int64_t* rk = m.rank + r * DR_N
-    cdef int64_t last = rk[DR_LAST_ACT]
-    cdef int64_t v = last + d[D_T_RRD_S]
-    act += (v - act) * <int64_t>((last <= act) & (v > act))
-    last = m.bg_act[rb]
-    v = last + d[D_T_RRD_L]
-    act += (v - act) * <int64_t>((last <= act) & (v > act))
-    # tFAW: if the four most recent ACTs all lie in (act - tFAW, act], wait for the oldest
-    cdef int64_t faw = d[D_T_FAW]
-    cdef int64_t lo = act - faw
-    cdef int64_t f0 = rk[DR_FAW0], f1 = rk[DR_FAW0 + 1], f2 = rk[DR_FAW0 + 2], f3 = rk[DR_FAW0 + 3]
-    cdef bint inside = ((f0 <= act) & (f0 > lo) & (f1 <= act) & (f1 > lo)
-                        & (f2 <= act) & (f2 > lo) & (f3 <= act) & (f3 > lo))
-    cdef int64_t a = f0 if f0 < f1 else f1
-    cdef int64_t b = f2 if f2 < f3 else f3
-    a = a if a < b else b
-    return a + faw if inside else act
-
-
-cdef inline void dram_ready(int64_t* rk, int64_t v) noexcept nogil:
-    # a bank of rank rk is next free for a refresh at v: READY keeps the latest such time
-    if v > rk[DR_READY]:
-        rk[DR_READY] = v
-
-
-cdef inline void dram_precharge(Dram* m, int64_t b, int64_t* bk, int64_t* rk, int64_t r,
-                                int64_t pre) noexcept nogil:
-    # bank b (of rank r) closes its row with a PRE at `pre` (closed page, timeout): next ACT after
-    # tRP and tRC
-    ra_event(m, r, pre, 0)
-    cdef int64_t v = bk[DB_ACT_T] + m.t_rc
-    v = pre + m.t_rp if pre + m.t_rp > v else v
-    bk[DB_ACT_OK] = v
-    m.open_row[b] = -1
-    bk[DB_PREV_ROW] = -1
-    dram_ready(rk, v)
-
-
-cdef inline int64_t dram_finish(Dram* m, int64_t ch, int64_t b, int64_t col, int64_t done,
-                                int64_t nb, int w) noexcept nogil:
-    cdef int64_t* bk = m.bank + b * DB_N
-    cdef int64_t C = m.cq_size
-    cdef int64_t k = bk[DB_CQ_IDX]
-    m.cq[b * C + k] = col
-    bk[DB_CQ_IDX] = k + 1 if k + 1 < C else 0
-    cdef int64_t* chan = m.chan + ch * DH_N
-    chan[DH_LAST_COL] = col if col > chan[DH_LAST_COL] else chan[DH_LAST_COL]
-    m.cnt[DC_READ_CMDS + w] += 1          # DC_WRITE_CMDS follows DC_READ_CMDS
-    m.cnt[DC_DRAM_BYTES] += nb * m.burst_bytes
-    return done
-
-
-cdef int64_t dram_issue(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t e, int64_t nb, int w,
-                        int64_t now) noexcept nogil:
-    # the twin's _issue; parameters come from the Dram's derived fields (bind_dram), read once
-    cdef int64_t* bk = m.bank + b * DB_N
-    cdef int64_t* cnt = m.cnt
-    cdef int64_t rbl = (b - ch * m.n_banks) >> m.ba_bits     # rank and bank group within the channel
-    cdef int64_t rl = rbl >> m.bg_bits
-    cdef int64_t r = ch * m.n_ranks + rl
-    cdef int64_t rb = ch * m.n_rbg + rbl
-    cdef int64_t tag = (rbl << 1) | w
-    cdef int64_t cas = m.cas[w]
-    cdef int64_t t_train = m.t_train
-    cdef int64_t span = (nb - 1) * t_train      # first to last column command of the train
-    cdef int64_t train = m.t_burst + span
-    cdef int64_t tail = m.tail[w]
-    cdef int64_t* rk = m.rank + r * DR_N
-    cdef int64_t col0, x, col, last, shift, orow, act, pre, s, v
-    cdef int kind
-    if (m.frfcfs and row == bk[DB_PREV_ROW] and row != m.open_row[b]
-            and e <= bk[DB_PREV_PRE]):
-        col0 = e if e > bk[DB_PREV_COL] else bk[DB_PREV_COL]
-        if rk[DR_REF_DUE] > col0:     # no refresh due (REF_DUE is NO_REFRESH without refresh)
-            x = dram_bus(m, ch, col0 + cas, train, tag, now)
-            col = x - cas
-            last = col + span
-            shift = last + tail - bk[DB_PREV_PRE]
-            if shift > 0:
-                # the old row closes later and the new one opens later by `shift`
-                ra_event(m, r, bk[DB_PREV_PRE], 1)
-                ra_event(m, r, bk[DB_PREV_PRE] + shift, 0)
-                ra_event(m, r, bk[DB_ACT_T], 0)
-                ra_event(m, r, bk[DB_ACT_T] + shift, 1)
-                bk[DB_PREV_PRE] += shift
-                bk[DB_ACT_T] += shift
-                bk[DB_COL_FREE] += shift
-                bk[DB_PRE_OK] += shift
-                dram_ready(rk, bk[DB_PRE_OK] + m.t_rp)
-            bk[DB_PREV_COL] = last + t_train
-            cnt[DC_ROW_HITS] += 1
-            cnt[DC_BYPASS_HITS] += 1
-            cnt[DC_READ_ROW_HITS + w] += 1        # DC_WRITE_ROW_HITS follows DC_READ_ROW_HITS
-            return dram_finish(m, ch, b, col, x + train, nb, w)
-    while True:
-        orow = m.open_row[b]
-        if m.row_timeout and orow >= 0:
-            # timeout policy: idle past the timeout (and free to precharge), the row was closed
-            pre = bk[DB_COL_FREE] - t_train + m.row_timeout
-            if pre < bk[DB_PRE_OK]:
-                pre = bk[DB_PRE_OK]
-            if pre < e:
-                dram_precharge(m, b, bk, rk, r, pre)
-                cnt[DC_PRE_CMDS] += 1
-                orow = -1
-        act = 0
-        pre = 0
-        if orow == row:
-            kind = 0
-            col0 = e if e > bk[DB_COL_FREE] else bk[DB_COL_FREE]
-            s = col0
-        else:
-            if orow < 0:
-                kind = 1
-                act = e if e > bk[DB_ACT_OK] else bk[DB_ACT_OK]
-                s = act
-            else:
-                kind = 2
-                pre = e if e > bk[DB_PRE_OK] else bk[DB_PRE_OK]
-                s = pre
-                act = pre + m.t_rp
-                v = bk[DB_ACT_T] + m.t_rc
-                if v > act:
-                    act = v
-            act = dram_act_window(m, r, rb, act)
-            col0 = act + m.rcd[w]
-        if rk[DR_REF_DUE] <= s:
-            dram_refresh(m, r, ch * m.n_banks + rl * (m.n_banks // m.n_ranks), s)
-            continue
-        break
-    if not m.frfcfs:
-        v = m.chan[ch * DH_N + DH_LAST_COL]
-        if v > col0:
-            col0 = v
-    x = dram_bus(m, ch, col0 + cas, train, tag, now)
-    col = x - cas
-    last = col + span
-    if kind == 0:
-        cnt[DC_ROW_HITS] += 1
-        cnt[DC_READ_ROW_HITS + w] += 1
-    else:
-        if kind == 2:
-            cnt[DC_ROW_CONFLICTS] += 1
-            bk[DB_PREV_ROW] = orow
-            bk[DB_PREV_PRE] = pre
-            bk[DB_PREV_COL] = bk[DB_COL_FREE]
-            ra_switch(m, r, pre, act)
-            cnt[DC_PRE_CMDS] += 1
-        else:
-            cnt[DC_ROW_MISSES] += 1
-            bk[DB_PREV_ROW] = -1
-            ra_event(m, r, act, 1)
-        cnt[DC_ACT_CMDS] += 1
-        m.open_row[b] = row
-        bk[DB_ACT_T] = act
-        bk[DB_PRE_OK] = act + m.t_ras
-        rk[DR_LAST_ACT] = act if act > rk[DR_LAST_ACT] else rk[DR_LAST_ACT]
-        m.bg_act[rb] = act if act > m.bg_act[rb] else m.bg_act[rb]
-        rk[DR_FAW0 + rk[DR_FAW_IDX]] = act
-        rk[DR_FAW_IDX] = (rk[DR_FAW_IDX] + 1) & 3
-    bk[DB_COL_FREE] = last + t_train
-    v = last + tail
-    if v > bk[DB_PRE_OK]:
-        bk[DB_PRE_OK] = v
-    if m.closed:
-        dram_precharge(m, b, bk, rk, r, bk[DB_PRE_OK])
-    else:
-        dram_ready(rk, bk[DB_PRE_OK] + m.t_rp)
-    return dram_finish(m, ch, b, col, x + train, nb, w)
-
-
-cdef inline int64_t dram_cmdq(Dram* m, int64_t b, int64_t adm) noexcept nogil:
-    cdef int64_t C = m.cq_size
-    cdef int64_t v = m.cq[b * C + m.bank[b * DB_N + DB_CQ_IDX]]
-    return adm if adm > v else v
-
-
-cdef inline int64_t dram_bloom(int64_t line) noexcept nogil:
-    return (<int64_t>1) << ((line ^ (line >> 6) ^ (line >> 12)) & 31)
-
-
-cdef inline bint dram_wb_find(Dram* m, int64_t ch, int64_t line) noexcept nogil:
-    cdef int64_t* wb = m.wb + ch * m.d[D_WB_HI] * 2
-    cdef int64_t i
-    for i in range(m.chan[ch * DH_N + DH_WB_N]):
-        if wb[2 * i] == line:
-            return True
-    return False
-
-
-cdef inline uint64_t dram_key_bit(int64_t key) noexcept nogil:
-    # one of 64 bits for a write buffer key (bank << 32 | row)
-    return (<uint64_t>1) << ((key ^ (key >> 32)) & 63)
-
-
-cdef void dram_drain(Dram* m, int64_t ch, int64_t td) noexcept nogil:
-    cdef const int64_t* d = m.d
-    cdef int64_t* chan = m.chan + ch * DH_N
-    cdef int64_t n = chan[DH_WB_N]
-    cdef int64_t* wb = m.wb + ch * d[D_WB_HI] * 2
-    cdef int64_t nb = d[D_LINE_BURSTS]
-    cdef int64_t i, k, key, b, row
-    chan[DH_WB_N] = 0
-    chan[DH_WB_BLOOM] = 0
-    # writes go out grouped by bank and row, groups in order of first appearance; a key whose hash
-    # bit no other write sets is alone in its group, so the scan for the rest of it stops at once
-    cdef uint64_t once = 0, twice = 0, bit
-    cdef int64_t end
-    for i in range(n):
-        bit = dram_key_bit(wb[2 * i + 1])
-        twice |= once & bit
-        once |= bit
-    for i in range(n):
-        key = wb[2 * i + 1]
-        if key < 0:
-            continue
-        end = n if twice & dram_key_bit(key) else i + 1
-        for k in range(i, end):
-            if wb[2 * k + 1] == key:
-                wb[2 * k + 1] = -1
-                b = key >> 32            # the key is bank << 32 | row (rows < 2^32: memctrl checks)
-                row = key & ((<int64_t>1 << 32) - 1)
-                dram_issue(m, ch, b, row, dram_cmdq(m, b, td), nb, 1, td)
-    m.cnt[DC_WRITE_DRAINS] += 1
-
-
-cdef int64_t dram_request(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w, bint posted) noexcept nogil:
-    cdef const int64_t* d = m.d
-    cdef int64_t* cnt = m.cnt
-    cdef int64_t ch, b, row, n, bit, tqi, e, done
-    dram_decode(m, addr, &ch, &b, &row)
-    cdef int64_t* chan = m.chan + ch * DH_N
-    cdef int64_t adm = t if t > chan[DH_BLOCKED] else chan[DH_BLOCKED]
-    cdef int64_t line = addr >> d[D_LINE_SHIFT]
-    m.now = t
-    m.adm = adm
-    cdef int64_t* wb
-    if w:
-        cnt[DC_WRITES] += 1
-        cnt[DC_WRITE_QUEUE_WAIT_PS] += adm - t
-        if posted and nbursts <= d[D_LINE_BURSTS]:
-            bit = dram_bloom(line)
-            if (chan[DH_WB_BLOOM] & bit) and dram_wb_find(m, ch, line):
-                cnt[DC_WRITE_MERGES] += 1
-                return adm
-            n = chan[DH_WB_N]
-            wb = m.wb + ch * d[D_WB_HI] * 2
-            wb[2 * n] = line
-            wb[2 * n + 1] = (b << 32) | row
-            chan[DH_WB_N] = n + 1
-            chan[DH_WB_BLOOM] |= bit
-            if n + 1 >= d[D_WB_HI] or (n + 1 >= d[D_WB_LO] and chan[DH_LAST_RD_LEAVE] <= adm):
-                dram_drain(m, ch, adm)
-            return adm
-        return dram_issue(m, ch, b, row, dram_cmdq(m, b, adm), nbursts, 1, adm)
-    cnt[DC_READS] += 1
-    if chan[DH_WB_N]:
-        if nbursts <= d[D_LINE_BURSTS] and (chan[DH_WB_BLOOM] & dram_bloom(line)) \
-                and dram_wb_find(m, ch, line):
-            cnt[DC_READ_FORWARDS] += 1
-            done = adm + d[D_T_CK]
-            cnt[DC_READ_QUEUE_WAIT_PS] += adm - t
-            cnt[DC_READ_LATENCY_SUM_PS] += done - t
-            return done
-        if chan[DH_WB_N] >= d[D_WB_LO] and chan[DH_LAST_RD_LEAVE] <= adm:
-            dram_drain(m, ch, adm)
-    tqi = ch * d[D_Q_SIZE] + chan[DH_TQ_IDX]
-    if m.tq[tqi] > adm:
-        adm = m.tq[tqi]
-        chan[DH_BLOCKED] = adm
-        m.adm = adm
-    e = dram_cmdq(m, b, adm)
-    m.tq[tqi] = e
-    chan[DH_TQ_IDX] = chan[DH_TQ_IDX] + 1 if chan[DH_TQ_IDX] + 1 < d[D_Q_SIZE] else 0
-    if e > chan[DH_LAST_RD_LEAVE]:
-        chan[DH_LAST_RD_LEAVE] = e
-    done = dram_issue(m, ch, b, row, e, nbursts, 0, adm)
-    cnt[DC_READ_QUEUE_WAIT_PS] += adm - t
-    cnt[DC_READ_LATENCY_SUM_PS] += done - t
-    return done
-
-
-cdef inline int64_t dram_simple(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
-    # the simple model (SimpleDram.access in the twin)
-    cdef const int64_t* d = m.d
-    cdef int64_t* cnt = m.cnt
-    cdef int64_t ch, b, row, lat, orow
-    dram_decode(m, addr, &ch, &b, &row)
-    cdef int64_t r = b // m.bpr
-    m.now = t
-    m.adm = t
-    cdef int64_t start = imax(t, m.bank[b])
-    cdef int64_t cas = d[D_T_CWL] if w else d[D_T_CL]
-    orow = m.open_row[b]
-    if d[D_ROW_TIMEOUT] and orow >= 0 and m.bank[b] + d[D_ROW_TIMEOUT] < t:
-        orow = -1        # timeout policy: closed after the bank's last access, then precharged
-        ra_event(m, r, m.bank[b] + d[D_ROW_TIMEOUT], 0)
-        cnt[DC_PRE_CMDS] += 1
-        start = imax(start, m.bank[b] + d[D_ROW_TIMEOUT] + d[D_T_RP])
-    if orow == row:
-        lat = cas
-        cnt[DC_ROW_HITS] += 1
-        cnt[DC_READ_ROW_HITS + w] += 1
-    elif orow < 0:
-        lat = d[D_T_RCD] + cas
-        cnt[DC_ROW_MISSES] += 1
-        ra_event(m, r, start, 1)
-        cnt[DC_ACT_CMDS] += 1
-    else:
-        lat = d[D_T_RP] + d[D_T_RCD] + cas
-        cnt[DC_ROW_CONFLICTS] += 1
-        ra_event(m, r, start, 0)
-        cnt[DC_PRE_CMDS] += 1
-        ra_event(m, r, start + d[D_T_RP], 1)
-        cnt[DC_ACT_CMDS] += 1
-    cdef int64_t data = imax(start + lat, m.chan[ch])
-    cdef int64_t busy = nbursts * d[D_T_BURST]
-    cdef int64_t done = data + busy
-    m.chan[ch] = done
-    if d[D_CLOSED]:
-        m.open_row[b] = -1
-        m.bank[b] = done + d[D_T_RP]
-        ra_event(m, r, done, 0)      # auto-precharge: not a PRE command
-    else:
-        m.open_row[b] = row
-        m.bank[b] = data - cas + busy
-    cnt[DC_READS + w] += 1
-    cnt[DC_READ_CMDS + w] += 1
-    cnt[DC_DRAM_BYTES] += nbursts * d[D_BURST_BYTES]
-    if not w:
-        cnt[DC_READ_LATENCY_SUM_PS] += done - t
-    return done
-
-
-cdef inline int64_t dram_access(Dram* m, int64_t addr, int64_t t, int64_t nbursts, int w) noexcept nogil:
-    if m.simple:
-        return dram_simple(m, addr, t, nbursts, w)
-    return dram_request(m, addr, t, nbursts, w, True)
+include "_dram_fast.pxi"
+include "_dram_ctrl.pxi"
 
 
 cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
+    if m.detailed:
+        return ctl_request(m, addr & ~((<int64_t>1 << m.line_shift) - 1), t, (<int64_t>1) << m.line_shift, w)
     if m.simple:
         return dram_simple(m, addr, t, m.d[D_LINE_BURSTS], w)
     return dram_request(m, addr, t, m.d[D_LINE_BURSTS], w, True)
 
 
 cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w) noexcept nogil:
+    if m.detailed:
+        return ctl_request(m, addr, t, nbytes, w)
     cdef int64_t seg = (<int64_t>1) << m.d[D_SEG_SHIFT]
     if seg > nbytes:
         seg = nbytes
@@ -722,74 +209,55 @@ cdef int64_t dram_block(Dram* m, int64_t addr, int64_t nbytes, int64_t t, int w)
 
 
 cdef void bind_dram(Dram* m, const int64_t[::1] d, dict st, str prefix):
-    cdef int64_t[::1] open_row = st[prefix + "open_row"]
-    cdef int64_t[::1] bank = st[prefix + "bank"]
-    cdef int64_t[::1] cq = st[prefix + "cq"]
-    cdef int64_t[::1] bg_act = st[prefix + "bg_act"]
-    cdef int64_t[::1] rank = st[prefix + "rank"]
-    cdef int64_t[::1] chan = st[prefix + "chan"]
-    cdef int64_t[::1] bus = st[prefix + "bus"]
-    cdef int64_t[::1] tq = st[prefix + "tq"]
-    cdef int64_t[::1] wb = st[prefix + "wb"]
     cdef int64_t[::1] cnt = st[prefix + "counters"]
     cdef int64_t[::1] ract = st[prefix + "ract"]
-    cdef int64_t[::1] rev = st[prefix + "rev"]
     cdef int64_t[::1] rmk = st[prefix + "rmk"]
+    cdef int64_t[::1] sc, defer
+    memset(m, 0, sizeof(Dram))
     m.d = &d[0]
-    m.ract = &ract[0]
-    m.rev = &rev[0]
-    m.rmk = &rmk[0]
-    m.now = 0
-    m.adm = 0
-    m.ra_slots = d[D_RA_SLOTS]
-    m.activity = d[D_ACTIVITY] != 0
-    m.bpr = d[D_N_BANKS] // d[D_N_RANKS]
-    m.open_row = &open_row[0]
-    m.bank = &bank[0]
-    m.cq = &cq[0]
-    m.bg_act = &bg_act[0]
-    m.rank = &rank[0]
-    m.chan = &chan[0]
-    m.bus = &bus[0]
-    m.tq = &tq[0]
-    m.wb = &wb[0]
     m.cnt = &cnt[0]
-    m.simple = d[D_MODEL] == MODEL_SIMPLE
+    m.ract = &ract[0]
+    m.rmk = &rmk[0]
+    m.model = <int>d[D_MODEL]
+    m.simple = m.model == MODEL_SIMPLE
+    m.detailed = m.model == MODEL_DETAILED
     m.bank_xor = d[D_BG_XMASK] != 0 or d[D_BA_XMASK] != 0
-    cdef int64_t i, pd
-    for i in range(4 * MAX_RANK_BG):
-        pd = i & 1
-        m.gt[i] = dram_gap(&d[0], pd, (i >> 1) ^ pd)
-    m.bus_slots = d[D_BUS_SLOTS]
-    m.cas[0], m.cas[1] = d[D_T_CL], d[D_T_CWL]
-    m.rcd[0], m.rcd[1] = d[D_T_RCD], d[D_T_RCDWR]
-    m.tail[0], m.tail[1] = d[D_T_RTP], d[D_T_CWL] + d[D_T_BURST] + d[D_T_WR]
+    m.activity = d[D_ACTIVITY] != 0
+    m.frfcfs, m.closed = d[D_FRFCFS] != 0, d[D_CLOSED] != 0
     m.n_banks, m.n_ranks = d[D_N_BANKS], d[D_N_RANKS]
     m.ba_bits, m.bg_bits = d[D_BA_BITS], d[D_BG_BITS]
-    m.n_rbg = d[D_N_BANKS] >> d[D_BA_BITS]
-    m.t_burst, m.t_train, m.t_rp, m.t_rc, m.t_ras = d[D_T_BURST], d[D_T_TRAIN], d[D_T_RP], d[D_T_RC], d[D_T_RAS]
-    m.cq_size, m.burst_bytes = d[D_CQ_SIZE], d[D_BURST_BYTES]
-    m.frfcfs, m.closed = d[D_FRFCFS] != 0, d[D_CLOSED] != 0
+    m.bpr = d[D_N_BANKS] // d[D_N_RANKS]
+    m.burst_bytes = d[D_BURST_BYTES]
     m.row_timeout = d[D_ROW_TIMEOUT]
-    m.gmin = d[D_G_CCDL]
-    m.gmax = d[D_G_CCDL]
-    for i in (D_G_CCDS, D_G_RW, D_G_WTRL, D_G_WTRS, D_G_RTRS, D_G_WWO):
-        m.gmin = d[i] if d[i] < m.gmin else m.gmin
-        m.gmax = d[i] if d[i] > m.gmax else m.gmax
+    m.target = -1
+    m.cache_ch = -1
+    if m.detailed:
+        bind_ctl(m, d, st, prefix)
+        if "scalars" in st and "defer" in st:   # in the whole-system core: its clock gives the horizon
+            sc = st["scalars"]
+            defer = st["defer"]
+            m.sc = &sc[0]
+            m.defer = &defer[0]
+    else:
+        bind_fast(m, d, st, prefix)
 
 
 def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, const int64_t[::1] addr,
-             const uint8_t[::1] w, int64_t[::1] out, int64_t[::1] acc=None):
+             const uint8_t[::1] w, int64_t[::1] out, int64_t[::1] acc=None, int64_t until=0):
     """Run line requests (arrays t, addr, w) through one DRAM (state `st[prefix + name]`); the
     completion times go to `out`, and if given, the times the controller accepted them to `acc`.
-    Same contract as `_dram_reference.dram_run`. Runs without the GIL."""
+    The detailed model needs the requests in time order and runs until all are done (and at
+    least to `until` ps). Same contract as `_dram_reference.dram_run`. Runs without the GIL."""
     cdef Py_ssize_t n = t.shape[0]
     if addr.shape[0] != n or w.shape[0] != n or out.shape[0] != n or (acc is not None and acc.shape[0] != n):
         raise ValueError("dram_run: t, addr, w, out and acc differ in length")
-    if n == 0:
-        return
     cdef Dram m
     bind_dram(&m, d, st, prefix)
+    if m.detailed:
+        ctl_run(&m, t, addr, w, out, acc, until)
+        return
+    if n == 0:
+        return
     cdef Py_ssize_t i
     cdef bint want_acc = acc is not None
     cdef int64_t* pacc = &acc[0] if want_acc else NULL
@@ -803,9 +271,50 @@ def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, co
                 out[i] = dram_line(&m, addr[i], t[i], w[i])
 
 
+def dram_stream(const int64_t[::1] d, dict st, str prefix, int64_t ch, const int64_t[::1] t,
+                const int64_t[::1] addr, const uint8_t[::1] w, int64_t upto, bint final,
+                int64_t[::1] done, int64_t[::1] acc, int64_t[::1] wr):
+    """The detailed model fed in pieces (hwmodel dram): requests to channel ch in time order,
+    taken as its front end accepts them, simulating every cycle before ceil(upto / tCK) (final:
+    until all are done, and at least that far). Completions of any request go to done, acc, wr
+    in completion order. Returns (requests taken, completions written). Same contract as
+    `_dram_reference.dram_stream`."""
+    cdef Dram m
+    bind_dram(&m, d, st, prefix)
+    if not m.detailed:
+        raise ValueError("dram_stream: the detailed model only (the others answer in dram_run)")
+    return ctl_stream(&m, ch, t, addr, w, upto, final, done, acc, wr)
+
+
+def dram_answer(const int64_t[::1] d, dict st, str prefix, int64_t addr, int64_t t, int64_t nbytes, int w):
+    """One in-system request (tests): the DRAM bound as the core binds it (st["scalars"] and
+    st["defer"] give the horizon), a request of nbytes at addr presented at t; its completion.
+    Same contract as `_dram_reference.dram_answer`."""
+    cdef Dram m
+    bind_dram(&m, d, st, prefix)
+    cdef int64_t done
+    with nogil:
+        if nbytes == (<int64_t>1) << d[D_LINE_SHIFT]:
+            done = dram_line(&m, addr, t, w)
+        else:
+            done = dram_block(&m, addr, nbytes, t, w)
+    return done
+
+
+def dram_finish(const int64_t[::1] d, dict st, str prefix, int64_t until=0):
+    """End of a whole-system run: the detailed model commits every request it holds (and runs at
+    least to `until` ps); the others have nothing to do."""
+    cdef Dram m
+    if int(d[D_MODEL]) != MODEL_DETAILED:
+        return
+    bind_dram(&m, d, st, prefix)
+    ctl_finish(&m, until)
+
+
 def dram_activity(const int64_t[::1] d, dict st, str prefix, int64_t h, int64_t[::1] out):
-    """Per rank (channel-major), ps with at least one bank open in [0, h) into `out` (-1: folded
-    past h); the state is not changed. Same contract as `_dram_reference.dram_activity`."""
+    """Per rank (channel-major), ps with at least one bank open in [0, h) into `out` (-1: known
+    past h only through the marks); the state is not changed. Same contract as
+    `_dram_reference.dram_activity`."""
     cdef Dram m
     bind_dram(&m, d, st, prefix)
     cdef int64_t nr = d[D_N_CH] * d[D_N_RANKS]
@@ -813,57 +322,7 @@ def dram_activity(const int64_t[::1] d, dict st, str prefix, int64_t h, int64_t[
         raise ValueError(f"dram_activity: out holds {out.shape[0]} ranks, the DRAM has {nr}")
     if not m.activity:
         raise ValueError("rank activity is not accounted: compile the DRAM with dram_params(d, activity=True)")
-    cdef int64_t r, k, b, c, i, j, n, v, t, front, nopen, act, nc
-    cdef int64_t K = m.ra_slots
-    cdef int64_t* a
-    cdef int64_t* ev
-    cdef int64_t* closes = <int64_t*>malloc((max(m.bpr, 1) + K) * sizeof(int64_t))
-    if closes == NULL:
-        raise MemoryError()
-    cdef int64_t* held = closes + max(m.bpr, 1)
-    try:
-        for r in range(nr):
-            a = m.ract + r * DA_W
-            ev = m.rev + r * K
-            front, nopen, act = a[DA_FRONT], a[DA_NOPEN], a[DA_ACTIVE]
-            if h < front:        # folded past h (the caller has its mark at h, if it set one)
-                out[r] = -1
-                continue
-            nc = 0
-            for b in range(r * m.bpr, (r + 1) * m.bpr):
-                if m.open_row[b] >= 0:
-                    c = ra_close_by(&m, b, h)
-                    if c < h:
-                        v = imax(c, front) << 1
-                        j = nc           # insertion sort: at most banks-per-rank entries
-                        while j > 0 and closes[j - 1] > v:
-                            closes[j] = closes[j - 1]
-                            j -= 1
-                        closes[j] = v
-                        nc += 1
-            # merge the held events before h (sorted, in a copy) with the closes, in time order
-            n = a[DA_N]
-            for i in range(n):
-                held[i] = ev[i]
-            ra_sort(held, n)
-            i = 0
-            j = 0
-            while True:
-                if i < n and (held[i] >> 1) < h and (j >= nc or held[i] <= closes[j]):
-                    v = held[i]
-                    i += 1
-                elif j < nc:
-                    v = closes[j]
-                    j += 1
-                else:
-                    break
-                t = v >> 1
-                if nopen > 0:
-                    act += t - front
-                front = t
-                nopen += 1 if v & 1 else -1
-            if nopen > 0:
-                act += h - front
-            out[r] = act
-    finally:
-        free(closes)
+    if m.detailed:
+        ctl_activity(&m, h, out)
+    else:
+        fast_activity(&m, h, out)

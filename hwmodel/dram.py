@@ -45,6 +45,9 @@ class DRAM(ControllerPolicy, DRAMDevice):
         if self.refresh_policy != "none" and self.tREFI <= self.tRFC:
             raise ValueError(f"dram.tREFI: {self.tREFI} cycles must exceed dram.tRFC = {self.tRFC}, "
                              f"or the rank would never leave refresh")
+        if self.refresh_policy == "bank_level_staggered" and self.tREFIb <= self.tRFCb:
+            raise ValueError(f"dram.tREFIb: {self.tREFIb} cycles must exceed dram.tRFCb = {self.tRFCb}, "
+                             f"or the banks would never leave refresh")
         if self.refresh_policy == "rank_level_staggered":
             # each rank refreshes every (tREFI // ranks) * ranks cycles (DRAMsim3's integer stagger)
             every = self.tREFI // self.ranks * self.ranks
@@ -101,14 +104,14 @@ class DRAM(ControllerPolicy, DRAMDevice):
 
         Read: [dram_structure] protocol, bankgroups, banks_per_group, bankgroup_enable, rows,
         columns, device_width, BL; [timing] tCK (ns), CL, CWL, tRCD (GDDR/HBM: tRCDRD, tRCDWR),
-        tRP, tRAS, tRC (default tRAS + tRP, as DRAMsim3 always uses), tRFC, tREFI, tRRD_S/L,
+        tRP, tRAS, tRC (default tRAS + tRP, as DRAMsim3 always uses), tRFC, tREFI, tRFCb, tREFIb, tRRD_S/L,
         tWTR_S/L, tFAW, tWR, tRTP, tCCD_S/L, tRTRS, tRPRE, tWPRE; [system] channel_size (MiB per
         channel), channels, bus_width, address_mapping, row_buf_policy, queue_structure,
         trans_queue_size, cmd_queue_size, refresh_policy; [power] VDD, IDD0, IDD2P, IDD2N, IDD3P,
         IDD3N, IDD4W, IDD4R, IDD5AB, IDD5PB, IDD6x (missing ones take DRAMsim3's defaults; IPP0 is
         accepted and not used, as in DRAMsim3). Sections [thermal], [other] and [hmc] are
         accepted and ignored (we model no temperature); so are DRAMsim3 keys we do not model
-        (tCKE, tXS, tRFCb, unified_queue, ...). Text after ';' is a comment.
+        (tCKE, tXS, unified_queue, ...). Text after ';' is a comment.
 
         ranks = channel_size / rank size, as DRAMsim3's Config::CalculateSize computes it; a
         channel_size below one rank gets one rank with a warning (DRAMsim3 does the same, and its
@@ -188,7 +191,7 @@ _DRAMSIM3_KEYS = {
         "tRPRE": "tRPRE", "tWPRE": "tWPRE",
         # read by DRAMsim3 (or present in its files) but not modelled here
         "tRFC2": None, "tRFC4": None, "tWR2": None, "tCKE": None, "tCKESR": None, "tCKSRE": None,
-        "tXS": None, "tXP": None, "tRFCb": None, "tREFIb": None, "tPPD": None, "t32AW": None,
+        "tXS": None, "tXP": None, "tRFCb": "tRFCb", "tREFIb": "tREFIb", "tPPD": None, "t32AW": None,
         "ideal_memory_latency": None,
     },
     "system": {
@@ -211,6 +214,7 @@ _REQUIRED = {
 _DRAMSIM3_DEFAULTS = {
     "CWL": 12, "tCCD_L": 6, "tCCD_S": 4, "tRTRS": 2, "tRTP": 5, "tWTR_L": 5, "tWTR_S": 5, "tWR": 10,
     "tRRD_L": 4, "tRRD_S": 4, "tRFC": 74, "tREFI": 7800, "tFAW": 50, "tRPRE": 1, "tWPRE": 1,
+    "tRFCb": 20, "tREFIb": 1950,
     "tRCDWR": 20, "channels": 1, "address_mapping": "chrobabgraco", "queue_structure": "PER_BANK",
     "row_buf_policy": "OPEN_PAGE", "cmd_queue_size": 16, "trans_queue_size": 32, "write_buf_size": 16,
     "refresh_policy": "RANK_LEVEL_STAGGERED",
@@ -365,7 +369,7 @@ def _dramsim3_params(ini: _Ini, name: str) -> dict:
         raise ValueError(f"{ini.where(tm, 'tRCDRD')}: tRCDRD/tRCDWR apply to GDDR and HBM only; "
                          f"{protocol} uses tRCD")
     for key in ("CL", "CWL", "tRP", "tRAS", "tRFC", "tRRD_S", "tRRD_L", "tWTR_S", "tWTR_L", "tFAW",
-                "tWR", "tCCD_S", "tCCD_L", "tRTRS", "tRPRE", "tWPRE"):
+                "tWR", "tCCD_S", "tCCD_L", "tRTRS", "tRPRE", "tWPRE", "tRFCb", "tREFIb"):
         p[key] = ini.get_int(tm, key)
     for key, alias in (("tREFI", "REFI"), ("tRTP", "tRTP_L")):
         if ini.has(tm, key) and ini.has(tm, alias) and ini.get_int(tm, key) != ini.get_int(tm, alias):

@@ -50,19 +50,24 @@ _REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 # -- configuration -------------------------------------------------------------------------------
-def resolve_dram(config, overrides=()) -> DRAM:
+def resolve_dram(config, overrides=(), default_model=None) -> DRAM:
     """A DRAM from a DRAM or MemoryController, a preset name ("DDR4-2400"), a DRAMsim3 .ini, a
     YAML file holding a DRAM mapping ({preset: ..., tRCD: 20} or {ini: path, ...}) or a
     `controller:` mapping ({controller: {preset: ..., scheduler: fcfs, device: {tRCD: 20}}}; a
     relative ini path is read from the YAML file's folder) or such a mapping; then `overrides` ("key=value") replace fields.
-    Timings may be cycles (20) or times ("13.75ns")."""
+    Timings may be cycles (20) or times ("13.75ns"). `default_model`: the model when the
+    configuration (a preset, an .ini, a mapping or YAML without `model`, no `-p model=`) names none."""
+    named = isinstance(config, (DRAM, MemoryController)) or any(
+        str(item).split("=", 1)[0].strip() == "model" for item in overrides or ())
     if isinstance(config, DRAM):
         d = config
     elif isinstance(config, MemoryController):
         d = config.dram
     elif isinstance(config, dict) and set(config) == {"controller"}:
+        named = named or "model" in (config["controller"] if isinstance(config["controller"], dict) else {})
         d = _from_controller(config["controller"], "controller", Path("."))
     elif isinstance(config, dict):
+        named = named or "model" in config
         d = _from_mapping(config, "dram", Path("."))
     elif isinstance(config, (str, Path)):
         text = str(config)
@@ -71,6 +76,7 @@ def resolve_dram(config, overrides=()) -> DRAM:
             d = DRAM.from_dramsim3_ini(path)
         elif path.suffix.lower() in CONFIG_SUFFIXES:
             data = _load_yaml(path)
+            named = named or "model" in data or "model" in (data.get("controller") or {})
             d = (_from_controller(data["controller"], f"{path}: controller", path.parent)
                  if set(data) == {"controller"} else _from_mapping(data, str(path), path.parent))
         elif "/" in text or "\\" in text:
@@ -90,7 +96,7 @@ def resolve_dram(config, overrides=()) -> DRAM:
             d = _apply(d, changes)
         except ValueError as e:
             raise ValueError(f"-p: {e}") from None
-    return d
+    return d if named or default_model is None else d.replace(model=default_model)
 
 
 def _load_yaml(path: Path) -> dict:
@@ -173,6 +179,31 @@ def _scalar(raw: str):
     return raw
 
 
+class _Feed:
+    """The detailed controller fed in pieces (dram_stream): per channel, the requests its front
+    end has not taken yet go back in with the next piece."""
+
+    def __init__(self, core, p, st, n_ch):
+        self.core, self.p, self.st = core, p, st
+        e = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+        self.carry = [e] * n_ch
+
+    def run(self, c, reqs, upto, final):
+        """Add reqs (t, addr, w arrays, or None) to channel c and simulate it before upto ps (final:
+        until all is done); the completions (done ps, acc ps, w) of any request."""
+        t, a, w = self.carry[c]
+        if reqs is not None and len(reqs[0]):
+            t, a, w = (np.concatenate((x, y)) if len(x) else y for x, y in zip((t, a, w), reqs))
+        live = int(self.st["channels"][c * len(L.KH_FIELDS) + L.KH["LIVE"]])
+        n = len(t) + live
+        done, acc, wr = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+        taken, got = self.core.dram_stream(self.p, self.st, "", c, np.ascontiguousarray(t, np.int64),
+                                           np.ascontiguousarray(a, np.int64), np.ascontiguousarray(w, np.uint8),
+                                           int(upto), final, done, acc, wr)
+        self.carry[c] = (t[taken:], a[taken:], w[taken:])
+        return done[:got], acc[:got], wr[:got].astype(np.uint8)   # (write flags as the tally takes them)
+
+
 class _Channel:
     """Running figures of one channel: counter totals, completions, the last acceptance."""
 
@@ -206,10 +237,12 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
     or a hwmodel.trace.Chunk whose times are in `time_unit`: "cycle", "ns", "ps" or None for
     untimed) and return its figures. cycles: stop at cycle N (DRAMsim3's -c); cycle: the time of
     one trace cycle ("0.5ns"); epoch: per-epoch figures every N cycles (an int) or a time
-    ("1us"); overrides: "key=value" DRAM fields. `fast` lets the compiled text scanner read the
+    ("1us"); overrides: "key=value" DRAM fields. The model is `detailed` (DRAMsim3's controller)
+    unless the configuration or `-p model=...` names another, or `config` is a DRAM object. `fast` lets the compiled text scanner read the
     simplest formats (results are the same either way)."""
     from .engine import select_backend
-    d = resolve_dram(config, overrides)
+    # alone, the DRAM is the question: DRAMsim3's controller unless the configuration names a model
+    d = resolve_dram(config, overrides, default_model="detailed")
     core = select_backend(backend, compiled="_core", reference="_dram_reference")
     backend_name = "reference" if core.__name__.endswith("_reference") else "compiled"
     tck = d.tck_ps
@@ -240,8 +273,45 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
             return 0
         return b // epoch_ps - 1 if b % epoch_ps == 0 else b // epoch_ps
 
+    ep = _Epochs(d, p, epoch_ps, chans) if epoch_ps is not None else None
+    compiled = backend_name == "compiled" and _have_tool()
+    detailed = d.model == "detailed"
+    feed = _Feed(core, p, st, n_ch) if detailed else None
+    last_done = 0
+
+    def take(c, got, before):
+        """Book what channel c did: counters since `before`, completions got (done, acc, w)."""
+        nonlocal last_done
+        cnt = st["counters"] - before
+        chans[c].counters += cnt
+        if ep:
+            ep.counters[c] += cnt
+        done, acc, w = got
+        if len(done):
+            last_done = max(last_done, int(done.max()))
+            chans[c].last_acc_ps = max(chans[c].last_acc_ps, int(acc.max()))
+            _complete(chans[c], w, done, acc, horizon, tck, ep, compiled)
+        take_marks()
+
+    def take_marks():
+        try:
+            taken = L.take_marks(st)
+        except ValueError as e:
+            raise ValueError(f"--epoch {epoch}: the controller's backlog runs more than "
+                             f"{L.RA_MARKS} epochs ahead of the trace ({e}); use a longer epoch") from None
+        for r, got in enumerate(taken):
+            marks[r] += got
+
+    def advance(b, final=False):
+        """detailed: simulate every channel up to b ps (no request still to come arrives before)."""
+        for c in range(n_ch):
+            before = st["counters"].copy()
+            take(c, feed.run(c, None, b, final), before)
+
     def activity_at(b):
         out = np.zeros(nranks, np.int64)
+        if detailed:
+            advance(b)
         if b > 0:
             core.dram_activity(p, st, "", int(b), out)
         k = mark_index(b)
@@ -252,16 +322,18 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
                 out[r] = marks[r][k]
         return out
 
-    ep = _Epochs(d, p, epoch_ps, chans) if epoch_ps is not None else None
-    last_done = 0
     out_buf = acc_buf = np.empty(0, np.int64)     # completion and acceptance times, reused
-    compiled = backend_name == "compiled" and _have_tool()
     pieces = prefetched(iter(src)) if fast and backend_name == "compiled" else iter(src)
     for piece in pieces:
         for part in (ep.split(piece) if ep else (piece,)):
             if ep:
                 ep.close_until(int(part.t[0]), activity_at)
             for c, (t, a, w) in enumerate(_by_channel(part, n_ch, ch_shift, ch_mask)):
+                if detailed:      # simulated up to this part's last arrival; the rest waits for more
+                    before = st["counters"].copy()
+                    chans[c].accepted += len(t)
+                    take(c, feed.run(c, (t, a, w), int(part.t[-1]), False), before)
+                    continue
                 if not len(t):
                     continue
                 ch = chans[c]
@@ -277,14 +349,13 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
                 last_done = max(last_done, int(out.max()))
                 ch.accepted += len(t)
                 ch.last_acc_ps = max(ch.last_acc_ps, int(acc.max()))
-                _complete(ch, t, w, out, acc, horizon, tck, ep, compiled)
-            try:
-                taken = L.take_marks(st)
-            except ValueError as e:
-                raise ValueError(f"--epoch {epoch}: the controller's backlog runs more than "
-                                 f"{L.RA_MARKS} epochs ahead of the trace ({e}); use a longer epoch") from None
-            for r, got in enumerate(taken):
-                marks[r] += got
+                _complete(ch, w, out, acc, horizon, tck, ep, compiled)
+            take_marks()
+    if detailed:   # the rest: up to cycle N (as DRAMsim3 stops there), or until every request is done
+        if horizon is not None:
+            advance(horizon)
+        else:
+            advance(0, final=True)
     src_skipped = src.skipped_lines
     # the run's end: cycle N, or the last completion (or the last bank event folded, if later)
     fronts = st["ract"].reshape(nranks, len(L.ACT_FIELDS))[:, L.DA["FRONT"]]
@@ -294,11 +365,13 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
     if ep:
         ep.close_until(end_ps, activity_at, final=True)
     active = activity_at(end_ps)
-    refs = _refreshes_before(p, end_ps)
+    # REF commands: the detailed model issues them (counted); the others apply the schedule's
+    refs = None if detailed else _refreshes_before(p, end_ps)
     per = []
     for c, ch in enumerate(chans):
         rs = slice(c * n_r, (c + 1) * n_r)
-        per.append(channel_figures(d, ch.counters, ch.run, int(refs[rs].sum()), active[rs].tolist(),
+        n_ref = int(ch.counters[L.DC["refreshes"]]) if detailed else int(refs[rs].sum())
+        per.append(channel_figures(d, ch.counters, ch.run, n_ref, active[rs].tolist(),
                                    num_cycles, ch.accepted, ch.last_acc_ps, channel=c))
     total = total_figures(d, per, num_cycles)
     epochs = ep.rows if ep else []
@@ -366,12 +439,12 @@ def _by_channel(part: Requests, n_ch, shift, mask):
     return out
 
 
-def _complete(ch: _Channel, t, w, out, acc, horizon, tck, ep, compiled):
+def _complete(ch: _Channel, w, out, acc, horizon, tck, ep, compiled):
     """Completion-side figures of a run piece: done by the horizon, read latency from acceptance."""
     if compiled and not ep:
         ch.run.tally(out, acc, w, horizon, tck)
         return
-    done = np.ones(len(t), bool) if horizon is None else out <= horizon
+    done = np.ones(len(out), bool) if horizon is None else out <= horizon
     rd = done & (w == 0)
     wr = done & (w != 0)
     lat = out[rd] - acc[rd]
@@ -425,15 +498,18 @@ class _Epochs:
         start = k * self.e
         cycles = (end - start) // d.tck_ps
         active = activity_at(end)
-        refs = _refreshes_before(self.p, end)
+        refs = None if self.d.model == "detailed" else _refreshes_before(self.p, end)
         per = []
         for c, ch in enumerate(self.chans):
             rs = slice(c * n_r, (c + 1) * n_r)
             win = ch.pending.pop(k, Window())
-            per.append(channel_figures(d, self.counters[c], win, int((refs[rs] - self.prev_refs[rs]).sum()),
+            n_ref = int(self.counters[c][L.DC["refreshes"]]) if refs is None else int((refs[rs] - self.prev_refs[rs]).sum())
+            per.append(channel_figures(d, self.counters[c], win, n_ref,
                                        (active[rs] - self.prev_active[rs]).tolist(), cycles, channel=c, epoch=k))
             self.counters[c] = np.zeros_like(self.counters[c])
-        self.prev_active, self.prev_refs = active, refs
+        self.prev_active = active
+        if refs is not None:
+            self.prev_refs = refs
         row = {"epoch_num": k, "start_cycle": start // d.tck_ps, "end_cycle": end // d.tck_ps}
         row.update({str(c): f for c, f in enumerate(per)})
         row["total"] = total_figures(d, per, cycles)

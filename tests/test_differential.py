@@ -190,3 +190,54 @@ def test_chunking_does_not_change_results(backend):
     many = system.run(trace, backend=backend, completions=True, chunk_records=97)
     assert one.counters == many.counters
     assert np.array_equal(one.completions, many.completions)
+
+
+def detailed_system(policy, row_policy="open", refresh="rank_level_staggered", queues="per_bank"):
+    """A small system whose local and blade DRAMs are the detailed controller (DRAM.model)."""
+    dram = {"preset": "DDR4-2400", "model": "detailed", "row_policy": row_policy, "refresh_policy": refresh,
+            "queue_structure": queues}
+    return System.from_dict({
+        "compute": {"local_memory": "256KiB", "vms": [{"name": "vm0", "memory": "1MiB"}], "dram": dram},
+        "hypervisor": {"policy": policy, "victim": "random", "placement": "first_touch", "super_page": "64KiB",
+                       "seed": 7},
+        "memory_blade": {"capacity": "16MiB", "super_page": "1MiB", "dram": {**dram, "channels": 2}},
+        "core": {"window": 4},
+    })
+
+
+# The detailed controller in the whole system: both backends equal, and a run saved and resumed
+# equals the run in one piece (its arrays: held requests, queues, slots). Every request is
+# answered by simulating ahead through the requests held past the core's horizon; page swaps hold
+# hundreds, which the reference backend takes minutes over: that case runs compiled only.
+@pytest.mark.parametrize("policy,row_policy,refresh,queues,backends", [
+    ("fgra", "open", "rank_level_staggered", "per_bank", ("compiled", "reference")),
+    ("static", "timeout", "rank_level_simultaneous", "per_rank", ("compiled", "reference")),
+    ("page_swap", "closed", "bank_level_staggered", "per_rank", ("compiled",))])
+def test_detailed_dram_in_the_system_backends_agree_and_resume(tmp_path, policy, row_policy, refresh, queues,
+                                                                backends):
+    system = detailed_system(policy, row_policy, refresh, queues)
+    trace = random_trace(np.random.default_rng(5), 600)
+    c = system.compile(trace["timing"])
+    cols = [trace[k] for k in ("time", "addr", "op", "vm")]
+    runs = {}
+    for backend in backends:
+        whole = Engine(c, backend)
+        done = whole.run_chunk(*cols, want_completions=True)
+        whole.finish()
+        runs[backend] = (done, state_digest(whole.state), counters(whole.state))
+        first = Engine(c, backend)
+        k = len(cols[0]) // 3
+        d1 = first.run_chunk(*[x[:k] for x in cols], want_completions=True)
+        path = tmp_path / f"{backend}.npz"
+        save_state(path, first.state, c)
+        state, _ = load_state(path, c)
+        second = Engine(c, backend, state)
+        d2 = second.run_chunk(*[x[k:] for x in cols], want_completions=True)
+        second.finish()
+        assert np.array_equal(np.concatenate([d1, d2]), done), backend
+        assert state_digest(second.state) == runs[backend][1], backend
+    if "reference" in runs:
+        assert np.array_equal(runs["compiled"][0], runs["reference"][0])
+        assert runs["compiled"][1:] == runs["reference"][1:]
+    cnt = runs["compiled"][2]
+    assert cnt["local_read_cmds"] > 0 and (policy == "static" or cnt["blade_read_cmds"] + cnt["blade_write_cmds"] > 0)

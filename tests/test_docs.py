@@ -34,7 +34,7 @@ def test_defaults_units_and_comments_come_from_the_classes():
     assert rows[("compute.dram", "tRCD")][2] == "cycles of tCK"
     assert rows[("memory_blade.dram", "channels")][1] == str(System().memory_blade.dram.channels)
     # a comment continued on the next, aligned line is kept whole
-    assert rows[("compute.dram", "write_buf_size")][3].endswith("holds trans_queue_size writes)")
+    assert rows[("compute.dram", "write_buf_size")][3].endswith("drains regardless when it holds trans_queue_size")
     # a field without a comment falls back to the docstring sentence naming it
     assert "`max_payload`" in rows[("link", "max_payload")][3]
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hwmodel._dram_reference as ref
+import hwmodel._dram_fast_reference as fast_ref   # the one-pass models (fast, simple), whose events a test logs
 from hwmodel import _dram_layout as L
 from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params
@@ -119,7 +120,7 @@ def test_fold_equals_the_union_of_every_event(cfg, load):
     st_ = L.new_dram_state(p)
     period = 3000 * d.tck_ps
     L.set_marks(st_, period, period, L.NO_MARK)
-    base = ref.SimpleDram if d.model == "simple" else ref.Dram
+    base = fast_ref.SimpleDram if d.model == "simple" else fast_ref.Dram
     m = type("M", (_Logged, base), {})(p, st_, "")
     m.log = []
     rng = np.random.default_rng(load)

@@ -143,6 +143,12 @@ def test_state_estimate_is_what_new_state_allocates(over):
     from hwmodel._dram_layout import new_dram_state
     for d in (c.db, c.dp, c.dl[:len(c.db)], c.dl[len(c.db):]):
         assert dram_state_bytes(d) == sum(a.nbytes for a in new_dram_state(d).values())
+    from hwmodel.dram import DRAM
+    from hwmodel.memctrl import dram_params
+    for model in ("detailed", "fast", "simple"):   # each model allocates its own arrays
+        for d in (dram_params(DRAM.preset("DDR4-2400", model=model)),
+                  dram_params(DRAM.preset("DDR5-4800", model=model, channels=2, queue_structure="per_rank"))):
+            assert dram_state_bytes(d) == sum(a.nbytes for a in new_dram_state(d).values()), model
 
 
 # -- times ---------------------------------------------------------------------------------------

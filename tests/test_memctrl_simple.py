@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hwmodel._dram_reference as ref
+import hwmodel._dram_fast_reference as ref   # the one-pass models' twin (fast, simple)
 from hwmodel import DRAM, System
 from hwmodel import _dram_layout as L
 from hwmodel.core.engine import Engine
@@ -77,7 +77,7 @@ def test_simple_state_holds_only_what_it_uses():
     assert st["open_row"].shape == (n_b,) and st["bank"].shape == (n_b,) and st["chan"].shape == (2,)
     for k in ("cq", "bg_act", "rank", "bus", "tq", "wb"):
         assert st[k].shape == (1,), k          # bound by the core, never used
-    full = L.new_dram_state(dram_params(d.replace(model="detailed")))
+    full = L.new_dram_state(dram_params(d.replace(model="fast")))
     # rank activity (energy) is the same in both models; the timing state is a fraction
     assert all(st[k].shape == full[k].shape for k in ("ract", "rev", "rmk"))
     timing = lambda s: sum(a.size for k, a in s.items() if k not in ("ract", "rev", "rmk"))
@@ -137,14 +137,15 @@ def test_simple_system_runs_identically_on_both_backends():
 
 
 def test_model_field_validates_and_round_trips(tmp_path):
-    assert DRAM().model == "detailed"                              # the one cross-checked against DRAMsim3
+    assert DRAM().model == "fast"       # the default until the detailed model is fast in a whole system
     d = DRAM.preset("DDR4-3200").replace(model="simple")
     assert d.model == "simple" and dram_params(d)[L.D["MODEL"]] == L.MODEL_SIMPLE
     assert dram_params(d.replace(model="detailed"))[L.D["MODEL"]] == L.MODEL_DETAILED
-    with pytest.raises(ValueError, match=r"dram.model: 'fast' is not one of 'simple', 'detailed'"):
-        DRAM(model="fast")
-    with pytest.raises(ValueError, match=r"compute.dram.model: 'fast' is not one of"):
-        System.from_dict({"compute": {"dram": {"preset": "DDR4-2400", "model": "fast"}}})
+    assert dram_params(d.replace(model="fast"))[L.D["MODEL"]] == L.MODEL_FAST
+    with pytest.raises(ValueError, match=r"dram.model: 'exact' is not one of 'simple', 'fast', 'detailed'"):
+        DRAM(model="exact")
+    with pytest.raises(ValueError, match=r"compute.dram.model: 'exact' is not one of"):
+        System.from_dict({"compute": {"dram": {"preset": "DDR4-2400", "model": "exact"}}})
     s = System.from_dict({"compute": {"dram": {"preset": "DDR4-2400", "model": "simple"}},
                           "memory_blade": {"dram": {"channels": 2, "ranks": 4, "model": "simple"}}})
     assert s.compute.dram.model == s.memory_blade.dram.model == "simple"
@@ -156,7 +157,7 @@ def test_model_field_validates_and_round_trips(tmp_path):
     assert again.compile().signature() == s.compile().signature()
     # and from the command line's key.path=value overrides
     o = System.from_dict({}, ["compute.dram.model=simple"])
-    assert o.compute.dram.model == "simple" and o.memory_blade.dram.model == "detailed"
+    assert o.compute.dram.model == "simple" and o.memory_blade.dram.model == "fast"
 
 
 def test_simple_model_takes_any_refresh_policy():

@@ -32,14 +32,17 @@ EPOCH_COLUMNS = (("time_ps",) + L.COUNTER_NAMES + tuple("local_" + n for n in DR
                  + tuple("blade_" + n for n in DRAM_COUNTER_NAMES))
 EPOCH_WIDTH = len(EPOCH_COLUMNS)
 STATE_FORMAT = "hwmodel-state"
-STATE_VERSION = 10  # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
+STATE_VERSION = 11  # 2: SNIC link QoS arrays, vm_stats rows of VM_STAT_NAMES; 3: peer DRAM; 4: blade buffers;
 #                     5: several compute blades, super-page map and owners, link calendars;
 #                     6: DRAM ranks keep READY (when their banks are free for a refresh);
 #                     7: read and write latency apart (histograms, counters, per-VM stats);
 #                     8: DRAM rank activity (ract, rev, rmk) and ACT/PRE counters;
 #                     9: the header holds a digest of the arrays and of `extra`;
 #                     10: state grows with use: a two-level page table (pt_dir, pt_leaf for loc), frame
-#                         and slot records in per-blade rows (cb_grow), virtual pages (va_*)
+#                         and slot records in per-blade rows (cb_grow), virtual pages (va_*);
+#                     11: DRAM model "detailed" is the controller of _dram_ctrl (its own arrays:
+#                         banks, bankgroups, ranks, channels, refq, cmdq_n, cmdq, rdq, wrb, tx, req,
+#                         pend, fe); the one-pass model is "fast"; DRAM counter late_arrivals
 # Bounds that keep the core's loops short and its memory small whatever the input (see _check):
 MAX_EPOCH_ROWS = 1 << 18        # epoch samples in one run (~190 MB of rows)
 MAX_TICKS_PER_CHUNK = 1 << 22   # checkpoint ticks the core may have to step through in one chunk
@@ -631,10 +634,17 @@ class Engine:
 
     def finish(self, dram_log=None):
         """End of the run: carry out the victim write-backs still held back (their link and DRAM
-        bytes count; no access waits for them)."""
+        bytes count; no access waits for them), then let every DRAM serve what it holds (the
+        detailed model commits its requests only up to the core's horizon while the run goes on)."""
         e = np.zeros(0, np.int64)
         self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, e, np.zeros(0, np.uint64),
                             np.zeros(0, np.uint8), np.zeros(0, np.uint16), self.c.vm_base, e, dram_log)
+        dram = select_backend(self.backend, compiled="_core", reference="_dram_reference")
+        nd = len(DRAM_NAMES)
+        for k in range(len(self.c.dl) // nd):
+            dram.dram_finish(self.c.dl[k * nd:(k + 1) * nd], self.state, local_prefix(k))
+        dram.dram_finish(self.c.db, self.state, "blade_")
+        dram.dram_finish(self.c.dp, self.state, "peer_")
         self.drain_epochs()
 
     def log_horizon(self) -> int:

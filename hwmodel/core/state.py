@@ -101,9 +101,10 @@ class CoreState:
         if dl is None:        # functional mode: no DRAM is bound (the compiled core binds none)
             self.locals, self.blade, self.peer = [None] * self.nb, None, None
         else:
-            self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k)) for k in range(self.nb)]
-            self.blade = Dram(db, st, "blade_")
-            self.peer = Dram(dp, st, "peer_")
+            clock = (self.sc, self.defer)    # the detailed DRAM model's horizon comes from them (_dram_ctrl_reference)
+            self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k), clock) for k in range(self.nb)]
+            self.blade = Dram(db, st, "blade_", clock)
+            self.peer = Dram(dp, st, "peer_", clock)
         self.log = [] if dram_log is not None else None
         self.bind_blade(self.sc[S["cb"]])
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from .. import _layout as L
 from . import growable
-from .._dram_layout import (ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, D, MODEL_SIMPLE, NO_MARK, NO_REFRESH, RA_MARKS,
-                           RANK_FIELDS, new_dram_state)
+from .._dram_layout import (ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, D, KB_FIELDS, KF_FIELDS, KG_FIELDS, KH_FIELDS,
+                           KQ_FIELDS, KR_FIELDS, KT_FIELDS, MODEL_DETAILED, MODEL_SIMPLE, NO_MARK, NO_REFRESH,
+                           RA_MARKS, RANK_FIELDS, new_dram_state)
 from .engine import TIME_HI, TIME_LO   # any time a state holds
 
 
@@ -495,13 +496,79 @@ def check_dram_activity(st, prefix, d):
     _range(prefix + "rmk", st[prefix + "rmk"], 0, TIME_HI)
 
 
+# The detailed controller's records (_dram_layout.KB_FIELDS ...): fields the controller indexes
+# with, or counts, by their range from d; a field not listed is a time in cycles or ps.
+_ANY = lambda d: (None, None)
+_CTL_FIELDS = {
+    "banks": (KB_FIELDS, {"ROW": lambda d: (-1, d[D["RO_MASK"]]), "HITS": lambda d: (0, None),
+                          "CONFLICT": lambda d: (0, 1), "INREF": lambda d: (0, 1)}),
+    "bankgroups": (KG_FIELDS, {}),
+    "ranks": (KR_FIELDS, {"FAW_I": lambda d: (0, 3)}),
+    "channels": (KH_FIELDS, {
+        "CYC": lambda d: (0, TIME_HI), "RR": lambda d: (0, d[D["N_QUEUES"]] - 1),
+        "REF_NEXT": lambda d: (0, NO_REFRESH), "REF_ITER": lambda d: (0, d[D["N_BANKS"]] - 1),
+        "REF_N": lambda d: (0, d[D["N_BANKS"]]), "REF_HEAD": lambda d: (0, d[D["N_BANKS"]] - 1),
+        "WDRAIN": lambda d: (-1, d[D["Q_SIZE"]]),
+        "RQ_N": lambda d: (0, d[D["Q_SIZE"]]), "WB_N": lambda d: (0, d[D["Q_SIZE"]]), "SCHED": lambda d: (0, 1),
+        "FE_N": lambda d: (0, d[D["FE_SLOTS"]]), "FE_HEAD": lambda d: (0, d[D["FE_SLOTS"]] - 1),
+        "TX_FREE": lambda d: (-1, d[D["TX_SLOTS"]] - 1), "REQ_FREE": lambda d: (-1, d[D["TX_SLOTS"]] - 1),
+        "LIVE": lambda d: (0, d[D["TX_SLOTS"]]), "SEQ": lambda d: (0, None),
+        "FE_TAKEN": lambda d: (0, None), "FE_REQ": lambda d: (-1, d[D["TX_SLOTS"]] - 1)}),
+    "tx": (KT_FIELDS, {"ADDR": _ANY, "BANK": lambda d: (0, d[D["N_BANKS"]] - 1), "ROW": lambda d: (0, d[D["RO_MASK"]]),
+                       "W": lambda d: (0, 1), "REQ": lambda d: (0, d[D["TX_SLOTS"]] - 1),
+                       "NEXT": lambda d: (-1, d[D["TX_SLOTS"]] - 1)}),
+    "req": (KQ_FIELDS, {"TICKET": _ANY, "REMAIN": lambda d: (0, None), "W": lambda d: (0, 1),
+                        "NEXT": lambda d: (-1, d[D["TX_SLOTS"]] - 1)}),
+    "fe": (KF_FIELDS, {"ADDR": _ANY, "NB": lambda d: (0, None), "STEP": _ANY, "W": lambda d: (0, 1), "TICKET": _ANY}),
+}
+
+
+def _free_list(a, what, rec, head, next_field, n):
+    """A free list of slots (rec[slot, next_field]) from head ends at -1 within n steps."""
+    seen = 0
+    while head >= 0:
+        seen += 1
+        if seen > n:
+            _fail(a, f"{what}: the free list of slots loops")
+        head = int(rec[head, next_field])
+
+
+def check_controller(st, prefix, d):
+    """The detailed controller's arrays (_dram_layout._controller_state): every index it follows
+    is in range, and its free lists end."""
+    name = lambda a: prefix + a
+    for a, (fields, special) in _CTL_FIELDS.items():
+        rec = st[name(a)].reshape(-1, len(fields))
+        for j, field in enumerate(fields):
+            lo, hi = special[field](d) if field in special else (TIME_LO, TIME_HI)
+            if lo is not None or hi is not None:
+                _range(name(a), rec[:, j], lo, hi, f" ({field})")
+    n_ch, txs = d[D["N_CH"]], d[D["TX_SLOTS"]]
+    _range(name("refq"), st[name("refq")], 0, d[D["N_BANKS"]] - 1)
+    _range(name("cmdq_n"), st[name("cmdq_n")], 0, d[D["CQ_SIZE"]])
+    for a in ("cmdq", "rdq", "wrb"):
+        _range(name(a), st[name(a)], 0, txs - 1)
+    _range(name("pend"), st[name("pend")].reshape(-1, 2)[:, 1], -1, txs - 1, " (slot)")
+    chan = st[name("channels")].reshape(n_ch, len(KH_FIELDS))
+    tx = st[name("tx")].reshape(n_ch, txs, len(KT_FIELDS))
+    req = st[name("req")].reshape(n_ch, txs, len(KQ_FIELDS))
+    for ch in range(n_ch):
+        _free_list(name("tx"), f"channel {ch}", tx[ch], int(chan[ch, KH_FIELDS.index("TX_FREE")]),
+                   KT_FIELDS.index("NEXT"), txs)
+        _free_list(name("req"), f"channel {ch}", req[ch], int(chan[ch, KH_FIELDS.index("REQ_FREE")]),
+                   KQ_FIELDS.index("NEXT"), txs)
+
+
 def check_dram(st, prefix, d):
     """One DRAM subsystem's state (see _dram_layout.new_dram_state)."""
     d = [int(x) for x in d]
     name = lambda a: prefix + a
     _range(name("counters"), st[name("counters")], 0, None)
-    _range(name("open_row"), st[name("open_row")], -1, d[D["RO_MASK"]])
     check_dram_activity(st, prefix, d)
+    if d[D["MODEL"]] == MODEL_DETAILED:
+        check_controller(st, prefix, d)
+        return
+    _range(name("open_row"), st[name("open_row")], -1, d[D["RO_MASK"]])
     if d[D["MODEL"]] == MODEL_SIMPLE:
         for a in ("bank", "chan"):
             _range(name(a), st[name(a)], TIME_LO, TIME_HI)

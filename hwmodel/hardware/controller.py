@@ -18,7 +18,7 @@ ROW_POLICIES = ("open", "closed", "timeout")
 SCHEDULERS = ("fcfs", "frfcfs")
 QUEUE_STRUCTURES = ("per_bank", "per_rank")
 REFRESH_POLICIES = ("rank_level_staggered", "rank_level_simultaneous", "bank_level_staggered", "none")
-MODELS = ("simple", "detailed")
+MODELS = ("simple", "fast", "detailed")
 
 
 @dataclass(frozen=True)
@@ -33,18 +33,27 @@ class ControllerPolicy:
     queue_structure: str = "per_bank"   # per_bank | per_rank command queues
     trans_queue_size: int = 32  # transactions the controller accepts before it back-pressures
     cmd_queue_size: int = 8     # commands per command queue
-    write_buf_size: int = 16    # buffered writes that start a drain while no read waits (DRAMsim3's key;
-                                # the buffer drains regardless when it holds trans_queue_size writes)
+    write_buf_size: int = 16    # fast model: buffered writes that start a drain while no read waits (the key of
+                                # DRAMsim3 versions after 2981759); it drains regardless when it holds trans_queue_size
+    write_low_mark: int = 8     # detailed model: the write buffer also drains when it holds more than this many
+                                # writes and no command is queued (DRAMsim3's lower threshold); always when full
     refresh_policy: str = "rank_level_staggered"  # rank_level_staggered | rank_level_simultaneous | none
-    # fidelity of the timing model (see hwmodel.memctrl): "detailed" = the controller model
-    # (bank/rank/bus timing rules, FR-FCFS, posted writes, refresh; cross-checked against DRAMsim3);
+    # fidelity of the timing model (see hwmodel.memctrl): "detailed" = the memory controller as
+    # DRAMsim3 builds it, simulated cycle by cycle where anything happens (transaction queue and
+    # write buffer, per-bank or per-rank command queues, FR-FCFS over what is queued, refresh,
+    # DRAMsim3's timing table; cross-checked against DRAMsim3 on one configuration and on five
+    # variants of it); "fast" = a one-pass approximation of it that answers each request as it
+    # comes (several times faster, agrees on light loads, misses queue effects: README);
     # "simple" = per-bank open row and the row-buffer formula (hit CL, closed tRCD + CL, conflict
     # tRP + tRCD + CL; CWL for writes), a per-bank next-column time and a per-channel data bus;
-    # no queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus turnarounds. Several times faster.
-    model: str = "detailed"     # simple (row-buffer formulas, fastest) | detailed (controller, cross-checked with DRAMsim3)
+    # no queues, posted writes, refresh, tRAS/tRC/tRRD/tFAW or bus turnarounds. Fastest.
+    # The default stays "fast" for now: in a whole system the detailed model answers each request by
+    # simulating ahead through every request held past the core's horizon, which page swaps make
+    # hundreds long (a page_swap system runs ~100x slower; issue 16 lists it as remaining).
+    model: str = "fast"         # fast (one-pass) | detailed (DRAMsim3's controller) | simple (row-buffer formulas)
 
     POLICY_MAX_COUNT = {"channels": 1024, "trans_queue_size": 65536, "cmd_queue_size": 65536,
-                        "write_buf_size": 65536}
+                        "write_buf_size": 65536, "write_low_mark": 65536}
 
     def check_policy(self):
         """The settings' own rules (a `DRAM` runs them on its settings too)."""
@@ -59,6 +68,8 @@ class ControllerPolicy:
         for name in ("trans_queue_size", "cmd_queue_size", "write_buf_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"dram.{name}: {getattr(self, name)} must be > 0")
+        if self.write_low_mark < 0:
+            raise ValueError(f"dram.write_low_mark: {self.write_low_mark} must be >= 0")
 
 
 @dataclass(frozen=True)

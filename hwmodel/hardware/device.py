@@ -26,7 +26,8 @@ PROTOCOLS = {
 
 # Timing fields (cycles of tCK), in declaration order.
 TIMINGS = ("CL", "CWL", "tRCD", "tRCDWR", "tRP", "tRAS", "tRC", "tWR", "tRTP", "tCCD_S", "tCCD_L",
-           "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRTRS", "tRPRE", "tWPRE")
+           "tRRD_S", "tRRD_L", "tFAW", "tWTR_S", "tWTR_L", "tRFC", "tREFI", "tRFCb", "tREFIb", "tRTRS",
+           "tRPRE", "tWPRE")
 TIMING_ALIASES = {"tCL": "CL", "tCWL": "CWL", "tRCDRD": "tRCD"}
 
 # Power fields (DRAMsim3's [power] keys): VDD in V, the IDD currents in mA per device.
@@ -81,6 +82,8 @@ class DRAMDevice:
     tWTR_L: int = 9             # end of write data to read, same bank group
     tRFC: int = 420             # refresh command duration
     tREFI: int = 9360           # interval between refreshes of a rank
+    tRFCb: int = 20             # per-bank refresh duration (bank_level_staggered; DRAMsim3's default)
+    tREFIb: int = 1950          # interval between per-bank refreshes, one bank after another (DRAMsim3's default)
     tRTRS: int = 1              # rank-to-rank data-bus turnaround
     tRPRE: int = 1              # read preamble (DRAMsim3 adds it to read-to-write turnaround)
     tWPRE: int = 1              # write preamble (DRAMsim3: write-to-write across ranks)

@@ -1,0 +1,1620 @@
+# The detailed DRAM controller (DRAM.model = "detailed"), included by _dram.pxi: DRAMsim3's
+# controller simulated cycle by cycle where anything can happen. Semantics: the docstring of
+# _dram_ctrl_reference.py, whose functions these mirror one for one (same names, ctl_ prefix);
+# completions, counters and state match bit for bit. An in-system answer runs ahead and is
+# undone: the channel's small records (banks, bank groups, ranks, the channel record, queue
+# lengths, read queue, write buffer, counters) are copied before and written back after
+# (ctl_small_save); every write to the large ones (slots, command queues, the pending-address
+# table, held requests, rank activity) goes through jset / jmax / jadd and its undo journal.
+
+cdef enum:
+    K_ACT = 0                # command kinds (the twin's ACT, RD, WR, PRE, REF, REFB, NONE)
+    K_RD = 1
+    K_WR = 2
+    K_PRE = 3
+    K_NONE = 6
+    WHY_QUEUE = 0            # why a PRE issues
+    WHY_REFRESH = 1
+    WHY_TIMEOUT = 2
+
+cdef int64_t CTL_FAR = (<int64_t>1) << 62
+cdef uint64_t CTL_HMUL = 0x9E3779B97F4A7C15ULL
+
+
+# -- the undo journal -------------------------------------------------------------------------
+# A per-thread buffer, grown as needed and kept for the thread's life (one answer runs ahead at a
+# time on a thread; the core frees nothing of a Dram, so a Dram-owned buffer would leak).
+cdef extern from *:
+    """
+    #include <stdlib.h>
+    static __thread void* hw_dram_jmem = 0;
+    static __thread size_t hw_dram_jbytes = 0;
+    static void* hw_dram_journal(size_t bytes) {
+        if (bytes > hw_dram_jbytes) {
+            void* p = realloc(hw_dram_jmem, bytes);
+            if (!p) return 0;
+            hw_dram_jmem = p;
+            hw_dram_jbytes = bytes;
+        }
+        return hw_dram_jmem;
+    }
+    """
+    void* hw_dram_journal(size_t nbytes) noexcept nogil
+
+
+cdef void ctl_jgrow(Dram* m) noexcept nogil:
+    cdef int64_t cap = 2 * m.jcap if m.jcap else 1 << 14
+    cdef JEntry* p = <JEntry*>hw_dram_journal(cap * sizeof(JEntry))
+    if p == NULL:
+        fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's undo journal\n")
+        abort()
+    m.jbuf = p
+    m.jcap = cap
+
+
+cdef extern from *:
+    """
+    static __thread int64_t* hw_dram_cmem = 0;
+    static __thread size_t hw_dram_cn = 0;
+    static int64_t* hw_dram_cache_mem(size_t n) {
+        if (n > hw_dram_cn) {
+            int64_t* p = (int64_t*)realloc(hw_dram_cmem, n * sizeof(int64_t));
+            if (!p) return 0;
+            hw_dram_cmem = p;
+            hw_dram_cn = n;
+        }
+        return hw_dram_cmem;
+    }
+    """
+    int64_t* hw_dram_cache_mem(size_t n) noexcept nogil
+
+cdef extern from *:
+    """
+    static __thread int64_t* hw_dram_smem = 0;
+    static __thread size_t hw_dram_sn = 0;
+    static int64_t* hw_dram_small_mem(size_t n) {
+        if (n > hw_dram_sn) {
+            int64_t* p = (int64_t*)realloc(hw_dram_smem, n * sizeof(int64_t));
+            if (!p) return 0;
+            hw_dram_smem = p;
+            hw_dram_sn = n;
+        }
+        return hw_dram_smem;
+    }
+    """
+    int64_t* hw_dram_small_mem(size_t n) noexcept nogil
+
+
+cdef void ctl_jrec(Dram* m, int64_t* p) noexcept nogil:
+    if m.jn == m.jcap:
+        ctl_jgrow(m)
+    m.jbuf[m.jn].p = p
+    m.jbuf[m.jn].old = p[0]
+    m.jn += 1
+
+
+cdef inline void jset(Dram* m, int64_t* p, int64_t v) noexcept nogil:
+    if m.jon:
+        ctl_jrec(m, p)
+    p[0] = v
+
+
+cdef inline void smax(int64_t* p, int64_t v) noexcept nogil:
+    # a write to a record an answer's run ahead restores from its copy (ctl_small_save)
+    if v > p[0]:
+        p[0] = v
+
+
+cdef inline void jmax(Dram* m, int64_t* p, int64_t v) noexcept nogil:
+    if v > p[0]:
+        jset(m, p, v)
+
+
+cdef inline void jadd(Dram* m, int64_t* p, int64_t v) noexcept nogil:
+    jset(m, p, p[0] + v)
+
+
+cdef void ctl_rollback(Dram* m) noexcept nogil:
+    cdef int64_t i = m.jn - 1
+    while i >= 0:
+        m.jbuf[i].p[0] = m.jbuf[i].old
+        i -= 1
+    m.jn = 0
+
+
+# -- records ----------------------------------------------------------------------------------
+# The records of the channel being simulated: ctl_channel() sets their bases when a channel's
+# simulation starts (every access below happens inside it, for that channel; ch is kept in the
+# signatures as the twin has it).
+cdef inline void ctl_channel(Dram* m, int64_t ch) noexcept nogil:
+    m.b_bank = m.k_bank + ch * m.n_banks * N_KB
+    m.b_bg = m.k_bg + ch * m.nbg * N_KG
+    m.b_rank = m.k_rank + ch * m.n_ranks * N_KR
+    m.b_tx = m.k_tx + ch * m.txs * N_KT
+    m.b_req = m.k_req + ch * m.txs * N_KQ
+    m.b_cq = m.k_cq + ch * m.nq * m.cqsize
+    m.b_cqn = m.k_cqn + ch * m.nq
+
+
+cdef inline int64_t* KBp(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    return m.b_bank + b * N_KB
+
+
+cdef inline int64_t* KGp(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    return m.b_bg + (b >> m.ba_bits) * N_KG
+
+
+cdef inline int64_t* KRp(Dram* m, int64_t ch, int64_t r) noexcept nogil:
+    return m.b_rank + r * N_KR
+
+
+cdef inline int64_t* KHp(Dram* m, int64_t ch) noexcept nogil:
+    return m.k_chan + ch * N_KH
+
+
+cdef inline int64_t* KTp(Dram* m, int64_t ch, int64_t s) noexcept nogil:
+    return m.b_tx + s * N_KT
+
+
+cdef inline int64_t* KQp(Dram* m, int64_t ch, int64_t s) noexcept nogil:
+    return m.b_req + s * N_KQ
+
+
+cdef inline int64_t* CQp(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    return m.b_cq + q * m.cqsize
+
+
+cdef inline int64_t ctl_queue_of(Dram* m, int64_t b) noexcept nogil:
+    return b // m.bpr if m.per_rank else b
+
+
+cdef inline int64_t ctl_ceil(Dram* m, int64_t t) noexcept nogil:
+    # the first cycle at or after t ps
+    if t <= 0:
+        return -((-t) // m.tck)
+    return (t + m.tck - 1) // m.tck
+
+
+# -- bank timing ------------------------------------------------------------------------------
+cdef inline int64_t ctl_act_ready(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    cdef int64_t* rk = KRp(m, ch, b // m.bpr)
+    cdef int64_t v = imax(imax(KBp(m, ch, b)[KB_T_ACT], KGp(m, ch, b)[KG_T_ACT]), rk[KR_T_ACT])
+    return imax(v, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
+
+
+cdef inline int64_t ctl_col_ready(Dram* m, int64_t ch, int64_t b, int64_t w) noexcept nogil:
+    # KB_T_WR = KB_T_RD + 1, and the same for KG and KR
+    return imax(imax(KBp(m, ch, b)[KB_T_RD + w], KGp(m, ch, b)[KG_T_RD + w]), KRp(m, ch, b // m.bpr)[KR_T_RD + w])
+
+
+cdef void ctl_timing_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
+    cdef int64_t* bk = KBp(m, ch, b)
+    cdef int64_t* rk = KRp(m, ch, b // m.bpr)
+    smax(&bk[KB_T_ACT], x + m.k_a2a)
+    smax(&bk[KB_T_RD], x + m.k_a2r)
+    smax(&bk[KB_T_WR], x + m.k_a2w)
+    smax(&bk[KB_T_PRE], x + m.k_a2p)
+    smax(&KGp(m, ch, b)[KG_T_ACT], x + m.k_a2al)
+    smax(&rk[KR_T_ACT], x + m.k_a2as)
+    cdef int64_t i = rk[KR_FAW_I]
+    rk[KR_FAW0 + i] = x
+    rk[KR_FAW_I] = (i + 1) & 3
+
+
+cdef void ctl_timing_col(Dram* m, int64_t ch, int64_t b, int64_t w, bint auto, int64_t x) noexcept nogil:
+    cdef int64_t* bk = KBp(m, ch, b)
+    cdef int64_t* bg = KGp(m, ch, b)
+    cdef int64_t r = b // m.bpr
+    cdef int64_t bg_rd, bg_wr, rk_rd, rk_wr, o_rd, o_wr, k
+    cdef int64_t* rk
+    if w:
+        bg_rd, bg_wr, rk_rd, rk_wr, o_rd, o_wr = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
+        if auto:
+            smax(&bk[KB_T_ACT], x + m.k_wra2a)
+            smax(&bk[KB_T_REF], x + m.k_wra2a)
+        else:
+            smax(&bk[KB_T_PRE], x + m.k_w2p)
+    else:
+        bg_rd, bg_wr, rk_rd, rk_wr, o_rd, o_wr = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
+        if auto:
+            smax(&bk[KB_T_ACT], x + m.k_rda2a)
+            smax(&bk[KB_T_REF], x + m.k_rda2f)
+        else:
+            smax(&bk[KB_T_PRE], x + m.k_r2p)
+    smax(&bg[KG_T_RD], x + bg_rd)
+    smax(&bg[KG_T_WR], x + bg_wr)
+    for k in range(m.n_ranks):
+        rk = KRp(m, ch, k)
+        if k == r:
+            smax(&rk[KR_T_RD], x + rk_rd)
+            smax(&rk[KR_T_WR], x + rk_wr)
+        else:
+            smax(&rk[KR_T_RD], x + o_rd)
+            smax(&rk[KR_T_WR], x + o_wr)
+
+
+cdef inline void ctl_timing_pre(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
+    cdef int64_t* bk = KBp(m, ch, b)
+    smax(&bk[KB_T_ACT], x + m.k_p2a)
+    smax(&bk[KB_T_REF], x + m.k_p2a)
+
+
+cdef void ctl_timing_ref(Dram* m, int64_t ch, int64_t b0, int64_t n, int64_t dur, int64_t x) noexcept nogil:
+    cdef int64_t b
+    cdef int64_t* bk
+    for b in range(b0, b0 + n):
+        bk = KBp(m, ch, b)
+        smax(&bk[KB_T_ACT], x + dur)
+        smax(&bk[KB_T_REF], x + dur)
+
+
+# -- rank activity ----------------------------------------------------------------------------
+cdef void ctl_ra_advance(Dram* m, int64_t ch, int64_t r, int64_t t) noexcept nogil:
+    cdef int64_t g = ch * m.n_ranks + r
+    cdef int64_t* a = m.ract + g * DA_W
+    cdef int64_t front = a[DA_FRONT], nopen = a[DA_NOPEN], act = a[DA_ACTIVE]
+    cdef int64_t mk, k, nxt
+    if t <= front:
+        return
+    while a[DA_MARK] <= t:
+        mk = a[DA_MARK]
+        k = a[DA_MARK_N]
+        if k < RA_MARKS:
+            jset(m, &m.rmk[g * RA_MARKS + k], act + (mk - front if nopen > 0 else 0))
+        jset(m, &a[DA_MARK_N], k + 1)
+        if mk >= a[DA_MARK_END]:
+            jset(m, &a[DA_MARK], CTL_FAR)
+        else:
+            nxt = mk + a[DA_MARK_PS]
+            jset(m, &a[DA_MARK], nxt if nxt < a[DA_MARK_END] else a[DA_MARK_END])
+    jset(m, &a[DA_ACTIVE], act + (t - front if nopen > 0 else 0))
+    jset(m, &a[DA_FRONT], t)
+
+
+cdef inline void ctl_ra_change(Dram* m, int64_t ch, int64_t r, int64_t x, int64_t opens) noexcept nogil:
+    if not m.activity:
+        return
+    ctl_ra_advance(m, ch, r, x * m.tck)
+    jadd(m, &m.ract[(ch * m.n_ranks + r) * DA_W + DA_NOPEN], opens)
+
+
+# -- the pending-address table ----------------------------------------------------------------
+cdef inline int64_t ctl_hslot(Dram* m, int64_t key) noexcept nogil:
+    return <int64_t>((<uint64_t>key * CTL_HMUL) >> (64 - m.hbits))
+
+
+cdef int64_t ctl_pend_find(Dram* m, int64_t ch, int64_t addr, int64_t w) noexcept nogil:
+    cdef int64_t key = addr * 2 + w, mask = ((<int64_t>1) << m.hbits) - 1
+    cdef int64_t* pe = m.k_pend + (ch << m.hbits) * 2
+    cdef int64_t h = ctl_hslot(m, key)
+    cdef int64_t k
+    while True:
+        k = pe[2 * h]
+        if k == key:
+            return pe[2 * h + 1]
+        if k < 0:
+            return -1
+        h = (h + 1) & mask
+
+
+cdef void ctl_pend_put(Dram* m, int64_t ch, int64_t addr, int64_t w, int64_t slot) noexcept nogil:
+    cdef int64_t key = addr * 2 + w, mask = ((<int64_t>1) << m.hbits) - 1
+    cdef int64_t* pe = m.k_pend + (ch << m.hbits) * 2
+    cdef int64_t h = ctl_hslot(m, key)
+    while pe[2 * h] >= 0:
+        h = (h + 1) & mask
+    jset(m, &pe[2 * h], key)
+    jset(m, &pe[2 * h + 1], slot)
+
+
+cdef void ctl_pend_del(Dram* m, int64_t ch, int64_t addr, int64_t w) noexcept nogil:
+    cdef int64_t key = addr * 2 + w, mask = ((<int64_t>1) << m.hbits) - 1
+    cdef int64_t* pe = m.k_pend + (ch << m.hbits) * 2
+    cdef int64_t h = ctl_hslot(m, key)
+    cdef int64_t j, k, home
+    while pe[2 * h] != key:
+        h = (h + 1) & mask
+    j = h
+    while True:
+        j = (j + 1) & mask
+        k = pe[2 * j]
+        if k < 0:
+            break
+        home = ctl_hslot(m, k)
+        if (j > h and (home <= h or home > j)) or (j < h and home <= h and home > j):
+            jset(m, &pe[2 * h], k)
+            jset(m, &pe[2 * h + 1], pe[2 * j + 1])
+            h = j
+    jset(m, &pe[2 * h], -1)
+    jset(m, &pe[2 * h + 1], -1)
+
+
+# -- slots ------------------------------------------------------------------------------------
+cdef inline int64_t ctl_tx_alloc(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t s = c[KH_TX_FREE]
+    c[KH_TX_FREE] = KTp(m, ch, s)[KT_NEXT]
+    return s
+
+
+cdef inline void ctl_tx_free(Dram* m, int64_t ch, int64_t s) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    m.tfe_dirty = True
+    jset(m, &KTp(m, ch, s)[KT_NEXT], c[KH_TX_FREE])
+    c[KH_TX_FREE] = s
+
+
+cdef inline int64_t ctl_req_alloc(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t s = c[KH_REQ_FREE]
+    c[KH_REQ_FREE] = KQp(m, ch, s)[KQ_NEXT]
+    return s
+
+
+cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil:
+    cdef int64_t* rq = KQp(m, ch, r)
+    cdef int64_t* c
+    cdef int64_t done, acc, t, w, ticket
+    jmax(m, &rq[KQ_DONE], x)
+    jadd(m, &rq[KQ_REMAIN], -1)
+    if rq[KQ_REMAIN]:
+        return
+    done, acc, t, w, ticket = rq[KQ_DONE] * m.tck, rq[KQ_ACC] * m.tck, rq[KQ_T], rq[KQ_W] & 1, rq[KQ_TICKET]
+    if w:
+        m.cnt[DC_WRITE_QUEUE_WAIT_PS] += acc - t
+    else:
+        m.cnt[DC_READ_QUEUE_WAIT_PS] += acc - t
+        m.cnt[DC_READ_LATENCY_SUM_PS] += done - t
+    if m.out != NULL:
+        m.out[ticket] = done
+        if m.acc != NULL:
+            m.acc[ticket] = acc
+    if m.sk_done != NULL and m.sk_n < m.sk_cap:
+        m.sk_done[m.sk_n] = done
+        m.sk_acc[m.sk_n] = acc
+        m.sk_w[m.sk_n] = w
+        m.sk_n += 1
+    if ticket == m.target:
+        m.target_done = done
+    c = KHp(m, ch)
+    m.tfe_dirty = True
+    c[KH_LIVE] += -1
+    jset(m, &rq[KQ_NEXT], c[KH_REQ_FREE])
+    c[KH_REQ_FREE] = r
+
+
+# -- command queues ---------------------------------------------------------------------------
+cdef int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t* t) noexcept nogil:
+    # the kind of command entry k of queue q needs next, and in t the earliest cycle (K_NONE: a
+    # rule holds it back whatever the cycle)
+    cdef int64_t* e = CQp(m, ch, q)
+    cdef int64_t n = m.b_cqn[q]
+    cdef int64_t* tx = KTp(m, ch, e[k])
+    cdef int64_t b = tx[KT_BANK], row = tx[KT_ROW], w = tx[KT_W] & 1
+    cdef int64_t* bk = KBp(m, ch, b)
+    cdef int64_t open_row = bk[KB_ROW]
+    cdef int64_t j, burst
+    cdef int64_t* u
+    if open_row < 0:
+        t[0] = ctl_act_ready(m, ch, b)
+        return K_ACT
+    if row == open_row:
+        if w:
+            burst = tx[KT_ADDR] >> m.burst_shift
+            for j in range(k):
+                u = KTp(m, ch, e[j])
+                if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
+                    t[0] = CTL_FAR
+                    return K_NONE
+        t[0] = ctl_col_ready(m, ch, b, w)
+        return K_RD + w
+    for j in range(k):
+        if KTp(m, ch, e[j])[KT_BANK] == b:
+            t[0] = CTL_FAR
+            return K_NONE
+    if m.frfcfs and bk[KB_HITS] < 4:
+        for j in range(k, n):
+            u = KTp(m, ch, e[j])
+            if u[KT_BANK] == b and u[KT_ROW] == open_row:
+                t[0] = CTL_FAR
+                return K_NONE
+    t[0] = bk[KB_T_PRE]
+    return K_PRE
+
+
+cdef bint ctl_queue_blocked(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    cdef int64_t b
+    if not m.per_rank:
+        return KBp(m, ch, q)[KB_INREF] != 0
+    for b in range(q * m.bpr, (q + 1) * m.bpr):
+        if KBp(m, ch, b)[KB_INREF]:
+            return True
+    return False
+
+
+cdef inline int64_t ctl_queue_len(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    cdef int64_t n = m.b_cqn[q]
+    return n if m.frfcfs or n < 1 else 1
+
+
+cdef int64_t ctl_queue_first(Dram* m, int64_t ch, int64_t q, int64_t x, int64_t* kind) noexcept nogil:
+    cdef int64_t k, t, kd
+    for k in range(ctl_queue_len(m, ch, q)):
+        kd = ctl_entry(m, ch, q, k, &t)
+        if kd != K_NONE and t <= x:
+            kind[0] = kd
+            return k
+    kind[0] = K_NONE
+    return -1
+
+
+cdef int64_t ctl_queue_next(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    cdef int64_t k, t, best = CTL_FAR
+    for k in range(ctl_queue_len(m, ch, q)):
+        if ctl_entry(m, ch, q, k, &t) != K_NONE and t < best:
+            best = t
+    return best
+
+
+cdef void ctl_queue_remove(Dram* m, int64_t ch, int64_t q, int64_t k) noexcept nogil:
+    cdef int64_t* e = CQp(m, ch, q)
+    cdef int64_t* n = &m.b_cqn[q]
+    cdef int64_t j
+    for j in range(k, n[0] - 1):
+        jset(m, &e[j], e[j + 1])
+    n[0] -= 1
+    ctl_cache_qlen(m, ch, q, n[0] + 1, n[0])
+
+
+cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    cdef int64_t q = ctl_queue_of(m, b)
+    cdef int64_t* e = CQp(m, ch, q)
+    cdef int64_t row = KBp(m, ch, b)[KB_ROW]
+    cdef int64_t j
+    cdef int64_t* u
+    for j in range(m.b_cqn[q]):
+        u = KTp(m, ch, e[j])
+        if u[KT_BANK] == b and u[KT_ROW] == row:
+            return True
+    return False
+
+
+# -- readiness caches (compiled only) ----------------------------------------------------------
+# The twin finds the next cycle a command may issue by evaluating every queued command; here each
+# command queue keeps the earliest cycle its READ, WRITE, PRE and ACT candidates may issue. A
+# command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
+# table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
+# WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
+# one is exact. Per-rank queues are recomputed after every command.
+cdef extern from *:
+    """
+    static inline int hw_ctz64(unsigned long long v) { return __builtin_ctzll(v); }
+    """
+    int hw_ctz64(unsigned long long v) noexcept nogil
+
+
+cdef inline int64_t imin(int64_t a, int64_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline void ctl_dirty(Dram* m, int64_t q) noexcept nogil:
+    m.qdirty[q >> 6] |= (<uint64_t>1) << (q & 63)
+    m.tq_dirty = True
+
+
+cdef inline void ctl_all_dirty(Dram* m) noexcept nogil:
+    cdef int64_t i
+    for i in range((m.nq + 63) >> 6):
+        m.qdirty[i] = ~(<uint64_t>0)
+    m.tq_dirty = True
+
+
+cdef inline void ctl_setbit(uint64_t* mask, int64_t q, bint on) noexcept nogil:
+    if on:
+        mask[q >> 6] |= (<uint64_t>1) << (q & 63)
+    else:
+        mask[q >> 6] &= ~((<uint64_t>1) << (q & 63))
+
+
+cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    # queue q's readiness by kind; for per-bank queues the twin's queue_next split by kind
+    cdef int64_t n = m.b_cqn[q]
+    cdef int64_t rd = CTL_FAR, wr = CTL_FAR, pre = CTL_FAR, act = CTL_FAR
+    cdef int64_t b, row, k, j, lim, hits, burst
+    cdef bint has_rd = False, has_wr = False, blocked
+    cdef int64_t* bk
+    cdef int64_t* e
+    cdef int64_t* tx
+    cdef int64_t* u
+    if n and m.per_rank:
+        act = ctl_queue_next(m, ch, q)
+    elif n:
+        b = q
+        bk = KBp(m, ch, b)
+        row = bk[KB_ROW]
+        if row < 0:
+            act = ctl_act_ready(m, ch, b)
+        else:
+            e = CQp(m, ch, q)
+            lim = n if m.frfcfs else 1
+            hits = 0
+            for k in range(n):
+                tx = KTp(m, ch, e[k])
+                if tx[KT_ROW] != row:
+                    continue
+                hits += 1
+                if k >= lim:
+                    continue
+                if tx[KT_W] & 1:
+                    if not has_wr:
+                        blocked = False
+                        burst = tx[KT_ADDR] >> m.burst_shift
+                        for j in range(k):
+                            u = KTp(m, ch, e[j])
+                            if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
+                                blocked = True
+                                break
+                        has_wr = not blocked
+                else:
+                    has_rd = True
+            if KTp(m, ch, e[0])[KT_ROW] != row and (not m.frfcfs or hits == 0 or bk[KB_HITS] >= 4):
+                pre = bk[KB_T_PRE]
+            if has_rd:
+                rd = ctl_col_ready(m, ch, b, 0)
+            if has_wr:
+                wr = ctl_col_ready(m, ch, b, 1)
+    m.qrd[q], m.qwr[q], m.qpre[q], m.qact[q] = rd, wr, pre, act
+    m.qmin[q] = imin(imin(rd, wr), imin(pre, act))
+    ctl_setbit(m.qrdm, q, rd < CTL_FAR)
+    ctl_setbit(m.qwrm, q, wr < CTL_FAR)
+    ctl_setbit(m.qactm, q, act < CTL_FAR)
+    m.qdirty[q >> 6] &= ~((<uint64_t>1) << (q & 63))
+
+
+cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
+    # the caches from channel ch's state: every queue dirty, the masks and the waiting counts
+    cdef int64_t i, q, n
+    cdef int64_t* c = KHp(m, ch)
+    m.cache_ch = ch
+    ctl_all_dirty(m)
+    for i in range(CTL_QWORDS):
+        m.qne[i] = 0
+    m.movable_rd = m.movable_wr = 0
+    for q in range(m.nq):
+        m.wait_rd[q] = m.wait_wr[q] = 0
+        ctl_setbit(m.qne, q, m.b_cqn[q] > 0)
+    for i in range(c[KH_RQ_N]):
+        q = ctl_queue_of(m, KTp(m, ch, m.k_rdq[ch * m.qsize + i])[KT_BANK])
+        m.rdq_q[i] = q
+        m.wait_rd[q] += 1
+        m.movable_rd += m.b_cqn[q] < m.cqsize
+    for i in range(c[KH_WB_N]):
+        q = ctl_queue_of(m, KTp(m, ch, m.k_wrb[ch * m.qsize + i])[KT_BANK])
+        m.wrb_q[i] = q
+        m.wait_wr[q] += 1
+        m.movable_wr += m.b_cqn[q] < m.cqsize
+
+
+cdef inline void ctl_copy(int64_t* dst, const int64_t* src, int64_t n) noexcept nogil:
+    memcpy(dst, src, n * sizeof(int64_t))
+
+
+cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
+    # the caches of the channel being simulated, kept while an answer runs ahead (they are not
+    # state: rolling the state back must bring them back too); rebuilding them costs more
+    cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
+    cdef int64_t* b = hw_dram_cache_mem(7 * nq + 5 * nw + 2 * q + 8)
+    if b == NULL:
+        return NULL
+    ctl_copy(b, m.qrd, nq)
+    ctl_copy(b + nq, m.qwr, nq)
+    ctl_copy(b + 2 * nq, m.qpre, nq)
+    ctl_copy(b + 3 * nq, m.qact, nq)
+    ctl_copy(b + 4 * nq, m.qmin, nq)
+    ctl_copy(b + 5 * nq, m.wait_rd, nq)
+    ctl_copy(b + 6 * nq, m.wait_wr, nq)
+    b += 7 * nq
+    memcpy(b, m.qdirty, nw * 8)
+    memcpy(b + nw, m.qrdm, nw * 8)
+    memcpy(b + 2 * nw, m.qwrm, nw * 8)
+    memcpy(b + 3 * nw, m.qactm, nw * 8)
+    memcpy(b + 4 * nw, m.qne, nw * 8)
+    b += 5 * nw
+    ctl_copy(b, m.rdq_q, q)
+    ctl_copy(b + q, m.wrb_q, q)
+    b += 2 * q
+    b[0], b[1], b[2], b[3], b[4], b[5], b[6] = m.cache_ch, m.movable_rd, m.movable_wr, m.tq_dirty, m.tfe_dirty, m.t_q, m.t_fe
+    return hw_dram_cache_mem(0)
+
+
+cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
+    cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
+    if b == NULL:
+        m.cache_ch = -1
+        return
+    ctl_copy(m.qrd, b, nq)
+    ctl_copy(m.qwr, b + nq, nq)
+    ctl_copy(m.qpre, b + 2 * nq, nq)
+    ctl_copy(m.qact, b + 3 * nq, nq)
+    ctl_copy(m.qmin, b + 4 * nq, nq)
+    ctl_copy(m.wait_rd, b + 5 * nq, nq)
+    ctl_copy(m.wait_wr, b + 6 * nq, nq)
+    b += 7 * nq
+    memcpy(m.qdirty, b, nw * 8)
+    memcpy(m.qrdm, b + nw, nw * 8)
+    memcpy(m.qwrm, b + 2 * nw, nw * 8)
+    memcpy(m.qactm, b + 3 * nw, nw * 8)
+    memcpy(m.qne, b + 4 * nw, nw * 8)
+    b += 5 * nw
+    ctl_copy(m.rdq_q, b, q)
+    ctl_copy(m.wrb_q, b + q, q)
+    b += 2 * q
+    m.cache_ch, m.movable_rd, m.movable_wr, m.tq_dirty, m.tfe_dirty, m.t_q, m.t_fe = b[0], b[1], b[2], b[3], b[4], b[5], b[6]
+
+
+cdef int64_t* ctl_small_save(Dram* m, int64_t ch) noexcept nogil:
+    # channel ch's small records, copied before an answer runs ahead (see the top of this file)
+    cdef int64_t nb = m.n_banks * N_KB, ng = m.nbg * N_KG, nr = m.n_ranks * N_KR
+    cdef int64_t* b = hw_dram_small_mem(nb + ng + nr + N_KH + m.n_banks + m.nq + 2 * m.qsize + N_DRAM_COUNTERS)
+    if b == NULL:
+        fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's copy of its records\n")
+        abort()
+    ctl_copy(b, m.b_bank, nb)
+    ctl_copy(b + nb, m.b_bg, ng)
+    ctl_copy(b + nb + ng, m.b_rank, nr)
+    b += nb + ng + nr
+    ctl_copy(b, KHp(m, ch), N_KH)
+    ctl_copy(b + N_KH, m.k_refq + ch * m.n_banks, m.n_banks)
+    b += N_KH + m.n_banks
+    ctl_copy(b, m.b_cqn, m.nq)
+    ctl_copy(b + m.nq, m.k_rdq + ch * m.qsize, m.qsize)
+    ctl_copy(b + m.nq + m.qsize, m.k_wrb + ch * m.qsize, m.qsize)
+    ctl_copy(b + m.nq + 2 * m.qsize, m.cnt, N_DRAM_COUNTERS)
+    return hw_dram_small_mem(0)
+
+
+cdef void ctl_small_load(Dram* m, int64_t ch, const int64_t* b) noexcept nogil:
+    cdef int64_t nb = m.n_banks * N_KB, ng = m.nbg * N_KG, nr = m.n_ranks * N_KR
+    ctl_copy(m.b_bank, b, nb)
+    ctl_copy(m.b_bg, b + nb, ng)
+    ctl_copy(m.b_rank, b + nb + ng, nr)
+    b += nb + ng + nr
+    ctl_copy(KHp(m, ch), b, N_KH)
+    ctl_copy(m.k_refq + ch * m.n_banks, b + N_KH, m.n_banks)
+    b += N_KH + m.n_banks
+    ctl_copy(m.b_cqn, b, m.nq)
+    ctl_copy(m.k_rdq + ch * m.qsize, b + m.nq, m.qsize)
+    ctl_copy(m.k_wrb + ch * m.qsize, b + m.nq + m.qsize, m.qsize)
+    ctl_copy(m.cnt, b + m.nq + 2 * m.qsize, N_DRAM_COUNTERS)
+
+
+cdef void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
+    # make every queue's readiness exact for channel ch
+    cdef int64_t i, q
+    cdef uint64_t bits
+    if m.cache_ch != ch:
+        ctl_cache_build(m, ch)
+    for i in range((m.nq + 63) >> 6):
+        bits = m.qdirty[i]
+        while bits:
+            q = (i << 6) + hw_ctz64(bits)
+            bits &= bits - 1
+            if q < m.nq:
+                ctl_q_recompute(m, ch, q)
+        m.qdirty[i] = 0
+
+
+cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int64_t n) noexcept nogil:
+    # command queue q went from `was` commands to n (one more or one less): what waits for it
+    # becomes movable when it gets room, and stops being when it fills
+    if m.cache_ch != ch:
+        return
+    ctl_setbit(m.qne, q, n > 0)
+    m.tq_dirty = True
+    m.tfe_dirty = True
+    if was < m.cqsize and n == m.cqsize:
+        m.movable_rd -= m.wait_rd[q]
+        m.movable_wr -= m.wait_wr[q]
+    elif was == m.cqsize and n < m.cqsize:
+        m.movable_rd += m.wait_rd[q]
+        m.movable_wr += m.wait_wr[q]
+
+
+cdef inline void ctl_cache_wait(Dram* m, int64_t ch, int64_t q, int64_t w, int64_t d) noexcept nogil:
+    # a read (w = 0) or write for command queue q enters (d = 1) or leaves (d = -1) the read
+    # queue / write buffer
+    if m.cache_ch != ch:
+        return
+    if w:
+        m.wait_wr[q] += d
+        if m.b_cqn[q] < m.cqsize:
+            m.movable_wr += d
+    else:
+        m.wait_rd[q] += d
+        if m.b_cqn[q] < m.cqsize:
+            m.movable_rd += d
+
+
+cdef inline int64_t ctl_q_ready(Dram* m, int64_t q) noexcept nogil:
+    return m.qmin[q]
+
+
+cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
+    # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
+    cdef int64_t r, q, lo, g, v
+    cdef int64_t* rk
+    if m.cache_ch != ch:
+        return
+    if m.per_rank:
+        ctl_all_dirty(m)
+        return
+    r = b // m.bpr
+    rk = KRp(m, ch, r)
+    lo = imax(x + m.k_a2as, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
+    g = b >> m.ba_bits
+    for q in range(r * m.bpr, (r + 1) * m.bpr):
+        if m.qactm[q >> 6] & ((<uint64_t>1) << (q & 63)):
+            v = imax(lo, x + m.k_a2al) if (q >> m.ba_bits) == g else lo
+            if v > m.qact[q]:
+                m.qact[q] = v
+                m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], v))
+                m.tq_dirty = True
+    ctl_dirty(m, b)
+
+
+cdef void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
+    # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table
+    cdef int64_t r, g, q, i, v
+    cdef int64_t d_bg[2]
+    cdef int64_t d_rk[2]
+    cdef int64_t d_o[2]
+    cdef uint64_t bits
+    cdef uint64_t* masks[2]
+    cdef int64_t* vals[2]
+    cdef int64_t kind
+    if m.cache_ch != ch:
+        return
+    if m.per_rank:
+        ctl_all_dirty(m)
+        return
+    if w:
+        d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
+    else:
+        d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
+    r, g = b // m.bpr, b >> m.ba_bits
+    masks[0], masks[1], vals[0], vals[1] = m.qrdm, m.qwrm, m.qrd, m.qwr
+    for kind in range(2):
+        for i in range((m.nq + 63) >> 6):
+            bits = masks[kind][i]
+            while bits:
+                q = (i << 6) + hw_ctz64(bits)
+                bits &= bits - 1
+                if (q >> m.ba_bits) == g:
+                    v = x + d_bg[kind]
+                elif q // m.bpr == r:
+                    v = x + d_rk[kind]
+                else:
+                    v = x + d_o[kind]
+                if v > vals[kind][q]:
+                    vals[kind][q] = v
+                    m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
+                    m.tq_dirty = True
+    ctl_dirty(m, b)
+
+
+cdef inline void ctl_cache_bank(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    # bank b's own state changed (PRE, refresh): its queue is recomputed
+    if m.cache_ch != ch:
+        return
+    if m.per_rank:
+        ctl_all_dirty(m)
+    else:
+        ctl_dirty(m, b)
+
+
+# -- refresh ----------------------------------------------------------------------------------
+cdef inline void ctl_ref_banks(Dram* m, int64_t target, int64_t* b0, int64_t* n) noexcept nogil:
+    if m.ref_mode == 3:
+        b0[0], n[0] = target, 1
+    else:
+        b0[0], n[0] = target * m.bpr, m.bpr
+
+
+cdef void ctl_refresh_add(Dram* m, int64_t ch, int64_t tg) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t n = c[KH_REF_N]
+    cdef int64_t b0, nb, b
+    if n < m.n_banks:
+        m.k_refq[ch * m.n_banks + (c[KH_REF_HEAD] + n) % m.n_banks] = tg
+        c[KH_REF_N] = n + 1
+    ctl_ref_banks(m, tg, &b0, &nb)
+    for b in range(b0, b0 + nb):
+        KBp(m, ch, b)[KB_INREF] = 1
+    m.tq_dirty = True
+
+
+cdef void ctl_refresh_insert(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t it, r, g, ba, k
+    if m.ref_mode == 2:
+        for k in range(m.n_ranks):
+            ctl_refresh_add(m, ch, k)
+    else:
+        it = c[KH_REF_ITER]
+        if m.ref_mode == 1:
+            c[KH_REF_ITER] = (it + 1) % m.n_ranks
+        else:
+            r, g, ba = it // m.bpr, (it % m.bpr) >> m.ba_bits, it & (m.bpg - 1)
+            g = (g + 1) % m.bgpr
+            if g == 0:
+                ba = (ba + 1) % m.bpg
+                if ba == 0:
+                    r = (r + 1) % m.n_ranks
+            c[KH_REF_ITER] = (r * m.bgpr + g) * m.bpg + ba
+        ctl_refresh_add(m, ch, it)
+    c[KH_REF_NEXT] = x + m.ref_every
+
+
+cdef int64_t ctl_refresh_step(Dram* m, int64_t ch, int64_t target) noexcept nogil:
+    cdef int64_t b0, nb, b, pre = CTL_FAR, ready = 0
+    cdef bint opened = False
+    cdef int64_t* bk
+    ctl_ref_banks(m, target, &b0, &nb)
+    for b in range(b0, b0 + nb):
+        bk = KBp(m, ch, b)
+        if bk[KB_ROW] >= 0:
+            opened = True
+            if bk[KB_T_PRE] < pre:
+                pre = bk[KB_T_PRE]
+        elif bk[KB_T_REF] > ready:
+            ready = bk[KB_T_REF]
+    return pre if opened else ready
+
+
+cdef bint ctl_refresh_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t n = c[KH_REF_N], head = c[KH_REF_HEAD]
+    cdef int64_t i, target, b0, nb, b
+    cdef bint all_ready
+    cdef int64_t* bk
+    for i in range(n):
+        target = m.k_refq[ch * m.n_banks + (head + i) % m.n_banks]
+        ctl_ref_banks(m, target, &b0, &nb)
+        all_ready = True
+        for b in range(b0, b0 + nb):
+            bk = KBp(m, ch, b)
+            if bk[KB_ROW] >= 0:
+                if bk[KB_T_PRE] <= x:
+                    ctl_issue_pre(m, ch, b, x, WHY_REFRESH)
+                    return True
+                all_ready = False
+            elif bk[KB_T_REF] > x:
+                all_ready = False
+        if all_ready:
+            ctl_issue_ref(m, ch, i, target, x)
+            return True
+    return False
+
+
+cdef int64_t ctl_refresh_next(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t n = c[KH_REF_N], head = c[KH_REF_HEAD]
+    cdef int64_t i, t, best = CTL_FAR
+    for i in range(n):
+        t = ctl_refresh_step(m, ch, m.k_refq[ch * m.n_banks + (head + i) % m.n_banks])
+        if t < best:
+            best = t
+    return best
+
+
+# -- timeout row policy -----------------------------------------------------------------------
+cdef int64_t ctl_timeout_due(Dram* m, int64_t ch, int64_t b) noexcept nogil:
+    cdef int64_t* bk = KBp(m, ch, b)
+    if bk[KB_ROW] < 0 or bk[KB_INREF] or ctl_has_hit(m, ch, b):
+        return CTL_FAR
+    return imax(bk[KB_LAST_COL] + m.row_timeout, bk[KB_T_PRE])
+
+
+cdef bint ctl_timeout_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    cdef int64_t b
+    for b in range(m.n_banks):
+        if ctl_timeout_due(m, ch, b) <= x:
+            ctl_issue_pre(m, ch, b, x, WHY_TIMEOUT)
+            return True
+    return False
+
+
+cdef int64_t ctl_timeout_next(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t b, t, best = CTL_FAR
+    for b in range(m.n_banks):
+        t = ctl_timeout_due(m, ch, b)
+        if t < best:
+            best = t
+    return best
+
+
+# -- issuing commands -------------------------------------------------------------------------
+cdef void ctl_issue_act(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t x) noexcept nogil:
+    cdef int64_t* bk = KBp(m, ch, b)
+    bk[KB_ROW] = row
+    bk[KB_HITS] = 0
+    bk[KB_LAST_COL] = x
+    ctl_timing_act(m, ch, b, x)
+    ctl_cache_act(m, ch, b, x)
+    m.cnt[DC_ACT_CMDS] += 1
+    ctl_ra_change(m, ch, b // m.bpr, x, 1)
+
+
+cdef void ctl_issue_pre(Dram* m, int64_t ch, int64_t b, int64_t x, int why) noexcept nogil:
+    cdef int64_t* bk = KBp(m, ch, b)
+    bk[KB_ROW] = -1
+    bk[KB_HITS] = 0
+    bk[KB_CONFLICT] = 1 if why == WHY_QUEUE else 0
+    ctl_timing_pre(m, ch, b, x)
+    ctl_cache_bank(m, ch, b)
+    m.cnt[DC_PRE_CMDS] += 1
+    ctl_ra_change(m, ch, b // m.bpr, x, -1)
+
+
+cdef void ctl_issue_ref(Dram* m, int64_t ch, int64_t i, int64_t target, int64_t x) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t b0, nb, b, j
+    cdef int64_t n = c[KH_REF_N], head = c[KH_REF_HEAD]
+    cdef int64_t* q = m.k_refq + ch * m.n_banks
+    ctl_ref_banks(m, target, &b0, &nb)
+    ctl_timing_ref(m, ch, b0, nb, m.k_rfcb if m.ref_mode == 3 else m.k_rfc, x)
+    for b in range(b0, b0 + nb):
+        KBp(m, ch, b)[KB_INREF] = 0
+        KBp(m, ch, b)[KB_CONFLICT] = 0
+        ctl_cache_bank(m, ch, b)
+    for j in range(i, n - 1):
+        q[(head + j) % m.n_banks] = q[(head + j + 1) % m.n_banks]
+    c[KH_REF_N] = n - 1
+    m.cnt[DC_REFRESHES] += 1
+
+
+cdef void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) noexcept nogil:
+    cdef int64_t s = CQp(m, ch, q)[k]
+    cdef int64_t* tx = KTp(m, ch, s)
+    cdef int64_t b = tx[KT_BANK], w = tx[KT_W] & 1, addr = tx[KT_ADDR]
+    cdef int64_t* bk = KBp(m, ch, b)
+    cdef int64_t* cnt = m.cnt
+    cdef int64_t nxt
+    cnt[DC_READ_CMDS + w] += 1            # DC_WRITE_CMDS follows DC_READ_CMDS
+    if bk[KB_HITS]:
+        cnt[DC_ROW_HITS] += 1
+        cnt[DC_READ_ROW_HITS + w] += 1    # DC_WRITE_ROW_HITS follows
+    elif bk[KB_CONFLICT]:
+        cnt[DC_ROW_CONFLICTS] += 1
+    else:
+        cnt[DC_ROW_MISSES] += 1
+    cnt[DC_DRAM_BYTES] += m.burst_bytes
+    bk[KB_HITS] += 1
+    bk[KB_LAST_COL] = x
+    ctl_timing_col(m, ch, b, w, m.closed, x)
+    ctl_cache_col(m, ch, b, w, x)
+    ctl_queue_remove(m, ch, q, k)
+    ctl_pend_del(m, ch, addr, w)
+    if w:
+        ctl_tx_free(m, ch, s)
+    else:
+        while s >= 0:
+            tx = KTp(m, ch, s)
+            nxt = tx[KT_NEXT]
+            ctl_req_done(m, ch, tx[KT_REQ], x + m.k_rd_delay)
+            ctl_tx_free(m, ch, s)
+            s = nxt
+    if m.closed:
+        bk[KB_ROW] = -1
+        bk[KB_HITS] = 0
+        bk[KB_CONFLICT] = 0
+        ctl_ra_change(m, ch, b // m.bpr, x, -1)
+    KHp(m, ch)[KH_SCHED] = 1
+
+
+cdef inline int64_t ctl_next_nonempty(Dram* m, int64_t rr, int64_t* pos) noexcept nogil:
+    # the round robin from queue rr + 1: the next queue holding commands at or after position
+    # pos of the turn (pos moves past it), or -1 once the turn is over
+    cdef int64_t q, d, step
+    cdef uint64_t bits
+    while pos[0] < m.nq:
+        q = rr + 1 + pos[0]
+        if q >= m.nq:
+            q -= m.nq
+        bits = m.qne[q >> 6] >> (q & 63)
+        if not bits:       # none left in this word: on to the next word, or to the wrap
+            step = 64 - (q & 63)
+            if q + step > m.nq:
+                step = m.nq - q
+            pos[0] += step
+            continue
+        d = hw_ctz64(bits)
+        if pos[0] + d >= m.nq:
+            return -1
+        pos[0] += d + 1
+        return q + d
+    return -1
+
+
+cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    # round robin over the command queues from the one after the queue served last; a queue whose
+    # cached readiness is later than x has nothing ready (the twin evaluates every command)
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t rr = c[KH_RR]
+    cdef int64_t i, q, k, kind, b
+    cdef int64_t* tx
+    ctl_cache_sync(m, ch)
+    i = 0
+    while True:
+        q = ctl_next_nonempty(m, rr, &i)
+        if q < 0:
+            break
+        if ctl_q_ready(m, q) > x or ctl_queue_blocked(m, ch, q):
+            continue
+        k = ctl_queue_first(m, ch, q, x, &kind)
+        if k < 0:
+            continue
+        c[KH_RR] = q
+        tx = KTp(m, ch, CQp(m, ch, q)[k])
+        b = tx[KT_BANK]
+        if kind == K_ACT:
+            ctl_issue_act(m, ch, b, tx[KT_ROW], x)
+        elif kind == K_PRE:
+            ctl_issue_pre(m, ch, b, x, WHY_QUEUE)
+        else:
+            ctl_issue_col(m, ch, q, k, x)
+        return True
+    return False
+
+
+cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t q, t, best = CTL_FAR
+    cdef int64_t i
+    cdef uint64_t bits
+    ctl_cache_sync(m, ch)
+    for i in range((m.nq + 63) >> 6):
+        bits = m.qne[i]
+        while bits:
+            q = (i << 6) + hw_ctz64(bits)
+            bits &= bits - 1
+            t = ctl_q_ready(m, q)
+            if t < best and not ctl_queue_blocked(m, ch, q):
+                best = t
+    return best
+
+
+# -- the transaction scheduler ----------------------------------------------------------------
+cdef bint ctl_cmdq_empty(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t q
+    if m.cache_ch == ch:
+        for q in range((m.nq + 63) >> 6):
+            if m.qne[q]:
+                return False
+        return True
+    for q in range(m.nq):
+        if m.b_cqn[q]:
+            return False
+    return True
+
+
+cdef bint ctl_in_read_queue(Dram* m, int64_t ch, int64_t s) noexcept nogil:
+    cdef int64_t k
+    for k in range(KHp(m, ch)[KH_RQ_N]):
+        if m.k_rdq[ch * m.qsize + k] == s:
+            return True
+    return False
+
+
+cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t changed = 0
+    cdef int64_t wb_n = c[KH_WB_N], rq_n = c[KH_RQ_N]
+    cdef int64_t* queue
+    cdef int64_t n, k, s, q, qi, j, r
+    cdef int64_t* tx
+    cdef bint writes
+    if c[KH_WDRAIN] < 0:
+        c[KH_WDRAIN] = 0
+        changed = 1
+    elif c[KH_WDRAIN] == 0 and (wb_n >= m.qsize or (wb_n > m.wb_lo and ctl_cmdq_empty(m, ch))):
+        c[KH_WDRAIN] = wb_n
+        changed = 1
+    writes = c[KH_WDRAIN] > 0
+    if writes:
+        queue, n = m.k_wrb + ch * m.qsize, wb_n
+    else:
+        queue, n = m.k_rdq + ch * m.qsize, rq_n
+    cdef bint cached = m.cache_ch == ch
+    cdef int64_t* tq = &m.rdq_q[0]
+    if writes:
+        tq = &m.wrb_q[0]
+    if cached and (m.movable_wr if writes else m.movable_rd) == 0:
+        n = 0                # every command queue the transactions wait for is full: none moves
+    for k in range(n):
+        if cached:
+            q = tq[k]
+            if m.b_cqn[q] >= m.cqsize:
+                continue
+        s = queue[k]
+        tx = KTp(m, ch, s)
+        q = ctl_queue_of(m, tx[KT_BANK])
+        qi = ch * m.nq + q
+        if m.b_cqn[q] >= m.cqsize:
+            continue
+        if writes:
+            r = ctl_pend_find(m, ch, tx[KT_ADDR], 0)
+            if r >= 0:
+                c[KH_WDRAIN] = -1 if ctl_in_read_queue(m, ch, r) else 0
+                changed = 1
+                break
+            c[KH_WDRAIN] += -1
+        jset(m, &CQp(m, ch, q)[m.b_cqn[q]], s)
+        m.b_cqn[q] += 1
+        if m.cache_ch == ch:
+            ctl_dirty(m, q)
+            ctl_cache_wait(m, ch, q, writes, -1)
+            ctl_cache_qlen(m, ch, q, m.b_cqn[q] - 1, m.b_cqn[q])
+        for j in range(k, n - 1):
+            queue[j] = queue[j + 1]
+            if cached:
+                tq[j] = tq[j + 1]
+        c[KH_WB_N if writes else KH_RQ_N] = n - 1
+        m.tfe_dirty = True
+        changed = 1
+        break
+    c[KH_SCHED] = changed
+
+
+# -- the front end ----------------------------------------------------------------------------
+cdef bint ctl_src_peek(Dram* m, int64_t ch, int64_t* t, int64_t* addr, int64_t* nb, int64_t* step,
+                       int64_t* w, int64_t* ticket) noexcept nogil:
+    cdef Src* s = &m.src
+    cdef int64_t i
+    cdef int64_t* c
+    cdef int64_t* f
+    if s.ring:
+        c = KHp(m, ch)
+        if not c[KH_FE_N]:
+            return False
+        f = m.k_fe + (ch * m.fes + c[KH_FE_HEAD]) * N_KF
+        t[0], addr[0], nb[0], step[0], w[0], ticket[0] = f[KF_T], f[KF_ADDR], f[KF_NB], f[KF_STEP], f[KF_W], f[KF_TICKET]
+        return True
+    if s.pos >= s.n:
+        return False
+    i = s.idx[s.pos] if s.idx != NULL else s.pos
+    t[0] = s.t[i]
+    addr[0] = s.addr[i] & ~((<int64_t>1 << m.line_shift) - 1)
+    nb[0], step[0], w[0], ticket[0] = m.line_bursts, m.burst_bytes, s.w[i] & 1, i
+    return True
+
+
+cdef void ctl_src_pop(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t* c
+    if m.src.ring:
+        c = KHp(m, ch)
+        c[KH_FE_HEAD] = (c[KH_FE_HEAD] + 1) % m.fes
+        c[KH_FE_N] += -1
+    else:
+        m.src.pos += 1
+
+
+cdef void ctl_fe_insert(Dram* m, int64_t ch, int64_t t, int64_t addr, int64_t nb, int64_t step,
+                        int64_t w, int64_t ticket) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t n = c[KH_FE_N], head = c[KH_FE_HEAD]
+    cdef int64_t* fe = m.k_fe + ch * m.fes * N_KF
+    cdef int64_t k = n, lo = 1 if c[KH_FE_TAKEN] else 0, j
+    cdef int64_t* P
+    cdef int64_t* Q
+    while k > lo:
+        P = fe + ((head + k - 1) % m.fes) * N_KF
+        if P[KF_T] <= t:
+            break
+        Q = fe + ((head + k) % m.fes) * N_KF
+        for j in range(N_KF):
+            jset(m, &Q[j], P[j])
+        k -= 1
+    Q = fe + ((head + k) % m.fes) * N_KF
+    jset(m, &Q[KF_T], t)
+    jset(m, &Q[KF_ADDR], addr)
+    jset(m, &Q[KF_NB], nb)
+    jset(m, &Q[KF_STEP], step)
+    jset(m, &Q[KF_W], w)
+    jset(m, &Q[KF_TICKET], ticket)
+    c[KH_FE_N] = n + 1
+    m.tfe_dirty = True
+
+
+cdef inline bint ctl_fe_room(Dram* m, int64_t ch, int64_t w) noexcept nogil:
+    cdef int64_t* c = KHp(m, ch)
+    if c[KH_WB_N if w & 1 else KH_RQ_N] >= m.qsize:
+        return False
+    if c[KH_TX_FREE] < 0:
+        return False
+    return c[KH_FE_TAKEN] > 0 or c[KH_REQ_FREE] >= 0
+
+
+cdef inline void ctl_decode(Dram* m, int64_t addr, int64_t* ch, int64_t* b, int64_t* row) noexcept nogil:
+    # like dram_decode, with the bank within its channel
+    dram_decode(m, addr, ch, b, row)
+    b[0] -= ch[0] * m.n_banks
+
+
+cdef int64_t ctl_new_tx(Dram* m, int64_t ch, int64_t addr, int64_t b, int64_t row, int64_t w,
+                        int64_t rs) noexcept nogil:
+    cdef int64_t s = ctl_tx_alloc(m, ch)
+    cdef int64_t* tx = KTp(m, ch, s)
+    jset(m, &tx[KT_ADDR], addr)
+    jset(m, &tx[KT_BANK], b)
+    jset(m, &tx[KT_ROW], row)
+    jset(m, &tx[KT_W], w)
+    jset(m, &tx[KT_REQ], rs)
+    jset(m, &tx[KT_NEXT], -1)
+    return s
+
+
+cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    cdef int64_t t, addr, nb, step, w, ticket
+    if not ctl_src_peek(m, ch, &t, &addr, &nb, &step, &w, &ticket):
+        return
+    if ctl_ceil(m, t) > x or not ctl_fe_room(m, ch, w):
+        return
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t i = c[KH_FE_TAKEN]
+    cdef int64_t wr = w & 1, rs, taddr, ch2, b, row, s, head
+    cdef int64_t* rq
+    cdef int64_t* tx
+    if i == 0:
+        rs = ctl_req_alloc(m, ch)
+        rq = KQp(m, ch, rs)
+        jset(m, &rq[KQ_TICKET], ticket)
+        jset(m, &rq[KQ_T], t)
+        jset(m, &rq[KQ_ACC], x + 1)
+        jset(m, &rq[KQ_DONE], 0)
+        jset(m, &rq[KQ_REMAIN], nb)
+        jset(m, &rq[KQ_W], w)
+        jset(m, &rq[KQ_NEXT], -1)
+        c[KH_FE_REQ] = rs
+        c[KH_LIVE] += 1
+        m.cnt[DC_WRITES if wr else DC_READS] += 1
+    rs = c[KH_FE_REQ]
+    m.tfe_dirty = True
+    taddr = addr + i * step
+    if i + 1 == nb:
+        c[KH_FE_TAKEN] = 0
+        ctl_src_pop(m, ch)
+    else:
+        c[KH_FE_TAKEN] = i + 1
+    c[KH_SCHED] = 1
+    ctl_decode(m, taddr, &ch2, &b, &row)
+    if wr:
+        if ctl_pend_find(m, ch, taddr, 1) >= 0:
+            m.cnt[DC_WRITE_MERGES] += 1
+        else:
+            s = ctl_new_tx(m, ch, taddr, b, row, 1, rs)
+            ctl_pend_put(m, ch, taddr, 1, s)
+            if m.cache_ch == ch:
+                m.wrb_q[c[KH_WB_N]] = ctl_queue_of(m, b)
+            m.k_wrb[ch * m.qsize + c[KH_WB_N]] = s
+            c[KH_WB_N] += 1
+            ctl_cache_wait(m, ch, ctl_queue_of(m, b), 1, 1)
+        ctl_req_done(m, ch, rs, x + 2)
+        return
+    if ctl_pend_find(m, ch, taddr, 1) >= 0:
+        m.cnt[DC_READ_FORWARDS] += 1
+        ctl_req_done(m, ch, rs, x + 2)
+        return
+    head = ctl_pend_find(m, ch, taddr, 0)
+    s = ctl_new_tx(m, ch, taddr, b, row, 0, rs)
+    if head >= 0:
+        tx = KTp(m, ch, head)
+        while tx[KT_NEXT] >= 0:
+            tx = KTp(m, ch, tx[KT_NEXT])
+        jset(m, &tx[KT_NEXT], s)
+        return
+    ctl_pend_put(m, ch, taddr, 0, s)
+    if m.cache_ch == ch:
+        m.rdq_q[c[KH_RQ_N]] = ctl_queue_of(m, b)
+    m.k_rdq[ch * m.qsize + c[KH_RQ_N]] = s
+    c[KH_RQ_N] += 1
+    ctl_cache_wait(m, ch, ctl_queue_of(m, b), 0, 1)
+
+
+cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    cdef int64_t t, addr, nb, step, w, ticket
+    if not ctl_src_peek(m, ch, &t, &addr, &nb, &step, &w, &ticket) or not ctl_fe_room(m, ch, w):
+        return CTL_FAR
+    return imax(ctl_ceil(m, t), x)
+
+
+# -- the loop ---------------------------------------------------------------------------------
+cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    # the twin's cycle; a step whose cached time is later than x has nothing to do and is skipped
+    cdef int64_t* c = KHp(m, ch)
+    cdef bint issued = False
+    if x == c[KH_REF_NEXT]:
+        ctl_refresh_insert(m, ch, x)
+    if c[KH_REF_N]:
+        issued = ctl_refresh_command(m, ch, x)
+    if not issued and m.row_timeout:
+        issued = ctl_timeout_command(m, ch, x)
+    if not issued and (m.tq_dirty or m.t_q <= x):
+        ctl_queue_command(m, ch, x)
+    if c[KH_SCHED]:
+        ctl_schedule(m, ch, x)
+    if m.tfe_dirty:
+        m.t_fe = ctl_fe_next(m, ch, 0)
+        m.tfe_dirty = False
+    if m.t_fe <= x:
+        ctl_accept(m, ch, x)
+
+
+cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x, int64_t limit) noexcept nogil:
+    # (limit: the run stops before it, so the twin never gets to cycle x's scheduler)
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t y = c[KH_REF_NEXT], v, wdr
+    if c[KH_SCHED] and x < limit:
+        # the twin tries the scheduler at x; when that can move nothing nor start or stop a
+        # drain, its cycle x does nothing but clear SCHED (every other step has its own time)
+        ctl_cache_sync(m, ch)
+        wdr = c[KH_WDRAIN]
+        if wdr < 0 or (wdr == 0 and (c[KH_WB_N] >= m.qsize or (c[KH_WB_N] > m.wb_lo and ctl_cmdq_empty(m, ch)))) \
+                or (m.movable_wr if wdr > 0 else m.movable_rd) > 0:
+            return x
+        c[KH_SCHED] = 0
+    elif c[KH_SCHED]:
+        return x
+    if c[KH_REF_N]:
+        v = ctl_refresh_next(m, ch)
+        y = v if v < y else y
+    if m.row_timeout:
+        v = ctl_timeout_next(m, ch)
+        y = v if v < y else y
+    if m.tq_dirty:
+        m.t_q = ctl_queues_next(m, ch)
+        m.tq_dirty = False
+    y = m.t_q if m.t_q < y else y
+    if m.tfe_dirty:
+        m.t_fe = ctl_fe_next(m, ch, 0)
+        m.tfe_dirty = False
+    y = m.t_fe if m.t_fe < y else y
+    return imax(y, x)
+
+
+cdef int64_t ctl_advance(Dram* m, int64_t ch, int64_t stop, int mode) noexcept nogil:
+    # the twin's advance: mode 0 up to (not including) cycle stop; 1 until the target is done;
+    # 2 until every request is taken and done, and at least up to stop
+    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t x = c[KH_CYC], y, r, t, addr, nb, step, w, ticket
+    ctl_channel(m, ch)
+    m.tq_dirty = m.tfe_dirty = True
+    while True:
+        if mode == 2 and not c[KH_LIVE] and not ctl_src_peek(m, ch, &t, &addr, &nb, &step, &w, &ticket):
+            mode = 0
+            stop = imax(stop, x)
+        y = ctl_next_cycle(m, ch, x, stop if mode == 0 else CTL_FAR)
+        if mode == 0 and y >= stop:
+            x = imax(x, stop)
+            break
+        ctl_cycle(m, ch, y)
+        x = y + 1
+        if mode == 1 and m.target_done >= 0:
+            break
+    c[KH_CYC] = x
+    if m.activity and mode != 1:
+        for r in range(m.n_ranks):
+            ctl_ra_advance(m, ch, r, x * m.tck)
+    return x
+
+
+# -- in-system requests -----------------------------------------------------------------------
+cdef int64_t ctl_horizon(Dram* m) noexcept nogil:
+    cdef int64_t h
+    if m.sc == NULL:
+        return 0
+    h = m.sc[S_LAST_ARRIVAL_PS] if m.sc[S_STARTED] else 0
+    if m.sc[S_DEFER_N] and m.defer[4 * m.sc[S_DEFER_HEAD]] < h:
+        h = m.defer[4 * m.sc[S_DEFER_HEAD]]
+    return h
+
+
+cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w) noexcept nogil:
+    cdef int64_t ch, b, row, ticket, done
+    cdef int64_t* c
+    ctl_decode(m, addr, &ch, &b, &row)
+    c = KHp(m, ch)
+    m.src.ring = True
+    ctl_advance(m, ch, ctl_ceil(m, ctl_horizon(m)), 0)
+    while c[KH_FE_N] >= m.fes:
+        ctl_advance(m, ch, c[KH_CYC] + 1, 0)
+    ticket = c[KH_SEQ]
+    c[KH_SEQ] = ticket + 1
+    if ctl_ceil(m, t) < c[KH_CYC]:
+        m.cnt[DC_LATE_ARRIVALS] += 1
+    ctl_fe_insert(m, ch, t, addr, nb, m.burst_bytes, w, ticket)
+    cdef int64_t* saved = ctl_cache_save(m) if m.cache_ch == ch else NULL
+    cdef int64_t* small = ctl_small_save(m, ch)
+    m.jon = True
+    m.jn = 0
+    m.jbuf, m.jcap = NULL, 0     # the thread's buffer, fetched on the first write (another Dram may have moved it)
+    m.target = ticket
+    m.target_done = -1
+    ctl_advance(m, ch, CTL_FAR, 1)
+    done = m.target_done
+    ctl_rollback(m)
+    ctl_small_load(m, ch, small)
+    ctl_cache_load(m, saved)     # the caches as they were (or rebuilt next time)
+    m.jon = False
+    m.target = -1
+    return done
+
+
+cdef int64_t ctl_request(Dram* m, int64_t addr, int64_t t, int64_t nbytes, int w) noexcept nogil:
+    cdef int64_t seg = (<int64_t>1) << m.seg_shift
+    cdef int64_t done = t, a = addr, n, v
+    if seg > nbytes:
+        seg = nbytes
+    while a < addr + nbytes:
+        n = (seg if seg < addr + nbytes - a else addr + nbytes - a) // m.burst_bytes
+        v = ctl_segment(m, a, t, n if n > 1 else 1, 1 if w else 0)
+        done = v if v > done else done
+        a += seg
+    return done
+
+
+# -- binding and the module functions ----------------------------------------------------------
+cdef void bind_ctl(Dram* m, const int64_t[::1] d, dict st, str prefix):
+    cdef int64_t[::1] banks = st[prefix + "banks"]
+    cdef int64_t[::1] bgs = st[prefix + "bankgroups"]
+    cdef int64_t[::1] ranks = st[prefix + "ranks"]
+    cdef int64_t[::1] chans = st[prefix + "channels"]
+    cdef int64_t[::1] refq = st[prefix + "refq"]
+    cdef int64_t[::1] cqn = st[prefix + "cmdq_n"]
+    cdef int64_t[::1] cq = st[prefix + "cmdq"]
+    cdef int64_t[::1] rdq = st[prefix + "rdq"]
+    cdef int64_t[::1] wrb = st[prefix + "wrb"]
+    cdef int64_t[::1] tx = st[prefix + "tx"]
+    cdef int64_t[::1] req = st[prefix + "req"]
+    cdef int64_t[::1] pend = st[prefix + "pend"]
+    cdef int64_t[::1] fe = st[prefix + "fe"]
+    m.k_bank, m.k_bg, m.k_rank, m.k_chan = &banks[0], &bgs[0], &ranks[0], &chans[0]
+    m.k_refq, m.k_cqn, m.k_cq, m.k_rdq, m.k_wrb = &refq[0], &cqn[0], &cq[0], &rdq[0], &wrb[0]
+    m.k_tx, m.k_req, m.k_pend, m.k_fe = &tx[0], &req[0], &pend[0], &fe[0]
+    m.tck, m.n_ch = d[D_T_CK], d[D_N_CH]
+    m.nbg = m.n_banks >> m.ba_bits
+    m.bgpr = m.nbg // m.n_ranks
+    m.bpg = (<int64_t>1) << m.ba_bits
+    m.nq, m.qsize, m.cqsize, m.wb_lo = d[D_N_QUEUES], d[D_Q_SIZE], d[D_CQ_SIZE], d[D_WB_LO]
+    m.txs, m.hbits, m.fes = d[D_TX_SLOTS], d[D_HASH_BITS], d[D_FE_SLOTS]
+    m.ref_mode, m.ref_every = d[D_REF_MODE], d[D_K_REF_EVERY]
+    m.row_timeout = d[D_K_TIMEOUT]          # cycles here (the fast model's is ps)
+    m.burst_shift, m.line_shift, m.line_bursts, m.seg_shift = d[D_BURST_SHIFT], d[D_LINE_SHIFT], d[D_LINE_BURSTS], d[D_SEG_SHIFT]
+    m.per_rank = d[D_PER_RANK] != 0
+    m.k_rrl, m.k_rrs, m.k_rro, m.k_r2w, m.k_r2wo = d[D_K_RRL], d[D_K_RRS], d[D_K_RRO], d[D_K_R2W], d[D_K_R2WO]
+    m.k_r2p, m.k_rda2a, m.k_rda2f = d[D_K_R2P], d[D_K_RDA2A], d[D_K_RDA2F]
+    m.k_w2rl, m.k_w2rs, m.k_w2ro = d[D_K_W2RL], d[D_K_W2RS], d[D_K_W2RO]
+    m.k_wwl, m.k_wws, m.k_wwo, m.k_w2p, m.k_wra2a = d[D_K_WWL], d[D_K_WWS], d[D_K_WWO], d[D_K_W2P], d[D_K_WRA2A]
+    m.k_a2a, m.k_a2al, m.k_a2as, m.k_a2r, m.k_a2w, m.k_a2p = d[D_K_A2A], d[D_K_A2AL], d[D_K_A2AS], d[D_K_A2R], d[D_K_A2W], d[D_K_A2P]
+    m.k_p2a, m.k_faw, m.k_rfc, m.k_rfcb = d[D_K_P2A], d[D_K_FAW], d[D_K_RFC], d[D_K_RFCB]
+    m.k_rd_delay, m.k_wr_delay = d[D_K_RD_DELAY], d[D_K_WR_DELAY]
+
+
+cdef void ctl_check_order(const int64_t[::1] t) except *:
+    cdef Py_ssize_t i
+    for i in range(1, t.shape[0]):
+        if t[i] < t[i - 1]:
+            raise ValueError(f"dram_run: request {i} arrives at {t[i]} ps, before request {i - 1} "
+                             f"({t[i - 1]} ps): requests must come in time order")
+
+
+cdef ctl_run(Dram* m, const int64_t[::1] t, const int64_t[::1] addr, const uint8_t[::1] w,
+             int64_t[::1] out, int64_t[::1] acc, int64_t until):
+    # dram_run for the detailed model (the twin's run)
+    cdef Py_ssize_t n = t.shape[0], i
+    cdef int64_t ch, b, row, stop
+    ctl_check_order(t)
+    for ch in range(m.n_ch):
+        if KHp(m, ch)[KH_FE_N]:
+            raise ValueError("dram_run: the controller holds in-system requests; finish them first (dram_finish)")
+    if n and out.shape[0]:
+        m.out = &out[0]
+    if acc is not None and n:
+        m.acc = &acc[0]
+    cdef int64_t* idx = NULL
+    cdef int64_t* cnt_ch = NULL
+    if m.n_ch > 1 and n:
+        idx = <int64_t*>malloc(n * sizeof(int64_t))
+        cnt_ch = <int64_t*>calloc(m.n_ch + 1, sizeof(int64_t))
+        if idx == NULL or cnt_ch == NULL:
+            free(idx)
+            free(cnt_ch)
+            raise MemoryError()
+    try:
+        if idx != NULL:     # each channel's requests, in order (a counting sort by channel)
+            for i in range(n):
+                ctl_decode(m, addr[i], &ch, &b, &row)
+                cnt_ch[ch + 1] += 1
+            for ch in range(m.n_ch):
+                cnt_ch[ch + 1] += cnt_ch[ch]
+            for i in range(n):
+                ctl_decode(m, addr[i], &ch, &b, &row)
+                idx[cnt_ch[ch]] = i
+                cnt_ch[ch] += 1
+            # cnt_ch[ch] is now the end of channel ch's run; its start is the previous end
+        stop = ctl_ceil(m, until)
+        with nogil:
+            for ch in range(m.n_ch):
+                m.src.ring = False
+                m.src.pos = 0
+                if n:
+                    m.src.t, m.src.addr, m.src.w = &t[0], &addr[0], &w[0]
+                if idx != NULL:
+                    m.src.idx = idx + (cnt_ch[ch - 1] if ch else 0)
+                    m.src.n = cnt_ch[ch] - (cnt_ch[ch - 1] if ch else 0)
+                else:
+                    m.src.idx = NULL
+                    m.src.n = n
+                ctl_advance(m, ch, stop, 2)
+    finally:
+        free(idx)
+        free(cnt_ch)
+        m.out = m.acc = NULL
+
+
+cdef ctl_stream(Dram* m, int64_t ch, const int64_t[::1] t, const int64_t[::1] addr, const uint8_t[::1] w,
+                int64_t upto, bint final, int64_t[::1] done, int64_t[::1] acc, int64_t[::1] wr):
+    # dram_stream (the twin's stream)
+    cdef Py_ssize_t n = t.shape[0], i
+    cdef int64_t c2, b, row
+    ctl_check_order(t)
+    if not 0 <= ch < m.n_ch:
+        raise ValueError(f"dram_stream: channel {ch} of {m.n_ch}")
+    if addr.shape[0] != n or w.shape[0] != n:
+        raise ValueError("dram_stream: t, addr and w differ in length")
+    if done.shape[0] != acc.shape[0] or done.shape[0] != wr.shape[0]:
+        raise ValueError("dram_stream: done, acc and wr differ in length")
+    for i in range(n):
+        ctl_decode(m, addr[i], &c2, &b, &row)
+        if c2 != ch:
+            raise ValueError(f"dram_stream: request {i} is for channel {c2}, not {ch}")
+    m.src.ring = False
+    m.src.pos = 0
+    m.src.idx = NULL
+    m.src.n = n
+    if n:
+        m.src.t, m.src.addr, m.src.w = &t[0], &addr[0], &w[0]
+    cdef int64_t live0 = KHp(m, ch)[KH_LIVE]
+    if done.shape[0] < n + live0:
+        raise ValueError(f"dram_stream: done holds {done.shape[0]} completions; up to {n + live0} may come "
+                         f"(the requests given and the {live0} in flight)")
+    m.sk_cap = done.shape[0]
+    m.sk_n = 0
+    if m.sk_cap:
+        m.sk_done, m.sk_acc, m.sk_w = &done[0], &acc[0], &wr[0]
+    cdef int64_t stop = ctl_ceil(m, upto)
+    with nogil:
+        ctl_advance(m, ch, stop, 2 if final else 0)
+    taken = m.src.pos
+    got = m.sk_n
+    m.sk_done = m.sk_acc = m.sk_w = NULL
+    return taken, got
+
+
+cdef ctl_finish(Dram* m, int64_t until):
+    cdef int64_t ch
+    cdef int64_t stop = ctl_ceil(m, until)
+    m.src.ring = True
+    with nogil:
+        for ch in range(m.n_ch):
+            ctl_advance(m, ch, stop, 2)
+
+
+cdef ctl_activity(Dram* m, int64_t h, int64_t[::1] out):
+    cdef int64_t r
+    cdef int64_t* a
+    for r in range(m.n_ch * m.n_ranks):
+        a = m.ract + r * DA_W
+        if h < a[DA_FRONT]:
+            out[r] = -1
+        else:
+            out[r] = a[DA_ACTIVE] + (h - a[DA_FRONT] if a[DA_NOPEN] > 0 else 0)
