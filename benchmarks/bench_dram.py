@@ -116,12 +116,14 @@ def dramsim3_traces(tmp_path_factory):
     return out
 
 
+@pytest.mark.parametrize("model", ["detailed", "fast"])
 @pytest.mark.parametrize("kind", ["random", "streaming"])
-def test_hwmodel_dram_whole_process(benchmark, dramsim3_traces, kind):
-    """`python -m hwmodel.cli dram DDR4-2400 TRACE --json OUT` in a fresh process."""
+def test_hwmodel_dram_whole_process(benchmark, dramsim3_traces, kind, model):
+    """`python -m hwmodel.cli dram DDR4-2400 TRACE -p model=MODEL --json OUT` in a fresh process
+    (detailed is the tool's default)."""
     benchmark.group = "dram tool (whole process)"
     cmd = [sys.executable, "-m", "hwmodel.cli", "dram", "DDR4-2400", str(dramsim3_traces[kind]),
-           "--json", os.devnull]
+           "-p", f"model={model}", "--json", os.devnull]
 
     def run():
         subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -132,5 +134,5 @@ def test_hwmodel_dram_whole_process(benchmark, dramsim3_traces, kind):
     benchmark.extra_info["dramsim3_requests_per_s"] = "0.18-0.29 M"
     if rate:
         benchmark.extra_info["x_dramsim3_fastest"] = rate / DRAMSIM3_FASTEST
-        print(f"\nhwmodel dram, {LINES / 1e6:g} M-line {kind} trace: {LINES / rate:.3f} s "
+        print(f"\nhwmodel dram ({model}), {LINES / 1e6:g} M-line {kind} trace: {LINES / rate:.3f} s "
               f"({rate / 1e6:.1f} M requests/s, {rate / DRAMSIM3_FASTEST:.0f}x DRAMsim3's 0.29 M/s)")
