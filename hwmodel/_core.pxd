@@ -3,7 +3,7 @@
 # fields as attributes of its `Core` (hwmodel/core/state.py binds them, as bind_state does here).
 from libc.stdint cimport int64_t, uint64_t, int32_t, uint8_t
 
-# One DRAM subsystem (a memory controller and its channels), defined by _dram.pxi, which _core.pyx
+# One DRAM subsystem (a memory controller and its channels), defined by core/dram.pxi, which _core.pyx
 # includes: a .pxd is read before the module's body, so `Core` holds its DRAMs by pointer and
 # run_chunk owns the records.
 cdef struct Dram

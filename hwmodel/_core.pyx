@@ -3,7 +3,7 @@
 
 The core is cut into parts, one per part of the hardware, each included here from hwmodel/core/
 (`state`, `paging`, `victims`, `link`, `memory_blade`, `storage`, `checkpoints`, `cache`,
-`dram_log`, `loop`, `functional`; the DRAM subsystem is `_dram.pxi`); their shared structs are in `_core.pxd`.
+`dram_log`, `loop`, `functional`; the DRAM subsystem is `core/dram.pxi`); their shared structs are in `_core.pxd`.
 Each part mirrors the twin's module of the same name (hwmodel/core/*.py, composed by
 `_reference.py`) function for function: read those for the semantics. The differential tests
 require identical counters, histograms, state and completion times. Inputs are validated by the
@@ -19,7 +19,7 @@ import numpy as np
 from hwmodel._layout import local_prefix
 
 include "_layout.pxi"
-include "_dram.pxi"
+include "core/dram.pxi"
 
 cdef extern from *:
     """

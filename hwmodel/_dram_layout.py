@@ -1,6 +1,6 @@
 """Flat layout of one DRAM subsystem (a memory controller and its channels) as the core sees it:
-parameter indices, counter names and state arrays. Shared by `_dram.pxi` (compiled) and
-`_dram_reference.py` (Python twin); setup.py generates the Cython enums from this file
+parameter indices, counter names and state arrays. Shared by `core/dram.pxi` (compiled) and
+`core/dram.py` (Python twin); setup.py generates the Cython enums from this file
 (`D_<NAME>` for parameters, `DC_<NAME>` for counters, `DB_`/`DR_`/`DH_` for the fields of the
 per-bank, per-rank and per-channel state records).
 """
@@ -42,7 +42,7 @@ DRAM_NAMES = (
     "MODEL",                 # fidelity: MODELS below (detailed controller, fast one-pass, simple formula)
     "RA_SLOTS",              # rank activity: bank open/close events a rank holds ahead of its frontier (power of two)
     "ACTIVITY",              # 1 = account rank activity (energy); 0 = skip it (the whole-system core)
-    # -- the detailed controller (_dram_ctrl*): DRAMsim3's timing table, in whole tCK cycles --
+    # -- the detailed controller (core/dram_ctrl*): DRAMsim3's timing table, in whole tCK cycles --
     # a command at cycle x lets the next command of a kind issue at x + delta, for the same bank,
     # the other banks of its bank group, the other bank groups of its rank, and other ranks
     "K_RRL", "K_RRS", "K_RRO",      # READ to READ: same bank group; other bank group; other rank
@@ -106,7 +106,7 @@ DH = {name: i for i, name in enumerate(CHAN_FIELDS)}
 # Rank activity (energy: time with at least one bank of a rank open, DRAMsim3's rank_active_cycles).
 # One pass answers requests out of time order, so a rank keeps its banks' open (+1) and close (-1)
 # events ("rev", RA_SLOTS per rank, appended as made: nearly in time order) and folds them, sorted,
-# into its record up to a frontier before which no event can come any more (see _dram_reference's
+# into its record up to a frontier before which no event can come any more (see core.dram's
 # docstring). As the fold crosses a mark (an epoch boundary or the end of a run a caller asks
 # for), it writes the rank's active time up to the mark to "rmk" (RA_MARKS per rank).
 ACT_FIELDS = ("FRONT", "NOPEN", "ACTIVE", "N", "MARK", "MARK_PS", "MARK_END", "MARK_N")
@@ -117,7 +117,7 @@ DA = {name: i for i, name in enumerate(ACT_FIELDS)}
 #  MARK_N: marks written to rmk since the caller last read them
 RA_MARKS = 256       # marks a rank holds until its caller reads them
 
-# -- the detailed controller's state (_dram_ctrl*, twin _dram_ctrl_reference) ----------------------
+# -- the detailed controller's state (core/dram_ctrl*, twin core.dram_ctrl) ----------------------
 # Times are whole tCK cycles. Per bank (channel-major; a bank's index within its channel is
 # (rank * bankgroups + bankgroup) * banks_per_group + bank, DRAMsim3's queue order):
 KB_FIELDS = ("ROW",       # open row, -1 = precharged

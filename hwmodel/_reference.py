@@ -5,7 +5,7 @@ compiled core is missing. Keep it small and literal; any change here is a change
 Like `_core.pyx`, it is composed of parts, one per part of the hardware, each the twin of the
 compiled part of the same name (hwmodel/core/<part>.py and <part>.pxi): `state` (the run state and
 each compute blade's slices of it), `paging`, `victims`, `link`, `memory_blade`, `storage`,
-`checkpoints`, `cache`, `dram_log`, `loop`, `functional`; the DRAM is `_dram_reference.py`. The compiled core's
+`checkpoints`, `cache`, `dram_log`, `loop`, `functional`; the DRAM is `core/dram.py`. The compiled core's
 functions take its `Core` struct; the twin's are methods of `Core` below, with the struct's fields as
 attributes.
 

@@ -240,10 +240,10 @@ def run_dram(config, trace, cycles=None, cycle=None, epoch=None, overrides=(), *
     ("1us"); overrides: "key=value" DRAM fields. The model is `detailed` (DRAMsim3's controller)
     unless the configuration or `-p model=...` names another, or `config` is a DRAM object. `fast` lets the compiled text scanner read the
     simplest formats (results are the same either way)."""
-    from .engine import select_backend
+    from .core.engine import select_backend
     # alone, the DRAM is the question: DRAMsim3's controller unless the configuration names a model
     d = resolve_dram(config, overrides, default_model="detailed")
-    core = select_backend(backend, compiled="_core", reference="_dram_reference")
+    core = select_backend(backend, compiled="_core", reference="core.dram")
     backend_name = "reference" if core.__name__.endswith("_reference") else "compiled"
     tck = d.tck_ps
     n_cycles = _count("--cycles", cycles)

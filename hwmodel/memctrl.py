@@ -1,16 +1,16 @@
 """Memory controllers: compiling a `DRAM` description to the parameter vector of the core's DRAM
-subsystem model (`_dram.pxi`, twin `_dram_reference.py`, layout `_dram_layout.py`).
+subsystem model (`core/dram.pxi`, twin `core/dram.py`, layout `_dram_layout.py`).
 
 Three fidelity levels, chosen by `DRAM.model`:
 
-- "detailed" (default): the memory controller as DRAMsim3 builds it (`_dram_ctrl*.pxi`, twin
-  `_dram_ctrl_reference.py`, whose docstring gives every rule): a read queue and a write buffer of
+- "detailed" (default): the memory controller as DRAMsim3 builds it (`core/dram_ctrl*.pxi`, twin
+  `core/dram_ctrl.py`, whose docstring gives every rule): a read queue and a write buffer of
   `trans_queue_size` with a write drain, per-bank or per-rank command queues of `cmd_queue_size`,
   one transaction moved and one command issued per cycle, FR-FCFS over the queued commands in
   round-robin queue order, refresh per rank or per bank, open/closed/timeout page and DRAMsim3's
   timing table; simulated cycle by cycle only where something can happen. Cross-checked against
   DRAMsim3 on six traces and five controller variants (README).
-- "fast": a one-pass approximation of it (`_dram_fast.pxi`, twin `_dram_fast_reference.py`) that
+- "fast": a one-pass approximation of it (`core/dram_fast.pxi`, twin `core/dram_fast.py`) that
   answers each request when it is presented, never revising an answer: bank, rank and data-bus
   timing rules, an FR-FCFS approximation, queue admission, posted writes drained as a batch,
   refresh. Several times faster; it misses what queueing does (README gives its agreement).
@@ -23,7 +23,7 @@ Three fidelity levels, chosen by `DRAM.model`:
 
 All count ACT and PRE commands; with `activity` (the DRAM tool, hwmodel.dramsim) they also keep
 each rank's time with a bank open, which energy needs. The detailed model knows it exactly (it
-simulates in time order); the fast one folds out-of-order events (_dram_fast_reference); the
+simulates in time order); the fast one folds out-of-order events (core.dram_fast); the
 simple model keeps rows open across the refreshes it does not model, so that time is an upper
 bound there.
 """
@@ -37,8 +37,8 @@ from .units import log2_exact
 
 LINE_BYTES = 64   # cache line: the unit of a demand access
 BUS_SLOTS = 16    # data-bus calendar entries per channel (bursts the scheduler can still fit around)
-MAX_RANK_BG = 64  # ranks x bank groups per channel the fast model tabulates bus gaps for (_dram_fast.pxi)
-MAX_QUEUES = 256  # command queues per channel the detailed controller handles (_dram_ctrl.pxi)
+MAX_RANK_BG = 64  # ranks x bank groups per channel the fast model tabulates bus gaps for (core/dram_fast.pxi)
+MAX_QUEUES = 256  # command queues per channel the detailed controller handles (core/dram_ctrl.pxi)
 FE_SLOTS = 512    # requests a channel's front end holds ahead of their arrival (in-system, detailed)
 
 

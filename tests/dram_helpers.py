@@ -2,7 +2,7 @@
 import numpy as np
 
 import hwmodel._core as core
-import hwmodel._dram_reference as ref
+import hwmodel.core.dram as ref
 from hwmodel import _dram_layout as L
 from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params

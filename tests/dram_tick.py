@@ -1,6 +1,6 @@
 """The detailed controller's rules ticked cycle by cycle: the oracle for its event-driven run.
 
-A second statement of _dram_ctrl_reference's rules, written the way DRAMsim3 writes them: every
+A second statement of core.dram_ctrl's rules, written the way DRAMsim3 writes them: every
 cycle runs every step; each command updates every bank's earliest-issue time per command kind
 from DRAMsim3's timing table (same bank / same bank group / same rank / other ranks) instead of
 bank, bank-group and rank records; tFAW keeps DRAMsim3's list of window ends; queues are lists of

@@ -15,7 +15,7 @@ Targets (issue 3): hit rates within 3 percentage points; latency within 15% on l
 loads, 30% on the saturating one; bandwidth within 10%. Both models that claim DRAMsim3's controller
 are held to them: "detailed" (DRAMsim3's controller, which meets every target) and "fast" (the
 one-pass approximation). Where a model misses, KNOWN states the tolerance it does reach and why
-(see _dram_fast_reference's docstring), not a tuned constant: the test holds the model to that
+(see core.dram_fast's docstring), not a tuned constant: the test holds the model to that
 looser bound, and fails when a miss meets the target so it gets tightened.
 """
 import gzip
@@ -24,7 +24,7 @@ import json
 import numpy as np
 import pytest
 
-import hwmodel._dram_reference as ref
+import hwmodel.core.dram as ref
 from hwmodel import _dram_layout as L
 from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params

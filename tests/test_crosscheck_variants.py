@@ -33,7 +33,7 @@ FLAT = 0.01     # a latency change smaller than this is no change (no direction 
 # (random_read_gap2 with simultaneous refresh meets the targets: x0.969 against DRAMsim3's x0.913.)
 _SIMULTANEOUS = ("DRAMsim3's RANK_LEVEL_SIMULTANEOUS refreshes rank 0 alone every tREFI (a `break` in "
                  "Refresh::InsertRefresh) where the model refreshes every rank, as the policy means "
-                 "(_dram_ctrl_reference, step 1): DRAMsim3's latency falls because ranks 1+ are never "
+                 "(core.dram_ctrl, step 1): DRAMsim3's latency falls because ranks 1+ are never "
                  "refreshed; the model's rises or stays as refreshes of both ranks bunch up")
 KNOWN = {
     ("stream_read_gap8", "refresh_simultaneous"): (0.35, True, _SIMULTANEOUS),      # measured 32.3%

@@ -3,15 +3,15 @@ one bank open (DRAMsim3's rank_active_cycles), on both backends bit for bit.
 
 The one-pass model answers requests out of time order, so each rank keeps its banks' open and close
 events in a sorted ring and folds them into its active time up to a frontier no later event can
-precede (_dram_reference's docstring). Checked here: hand-derived cases, the fold against a
+precede (core.dram's docstring). Checked here: hand-derived cases, the fold against a
 brute-force union of every event, and the compiled core against its twin (Hypothesis)."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hwmodel._dram_reference as ref
-import hwmodel._dram_fast_reference as fast_ref   # the one-pass models (fast, simple), whose events a test logs
+import hwmodel.core.dram as ref
+import hwmodel.core.dram_fast as fast_ref   # the one-pass models (fast, simple), whose events a test logs
 from hwmodel import _dram_layout as L
 from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params
@@ -226,7 +226,7 @@ def test_a_tiny_ring_folds_early_and_stays_consistent():
 def test_record_fields_in_the_pxi_match_the_layout():
     import re
     from pathlib import Path
-    text = (Path(L.__file__).parent / "_dram.pxi").read_text()
+    text = (Path(L.__file__).parent / "core" / "dram.pxi").read_text()
     enums = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(DA_\w+|RA_MARKS) = (\d+)", text, re.M)}
     assert enums["DA_W"] == len(L.ACT_FIELDS) and enums["RA_MARKS"] == L.RA_MARKS
     for i, name in enumerate(L.ACT_FIELDS):

@@ -1,4 +1,4 @@
-"""The detailed DRAM controller (DRAM.model = "detailed", _dram_ctrl.pxi / _dram_ctrl_reference.py).
+"""The detailed DRAM controller (DRAM.model = "detailed", core/dram_ctrl.pxi / core/dram_ctrl.py).
 
 - its event-driven run equals the same rules ticked every cycle (tests/dram_tick.py), on random
   configurations and traces (Hypothesis), on both backends: completions, acceptances, counters and
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hwmodel._core as core
-import hwmodel._dram_reference as ref
+import hwmodel.core.dram as ref
 from hwmodel import _dram_layout as L
 from hwmodel._layout import S, SCALAR_NAMES, DEFER_CAP, DEFER_FIELDS
 from hwmodel.dram import DRAM

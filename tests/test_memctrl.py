@@ -1,4 +1,4 @@
-"""The DRAM subsystem model (memctrl -> _dram.pxi / _dram_reference.py) against theory, and the
+"""The DRAM subsystem model (memctrl -> core/dram.pxi / core/dram.py) against theory, and the
 compiled core against its Python twin."""
 import re
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hwmodel._dram_reference as ref
+import hwmodel.core.dram as ref
 from hwmodel import _dram_layout as L
 from hwmodel.dram import DRAM
 from hwmodel.memctrl import dram_params
@@ -228,7 +228,7 @@ def test_block_transfers_are_not_posted_and_equal_on_both_backends():
 
 
 def test_record_fields_in_the_pxi_match_the_layout():
-    text = (Path(L.__file__).parent / "_dram.pxi").read_text()
+    text = (Path(L.__file__).parent / "core" / "dram.pxi").read_text()
     enums = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+(D[BRH]_\w+) = (\d+)$", text, re.M)}
     for prefix, names in (("DB_", L.BANK_FIELDS), ("DR_", L.RANK_FIELDS), ("DH_", L.CHAN_FIELDS)):
         assert enums[prefix + "N"] == len(names)

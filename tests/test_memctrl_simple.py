@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hwmodel._dram_fast_reference as ref   # the one-pass models' twin (fast, simple)
+import hwmodel.core.dram_fast as ref   # the one-pass models' twin (fast, simple)
 from hwmodel import DRAM, System
 from hwmodel import _dram_layout as L
 from hwmodel.core.engine import Engine
@@ -168,6 +168,6 @@ def test_simple_model_takes_any_refresh_policy():
 
 
 def test_model_codes_in_the_pxi_match_the_layout():
-    text = (Path(L.__file__).parent / "_dram.pxi").read_text()
+    text = (Path(L.__file__).parent / "core" / "dram.pxi").read_text()
     codes = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s+MODEL_(\w+) = (\d+)", text, re.M)}
     assert codes == {k.upper(): v for k, v in L.MODELS.items()}

@@ -639,7 +639,7 @@ class Engine:
         e = np.zeros(0, np.int64)
         self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, e, np.zeros(0, np.uint64),
                             np.zeros(0, np.uint8), np.zeros(0, np.uint16), self.c.vm_base, e, dram_log)
-        dram = select_backend(self.backend, compiled="_core", reference="_dram_reference")
+        dram = select_backend(self.backend, compiled="_core", reference="core.dram")
         nd = len(DRAM_NAMES)
         for k in range(len(self.c.dl) // nd):
             dram.dram_finish(self.c.dl[k * nd:(k + 1) * nd], self.state, local_prefix(k))

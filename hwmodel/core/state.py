@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dram_layout import DRAM_NAMES
-from .._dram_reference import Dram
+from .dram import Dram
 from .._layout import CAL_WIDTH, CB, CB_FIELDS, CK_FIELDS, G, GROW_FIELDS, GROW_ROOM, LOG_FIELDS, P, PT_LEAF_SHIFT, S, \
     local_prefix
 
@@ -63,7 +63,7 @@ class CoreState:
 
     def bind_state(self, p, dl, db, dp, st, vm_base, dram_log):
         """Load `st` (the state dict) into lists, derive the fields the parts read, make the DRAMs
-        (their twin, `_dram_reference.Dram`; none when `dl` is None: the functional mode) and bind
+        (their twin, `core.dram.Dram`; none when `dl` is None: the functional mode) and bind
         the compute blade the state names."""
         self.p = p = [int(x) for x in p]
         for attr, name in _WHOLE.items():
@@ -101,7 +101,7 @@ class CoreState:
         if dl is None:        # functional mode: no DRAM is bound (the compiled core binds none)
             self.locals, self.blade, self.peer = [None] * self.nb, None, None
         else:
-            clock = (self.sc, self.defer)    # the detailed DRAM model's horizon comes from them (_dram_ctrl_reference)
+            clock = (self.sc, self.defer)    # the detailed DRAM model's horizon comes from them (core.dram_ctrl)
             self.locals = [Dram(dl[k * nd:(k + 1) * nd], st, local_prefix(k), clock) for k in range(self.nb)]
             self.blade = Dram(db, st, "blade_", clock)
             self.peer = Dram(dp, st, "peer_", clock)

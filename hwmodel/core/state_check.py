@@ -598,7 +598,7 @@ def check_dram(st, prefix, d):
         _sorted_disjoint(name("bus"), int(chan[ch, H["BUS_FLOOR"]]), ring[ch, idx, 0], ring[ch, idx, 1],
                          f"channel {ch}'s data-bus calendar")
         lines = wb[ch, :int(chan[ch, H["WB_N"]]), 0]
-        bits = np.left_shift(1, (lines ^ (lines >> 6) ^ (lines >> 12)) & 31)    # _dram.pxi dram_bloom
+        bits = np.left_shift(1, (lines ^ (lines >> 6) ^ (lines >> 12)) & 31)    # core/dram.pxi dram_bloom
         if np.any((bits & ~int(chan[ch, H["WB_BLOOM"]])) != 0):
             _fail(name("chan"), f"channel {ch}: the write buffer's filter misses a buffered line")
         keys = wb[ch, :int(chan[ch, H["WB_N"]]), 1]

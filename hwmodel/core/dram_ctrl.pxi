@@ -1,6 +1,6 @@
-# The detailed DRAM controller (DRAM.model = "detailed"), included by _dram.pxi: DRAMsim3's
+# The detailed DRAM controller (DRAM.model = "detailed"), included by core/dram.pxi: DRAMsim3's
 # controller simulated cycle by cycle where anything can happen. Semantics: the docstring of
-# _dram_ctrl_reference.py, whose functions these mirror one for one (same names, ctl_ prefix);
+# core/dram_ctrl.py, whose functions these mirror one for one (same names, ctl_ prefix);
 # completions, counters and state match bit for bit. An in-system answer runs ahead and is
 # undone: the channel's small records (banks, bank groups, ranks, the channel record, queue
 # lengths, read queue, write buffer, counters) are copied before and written back after

@@ -1,7 +1,7 @@
-"""Plain-Python twin of `_dram_fast.pxi`: the one-pass DRAM models, whose rules this docstring defines.
+"""Plain-Python twin of `core/dram_fast.pxi`: the one-pass DRAM models, whose rules this docstring defines.
 
 This docstring describes the fast model (DRAM.model = "fast": a one-pass approximation of the
-controller that the detailed model, `_dram_ctrl_reference`, simulates); `SimpleDram` at the end is
+controller that the detailed model, `core.dram_ctrl`, simulates); `SimpleDram` at the end is
 the simple one (DRAM.model = "simple", see `hwmodel.memctrl`).
 
 One memory controller with its channels, modelled in ONE PASS: each request is answered (its
@@ -103,7 +103,7 @@ Approximated or left out (and why)
   counted then), and then count without effect. The whole-system core leaves rank activity off
   (it reports no energy).
 """
-from ._dram_layout import (D, DA, DB, DC, DH, DR, ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, RANK_FIELDS,
+from .._dram_layout import (D, DA, DB, DC, DH, DR, ACT_FIELDS, BANK_FIELDS, CHAN_FIELDS, RANK_FIELDS,
                            MODEL_SIMPLE, NO_MARK, RA_MARKS)
 
 _NB, _NR, _NH = len(BANK_FIELDS), len(RANK_FIELDS), len(CHAN_FIELDS)

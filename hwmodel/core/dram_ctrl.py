@@ -1,4 +1,4 @@
-"""Plain-Python twin of `_dram_ctrl.pxi`: the detailed DRAM controller (DRAM.model = "detailed").
+"""Plain-Python twin of `core/dram_ctrl.pxi`: the detailed DRAM controller (DRAM.model = "detailed").
 
 This docstring is the semantics; the compiled controller matches it bit for bit (completions,
 counters and state). The rules are DRAMsim3's (src/controller.cc, command_queue.cc,
@@ -105,7 +105,7 @@ future (in-system), wait for room (DRAMsim3's have no bound). Several channels e
 front end (DRAMsim3's trace reader is one for all: a request to a full channel holds back the
 others).
 """
-from ._dram_layout import (KB, KB_FIELDS, KG, KG_FIELDS, KH, KH_FIELDS, KR, KR_FIELDS, D, DA, ACT_FIELDS, DC,
+from .._dram_layout import (KB, KB_FIELDS, KG, KG_FIELDS, KH, KH_FIELDS, KR, KR_FIELDS, D, DA, ACT_FIELDS, DC,
                            KF, KF_FIELDS, RA_MARKS, KQ, KQ_FIELDS, KT, KT_FIELDS)
 
 _NB, _NG, _NR, _NH = len(KB_FIELDS), len(KG_FIELDS), len(KR_FIELDS), len(KH_FIELDS)
@@ -988,7 +988,7 @@ def horizon(m):
     or its earliest held-back write-back (engine.Engine.log_horizon)."""
     if m.clock is None:
         return 0
-    from ._layout import S
+    from .._layout import S
     sc, defer = m.clock
     h = sc[S["last_arrival_ps"]] if sc[S["started"]] else 0
     if sc[S["defer_n"]]:

@@ -1,15 +1,15 @@
-"""Plain-Python twin of `_dram.pxi`: the DRAM subsystem behind one memory controller, by model.
+"""Plain-Python twin of `core/dram.pxi`: the DRAM subsystem behind one memory controller, by model.
 
 DRAM.model picks the model (the parameter vector's MODEL, see hwmodel.memctrl):
-- "detailed": `_dram_ctrl_reference` (DRAMsim3's controller, simulated where anything happens);
-- "fast": `_dram_fast_reference.Dram` (the one-pass approximation);
-- "simple": `_dram_fast_reference.SimpleDram` (the row-buffer formula).
+- "detailed": `core.dram_ctrl` (DRAMsim3's controller, simulated where anything happens);
+- "fast": `core.dram_fast.Dram` (the one-pass approximation);
+- "simple": `core.dram_fast.SimpleDram` (the row-buffer formula).
 Each module's docstring is its semantics; the functions below are the compiled module's, with the
-same contracts (`_dram.pxi`).
+same contracts (`core/dram.pxi`).
 """
-from . import _dram_ctrl_reference as ctrl
-from . import _dram_fast_reference as fast
-from ._dram_layout import D, MODEL_DETAILED
+from . import dram_ctrl as ctrl
+from . import dram_fast as fast
+from .._dram_layout import D, MODEL_DETAILED
 
 
 def _detailed(d) -> bool:
@@ -36,7 +36,7 @@ def dram_run(d, st, prefix, t, addr, w, out, acc=None, until=0):
 
 
 def dram_stream(d, st, prefix, ch, t, addr, w, upto, final, done, acc, wr):
-    """The detailed model fed in pieces (hwmodel dram): see _dram_ctrl_reference.stream."""
+    """The detailed model fed in pieces (hwmodel dram): see core.dram_ctrl.stream."""
     if not _detailed(d):
         raise ValueError("dram_stream: the detailed model only (the others answer in dram_run)")
     return ctrl.stream(d, st, prefix, ch, t, addr, w, upto, final, done, acc, wr)

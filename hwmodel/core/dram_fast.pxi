@@ -1,7 +1,7 @@
-# The one-pass DRAM models (DRAM.model "fast" and "simple"), included by _dram.pxi: one memory
+# The one-pass DRAM models (DRAM.model "fast" and "simple"), included by core/dram.pxi: one memory
 # controller with its channels, banks, rows, data-bus calendar, queues, write buffer and refresh,
 # answered request by request. Semantics (and what is approximated) are defined by
-# _dram_fast_reference.py: keep the two identical, line for line.
+# core/dram_fast.py: keep the two identical, line for line.
 # Parameter/counter indices come from _dram_layout.py through the generated _layout.pxi; the
 # record fields below mirror BANK_FIELDS / RANK_FIELDS / CHAN_FIELDS there (a test checks them).
 
@@ -664,7 +664,7 @@ cdef void bind_fast(Dram* m, const int64_t[::1] d, dict st, str prefix):
 
 
 cdef fast_activity(Dram* mp, int64_t h, int64_t[::1] out):
-    # the fast and simple models' dram_activity (see _dram_fast_reference.Dram.activity)
+    # the fast and simple models' dram_activity (see core.dram_fast.Dram.activity)
     cdef Dram m = mp[0]
     cdef int64_t nr = m.d[D_N_CH] * m.d[D_N_RANKS]
     cdef int64_t r, k, b, c, i, j, n, v, t, front, nopen, act, nc

@@ -1,7 +1,7 @@
 # The DRAM subsystem behind one memory controller, included into _core.pyx: the Dram the core
-# holds, and by DRAM.model the model that answers it: "detailed" (_dram_ctrl.pxi, DRAMsim3's
-# controller simulated where anything happens), "fast" and "simple" (_dram_fast.pxi, one pass).
-# The plain-Python twin is _dram_reference.py (which dispatches the same way); each model's
+# holds, and by DRAM.model the model that answers it: "detailed" (core/dram_ctrl.pxi, DRAMsim3's
+# controller simulated where anything happens), "fast" and "simple" (core/dram_fast.pxi, one pass).
+# The plain-Python twin is core/dram.py (which dispatches the same way); each model's
 # twin module defines its semantics, and the compiled code matches it bit for bit.
 # Parameter/counter indices come from _dram_layout.py through the generated _layout.pxi; the
 # record fields of the models' state arrays are generated there too (a test checks the rest).
@@ -88,7 +88,7 @@ cdef struct Dram:
     bint frfcfs, closed
     int64_t n_banks, n_ranks, ba_bits, bg_bits, bpr, burst_bytes   # per channel: banks, ranks; banks per rank
     int64_t row_timeout    # D_ROW_TIMEOUT (0 = open or closed page)
-    # -- fast / simple (_dram_fast.pxi) --
+    # -- fast / simple (core/dram_fast.pxi) --
     int64_t* open_row      # per bank (channel-major): open row, -1 = precharged
     int64_t* bank          # per bank: DB_* record
     int64_t* cq            # per bank: ring of CQ_SIZE column-command times
@@ -110,7 +110,7 @@ cdef struct Dram:
     int64_t n_rbg          # per channel: rank-bank groups
     int64_t t_burst, t_train, t_rp, t_rc, t_ras, cq_size
     int64_t ra_slots       # D_RA_SLOTS
-    # -- detailed (_dram_ctrl.pxi): state arrays (the CB/CG/CR/CH/TX/RQ/FE_* records) --
+    # -- detailed (core/dram_ctrl.pxi): state arrays (the CB/CG/CR/CH/TX/RQ/FE_* records) --
     int64_t* k_bank        # per bank: CB_* record
     int64_t* k_bg          # per (rank, bank group): CG_* record
     int64_t* k_rank        # per rank: CR_* record
@@ -179,8 +179,8 @@ cdef struct Dram:
     bint jon
 
 
-include "_dram_fast.pxi"
-include "_dram_ctrl.pxi"
+include "dram_fast.pxi"
+include "dram_ctrl.pxi"
 
 
 cdef inline int64_t dram_line(Dram* m, int64_t addr, int64_t t, int w) noexcept nogil:
@@ -247,7 +247,7 @@ def dram_run(const int64_t[::1] d, dict st, str prefix, const int64_t[::1] t, co
     """Run line requests (arrays t, addr, w) through one DRAM (state `st[prefix + name]`); the
     completion times go to `out`, and if given, the times the controller accepted them to `acc`.
     The detailed model needs the requests in time order and runs until all are done (and at
-    least to `until` ps). Same contract as `_dram_reference.dram_run`. Runs without the GIL."""
+    least to `until` ps). Same contract as `core.dram.dram_run`. Runs without the GIL."""
     cdef Py_ssize_t n = t.shape[0]
     if addr.shape[0] != n or w.shape[0] != n or out.shape[0] != n or (acc is not None and acc.shape[0] != n):
         raise ValueError("dram_run: t, addr, w, out and acc differ in length")
@@ -278,7 +278,7 @@ def dram_stream(const int64_t[::1] d, dict st, str prefix, int64_t ch, const int
     taken as its front end accepts them, simulating every cycle before ceil(upto / tCK) (final:
     until all are done, and at least that far). Completions of any request go to done, acc, wr
     in completion order. Returns (requests taken, completions written). Same contract as
-    `_dram_reference.dram_stream`."""
+    `core.dram.dram_stream`."""
     cdef Dram m
     bind_dram(&m, d, st, prefix)
     if not m.detailed:
@@ -289,7 +289,7 @@ def dram_stream(const int64_t[::1] d, dict st, str prefix, int64_t ch, const int
 def dram_answer(const int64_t[::1] d, dict st, str prefix, int64_t addr, int64_t t, int64_t nbytes, int w):
     """One in-system request (tests): the DRAM bound as the core binds it (st["scalars"] and
     st["defer"] give the horizon), a request of nbytes at addr presented at t; its completion.
-    Same contract as `_dram_reference.dram_answer`."""
+    Same contract as `core.dram.dram_answer`."""
     cdef Dram m
     bind_dram(&m, d, st, prefix)
     cdef int64_t done
@@ -314,7 +314,7 @@ def dram_finish(const int64_t[::1] d, dict st, str prefix, int64_t until=0):
 def dram_activity(const int64_t[::1] d, dict st, str prefix, int64_t h, int64_t[::1] out):
     """Per rank (channel-major), ps with at least one bank open in [0, h) into `out` (-1: known
     past h only through the marks); the state is not changed. Same contract as
-    `_dram_reference.dram_activity`."""
+    `core.dram.dram_activity`."""
     cdef Dram m
     bind_dram(&m, d, st, prefix)
     cdef int64_t nr = d[D_N_CH] * d[D_N_RANKS]
