@@ -548,16 +548,9 @@ class Engine:
         (arrays of _layout.LOG_FIELDS rows). `check=False`: the caller has checked these accesses
         (check_chunk) as part of a chunk that holds them.
         """
-        t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
-        addr = np.ascontiguousarray(addr, dtype=np.uint64)
-        op = np.ascontiguousarray(op, dtype=np.uint8)
-        vm = np.ascontiguousarray(vm, dtype=np.uint16)
-        n = len(addr)
-        if not (len(t_ps) == len(op) == len(vm) == n):
-            raise ValueError("trace columns differ in length")
         where = where or (lambda i: f"record {first_record + i}")
-        if check:
-            self._check(t_ps, addr, op, vm, where)
+        t_ps, addr, op, vm = self._columns(t_ps, addr, op, vm, where, check)
+        n = len(addr)
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
         while done < n:   # the core stops early when its epoch buffer is full or state must grow
@@ -579,16 +572,9 @@ class Engine:
         (ps) after it arrives; while a checkpoint is being copied, `stall_ck_ps` and `latency_ck_ps`
         (None: the same). Victim write-backs still held back are carried out first. `check`: as
         run_chunk's."""
-        t_ps = np.ascontiguousarray(t_ps, dtype=np.int64)
-        addr = np.ascontiguousarray(addr, dtype=np.uint64)
-        op = np.ascontiguousarray(op, dtype=np.uint8)
-        vm = np.ascontiguousarray(vm, dtype=np.uint16)
-        n = len(addr)
-        if not (len(t_ps) == len(op) == len(vm) == n):
-            raise ValueError("trace columns differ in length")
         where = where or (lambda i: f"record {first_record + i}")
-        if check:
-            self._check(t_ps, addr, op, vm, where)
+        t_ps, addr, op, vm = self._columns(t_ps, addr, op, vm, where, check)
+        n = len(addr)
         if self.state["scalars"][L.S["defer_n"]]:
             self.finish()
         stall_ps, latency_ps = max(int(stall_ps), 0), max(int(latency_ps), 0)
@@ -672,11 +658,16 @@ class Engine:
     def check_chunk(self, t_ps, addr, op, vm, where):
         """The checks run_chunk makes, once for a chunk its caller then runs in pieces (sampling);
         returns the columns in the core's dtypes."""
+        return self._columns(t_ps, addr, op, vm, where, True)
+
+    def _columns(self, t_ps, addr, op, vm, where, check):
+        """The trace columns in the core's dtypes, contiguous, of one length; checked if `check`."""
         cols = (np.ascontiguousarray(t_ps, dtype=np.int64), np.ascontiguousarray(addr, dtype=np.uint64),
                 np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(vm, dtype=np.uint16))
         if not (len(cols[0]) == len(cols[2]) == len(cols[3]) == len(cols[1])):
             raise ValueError("trace columns differ in length")
-        self._check(*cols, where)
+        if check:
+            self._check(*cols, where)
         return cols
 
     def _check(self, t, addr, op, vm, where):
