@@ -168,3 +168,12 @@ def test_a_reader_that_stops_early_ends_the_command_quietly():
     p.stdout.close()
     assert p.wait(timeout=120) == 0
     assert p.stderr.read() == b""
+
+
+def test_run_says_when_the_detailed_dram_controller_will_be_slow(tmp_path, capsys):
+    trace = tmp_path / "t.trace"
+    trace.write_text("0x40 READ 0\n0x80 WRITE 10\n")
+    assert main(["run", str(trace), "-p", "compute.dram.model=detailed"]) == 0
+    assert "dram.model detailed (DRAMsim3's controller) on cb0 (compute.dram)" in capsys.readouterr().err
+    assert main(["run", str(trace)]) == 0
+    assert "dram.model detailed" not in capsys.readouterr().err

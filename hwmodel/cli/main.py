@@ -47,6 +47,14 @@ def cmd_run(args):
     config, traces = _split_positionals(args.files)
     # --sample: sampled simulation with the configuration's settings, or the defaults (-p refines)
     system = _system(config, (["sampling.enabled=true"] if args.sample else []) + args.param)
+    slow = [name for name, d in [(f"{b.name or f'cb{i}'} (compute.dram)", b.dram) for i, b in enumerate(system.blades)]
+            + [("memory_blade.dram", system.memory_blade.dram)] if d.model == "detailed"]
+    if slow and not args.quiet:
+        # the detailed controller re-simulates the requests a DRAM holds past the core's horizon for
+        # every answer: right, but orders of magnitude slower than fast under page swaps (README)
+        print(f"hwmodel: note: dram.model detailed (DRAMsim3's controller) on {', '.join(slow)}: in a whole system "
+              f"it runs hundreds of times slower than fast (README, DRAM model); fast is the default",
+              file=sys.stderr)
     for t in traces:
         if not Path(t).exists():
             raise InputError(f"{t}: no such trace file")
