@@ -103,32 +103,19 @@ cdef int64_t f_blade_slot_for_victim(Core* c, int64_t j) noexcept nogil:
     """blade_slot_for_victim without timing: a fresh slot of set j, or a full blade's page pushed
     down to storage (by the same FIFO hand or random draw) to make one; -1 without a blade."""
     cdef const int64_t* p = c.p
-    cdef int64_t per_set = c.per_set
-    cdef int64_t k, s
+    cdef int64_t s
     cdef int32_t u
-    if per_set == 0:
-        return -1
-    if c.blade_next[j] < per_set:
-        s = c.blade_next[j] * c.n_sets + j
-        c.blade_next[j] += 1
-        if c.blade_next[j] > c.slot_lim:
-            c.sc[S_GROW] = 1
+    cdef bint full
+    s = blade_slot_choose(c, j, &full)
+    if not full:
         return s
-    if p[P_ST_VICTIM] == 0:
-        k = c.blade_hand[j]
-        c.blade_hand[j] = <int32_t>ring_next(k, per_set)
-    else:
-        k = <int64_t>(splitmix64(&c.rng) % <uint64_t>per_set)
-    s = k * c.n_sets + j
     u = c.slot_page[s]
     f_sp_need(c, s << c.ushift)
     f_to_blade(c, p[P_WIRE_REQ_B], c.cur_q)
     blade_phys(c, s << c.ushift)
     f_from_blade(c, p[P_WIRE_UNIT_B], c.cur_q)
     c.cnt[C_STORAGE_WRITES] += 1
-    pt_entry(c, u)[0] = ON_STORAGE
-    c.slot_page[s] = -1
-    c.cnt[C_BLADE_EVICTIONS] += 1
+    blade_slot_vacate(c, s, u)
     return s
 
 

@@ -96,31 +96,17 @@ class Functional:
     def f_blade_slot_for_victim(self, j):
         """blade_slot_for_victim without timing: a fresh slot of set j, or a full blade's page pushed
         down to storage (by the same FIFO hand or random draw) to make one; -1 without a blade."""
-        p, per_set, n_sets = self.p, self.per_set, self.n_sets
-        if per_set == 0:
-            return -1
-        if self.blade_next[j] < per_set:
-            s = self.blade_next[j] * n_sets + j
-            self.blade_next[j] += 1
-            if self.blade_next[j] > self.slot_lim:
-                self.sc[S["grow"]] = 1
+        p = self.p
+        s, full = self.blade_slot_choose(j)
+        if not full:
             return s
-        if p[P["ST_VICTIM"]] == 0:
-            k = self.blade_hand[j]
-            self.blade_hand[j] = (k + 1) % per_set
-        else:
-            self.rng, r = splitmix64(self.rng)
-            k = r % per_set
-        s = k * n_sets + j
         u = self.slot_page[s]
         self.f_sp_need(s << self.ushift)
         self.f_to_blade(p[P["WIRE_REQ_B"]], self.cur_q)
         self.blade_phys(s << self.ushift)
         self.f_from_blade(p[P["WIRE_UNIT_B"]], self.cur_q)
         self.cnt[C["storage_writes"]] += 1
-        self.pt_leaf[self.pt_entry(u)] = ON_STORAGE
-        self.slot_page[s] = -1
-        self.cnt[C["blade_evictions"]] += 1
+        self.blade_slot_vacate(s, u)
         return s
 
     def f_swap_in(self, t, g, ge, slot, w):

@@ -64,13 +64,13 @@ cdef int32_t pick_victim(Core* c, int64_t j) noexcept nogil:
     return <int32_t>((r % <uint64_t>c.ways) * c.n_sets + j)
 
 
-cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil:
-    """A blade slot of set j for a victim leaving local memory at t, or -1 without a blade. A full
-    blade first pushes one of its pages down to storage through the I/O driver."""
-    cdef const int64_t* p = c.p
+cdef inline int64_t blade_slot_choose(Core* c, int64_t j, bint* full) noexcept nogil:
+    """The blade slot of set j a victim goes to, or -1 without a blade: the set's next fresh slot,
+    or on a full blade the one the FIFO hand (or a random draw: storage.victim) picks, whose page
+    must first go down to storage (*full). Shared by the detailed and the functional mode."""
     cdef int64_t per_set = c.per_set
-    cdef int64_t k, s, b, start, t_req, t_rd, t_in
-    cdef int32_t u
+    cdef int64_t k, s
+    full[0] = False
     if per_set == 0:
         return -1
     if c.blade_next[j] < per_set:
@@ -79,12 +79,32 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
         if c.blade_next[j] > c.slot_lim:
             c.sc[S_GROW] = 1
         return s
-    if p[P_ST_VICTIM] == 0:
+    full[0] = True
+    if c.p[P_ST_VICTIM] == 0:
         k = c.blade_hand[j]
         c.blade_hand[j] = <int32_t>ring_next(k, per_set)
     else:
         k = <int64_t>(splitmix64(&c.rng) % <uint64_t>per_set)
-    s = k * c.n_sets + j
+    return k * c.n_sets + j
+
+
+cdef inline void blade_slot_vacate(Core* c, int64_t s, int32_t u) noexcept nogil:
+    """Slot s's page u has gone down to storage: the slot is free for the victim."""
+    pt_entry(c, u)[0] = ON_STORAGE
+    c.slot_page[s] = -1
+    c.cnt[C_BLADE_EVICTIONS] += 1
+
+
+cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil:
+    """A blade slot of set j for a victim leaving local memory at t, or -1 without a blade. A full
+    blade first pushes one of its pages down to storage through the I/O driver."""
+    cdef const int64_t* p = c.p
+    cdef int64_t s, b, start, t_req, t_rd, t_in
+    cdef int32_t u
+    cdef bint full
+    s = blade_slot_choose(c, j, &full)
+    if not full:
+        return s
     u = c.slot_page[s]
     # the driver pulls the page over the link into its buffer and writes it to the device
     b = driver_take(c, t, &start)
@@ -92,9 +112,7 @@ cdef int64_t blade_slot_for_victim(Core* c, int64_t j, int64_t t) noexcept nogil
     t_rd = blade_block(c, s << c.ushift, c.unit, agent_in(c, t_req), 0)
     t_in = from_blade(c, t_rd, p[P_SER_UNIT_PS], p[P_WIRE_UNIT_B], c.cur_q)
     c.buf_free[b] = storage_io(c, t_in, 1)
-    pt_entry(c, u)[0] = ON_STORAGE
-    c.slot_page[s] = -1
-    c.cnt[C_BLADE_EVICTIONS] += 1
+    blade_slot_vacate(c, s, u)
     return s
 
 

@@ -68,26 +68,41 @@ class Victims:
         self.rng, r = splitmix64(self.rng)
         return (r % ways) * n_sets + j
 
-    def blade_slot_for_victim(self, j, t):
-        """A blade slot of set j for a victim leaving local memory at t, or -1 without a blade. A
-        full blade first pushes one of its pages down to storage through the I/O driver."""
-        p, per_set, n_sets = self.p, self.per_set, self.n_sets
+    def blade_slot_choose(self, j):
+        """(slot, full): the blade slot of set j a victim goes to, or -1 without a blade: the set's
+        next fresh slot, or on a full blade the one the FIFO hand (or a random draw: storage.victim)
+        picks, whose page must first go down to storage (full). Shared by both modes."""
+        per_set = self.per_set
         if per_set == 0:
-            return -1
+            return -1, False
         blade_next = self.blade_next
         if blade_next[j] < per_set:
-            s = blade_next[j] * n_sets + j
+            s = blade_next[j] * self.n_sets + j
             blade_next[j] += 1
             if blade_next[j] > self.slot_lim:
                 self.sc[S["grow"]] = 1
-            return s
-        if p[P["ST_VICTIM"]] == 0:
+            return s, False
+        if self.p[P["ST_VICTIM"]] == 0:
             k = self.blade_hand[j]
             self.blade_hand[j] = (k + 1) % per_set
         else:
             self.rng, r = splitmix64(self.rng)
             k = r % per_set
-        s = k * n_sets + j
+        return k * self.n_sets + j, True
+
+    def blade_slot_vacate(self, s, u):
+        """Slot s's page u has gone down to storage: the slot is free for the victim."""
+        self.pt_leaf[self.pt_entry(u)] = ON_STORAGE
+        self.slot_page[s] = -1
+        self.cnt[C["blade_evictions"]] += 1
+
+    def blade_slot_for_victim(self, j, t):
+        """A blade slot of set j for a victim leaving local memory at t, or -1 without a blade. A
+        full blade first pushes one of its pages down to storage through the I/O driver."""
+        p = self.p
+        s, full = self.blade_slot_choose(j)
+        if not full:
+            return s
         u = self.slot_page[s]
         # the driver pulls the page over the link into its buffer and writes it to the device
         b, start = self.driver_take(t)
@@ -96,9 +111,7 @@ class Victims:
         t_rd = self.blade_block(s << self.ushift, self.unit, self.agent_in(t_req), 0)
         t_in = self.from_blade(t_rd, p[P["SER_UNIT_PS"]], p[P["WIRE_UNIT_B"]], self.cur_q)
         self.buf_free[b] = self.storage_io(t_in, 1)
-        self.pt_leaf[self.pt_entry(u)] = ON_STORAGE
-        self.slot_page[s] = -1
-        self.cnt[C["blade_evictions"]] += 1
+        self.blade_slot_vacate(s, u)
         return s
 
     def writeback(self, t, dest):
