@@ -11,8 +11,8 @@ seeds of the offset:
   configured (the checkpoint system's copies fall at estimated times: there they are close).
 
 Sizes: ACCESSES accesses, units of UNIT, one in PERIOD measured (33 units) after WARMUP accesses of
-warming. The compiled core runs it in about a minute; the reference backend's pass of the suite
-skips it (stated, not silent): the twins' sampled runs are checked equal in test_sampling.py.
+warming. The runs name the compiled core (about a minute), so the reference backend's pass of the suite
+would only repeat them and skips them (stated): the twins' sampled runs are checked equal in test_sampling.py.
 """
 import dataclasses
 import importlib.util
@@ -44,8 +44,9 @@ CHECKPOINT_MISS = (0.03, 0.50)     # the default seed's error, any seed's
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_core.py"
 pytestmark = pytest.mark.skipif(os.environ.get("HWMODEL_BACKEND") == "reference",
-                                reason="heavy coverage check: runs in the compiled pass only (the twins' sampled "
-                                       "runs are checked equal in test_sampling.py)")
+                                reason="these runs name the compiled backend (backend='compiled'), so the reference "
+                                       "pass would repeat the compiled pass's runs unchanged; the twins' sampled runs "
+                                       "are checked equal in test_sampling.py")
 
 
 def _bench():
