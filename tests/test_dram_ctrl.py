@@ -106,6 +106,24 @@ def test_compiled_equals_its_twin(cfg, tr, channels):
         assert a[2][k].tolist() == b[2][k].tolist(), k
 
 
+# the compiled controller keeps per-queue masks in 64-bit words and per-queue-entry masks: many
+# ranks (64, 128 queues: one word full, two words) and long command queues take their other paths
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cfg=configs, tr=traces(), ranks=st.sampled_from([4, 8]), cq=st.sampled_from([2, 70]))
+def test_compiled_equals_its_twin_many_queues(cfg, tr, ranks, cq):
+    cfg = {**cfg, "ranks": ranks, "cmd_queue_size": cq}
+    d = DRAM.preset("DDR4-2400", model="detailed", address_mapping="rorabgbacoch", **cfg)
+    t, cells, wfrac = tr
+    rng = np.random.default_rng(len(cells))
+    addr = [address(d, int(rng.integers(0, ranks)), bg, ba, row, col) for _, bg, ba, row, col, _ in cells]
+    w = (rng.random(len(cells)) < wfrac).astype(np.uint8)
+    a = run(d, t, addr, w, "compiled", int(t[-1]))
+    b = run(d, t, addr, w, "reference", int(t[-1]))
+    assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
+    for k in a[2]:
+        assert a[2][k].tolist() == b[2][k].tolist(), k
+
+
 # -- hand-derived ----------------------------------------------------------------------------------
 def test_unloaded_latencies_from_acceptance(backend):
     # a request is taken the cycle after it arrives, moves to its bank's queue that cycle, and its

@@ -128,6 +128,8 @@ cdef struct Dram:
     int64_t tck, n_ch, nbg, bgpr, bpg, nq, qsize, cqsize, wb_lo, txs, hbits, fes, ref_mode, ref_every
     int64_t burst_shift, line_shift, line_bursts, seg_shift
     bint per_rank
+    int64_t bpr_shift      # log2 of bpr (a power of two: ranks, bank groups and banks are)
+    int64_t nw             # 64-bit words of a mask of nq queues
     int64_t k_rrl, k_rrs, k_rro, k_r2w, k_r2wo, k_r2p, k_rda2a, k_rda2f, k_w2rl, k_w2rs, k_w2ro
     int64_t k_wwl, k_wws, k_wwo, k_w2p, k_wra2a, k_a2a, k_a2al, k_a2as, k_a2r, k_a2w, k_a2p
     int64_t k_p2a, k_faw, k_rfc, k_rfcb, k_rd_delay, k_wr_delay
@@ -157,6 +159,7 @@ cdef struct Dram:
     uint64_t qwrm[CTL_QWORDS]
     uint64_t qactm[CTL_QWORDS]
     uint64_t qne[CTL_QWORDS]         # queues holding commands
+    uint64_t qblk[CTL_QWORDS]        # queues skipped while a refresh of their bank (or rank) waits
     int64_t wait_rd[CTL_MAX_QUEUES]  # per command queue: reads in the read queue for it
     int64_t wait_wr[CTL_MAX_QUEUES]  # per command queue: writes in the write buffer for it
     int64_t movable_rd, movable_wr   # reads / writes whose command queue has room (the scheduler's work)

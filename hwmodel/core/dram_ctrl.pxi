@@ -101,8 +101,7 @@ cdef inline void jset(Dram* m, int64_t* p, int64_t v) noexcept nogil:
 
 cdef inline void smax(int64_t* p, int64_t v) noexcept nogil:
     # a write to a record an answer's run ahead restores from its copy (ctl_small_save)
-    if v > p[0]:
-        p[0] = v
+    p[0] = v if v > p[0] else p[0]
 
 
 cdef inline void jmax(Dram* m, int64_t* p, int64_t v) noexcept nogil:
@@ -165,7 +164,7 @@ cdef inline int64_t* CQp(Dram* m, int64_t ch, int64_t q) noexcept nogil:
 
 
 cdef inline int64_t ctl_queue_of(Dram* m, int64_t b) noexcept nogil:
-    return b // m.bpr if m.per_rank else b
+    return b >> m.bpr_shift if m.per_rank else b
 
 
 cdef inline int64_t ctl_ceil(Dram* m, int64_t t) noexcept nogil:
@@ -177,19 +176,19 @@ cdef inline int64_t ctl_ceil(Dram* m, int64_t t) noexcept nogil:
 
 # -- bank timing ------------------------------------------------------------------------------
 cdef inline int64_t ctl_act_ready(Dram* m, int64_t ch, int64_t b) noexcept nogil:
-    cdef int64_t* rk = KRp(m, ch, b // m.bpr)
+    cdef int64_t* rk = KRp(m, ch, b >> m.bpr_shift)
     cdef int64_t v = imax(imax(KBp(m, ch, b)[KB_T_ACT], KGp(m, ch, b)[KG_T_ACT]), rk[KR_T_ACT])
     return imax(v, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
 
 
 cdef inline int64_t ctl_col_ready(Dram* m, int64_t ch, int64_t b, int64_t w) noexcept nogil:
     # KB_T_WR = KB_T_RD + 1, and the same for KG and KR
-    return imax(imax(KBp(m, ch, b)[KB_T_RD + w], KGp(m, ch, b)[KG_T_RD + w]), KRp(m, ch, b // m.bpr)[KR_T_RD + w])
+    return imax(imax(KBp(m, ch, b)[KB_T_RD + w], KGp(m, ch, b)[KG_T_RD + w]), KRp(m, ch, b >> m.bpr_shift)[KR_T_RD + w])
 
 
 cdef void ctl_timing_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
-    cdef int64_t* rk = KRp(m, ch, b // m.bpr)
+    cdef int64_t* rk = KRp(m, ch, b >> m.bpr_shift)
     smax(&bk[KB_T_ACT], x + m.k_a2a)
     smax(&bk[KB_T_RD], x + m.k_a2r)
     smax(&bk[KB_T_WR], x + m.k_a2w)
@@ -204,7 +203,7 @@ cdef void ctl_timing_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nog
 cdef void ctl_timing_col(Dram* m, int64_t ch, int64_t b, int64_t w, bint auto, int64_t x) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
     cdef int64_t* bg = KGp(m, ch, b)
-    cdef int64_t r = b // m.bpr
+    cdef int64_t r = b >> m.bpr_shift
     cdef int64_t bg_rd, bg_wr, rk_rd, rk_wr, o_rd, o_wr, k
     cdef int64_t* rk
     if w:
@@ -510,10 +509,8 @@ cdef inline void ctl_all_dirty(Dram* m) noexcept nogil:
 
 
 cdef inline void ctl_setbit(uint64_t* mask, int64_t q, bint on) noexcept nogil:
-    if on:
-        mask[q >> 6] |= (<uint64_t>1) << (q & 63)
-    else:
-        mask[q >> 6] &= ~((<uint64_t>1) << (q & 63))
+    cdef uint64_t bit = (<uint64_t>1) << (q & 63)
+    mask[q >> 6] = (mask[q >> 6] & ~bit) | ((<uint64_t>(on != 0)) << (q & 63))
 
 
 cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
@@ -579,10 +576,12 @@ cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
     ctl_all_dirty(m)
     for i in range(CTL_QWORDS):
         m.qne[i] = 0
+        m.qblk[i] = 0
     m.movable_rd = m.movable_wr = 0
     for q in range(m.nq):
         m.wait_rd[q] = m.wait_wr[q] = 0
         ctl_setbit(m.qne, q, m.b_cqn[q] > 0)
+        ctl_setbit(m.qblk, q, ctl_queue_blocked(m, ch, q))
     for i in range(c[KH_RQ_N]):
         q = ctl_queue_of(m, KTp(m, ch, m.k_rdq[ch * m.qsize + i])[KT_BANK])
         m.rdq_q[i] = q
@@ -603,7 +602,7 @@ cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
     # the caches of the channel being simulated, kept while an answer runs ahead (they are not
     # state: rolling the state back must bring them back too); rebuilding them costs more
     cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
-    cdef int64_t* b = hw_dram_cache_mem(7 * nq + 5 * nw + 2 * q + 8)
+    cdef int64_t* b = hw_dram_cache_mem(7 * nq + 6 * nw + 2 * q + 8)
     if b == NULL:
         return NULL
     ctl_copy(b, m.qrd, nq)
@@ -619,7 +618,8 @@ cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
     memcpy(b + 2 * nw, m.qwrm, nw * 8)
     memcpy(b + 3 * nw, m.qactm, nw * 8)
     memcpy(b + 4 * nw, m.qne, nw * 8)
-    b += 5 * nw
+    memcpy(b + 5 * nw, m.qblk, nw * 8)
+    b += 6 * nw
     ctl_copy(b, m.rdq_q, q)
     ctl_copy(b + q, m.wrb_q, q)
     b += 2 * q
@@ -645,7 +645,8 @@ cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
     memcpy(m.qwrm, b + 2 * nw, nw * 8)
     memcpy(m.qactm, b + 3 * nw, nw * 8)
     memcpy(m.qne, b + 4 * nw, nw * 8)
-    b += 5 * nw
+    memcpy(m.qblk, b + 5 * nw, nw * 8)
+    b += 6 * nw
     ctl_copy(m.rdq_q, b, q)
     ctl_copy(m.wrb_q, b + q, q)
     b += 2 * q
@@ -688,12 +689,20 @@ cdef void ctl_small_load(Dram* m, int64_t ch, const int64_t* b) noexcept nogil:
     ctl_copy(m.cnt, b + m.nq + 2 * m.qsize, N_DRAM_COUNTERS)
 
 
-cdef void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
-    # make every queue's readiness exact for channel ch
-    cdef int64_t i, q
-    cdef uint64_t bits
+cdef inline void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
+    # make every queue's readiness exact for channel ch (most calls find nothing to do)
+    cdef int64_t i
     if m.cache_ch != ch:
         ctl_cache_build(m, ch)
+    for i in range(m.nw):
+        if m.qdirty[i]:
+            ctl_cache_sync_dirty(m, ch)
+            return
+
+
+cdef void ctl_cache_sync_dirty(Dram* m, int64_t ch) noexcept nogil:
+    cdef int64_t i, q
+    cdef uint64_t bits
     for i in range((m.nq + 63) >> 6):
         bits = m.qdirty[i]
         while bits:
@@ -739,39 +748,48 @@ cdef inline int64_t ctl_q_ready(Dram* m, int64_t q) noexcept nogil:
     return m.qmin[q]
 
 
+cdef inline void ctl_raise(Dram* m, int64_t* vals, uint64_t bits, int64_t base, int64_t v) noexcept nogil:
+    # candidates vals[q] of the queues base + (bits set) become at least v
+    # (the caller marks t_q dirty)
+    cdef int64_t q
+    while bits:
+        q = base + hw_ctz64(bits)
+        bits &= bits - 1
+        vals[q] = imax(vals[q], v)
+        m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
+
+
 cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
-    cdef int64_t r, q, lo, g, v
+    cdef int64_t r, lo, g, i
     cdef int64_t* rk
+    cdef uint64_t bits, gb
     if m.cache_ch != ch:
         return
     if m.per_rank:
         ctl_all_dirty(m)
         return
-    r = b // m.bpr
+    r = b >> m.bpr_shift
     rk = KRp(m, ch, r)
     lo = imax(x + m.k_a2as, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
     g = b >> m.ba_bits
-    for q in range(r * m.bpr, (r + 1) * m.bpr):
-        if m.qactm[q >> 6] & ((<uint64_t>1) << (q & 63)):
-            v = imax(lo, x + m.k_a2al) if (q >> m.ba_bits) == g else lo
-            if v > m.qact[q]:
-                m.qact[q] = v
-                m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], v))
-                m.tq_dirty = True
+    for i in range((r << m.bpr_shift) >> 6, (((r + 1) << m.bpr_shift) + 63) >> 6):
+        bits = m.qactm[i] & ctl_range_bits(i, r << m.bpr_shift, (r + 1) << m.bpr_shift)
+        gb = bits & ctl_range_bits(i, g << m.ba_bits, (g + 1) << m.ba_bits)
+        ctl_raise(m, m.qact, gb, i << 6, imax(lo, x + m.k_a2al))
+        ctl_raise(m, m.qact, bits & ~gb, i << 6, lo)
     ctl_dirty(m, b)
 
 
 cdef void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
     # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table
-    cdef int64_t r, g, q, i, v
+    cdef int64_t r, g, i, kind
     cdef int64_t d_bg[2]
     cdef int64_t d_rk[2]
     cdef int64_t d_o[2]
-    cdef uint64_t bits
+    cdef uint64_t bits, gm, rm
     cdef uint64_t* masks[2]
     cdef int64_t* vals[2]
-    cdef int64_t kind
     if m.cache_ch != ch:
         return
     if m.per_rank:
@@ -781,24 +799,17 @@ cdef void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) no
         d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
     else:
         d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
-    r, g = b // m.bpr, b >> m.ba_bits
+    r, g = b >> m.bpr_shift, b >> m.ba_bits
     masks[0], masks[1], vals[0], vals[1] = m.qrdm, m.qwrm, m.qrd, m.qwr
-    for kind in range(2):
-        for i in range((m.nq + 63) >> 6):
+    for i in range(m.nw):
+        gm = ctl_range_bits(i, g << m.ba_bits, (g + 1) << m.ba_bits)      # b's bank group
+        rm = ctl_range_bits(i, r << m.bpr_shift, (r + 1) << m.bpr_shift) & ~gm   # the rest of its rank
+        for kind in range(2):
             bits = masks[kind][i]
-            while bits:
-                q = (i << 6) + hw_ctz64(bits)
-                bits &= bits - 1
-                if (q >> m.ba_bits) == g:
-                    v = x + d_bg[kind]
-                elif q // m.bpr == r:
-                    v = x + d_rk[kind]
-                else:
-                    v = x + d_o[kind]
-                if v > vals[kind][q]:
-                    vals[kind][q] = v
-                    m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
-                    m.tq_dirty = True
+            if bits:
+                ctl_raise(m, vals[kind], bits & gm, i << 6, x + d_bg[kind])
+                ctl_raise(m, vals[kind], bits & rm, i << 6, x + d_rk[kind])
+                ctl_raise(m, vals[kind], bits & ~(gm | rm), i << 6, x + d_o[kind])
     ctl_dirty(m, b)
 
 
@@ -830,6 +841,8 @@ cdef void ctl_refresh_add(Dram* m, int64_t ch, int64_t tg) noexcept nogil:
     ctl_ref_banks(m, tg, &b0, &nb)
     for b in range(b0, b0 + nb):
         KBp(m, ch, b)[KB_INREF] = 1
+        if m.cache_ch == ch:
+            ctl_setbit(m.qblk, ctl_queue_of(m, b), True)
     m.tq_dirty = True
 
 
@@ -844,7 +857,7 @@ cdef void ctl_refresh_insert(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         if m.ref_mode == 1:
             c[KH_REF_ITER] = (it + 1) % m.n_ranks
         else:
-            r, g, ba = it // m.bpr, (it % m.bpr) >> m.ba_bits, it & (m.bpg - 1)
+            r, g, ba = it >> m.bpr_shift, (it % m.bpr) >> m.ba_bits, it & (m.bpg - 1)
             g = (g + 1) % m.bgpr
             if g == 0:
                 ba = (ba + 1) % m.bpg
@@ -942,7 +955,7 @@ cdef void ctl_issue_act(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t x) 
     ctl_timing_act(m, ch, b, x)
     ctl_cache_act(m, ch, b, x)
     m.cnt[DC_ACT_CMDS] += 1
-    ctl_ra_change(m, ch, b // m.bpr, x, 1)
+    ctl_ra_change(m, ch, b >> m.bpr_shift, x, 1)
 
 
 cdef void ctl_issue_pre(Dram* m, int64_t ch, int64_t b, int64_t x, int why) noexcept nogil:
@@ -953,7 +966,7 @@ cdef void ctl_issue_pre(Dram* m, int64_t ch, int64_t b, int64_t x, int why) noex
     ctl_timing_pre(m, ch, b, x)
     ctl_cache_bank(m, ch, b)
     m.cnt[DC_PRE_CMDS] += 1
-    ctl_ra_change(m, ch, b // m.bpr, x, -1)
+    ctl_ra_change(m, ch, b >> m.bpr_shift, x, -1)
 
 
 cdef void ctl_issue_ref(Dram* m, int64_t ch, int64_t i, int64_t target, int64_t x) noexcept nogil:
@@ -967,6 +980,10 @@ cdef void ctl_issue_ref(Dram* m, int64_t ch, int64_t i, int64_t target, int64_t 
         KBp(m, ch, b)[KB_INREF] = 0
         KBp(m, ch, b)[KB_CONFLICT] = 0
         ctl_cache_bank(m, ch, b)
+    if m.cache_ch == ch:
+        for b in range(b0, b0 + nb):
+            j = ctl_queue_of(m, b)
+            ctl_setbit(m.qblk, j, ctl_queue_blocked(m, ch, j))
     for j in range(i, n - 1):
         q[(head + j) % m.n_banks] = q[(head + j + 1) % m.n_banks]
     c[KH_REF_N] = n - 1
@@ -1008,31 +1025,32 @@ cdef void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) no
         bk[KB_ROW] = -1
         bk[KB_HITS] = 0
         bk[KB_CONFLICT] = 0
-        ctl_ra_change(m, ch, b // m.bpr, x, -1)
+        ctl_ra_change(m, ch, b >> m.bpr_shift, x, -1)
     KHp(m, ch)[KH_SCHED] = 1
 
 
-cdef inline int64_t ctl_next_nonempty(Dram* m, int64_t rr, int64_t* pos) noexcept nogil:
-    # the round robin from queue rr + 1: the next queue holding commands at or after position
-    # pos of the turn (pos moves past it), or -1 once the turn is over
-    cdef int64_t q, d, step
+cdef inline uint64_t ctl_range_bits(int64_t i, int64_t lo, int64_t hi) noexcept nogil:
+    # the bits of mask word i that stand for queues lo .. hi - 1 (lo < hi)
+    cdef int64_t a = lo - (i << 6), z = hi - (i << 6)
+    a = 0 if a < 0 else a
+    z = 64 if z > 64 else z
+    if z <= a:
+        return 0
+    return (~(<uint64_t>0) >> (64 - z)) & (~(<uint64_t>0) << a)
+
+
+cdef inline int64_t ctl_ready_in(Dram* m, int64_t lo, int64_t hi, int64_t x) noexcept nogil:
+    # the first queue of lo .. hi - 1 holding commands, not skipped for a refresh, whose cached
+    # readiness is at or before x (-1: none)
+    cdef int64_t i, q
     cdef uint64_t bits
-    while pos[0] < m.nq:
-        q = rr + 1 + pos[0]
-        if q >= m.nq:
-            q -= m.nq
-        bits = m.qne[q >> 6] >> (q & 63)
-        if not bits:       # none left in this word: on to the next word, or to the wrap
-            step = 64 - (q & 63)
-            if q + step > m.nq:
-                step = m.nq - q
-            pos[0] += step
-            continue
-        d = hw_ctz64(bits)
-        if pos[0] + d >= m.nq:
-            return -1
-        pos[0] += d + 1
-        return q + d
+    for i in range(lo >> 6, (hi + 63) >> 6):
+        bits = m.qne[i] & ~m.qblk[i] & ctl_range_bits(i, lo, hi)
+        while bits:
+            q = (i << 6) + hw_ctz64(bits)
+            bits &= bits - 1
+            if m.qmin[q] <= x:
+                return q
     return -1
 
 
@@ -1040,30 +1058,33 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # round robin over the command queues from the one after the queue served last; a queue whose
     # cached readiness is later than x has nothing ready (the twin evaluates every command)
     cdef int64_t* c = KHp(m, ch)
-    cdef int64_t rr = c[KH_RR]
-    cdef int64_t i, q, k, kind, b
+    cdef int64_t start = c[KH_RR] + 1
+    cdef int64_t q, k, kind, b, lo, hi, part
     cdef int64_t* tx
     ctl_cache_sync(m, ch)
-    i = 0
-    while True:
-        q = ctl_next_nonempty(m, rr, &i)
-        if q < 0:
-            break
-        if ctl_q_ready(m, q) > x or ctl_queue_blocked(m, ch, q):
-            continue
-        k = ctl_queue_first(m, ch, q, x, &kind)
-        if k < 0:
-            continue
-        c[KH_RR] = q
-        tx = KTp(m, ch, CQp(m, ch, q)[k])
-        b = tx[KT_BANK]
-        if kind == K_ACT:
-            ctl_issue_act(m, ch, b, tx[KT_ROW], x)
-        elif kind == K_PRE:
-            ctl_issue_pre(m, ch, b, x, WHY_QUEUE)
-        else:
-            ctl_issue_col(m, ch, q, k, x)
-        return True
+    if start >= m.nq:
+        start = 0
+    for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
+        lo = start if part == 0 else 0
+        hi = m.nq if part == 0 else start
+        while lo < hi:
+            q = ctl_ready_in(m, lo, hi, x)
+            if q < 0:
+                break
+            lo = q + 1
+            k = ctl_queue_first(m, ch, q, x, &kind)
+            if k < 0:
+                continue
+            c[KH_RR] = q
+            tx = KTp(m, ch, CQp(m, ch, q)[k])
+            b = tx[KT_BANK]
+            if kind == K_ACT:
+                ctl_issue_act(m, ch, b, tx[KT_ROW], x)
+            elif kind == K_PRE:
+                ctl_issue_pre(m, ch, b, x, WHY_QUEUE)
+            else:
+                ctl_issue_col(m, ch, q, k, x)
+            return True
     return False
 
 
@@ -1072,14 +1093,13 @@ cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t i
     cdef uint64_t bits
     ctl_cache_sync(m, ch)
-    for i in range((m.nq + 63) >> 6):
-        bits = m.qne[i]
+    for i in range(m.nw):
+        bits = m.qne[i] & ~m.qblk[i]
         while bits:
             q = (i << 6) + hw_ctz64(bits)
             bits &= bits - 1
-            t = ctl_q_ready(m, q)
-            if t < best and not ctl_queue_blocked(m, ch, q):
-                best = t
+            t = m.qmin[q]
+            best = t if t < best else best
     return best
 
 
@@ -1483,8 +1503,12 @@ cdef void bind_ctl(Dram* m, const int64_t[::1] d, dict st, str prefix):
     m.tck, m.n_ch = d[D_T_CK], d[D_N_CH]
     m.nbg = m.n_banks >> m.ba_bits
     m.bgpr = m.nbg // m.n_ranks
+    m.bpr_shift = hw_bitlen(m.bpr) - 1
+    if m.bpr != (<int64_t>1) << m.bpr_shift:
+        raise ValueError(f"detailed DRAM: {m.bpr} banks per rank, not a power of two")
     m.bpg = (<int64_t>1) << m.ba_bits
     m.nq, m.qsize, m.cqsize, m.wb_lo = d[D_N_QUEUES], d[D_Q_SIZE], d[D_CQ_SIZE], d[D_WB_LO]
+    m.nw = (m.nq + 63) >> 6
     m.txs, m.hbits, m.fes = d[D_TX_SLOTS], d[D_HASH_BITS], d[D_FE_SLOTS]
     m.ref_mode, m.ref_every = d[D_REF_MODE], d[D_K_REF_EVERY]
     m.row_timeout = d[D_K_TIMEOUT]          # cycles here (the fast model's is ps)
