@@ -748,22 +748,25 @@ cdef inline int64_t ctl_q_ready(Dram* m, int64_t q) noexcept nogil:
     return m.qmin[q]
 
 
-cdef inline void ctl_raise(Dram* m, int64_t* vals, uint64_t bits, int64_t base, int64_t v) noexcept nogil:
-    # candidates vals[q] of the queues base + (bits set) become at least v
-    # (the caller marks t_q dirty)
-    cdef int64_t q
-    while bits:
-        q = base + hw_ctz64(bits)
-        bits &= bits - 1
-        vals[q] = imax(vals[q], v)
-        m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
+cdef inline uint64_t ctl_span_bits(Dram* m, int64_t i, int64_t lo, int64_t n) noexcept nogil:
+    # the bits of mask word i for queues lo .. lo + n - 1, a span aligned to its (power of two)
+    # length n (a bank group's or a rank's banks)
+    if m.nw == 1:
+        return (~(<uint64_t>0) >> (64 - n)) << lo
+    return ctl_range_bits(i, lo, lo + n)
+
+
+cdef inline int64_t ctl_pick(uint64_t bit, uint64_t gm, uint64_t rm, int64_t vg, int64_t vr, int64_t vo) noexcept nogil:
+    # vg for a queue in mask gm, else vr for one in rm (gm within rm), else vo; without a branch
+    cdef int64_t ing = -<int64_t>((bit & gm) != 0), inr = -<int64_t>((bit & rm) != 0)
+    return vo + (inr & (vr - vo)) + (ing & (vg - vr))
 
 
 cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
-    cdef int64_t r, lo, g, i
+    cdef int64_t r, lo, lg, g, i, q, v
     cdef int64_t* rk
-    cdef uint64_t bits, gb
+    cdef uint64_t bits, gm, bit
     if m.cache_ch != ch:
         return
     if m.per_rank:
@@ -772,44 +775,52 @@ cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogi
     r = b >> m.bpr_shift
     rk = KRp(m, ch, r)
     lo = imax(x + m.k_a2as, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
+    lg = imax(lo, x + m.k_a2al)
     g = b >> m.ba_bits
     for i in range((r << m.bpr_shift) >> 6, (((r + 1) << m.bpr_shift) + 63) >> 6):
-        bits = m.qactm[i] & ctl_range_bits(i, r << m.bpr_shift, (r + 1) << m.bpr_shift)
-        gb = bits & ctl_range_bits(i, g << m.ba_bits, (g + 1) << m.ba_bits)
-        ctl_raise(m, m.qact, gb, i << 6, imax(lo, x + m.k_a2al))
-        ctl_raise(m, m.qact, bits & ~gb, i << 6, lo)
+        bits = m.qactm[i] & ctl_span_bits(m, i, r << m.bpr_shift, m.bpr)
+        gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)
+        while bits:
+            bit = bits & (~bits + 1)
+            bits ^= bit
+            q = (i << 6) + hw_ctz64(bit)
+            v = ctl_pick(bit, gm, gm, lg, lg, lo)
+            m.qact[q] = imax(m.qact[q], v)
+            m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
     ctl_dirty(m, b)
 
 
 cdef void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
-    # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table
-    cdef int64_t r, g, i, kind
-    cdef int64_t d_bg[2]
-    cdef int64_t d_rk[2]
-    cdef int64_t d_o[2]
-    cdef uint64_t bits, gm, rm
-    cdef uint64_t* masks[2]
-    cdef int64_t* vals[2]
+    # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table (a queue
+    # without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both kinds)
+    cdef int64_t r, g, i, q, vr, vw
+    cdef int64_t brd, bwr, rrd, rwr, ord_, owr
+    cdef uint64_t bits, gm, rm, bit
     if m.cache_ch != ch:
         return
     if m.per_rank:
         ctl_all_dirty(m)
         return
     if w:
-        d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
+        brd, bwr, rrd, rwr, ord_, owr = m.k_w2rl, m.k_wwl, m.k_w2rs, m.k_wws, m.k_w2ro, m.k_wwo
     else:
-        d_bg[0], d_bg[1], d_rk[0], d_rk[1], d_o[0], d_o[1] = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
+        brd, bwr, rrd, rwr, ord_, owr = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
     r, g = b >> m.bpr_shift, b >> m.ba_bits
-    masks[0], masks[1], vals[0], vals[1] = m.qrdm, m.qwrm, m.qrd, m.qwr
     for i in range(m.nw):
-        gm = ctl_range_bits(i, g << m.ba_bits, (g + 1) << m.ba_bits)      # b's bank group
-        rm = ctl_range_bits(i, r << m.bpr_shift, (r + 1) << m.bpr_shift) & ~gm   # the rest of its rank
-        for kind in range(2):
-            bits = masks[kind][i]
-            if bits:
-                ctl_raise(m, vals[kind], bits & gm, i << 6, x + d_bg[kind])
-                ctl_raise(m, vals[kind], bits & rm, i << 6, x + d_rk[kind])
-                ctl_raise(m, vals[kind], bits & ~(gm | rm), i << 6, x + d_o[kind])
+        bits = m.qrdm[i] | m.qwrm[i]
+        if not bits:
+            continue
+        gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)      # b's bank group
+        rm = ctl_span_bits(m, i, r << m.bpr_shift, m.bpr)    # b's rank
+        while bits:
+            bit = bits & (~bits + 1)
+            bits ^= bit
+            q = (i << 6) + hw_ctz64(bit)
+            vr = x + ctl_pick(bit, gm, rm, brd, rrd, ord_)
+            vw = x + ctl_pick(bit, gm, rm, bwr, rwr, owr)
+            m.qrd[q] = imax(m.qrd[q], vr)
+            m.qwr[q] = imax(m.qwr[q], vw)
+            m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
     ctl_dirty(m, b)
 
 
@@ -1039,52 +1050,64 @@ cdef inline uint64_t ctl_range_bits(int64_t i, int64_t lo, int64_t hi) noexcept 
     return (~(<uint64_t>0) >> (64 - z)) & (~(<uint64_t>0) << a)
 
 
-cdef inline int64_t ctl_ready_in(Dram* m, int64_t lo, int64_t hi, int64_t x) noexcept nogil:
-    # the first queue of lo .. hi - 1 holding commands, not skipped for a refresh, whose cached
-    # readiness is at or before x (-1: none)
-    cdef int64_t i, q
-    cdef uint64_t bits
-    for i in range(lo >> 6, (hi + 63) >> 6):
-        bits = m.qne[i] & ~m.qblk[i] & ctl_range_bits(i, lo, hi)
-        while bits:
-            q = (i << 6) + hw_ctz64(bits)
-            bits &= bits - 1
-            if m.qmin[q] <= x:
-                return q
-    return -1
+cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noexcept nogil:
+    # queue q's first command ready at x issues (False: none is)
+    cdef int64_t k, kind, b
+    cdef int64_t* tx
+    k = ctl_queue_first(m, ch, q, x, &kind)
+    if k < 0:
+        return False
+    KHp(m, ch)[KH_RR] = q
+    tx = KTp(m, ch, CQp(m, ch, q)[k])
+    b = tx[KT_BANK]
+    if kind == K_ACT:
+        ctl_issue_act(m, ch, b, tx[KT_ROW], x)
+    elif kind == K_PRE:
+        ctl_issue_pre(m, ch, b, x, WHY_QUEUE)
+    else:
+        ctl_issue_col(m, ch, q, k, x)
+    return True
 
 
 cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # round robin over the command queues from the one after the queue served last; a queue whose
     # cached readiness is later than x has nothing ready (the twin evaluates every command)
-    cdef int64_t* c = KHp(m, ch)
-    cdef int64_t start = c[KH_RR] + 1
-    cdef int64_t q, k, kind, b, lo, hi, part
-    cdef int64_t* tx
+    cdef int64_t start = KHp(m, ch)[KH_RR] + 1
+    cdef int64_t q, lo, hi, part, i
+    cdef uint64_t bits, ready, first
     ctl_cache_sync(m, ch)
     if start >= m.nq:
         start = 0
+    if m.nw == 1:
+        # the queues ready at x as a mask (no branch on each), then in round-robin order
+        bits = m.qne[0] & ~m.qblk[0]
+        ready = 0
+        while bits:
+            q = hw_ctz64(bits)
+            bits &= bits - 1
+            ready |= (<uint64_t>(m.qmin[q] <= x)) << q
+        first = ready & (~(<uint64_t>0) << start)
+        ready &= ~first
+        for part in range(2):
+            bits = first if part == 0 else ready
+            while bits:
+                q = hw_ctz64(bits)
+                bits &= bits - 1
+                if ctl_queue_issue(m, ch, q, x):
+                    return True
+        return False
     for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
         lo = start if part == 0 else 0
         hi = m.nq if part == 0 else start
-        while lo < hi:
-            q = ctl_ready_in(m, lo, hi, x)
-            if q < 0:
-                break
-            lo = q + 1
-            k = ctl_queue_first(m, ch, q, x, &kind)
-            if k < 0:
-                continue
-            c[KH_RR] = q
-            tx = KTp(m, ch, CQp(m, ch, q)[k])
-            b = tx[KT_BANK]
-            if kind == K_ACT:
-                ctl_issue_act(m, ch, b, tx[KT_ROW], x)
-            elif kind == K_PRE:
-                ctl_issue_pre(m, ch, b, x, WHY_QUEUE)
-            else:
-                ctl_issue_col(m, ch, q, k, x)
-            return True
+        if lo >= hi:
+            continue
+        for i in range(lo >> 6, (hi + 63) >> 6):
+            bits = m.qne[i] & ~m.qblk[i] & ctl_range_bits(i, lo, hi)
+            while bits:
+                q = (i << 6) + hw_ctz64(bits)
+                bits &= bits - 1
+                if m.qmin[q] <= x and ctl_queue_issue(m, ch, q, x):
+                    return True
     return False
 
 
