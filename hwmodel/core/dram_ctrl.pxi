@@ -174,6 +174,11 @@ cdef inline int64_t ctl_ceil(Dram* m, int64_t t) noexcept nogil:
     return (t + m.tck - 1) // m.tck
 
 
+cdef inline int64_t ctl_wrap(int64_t i, int64_t n) noexcept nogil:
+    # i % n for 0 <= i < 2n
+    return i - n if i >= n else i
+
+
 # -- bank timing ------------------------------------------------------------------------------
 cdef inline int64_t ctl_act_ready(Dram* m, int64_t ch, int64_t b) noexcept nogil:
     cdef int64_t* rk = KRp(m, ch, b >> m.bpr_shift)
@@ -902,7 +907,7 @@ cdef bint ctl_refresh_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef bint all_ready
     cdef int64_t* bk
     for i in range(n):
-        target = m.k_refq[ch * m.n_banks + (head + i) % m.n_banks]
+        target = m.k_refq[ch * m.n_banks + ctl_wrap(head + i, m.n_banks)]
         ctl_ref_banks(m, target, &b0, &nb)
         all_ready = True
         for b in range(b0, b0 + nb):
@@ -925,7 +930,7 @@ cdef int64_t ctl_refresh_next(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t n = c[KH_REF_N], head = c[KH_REF_HEAD]
     cdef int64_t i, t, best = CTL_FAR
     for i in range(n):
-        t = ctl_refresh_step(m, ch, m.k_refq[ch * m.n_banks + (head + i) % m.n_banks])
+        t = ctl_refresh_step(m, ch, m.k_refq[ch * m.n_banks + ctl_wrap(head + i, m.n_banks)])
         if t < best:
             best = t
     return best
