@@ -1079,26 +1079,21 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # cached readiness is later than x has nothing ready (the twin evaluates every command)
     cdef int64_t start = KHp(m, ch)[KH_RR] + 1
     cdef int64_t q, lo, hi, part, i
-    cdef uint64_t bits, ready, first
+    cdef uint64_t bits, cand, first
     ctl_cache_sync(m, ch)
     if start >= m.nq:
         start = 0
     if m.nw == 1:
-        # the queues ready at x as a mask (no branch on each), then in round-robin order
-        bits = m.qne[0] & ~m.qblk[0]
-        ready = 0
-        while bits:
-            q = hw_ctz64(bits)
-            bits &= bits - 1
-            ready |= (<uint64_t>(m.qmin[q] <= x)) << q
-        first = ready & (~(<uint64_t>0) << start)
-        ready &= ~first
+        # one word: the queues from start, then those before it
+        cand = m.qne[0] & ~m.qblk[0]
+        first = cand & (~(<uint64_t>0) << start)
+        cand &= ~first
         for part in range(2):
-            bits = first if part == 0 else ready
+            bits = first if part == 0 else cand
             while bits:
                 q = hw_ctz64(bits)
                 bits &= bits - 1
-                if ctl_queue_issue(m, ch, q, x):
+                if m.qmin[q] <= x and ctl_queue_issue(m, ch, q, x):
                     return True
         return False
     for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
