@@ -567,10 +567,12 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
                 wr = ctl_col_ready(m, ch, b, 1)
     m.qrd[q], m.qwr[q], m.qpre[q], m.qact[q] = rd, wr, pre, act
     m.qmin[q] = imin(imin(rd, wr), imin(pre, act))
-    ctl_setbit(m.qrdm, q, rd < CTL_FAR)
-    ctl_setbit(m.qwrm, q, wr < CTL_FAR)
-    ctl_setbit(m.qactm, q, act < CTL_FAR)
-    m.qdirty[q >> 6] &= ~((<uint64_t>1) << (q & 63))
+    cdef int64_t i = q >> 6, sh = q & 63
+    cdef uint64_t keep = ~((<uint64_t>1) << sh)
+    m.qrdm[i] = (m.qrdm[i] & keep) | ((<uint64_t>(rd < CTL_FAR)) << sh)
+    m.qwrm[i] = (m.qwrm[i] & keep) | ((<uint64_t>(wr < CTL_FAR)) << sh)
+    m.qactm[i] = (m.qactm[i] & keep) | ((<uint64_t>(act < CTL_FAR)) << sh)
+    m.qdirty[i] &= keep
 
 
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
@@ -708,7 +710,7 @@ cdef inline void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
 cdef void ctl_cache_sync_dirty(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t i, q
     cdef uint64_t bits
-    for i in range((m.nq + 63) >> 6):
+    for i in range(m.nw):
         bits = m.qdirty[i]
         while bits:
             q = (i << 6) + hw_ctz64(bits)
