@@ -388,7 +388,7 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
 
 
 # -- command queues ---------------------------------------------------------------------------
-cdef int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t* t) noexcept nogil:
+cdef inline int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t* t) noexcept nogil:
     # the kind of command entry k of queue q needs next, and in t the earliest cycle (K_NONE: a
     # rule holds it back whatever the cycle)
     cdef int64_t* e = CQp(m, ch, q)
