@@ -769,7 +769,7 @@ cdef inline int64_t ctl_pick(uint64_t bit, uint64_t gm, uint64_t rm, int64_t vg,
     return vo + (inr & (vr - vo)) + (ing & (vg - vr))
 
 
-cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
+cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
     cdef int64_t r, lo, lg, g, i, q, v
     cdef int64_t* rk
@@ -797,7 +797,7 @@ cdef void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogi
     ctl_dirty(m, b)
 
 
-cdef void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
+cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
     # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table (a queue
     # without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both kinds)
     cdef int64_t r, g, i, q, vr, vw
@@ -965,7 +965,7 @@ cdef int64_t ctl_timeout_next(Dram* m, int64_t ch) noexcept nogil:
 
 
 # -- issuing commands -------------------------------------------------------------------------
-cdef void ctl_issue_act(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t x) noexcept nogil:
+cdef inline void ctl_issue_act(Dram* m, int64_t ch, int64_t b, int64_t row, int64_t x) noexcept nogil:
     cdef int64_t* bk = KBp(m, ch, b)
     bk[KB_ROW] = row
     bk[KB_HITS] = 0
@@ -1008,7 +1008,7 @@ cdef void ctl_issue_ref(Dram* m, int64_t ch, int64_t i, int64_t target, int64_t 
     m.cnt[DC_REFRESHES] += 1
 
 
-cdef void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) noexcept nogil:
+cdef inline void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t x) noexcept nogil:
     cdef int64_t s = CQp(m, ch, q)[k]
     cdef int64_t* tx = KTp(m, ch, s)
     cdef int64_t b = tx[KT_BANK], w = tx[KT_W] & 1, addr = tx[KT_ADDR]
