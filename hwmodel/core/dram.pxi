@@ -163,6 +163,8 @@ cdef struct Dram:
     int64_t wait_rd[CTL_MAX_QUEUES]  # per command queue: reads in the read queue for it
     int64_t wait_wr[CTL_MAX_QUEUES]  # per command queue: writes in the write buffer for it
     int64_t movable_rd, movable_wr   # reads / writes whose command queue has room (the scheduler's work)
+    int64_t skip_rd, skip_wr         # leading read-queue / write-buffer entries known to wait for full
+    #                                  command queues (0 whenever a command queue gets room)
     int64_t tq_dirty, tfe_dirty      # t_q / t_fe need recomputing
     int64_t t_q                      # earliest cycle a queued command may be ready (not blocked)
     int64_t t_fe                     # cycle the front end's next transaction arrives, CTL_FAR: no room

@@ -585,6 +585,7 @@ cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
         m.qne[i] = 0
         m.qblk[i] = 0
     m.movable_rd = m.movable_wr = 0
+    m.skip_rd = m.skip_wr = 0
     for q in range(m.nq):
         m.wait_rd[q] = m.wait_wr[q] = 0
         ctl_setbit(m.qne, q, m.b_cqn[q] > 0)
@@ -636,6 +637,7 @@ cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
 
 cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
     cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
+    m.skip_rd = m.skip_wr = 0
     if b == NULL:
         m.cache_ch = -1
         return
@@ -734,6 +736,7 @@ cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int
     elif was == m.cqsize and n < m.cqsize:
         m.movable_rd += m.wait_rd[q]
         m.movable_wr += m.wait_wr[q]
+        m.skip_rd = m.skip_wr = 0
 
 
 cdef inline void ctl_cache_wait(Dram* m, int64_t ch, int64_t q, int64_t w, int64_t d) noexcept nogil:
@@ -1173,9 +1176,17 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef int64_t* tq = &m.rdq_q[0]
     if writes:
         tq = &m.wrb_q[0]
-    if cached and (m.movable_wr if writes else m.movable_rd) == 0:
-        n = 0                # every command queue the transactions wait for is full: none moves
-    for k in range(n):
+    cdef int64_t k0 = 0
+    if cached:
+        # entries before skip wait for full command queues (none moves when every one does)
+        k0 = n if (m.movable_wr if writes else m.movable_rd) == 0 else (m.skip_wr if writes else m.skip_rd)
+        while k0 < n and m.b_cqn[tq[k0]] >= m.cqsize:
+            k0 += 1
+        if writes:
+            m.skip_wr = k0
+        else:
+            m.skip_rd = k0
+    for k in range(k0, n):
         if cached:
             q = tq[k]
             if m.b_cqn[q] >= m.cqsize:
