@@ -800,6 +800,17 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
     ctl_dirty(m, b)
 
 
+cdef inline void ctl_raise2(Dram* m, uint64_t bits, int64_t base, int64_t vr, int64_t vw) noexcept nogil:
+    # the queues base + (bits set): READ candidates at least vr, WRITE ones at least vw
+    cdef int64_t q
+    while bits:
+        q = base + hw_ctz64(bits)
+        bits &= bits - 1
+        m.qrd[q] = imax(m.qrd[q], vr)
+        m.qwr[q] = imax(m.qwr[q], vw)
+        m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
+
+
 cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
     # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table (a queue
     # without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both kinds)
@@ -822,15 +833,9 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
             continue
         gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)      # b's bank group
         rm = ctl_span_bits(m, i, r << m.bpr_shift, m.bpr)    # b's rank
-        while bits:
-            bit = bits & (~bits + 1)
-            bits ^= bit
-            q = (i << 6) + hw_ctz64(bit)
-            vr = x + ctl_pick(bit, gm, rm, brd, rrd, ord_)
-            vw = x + ctl_pick(bit, gm, rm, bwr, rwr, owr)
-            m.qrd[q] = imax(m.qrd[q], vr)
-            m.qwr[q] = imax(m.qwr[q], vw)
-            m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
+        ctl_raise2(m, bits & gm, i << 6, x + brd, x + bwr)
+        ctl_raise2(m, bits & rm & ~gm, i << 6, x + rrd, x + rwr)
+        ctl_raise2(m, bits & ~rm, i << 6, x + ord_, x + owr)
     ctl_dirty(m, b)
 
 
