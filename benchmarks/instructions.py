@@ -9,6 +9,10 @@ Only the core's loop is counted (set-up, trace generation and the interpreter ar
 count is stable under load where wall-clock time is not. Default: page_swap on the zipf workload,
 the first 200,000 accesses of bench_core's trace (the same seed), detailed DRAM; `simple` uses the
 row-buffer DRAM model. Prints the accesses run and the fault rate.
+
+`crosscheck` instead runs the detailed DRAM controller alone on the six cross-check traces (as
+bench_dram.py's crosscheck benchmark does, 600,000 requests); count its instructions with
+`--toggle-collect='*ctl_advance*'` (the controller's simulation loop; divide by 600,000).
 """
 import sys
 
@@ -19,7 +23,32 @@ from hwmodel.core.engine import Engine
 from hwmodel.trace import generate
 
 
+def crosscheck():
+    import gzip
+    from pathlib import Path
+
+    import hwmodel._core as core
+    from hwmodel import _dram_layout as L
+    from hwmodel.dram import DRAM
+    from hwmodel.memctrl import dram_params
+    root = Path(__file__).resolve().parent.parent
+    d = DRAM.from_dramsim3_ini(root / "tests" / "data" / "dramsim3" / "DDR4_8Gb_x8_2400.ini").replace(model="detailed")
+    p = dram_params(d)
+    n = 0
+    for name in ("stream_read_gap8", "random_read_gap50", "random_rw30_gap12", "hotrows_rw20_gap6",
+                 "two_streams_bursty", "random_read_gap2"):
+        f = np.array(gzip.decompress((root / "tests" / "data" / "crosscheck" / f"{name}.trace.gz").read_bytes())
+                     .split()).reshape(-1, 3)
+        addr = np.array([int(h, 16) for h in f[:, 0].tolist()], np.int64)
+        t, w = f[:, 2].astype(np.int64) * d.tck_ps, (f[:, 1] == b"WRITE").astype(np.uint8)
+        core.dram_run(p, L.new_dram_state(p), "", t, addr, w, np.zeros(len(t), np.int64))
+        n += len(t)
+    print(f"crosscheck: {n:,} requests through the detailed controller")
+
+
 def main(argv):
+    if argv[1:2] == ["crosscheck"]:
+        return crosscheck()
     kind = argv[1] if len(argv) > 1 else "zipf"
     n = int(argv[2]) if len(argv) > 2 else 200_000
     simple = "simple" in argv[3:]

@@ -489,7 +489,11 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
 # command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
 # table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
 # WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
-# one is exact. Per-rank queues are recomputed after every command.
+# one is exact. Per-rank queues are recomputed after every command. Masks (64 queues a word) say
+# which queues hold commands (qne), are skipped for a refresh (qblk) and have candidates of a kind;
+# the scans walk their bits. The transaction scheduler keeps how many leading read-queue /
+# write-buffer entries wait for full command queues (skip_rd, skip_wr; 0 whenever a command queue
+# gets room). A cache that is early only costs a visit; one that is late would change results.
 cdef extern from *:
     """
     static inline int hw_ctz64(unsigned long long v) { return __builtin_ctzll(v); }
