@@ -1094,6 +1094,7 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef int64_t start = KHp(m, ch)[KH_RR] + 1
     cdef int64_t q, lo, hi, part, i
     cdef uint64_t bits, cand, first
+    cdef int64_t t, best = CTL_FAR
     ctl_cache_sync(m, ch)
     if start >= m.nq:
         start = 0
@@ -1107,8 +1108,13 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
             while bits:
                 q = hw_ctz64(bits)
                 bits &= bits - 1
-                if m.qmin[q] <= x and ctl_queue_issue(m, ch, q, x):
+                t = m.qmin[q]
+                if t <= x and ctl_queue_issue(m, ch, q, x):
                     return True
+                best = t if t < best else best
+        if best > x:        # none was ready: the earliest is when one may be (queues_next)
+            m.t_q = best
+            m.tq_dirty = False
         return False
     for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
         lo = start if part == 0 else 0
