@@ -1418,13 +1418,113 @@ cdef int64_t ctl_horizon(Dram* m) noexcept nogil:
     return h
 
 
+# An answer runs its channel ahead of the committed state until the request is done. The next
+# request to the same channel seldom changes that run: when it arrives at or after the cycle the run
+# reached, or behind a request the front end still holds there, every cycle simulated so far is the
+# same with it. The run is then kept and continued instead of rolled back and simulated again (one
+# keeper per thread: its journal and copies are the thread's buffers). Anything else settles it
+# first: roll back, and put the kept requests into the committed front end, where answering them one
+# by one would have put them (none was late, so in the same order). Results equal always rolling
+# back, which the twin does (tests compare the two).
+cdef extern from *:
+    """
+    typedef struct {
+        void* m;                /* the Dram whose run is kept (NULL: none) */
+        int64_t ch;             /* its channel */
+        int64_t seq;            /* the channel's next ticket */
+        int64_t cyc;            /* the committed cycle always rolling back would have reached */
+        int64_t fe;             /* the committed front end's requests: an upper bound */
+        int64_t n, cap;         /* requests answered on the kept run, rows of 6 in rows */
+        int64_t* rows;
+        int64_t* small;         /* the copies the run rolls back to (the thread's buffers) */
+        int64_t* saved;
+    } HwKeep;
+    static __thread HwKeep hw_keep = {0, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    """
+    ctypedef struct HwKeep:
+        void* m
+        int64_t ch, seq, cyc, fe, n, cap
+        int64_t* rows
+        int64_t* small
+        int64_t* saved
+    HwKeep hw_keep
+
+cdef int64_t KEEP_JOURNAL = 1 << 21     # entries (32 MiB): past this a kept run is settled
+
+
+cdef void ctl_settle() noexcept nogil:
+    """Roll back the thread's kept run (if any), hand its requests to the committed front end and
+    commit up to the latest horizon, as answering each request from the committed state would."""
+    cdef Dram* m = <Dram*>hw_keep.m
+    cdef int64_t ch = hw_keep.ch, i
+    cdef int64_t* r
+    if m == NULL:
+        return
+    hw_keep.m = NULL
+    ctl_channel(m, ch)
+    ctl_rollback(m)
+    ctl_small_load(m, ch, hw_keep.small)
+    ctl_cache_load(m, hw_keep.saved)
+    m.jon = False
+    m.target = -1
+    KHp(m, ch)[KH_SEQ] = hw_keep.seq
+    for i in range(hw_keep.n):
+        r = hw_keep.rows + 6 * i
+        ctl_fe_insert(m, ch, r[0], r[1], r[2], r[3], r[4], r[5])
+    hw_keep.n = 0
+    ctl_advance(m, ch, hw_keep.cyc, 0)     # where answering one by one would have committed
+
+
+cdef bint ctl_keep_holds(Dram* m, int64_t ch, int64_t t, int64_t x, int64_t h) noexcept nogil:
+    # the kept run of (m, ch) answers a request arriving at t (cycle x; horizon at cycle h) as
+    # rolling back would: not late for the committed state, which would have had front-end room,
+    # and nothing simulated changes
+    cdef int64_t* c = KHp(m, ch)
+    if hw_keep.m != <void*>m or hw_keep.ch != ch:
+        return False
+    if x < imax(hw_keep.cyc, h) or hw_keep.fe + hw_keep.n >= m.fes or m.jn > KEEP_JOURNAL:
+        return False
+    if x >= c[KH_CYC]:
+        return True
+    return c[KH_FE_N] > 0 and m.k_fe[(ch * m.fes + c[KH_FE_HEAD]) * N_KF + KF_T] <= t
+
+
+cdef int64_t ctl_keep_answer(Dram* m, int64_t ch, int64_t addr, int64_t t, int64_t nb, int64_t w) noexcept nogil:
+    cdef int64_t ticket = hw_keep.seq
+    cdef int64_t* r
+    if hw_keep.n == hw_keep.cap:
+        hw_keep.cap = 2 * hw_keep.cap if hw_keep.cap else 256
+        r = <int64_t*>realloc(hw_keep.rows, hw_keep.cap * 6 * sizeof(int64_t))
+        if r == NULL:
+            fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's kept requests\n")
+            abort()
+        hw_keep.rows = r
+    r = hw_keep.rows + 6 * hw_keep.n
+    r[0], r[1], r[2], r[3], r[4], r[5] = t, addr, nb, m.burst_bytes, w, ticket
+    hw_keep.n += 1
+    hw_keep.seq = ticket + 1
+    KHp(m, ch)[KH_SEQ] = ticket + 1
+    ctl_fe_insert(m, ch, t, addr, nb, m.burst_bytes, w, ticket)
+    m.target = ticket
+    m.target_done = -1
+    ctl_advance(m, ch, CTL_FAR, 1)
+    m.target = -1
+    return m.target_done
+
+
 cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w) noexcept nogil:
-    cdef int64_t ch, b, row, ticket, done
+    cdef int64_t ch, b, row, ticket, done, h
     cdef int64_t* c
     ctl_decode(m, addr, &ch, &b, &row)
     c = KHp(m, ch)
     m.src.ring = True
-    ctl_advance(m, ch, ctl_ceil(m, ctl_horizon(m)), 0)
+    h = ctl_ceil(m, ctl_horizon(m))
+    if hw_keep.m != NULL:
+        if ctl_keep_holds(m, ch, t, ctl_ceil(m, t), h):
+            hw_keep.cyc = imax(hw_keep.cyc, h)
+            return ctl_keep_answer(m, ch, addr, t, nb, w)
+        ctl_settle()
+    ctl_advance(m, ch, h, 0)
     while c[KH_FE_N] >= m.fes:
         ctl_advance(m, ch, c[KH_CYC] + 1, 0)
     ticket = c[KH_SEQ]
@@ -1432,8 +1532,9 @@ cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w
     if ctl_ceil(m, t) < c[KH_CYC]:
         m.cnt[DC_LATE_ARRIVALS] += 1
     ctl_fe_insert(m, ch, t, addr, nb, m.burst_bytes, w, ticket)
-    cdef int64_t* saved = ctl_cache_save(m) if m.cache_ch == ch else NULL
-    cdef int64_t* small = ctl_small_save(m, ch)
+    hw_keep.cyc, hw_keep.fe, hw_keep.seq = c[KH_CYC], c[KH_FE_N], ticket + 1
+    hw_keep.saved = ctl_cache_save(m) if m.cache_ch == ch else NULL
+    hw_keep.small = ctl_small_save(m, ch)
     m.jon = True
     m.jn = 0
     m.jbuf, m.jcap = NULL, 0     # the thread's buffer, fetched on the first write (another Dram may have moved it)
@@ -1441,11 +1542,8 @@ cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w
     m.target_done = -1
     ctl_advance(m, ch, CTL_FAR, 1)
     done = m.target_done
-    ctl_rollback(m)
-    ctl_small_load(m, ch, small)
-    ctl_cache_load(m, saved)     # the caches as they were (or rebuilt next time)
-    m.jon = False
     m.target = -1
+    hw_keep.m, hw_keep.ch, hw_keep.n = <void*>m, ch, 0     # kept until the next request shows whether it holds
     return done
 
 
