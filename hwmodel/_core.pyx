@@ -122,7 +122,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
                 copy_rows(rows, log.rows, log.n)
             dram_log.append(rows)
     finally:
-        ctl_settle()                  # a DRAM's kept run-ahead goes back to its committed state
+        ctl_settle()                  # the DRAMs live for this call only: no run-ahead may be kept past it
         free(c.locals)
         if c.log != NULL:
             free(log.rows)

@@ -2,10 +2,11 @@
 # controller simulated cycle by cycle where anything can happen. Semantics: the docstring of
 # core/dram_ctrl.py, whose functions these mirror one for one (same names, ctl_ prefix);
 # completions, counters and state match bit for bit. An in-system answer runs ahead and is
-# undone: the channel's small records (banks, bank groups, ranks, the channel record, queue
-# lengths, read queue, write buffer, counters) are copied before and written back after
-# (ctl_small_save); every write to the large ones (slots, command queues, the pending-address
-# table, held requests, rank activity) goes through jset / jmax / jadd and its undo journal.
+# undone (at once in the twin; here when a later request needs it, see ctl_segment): the channel's
+# small records (banks, bank groups, ranks, the channel record, queue lengths, read queue, write
+# buffer) are copied before and written back after (ctl_small_save); every write to the large
+# ones (slots, command queues, the pending-address table, held requests, rank activity) goes
+# through jset / jmax / jadd and its undo journal; counters go to scratch while running ahead.
 
 cdef enum:
     K_ACT = 0                # command kinds (the twin's ACT, RD, WR, PRE, REF, REFB, NONE)
@@ -1414,6 +1415,14 @@ cdef extern from *:
     int64_t hw_keep_cnt[256]
 
 assert N_DRAM_COUNTERS <= 256 and KEEPERS == 8
+cdef bint keep_runs = True
+
+
+def _keep_runs(bint on):
+    """Whether answers keep their run-ahead (the default); off, every answer rolls back as the twin
+    does. For the tests, which compare the two where the twin is too slow to run."""
+    global keep_runs
+    keep_runs = on
 
 
 cdef int64_t* ctl_room(int64_t* p, int64_t* have, int64_t n) noexcept nogil:
@@ -1483,7 +1492,7 @@ cdef bint ctl_keep_holds(Dram* m, int64_t ch, HwKeep* k, int64_t t, int64_t x, i
     # would: not late for the committed state, which would have had front-end room, and nothing
     # simulated changes
     cdef int64_t* c = KHp(m, ch)
-    if x < imax(k.cyc, h) or k.fe + k.n >= m.fes or k.jn > KEEP_JOURNAL:
+    if not keep_runs or x < imax(k.cyc, h) or k.fe + k.n >= m.fes or k.jn > KEEP_JOURNAL:
         return False
     if x >= c[KH_CYC]:
         return True
