@@ -383,3 +383,235 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
             return i + 1
     cnt[C_LAST_COMPLETION_PS] = last_completion
     return n
+
+
+cdef inline Py_ssize_t fast_flush(Core* c, Py_ssize_t k, int64_t n_writes, int64_t n_local, int64_t last_completion,
+                                  int64_t last_issue, int64_t last_arr, int64_t ridx) noexcept nogil:
+    """func_loop_paged's registers back to the state after its k accesses; returns k."""
+    c.cnt[C_ACCESSES] += k
+    c.cnt[C_WRITES] += n_writes
+    c.cnt[C_READS] += k - n_writes
+    c.cnt[C_LOCAL_ACCESSES] += n_local
+    c.cnt[C_LAST_COMPLETION_PS] = last_completion
+    c.sc[S_LAST_ISSUE_PS] = last_issue
+    c.sc[S_LAST_ARRIVAL_PS] = last_arr
+    c.sc[S_RING_IDX] = ridx
+    return k
+
+
+DEF FPF = 1
+
+cdef Py_ssize_t func_loop_paged(Core* c, Func* fx, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
+                                const uint16_t* vm, const int64_t* vm_base, Py_ssize_t n) noexcept nogil:
+    """func_loop for the common configuration (func_loop_fits): paging (policy >= 1), one compute
+    blade, no LLC, no time-driven event (checkpoints, a failure, SLA or permission changes,
+    epochs). The same results: an access to a local page (the usual case) is handled here (count,
+    victim order, dirty bit) with the counts and clocks kept in registers until the end; every
+    other access goes through f_memory_access as in func_loop. Without a checkpoint regime no
+    copy is ever in progress: the estimates are always (stall, lat)."""
+    cdef const int64_t* p = c.p
+    cdef int64_t* sc = c.sc
+    cdef int64_t timing = p[P_TIMING]
+    cdef int64_t window = p[P_WINDOW]
+    cdef int64_t stall = fx.stall, lat = fx.lat
+    cdef int64_t last_completion = c.cnt[C_LAST_COMPLETION_PS]
+    cdef int64_t last_issue = sc[S_LAST_ISSUE_PS], last_arr = sc[S_LAST_ARRIVAL_PS]
+    cdef int64_t ridx = sc[S_RING_IDX]
+    cdef int64_t* ring = c.ring
+    cdef int64_t* vstats = c.vm_stats
+    cdef int64_t n_local = 0, n_writes = 0
+    cdef int64_t ushift = c.ushift, smask = c.smask
+    cdef const int32_t* pt_dir = c.pt_dir
+    cdef const int32_t* pt_leaf = c.pt_leaf
+    cdef int32_t* prev = c.prev
+    cdef int32_t* nxt = c.nxt
+    cdef int32_t* head = c.head
+    cdef int32_t* tail = c.tail
+    cdef uint8_t* dirty = c.dirty
+    cdef uint8_t* ref = c.ref
+    cdef int victim = c.victim
+    cdef bint lru = victim == 0
+    cdef bint swaps = p[P_POLICY] >= 2
+    cdef Py_ssize_t i
+    cdef int64_t arr, m, done, k, g, j
+    cdef int w, v
+    cdef int32_t l, a, b, u
+    cdef int64_t pfg[PF_RING]
+    cdef int64_t pfs[PF_RING]     # the set of each access ahead
+    cdef int64_t* cnt = c.cnt
+    cdef int64_t* vs
+    cdef int32_t* pt_leaf_w = c.pt_leaf
+    cdef int32_t* used = c.used
+    cdef int64_t slot
+    cdef int32_t f
+    cdef bint slow_stop = False
+    cdef int64_t wire_req = p[P_WIRE_REQ_B], wire_unit = p[P_WIRE_UNIT_B]
+    cdef bint fast_fault = lru and swaps and c.sp_identity
+    if sc[S_GROW]:
+        return 0
+    for i in range(min(PF_LOC, n)):
+        g = (vm_base[vm[i]] + <int64_t>addr[i]) >> ushift
+        pfs[i] = g & smask
+        pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+    for i in range(n):
+        # hints only (no effect on results): as func_loop, the page-table entry PF_LOC accesses
+        # ahead, then its frame's records, its LRU neighbours, or a fault's victim
+        if i + PF_LOC < n:
+            g = (vm_base[vm[i + PF_LOC]] + <int64_t>addr[i + PF_LOC]) >> ushift
+            pfs[(i + PF_LOC) & (PF_RING - 1)] = g & smask
+            g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+            pfg[(i + PF_LOC) & (PF_RING - 1)] = g
+            hw_prefetch(pt_leaf + g)
+        if FPF and i + PF_FRAME < n:
+            l = pt_leaf[pfg[(i + PF_FRAME) & (PF_RING - 1)]]
+            if l >= 0:
+                if lru:
+                    hw_prefetch(prev + l)
+                    hw_prefetch(nxt + l)
+                else:
+                    hw_prefetch(ref + l)
+                if op[i + PF_FRAME]:
+                    hw_prefetch(dirty + l)
+            elif l < -1 and l != ON_STORAGE:
+                hw_prefetch(c.slot_page + (-2 - <int64_t>l))
+        if FPF and lru and i + PF_NEAR < n:
+            l = pt_leaf[pfg[(i + PF_NEAR) & (PF_RING - 1)]]
+            if l >= 0:
+                a = prev[l]
+                b = nxt[l]
+                if a >= 0:
+                    hw_prefetch(nxt + a)
+                if b >= 0:
+                    hw_prefetch(prev + b)
+            elif swaps:
+                prefetch_frame(c, tail[pfs[(i + PF_NEAR) & (PF_RING - 1)]])
+        if FPF and lru and swaps and i + PF_VICTIM < n:
+            l = pt_leaf[pfg[(i + PF_VICTIM) & (PF_RING - 1)]]
+            if l < -1:
+                k = tail[pfs[(i + PF_VICTIM) & (PF_RING - 1)]]
+                if k >= 0:
+                    u = c.frame_page[k]
+                    if u >= 0:
+                        hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
+        if timing == 0:
+            arr = t_col[i]
+        else:
+            arr = last_issue + t_col[i] + stall
+            last_issue = arr
+        if not sc[S_STARTED]:
+            sc[S_STARTED] = 1
+            c.cnt[C_FIRST_ARRIVAL_PS] = arr
+            c.cks_base[K_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
+        w = op[i]
+        v = vm[i]
+        m = vm_base[v] + <int64_t>addr[i]
+        g = m >> ushift
+        l = pt_leaf[(<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)]
+        if l >= 0:
+            n_local += 1
+            if lru:         # touch
+                j = l & smask
+                if head[j] != l:
+                    a = prev[l]
+                    b = nxt[l]
+                    if a >= 0:
+                        nxt[a] = b
+                    else:
+                        head[j] = b
+                    if b >= 0:
+                        prev[b] = a
+                    else:
+                        tail[j] = a
+                    prev[l] = -1
+                    nxt[l] = head[j]
+                    if head[j] >= 0:
+                        prev[head[j]] = l
+                    else:
+                        tail[j] = l
+                    head[j] = l
+            elif victim == 1:
+                ref[l] = 1
+            if w:
+                dirty[l] = 1
+        elif (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= c.ways and tail[g & smask] >= 0
+              and c.frame_page[tail[g & smask]] >= 0
+              and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
+            # f_swap_in's usual case, in line (the same changes in the same order): a fault on a
+            # page in the blade (its super page given, identity mapping) with no free frame; the
+            # LRU victim goes to the slot the page leaves
+            slot = -2 - <int64_t>l
+            j = g & smask
+            f = tail[j]
+            cnt[C_FAULTS] += 1
+            # pick_victim: the tail to the head
+            a = prev[f]
+            b = nxt[f]
+            if a >= 0:
+                nxt[a] = b
+            else:
+                head[j] = b
+            if b >= 0:
+                prev[b] = a
+            else:
+                tail[j] = a
+            prev[f] = -1
+            nxt[f] = head[j]
+            if head[j] >= 0:
+                prev[head[j]] = f
+            else:
+                tail[j] = f
+            head[j] = f
+            prefetch_frame(c, tail[j])
+            # the fetch: a request out, the unit back
+            vs = vstats + v * VSW
+            cnt[C_LINK_BYTES_OUT] += wire_req
+            cnt[C_LINK_BYTES_IN] += wire_unit
+            if c.sw:
+                cnt[C_PORT_BYTES_OUT] += wire_req
+                cnt[C_PORT_BYTES_IN] += wire_unit
+            c.slot_page[slot] = -1
+            # the victim into that slot
+            u = c.frame_page[f]
+            cnt[C_LINK_BYTES_OUT] += wire_unit
+            if c.sw:
+                cnt[C_PORT_BYTES_OUT] += wire_unit
+            vs[VS_LINK_BYTES] += wire_req + 2 * wire_unit
+            vs[VS_LINK_MSGS] += 3
+            pt_leaf_w[(<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)] = <int32_t>(-2 - slot)
+            c.slot_page[slot] = u
+            cnt[C_SWAP_OUTS] += 1
+            cnt[C_DIRTY_VICTIMS] += dirty[f]
+            c.frame_ready[f] = arr
+            c.frame_page[f] = <int32_t>g
+            pt_leaf_w[(<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)] = f
+            dirty[f] = <uint8_t>w
+            cnt[C_SWAP_INS] += 1
+            prefetch_frame(c, tail[j])
+        else:
+            c.cur_q = v
+            f_memory_access(c, arr, m, w)
+            if sc[S_GROW] or sc[S_ERROR]:
+                slow_stop = True
+        vstats[v * VSW + VS_ACCESSES] += 1
+        if w:
+            n_writes += 1
+            vstats[v * VSW + VS_WRITES] += 1
+        done = arr + lat
+        if done > last_completion:
+            last_completion = done
+        if timing == 1:
+            ring[ridx] = done
+            ridx += 1
+            if ridx == window:
+                ridx = 0
+        last_arr = arr
+        if slow_stop:
+            return fast_flush(c, i + 1, n_writes, n_local, last_completion, last_issue, last_arr, ridx)
+    return fast_flush(c, n, n_writes, n_local, last_completion, last_issue, last_arr, ridx)
+
+
+cdef inline bint func_loop_fits(Core* c) noexcept nogil:
+    """func_loop_paged runs this configuration."""
+    cdef const int64_t* p = c.p
+    return (p[P_POLICY] != 0 and c.cache_sets == 0 and c.nb == 1 and not c.ck_regime and p[P_FAIL_AT_PS] < 0
+            and p[P_QOS_NEV] == 0 and p[P_PERM_NEV] == 0 and p[P_EPOCH_PS] == 0)
