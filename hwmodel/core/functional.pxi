@@ -390,6 +390,7 @@ DEF F_LOC = 12      # func_loop_paged's prefetch stages (accesses ahead): page-t
 DEF F_FRAME = 6     # frame's records, the frame's LRU neighbours (or a fault's victim: its records
 DEF F_NEAR = 3      # and page-table entry)
 DEF F_RING = 16     # > F_LOC, a power of two
+DEF F_VICTIMS = 4   # a swap's hints reach this many victims ahead
 
 
 cdef inline Py_ssize_t paged_flush(Core* c, const int64_t* t_col, const uint8_t* op, const uint16_t* vm, Py_ssize_t k,
@@ -588,7 +589,21 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             else:
                 tail[j] = f
             head[j] = f
-            prefetch_frame(c, tail[j])
+            # the next victims, up the list from the new tail (hints: each fault reaches one
+            # step further than the last, so what it reads came with an earlier fault's hints):
+            # the page-table entry of the (F_VICTIMS - 1)th, the records of the F_VICTIMSth
+            k = tail[j]
+            for a in range(F_VICTIMS - 2):
+                if k < 0:
+                    break
+                k = prev[k]
+            if k >= 0:
+                u = c.frame_page[k]
+                if u >= 0:
+                    hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
+                k = prev[k]
+                if k >= 0:
+                    prefetch_frame(c, <int32_t>k)
             # the fetch (a request out, the unit back), then the victim into the slot it leaves
             vs = vstats + v * VSW
             cnt[C_LINK_BYTES_OUT] += wire_req + wire_unit
