@@ -476,7 +476,7 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int32_t* used = c.used
     cdef int64_t wire_req = p[P_WIRE_REQ_B], wire_unit = p[P_WIRE_UNIT_B]
     cdef Py_ssize_t i
-    cdef int64_t arr, m, k, g, j, slot
+    cdef int64_t arr, m, k, g, j, slot, gi
     cdef int w, v
     cdef int32_t l, a, b, u, f
     cdef int64_t pfg[F_RING]      # accesses ahead: where their page-table entries are
@@ -532,9 +532,11 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             arr = t_col[i]
         w = op[i]
         v = vm[i]
-        m = vm_base[v] + <int64_t>addr[i]
-        g = m >> ushift
-        l = pt_leaf[(<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)]
+        gi = pfg[i & (F_RING - 1)]      # its page-table entry, as looked up F_LOC accesses ago:
+        if gi < (1 << PT_LEAF_SHIFT):   # its range had no leaf then (it may have one now)
+            g = (vm_base[v] + <int64_t>addr[i]) >> ushift
+            gi = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+        l = pt_leaf[gi]
         if l >= 0:
             n_local += 1
             if lru:         # touch
@@ -561,80 +563,83 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                 ref[l] = 1
             dirty[l] |= <uint8_t>w       # mark_written without a checkpoint regime (no branch on w: a
             #                              read or a write is as good as random to the branch predictor)
-        elif (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= c.ways and tail[g & smask] >= 0
-              and c.frame_page[tail[g & smask]] >= 0
-              and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
-            # f_swap_in's usual case, in line (the same changes in the same order): a fault on a
-            # page in the blade (its super page given, identity mapping) with no free frame; the
-            # LRU victim goes to the slot the page leaves
-            slot = -2 - <int64_t>l
-            j = g & smask
-            f = tail[j]
-            cnt[C_FAULTS] += 1
-            # pick_victim: the tail to the head
-            a = prev[f]
-            b = nxt[f]
-            if a >= 0:
-                nxt[a] = b
-            else:
-                head[j] = b
-            if b >= 0:
-                prev[b] = a
-            else:
-                tail[j] = a
-            prev[f] = -1
-            nxt[f] = head[j]
-            if head[j] >= 0:
-                prev[head[j]] = f
-            else:
-                tail[j] = f
-            head[j] = f
-            # the next victims, up the list from the new tail (hints: each fault reaches one
-            # step further than the last, so what it reads came with an earlier fault's hints):
-            # the page-table entry of the (F_VICTIMS - 1)th, the records of the F_VICTIMSth
-            k = tail[j]
-            for a in range(F_VICTIMS - 2):
-                if k < 0:
-                    break
-                k = prev[k]
-            if k >= 0:
-                u = c.frame_page[k]
-                if u >= 0:
-                    hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
-                k = prev[k]
-                if k >= 0:
-                    prefetch_frame(c, <int32_t>k)
-            # the fetch (a request out, the unit back), then the victim into the slot it leaves
-            vs = vstats + v * VSW
-            cnt[C_LINK_BYTES_OUT] += wire_req + wire_unit
-            cnt[C_LINK_BYTES_IN] += wire_unit
-            if c.sw:
-                cnt[C_PORT_BYTES_OUT] += wire_req + wire_unit
-                cnt[C_PORT_BYTES_IN] += wire_unit
-            vs[VS_LINK_BYTES] += wire_req + 2 * wire_unit
-            vs[VS_LINK_MSGS] += 3
-            u = c.frame_page[f]
-            pt_leaf[(<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)] = <int32_t>(-2 - slot)
-            c.slot_page[slot] = u
-            cnt[C_SWAP_OUTS] += 1
-            cnt[C_DIRTY_VICTIMS] += dirty[f]
-            c.frame_ready[f] = arr
-            c.frame_page[f] = <int32_t>g
-            pt_leaf[(<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)] = f
-            dirty[f] = <uint8_t>w
-            cnt[C_SWAP_INS] += 1
         else:
-            c.cur_q = v
-            f_memory_access(c, arr, m, w)
-            if sc[S_GROW] or sc[S_ERROR]:
-                if not one_vm:
-                    vstats[v * VSW + VS_ACCESSES] += 1
-                    vstats[v * VSW + VS_WRITES] += w
-                last_arr = arr
-                if arr + lat > last_completion:
-                    last_completion = arr + lat
-                return paged_flush(c, t_col, op, vm, i + 1, n_local, last_completion, last_issue, last_arr,
-                                   stall, lat, closed, one_vm)
+            m = vm_base[v] + <int64_t>addr[i]
+            g = m >> ushift
+            if (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= c.ways and tail[g & smask] >= 0
+                  and c.frame_page[tail[g & smask]] >= 0
+                  and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
+                # f_swap_in's usual case, in line (the same changes in the same order): a fault on a
+                # page in the blade (its super page given, identity mapping) with no free frame; the
+                # LRU victim goes to the slot the page leaves
+                slot = -2 - <int64_t>l
+                j = g & smask
+                f = tail[j]
+                cnt[C_FAULTS] += 1
+                # pick_victim: the tail to the head
+                a = prev[f]
+                b = nxt[f]
+                if a >= 0:
+                    nxt[a] = b
+                else:
+                    head[j] = b
+                if b >= 0:
+                    prev[b] = a
+                else:
+                    tail[j] = a
+                prev[f] = -1
+                nxt[f] = head[j]
+                if head[j] >= 0:
+                    prev[head[j]] = f
+                else:
+                    tail[j] = f
+                head[j] = f
+                # the next victims, up the list from the new tail (hints: each fault reaches one
+                # step further than the last, so what it reads came with an earlier fault's hints):
+                # the page-table entry of the (F_VICTIMS - 1)th, the records of the F_VICTIMSth
+                k = tail[j]
+                for a in range(F_VICTIMS - 2):
+                    if k < 0:
+                        break
+                    k = prev[k]
+                if k >= 0:
+                    u = c.frame_page[k]
+                    if u >= 0:
+                        hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
+                    k = prev[k]
+                    if k >= 0:
+                        prefetch_frame(c, <int32_t>k)
+                # the fetch (a request out, the unit back), then the victim into the slot it leaves
+                vs = vstats + v * VSW
+                cnt[C_LINK_BYTES_OUT] += wire_req + wire_unit
+                cnt[C_LINK_BYTES_IN] += wire_unit
+                if c.sw:
+                    cnt[C_PORT_BYTES_OUT] += wire_req + wire_unit
+                    cnt[C_PORT_BYTES_IN] += wire_unit
+                vs[VS_LINK_BYTES] += wire_req + 2 * wire_unit
+                vs[VS_LINK_MSGS] += 3
+                u = c.frame_page[f]
+                pt_leaf[(<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)] = <int32_t>(-2 - slot)
+                c.slot_page[slot] = u
+                cnt[C_SWAP_OUTS] += 1
+                cnt[C_DIRTY_VICTIMS] += dirty[f]
+                c.frame_ready[f] = arr
+                c.frame_page[f] = <int32_t>g
+                pt_leaf[gi] = f
+                dirty[f] = <uint8_t>w
+                cnt[C_SWAP_INS] += 1
+            else:
+                c.cur_q = v
+                f_memory_access(c, arr, m, w)
+                if sc[S_GROW] or sc[S_ERROR]:
+                    if not one_vm:
+                        vstats[v * VSW + VS_ACCESSES] += 1
+                        vstats[v * VSW + VS_WRITES] += w
+                    last_arr = arr
+                    if arr + lat > last_completion:
+                        last_completion = arr + lat
+                    return paged_flush(c, t_col, op, vm, i + 1, n_local, last_completion, last_issue, last_arr,
+                                       stall, lat, closed, one_vm)
         if not one_vm:
             vstats[v * VSW + VS_ACCESSES] += 1
             vstats[v * VSW + VS_WRITES] += w
