@@ -131,9 +131,12 @@ def _var(d) -> float:
     return float(np.var(np.asarray(d, np.float64), ddof=1))
 
 
-def _dram_counters(state: dict) -> np.ndarray:
-    """The local (every compute blade's together), blade and peer DRAM counters, concatenated."""
-    local = sum(v for k, v in state.items() if k.startswith("local") and k.endswith("_counters"))
+def _dram_counters(state: dict, local_keys=None) -> np.ndarray:
+    """The local (every compute blade's together), blade and peer DRAM counters, concatenated
+    (`local_keys`: the state's local DRAM counter arrays' names, in its order, if known)."""
+    if local_keys is None:
+        local_keys = [k for k in state if k.startswith("local") and k.endswith("_counters")]
+    local = sum(state[k] for k in local_keys)
     return np.concatenate([local, state["blade_counters"], state["peer_counters"]]).astype(np.int64)
 
 
@@ -173,6 +176,7 @@ class Sampler:
         self.vm_w = len(L.VM_STAT_NAMES)
         self.units = []          # per measured unit: its counter deltas, then its DRAM counter deltas
         self._ua = None          # (float64 rows of the units so far, how many): _units_array
+        self._local_keys = None  # the state's local DRAM counter arrays (_snap)
         self.busy = []           # per measured unit: a checkpoint was being copied when it began
         self.lag = []            # per measured unit: how much its backlog grew, and its time span (ps)
         self.pcts = []           # per measured unit: read and write p50, p95, p99 (ps; nan: none)
@@ -264,7 +268,9 @@ class Sampler:
     def _snap(self) -> dict:
         st = self.engine.state
         sc = st["scalars"]
-        return {"cnt": st["counters"].copy(), "dram": _dram_counters(st), "hist": st["hist"].copy(),
+        if self._local_keys is None:
+            self._local_keys = [k for k in st if k.startswith("local") and k.endswith("_counters")]
+        return {"cnt": st["counters"].copy(), "dram": _dram_counters(st, self._local_keys), "hist": st["hist"].copy(),
                 "clock": np.array([sc[L.S["last_arrival_ps"]], st["counters"][_C["last_completion_ps"]]], np.int64),
                 "vm_hist": st["vm_hist"].copy(), "vm_stats": st["vm_stats"].copy(),
                 "blade_dram": _blade_dram(st, self.nb)}
