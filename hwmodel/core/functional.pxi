@@ -458,6 +458,7 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int64_t last_completion = c.cnt[C_LAST_COMPLETION_PS]
     cdef int64_t last_issue = sc[S_LAST_ISSUE_PS], last_arr = sc[S_LAST_ARRIVAL_PS]
     cdef int64_t* vstats = c.vm_stats
+    cdef int64_t vb0 = vm_base[0]
     cdef int64_t n_local = 0
     cdef int64_t ushift = c.ushift, smask = c.smask
     cdef const int32_t* pt_dir = c.pt_dir
@@ -488,13 +489,13 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
         cnt[C_FIRST_ARRIVAL_PS] = arr
         c.cks_base[K_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
     for i in range(min(F_LOC, n)):
-        g = (vm_base[vm[i]] + <int64_t>addr[i]) >> ushift
+        g = ((vb0 if one_vm else vm_base[vm[i]]) + <int64_t>addr[i]) >> ushift
         pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
     for i in range(n):
         # hints only (no effect on results), as func_loop: the page-table entry F_LOC accesses
         # ahead, then its frame's records, its LRU neighbours, a fault's victim's entry
         if i + F_LOC < n:
-            g = (vm_base[vm[i + F_LOC]] + <int64_t>addr[i + F_LOC]) >> ushift
+            g = ((vb0 if one_vm else vm_base[vm[i + F_LOC]]) + <int64_t>addr[i + F_LOC]) >> ushift
             g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
             pfg[(i + F_LOC) & (F_RING - 1)] = g
             hw_prefetch(pt_leaf + g)
@@ -519,7 +520,7 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                 if b >= 0:
                     hw_prefetch(prev + b)
             elif swaps:     # a fault ahead: its set's victim (the LRU tail) leaves
-                k = tail[(vm_base[vm[i + F_NEAR]] + <int64_t>addr[i + F_NEAR]) >> ushift & smask]
+                k = tail[((vb0 if one_vm else vm_base[vm[i + F_NEAR]]) + <int64_t>addr[i + F_NEAR]) >> ushift & smask]
                 if k >= 0:
                     prefetch_frame(c, <int32_t>k)
                     u = c.frame_page[k]
@@ -531,7 +532,7 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
         else:
             arr = t_col[i]
         w = op[i]
-        v = vm[i]
+        v = 0 if one_vm else vm[i]     # (one VM: the engine checked every id is 0)
         gi = pfg[i & (F_RING - 1)]      # its page-table entry, as looked up F_LOC accesses ago:
         if gi < (1 << PT_LEAF_SHIFT):   # its range had no leaf then (it may have one now)
             g = (vm_base[v] + <int64_t>addr[i]) >> ushift
