@@ -385,7 +385,6 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
     return n
 
 
-
 DEF F_LOC = 12      # func_loop_paged's prefetch stages (accesses ahead): page-table entry, its
 DEF F_FRAME = 6     # frame's records, the frame's LRU neighbours (or a fault's victim: its records
 DEF F_NEAR = 3      # and page-table entry)
@@ -480,6 +479,7 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int64_t arr, m, k, g, j, slot, gi
     cdef int w, v
     cdef int32_t l, a, b, u, f
+    cdef int hop
     cdef int64_t pfg[F_RING]      # accesses ahead: where their page-table entries are
     if sc[S_GROW] or n == 0:
         return 0
@@ -568,8 +568,8 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             m = vm_base[v] + <int64_t>addr[i]
             g = m >> ushift
             if (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= c.ways and tail[g & smask] >= 0
-                  and c.frame_page[tail[g & smask]] >= 0
-                  and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
+                    and c.frame_page[tail[g & smask]] >= 0
+                    and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
                 # f_swap_in's usual case, in line (the same changes in the same order): a fault on a
                 # page in the blade (its super page given, identity mapping) with no free frame; the
                 # LRU victim goes to the slot the page leaves
@@ -599,7 +599,7 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                 # step further than the last, so what it reads came with an earlier fault's hints):
                 # the page-table entry of the (F_VICTIMS - 1)th, the records of the F_VICTIMSth
                 k = tail[j]
-                for a in range(F_VICTIMS - 2):
+                for hop in range(F_VICTIMS - 2):
                     if k < 0:
                         break
                     k = prev[k]
