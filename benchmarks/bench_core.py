@@ -145,3 +145,36 @@ def test_full_run(benchmark, workloads, backend, variant):
     benchmark.pedantic(run, setup=setup, rounds=3 if backend == "compiled" else 1, iterations=1)
     assert engines[-1].state["counters"][0] == n
     _report(benchmark, n, engines[-1])
+
+
+# The detailed controller (DRAMsim3's, dram.model: detailed) in the whole system, beside the fast
+# model on the same accesses. Each answer simulates the controller from the request's arrival until
+# it is done (the run kept while later requests cannot change it), so its cost grows with the
+# DRAM's queueing delay: light where the VM fits in local DRAM, heavy where page swaps queue 4 KiB
+# transfers. Prefixes of bench_core's workloads (zipf, hotcold), sized so a round takes seconds.
+def _dram_system(model, local):
+    dram = {"model": model}
+    return system(compute={"local_memory": local, "vms": [{"memory": "4GiB"}], "dram": dram},
+                  memory_blade={"dram": {**dram, "channels": 2, "ranks": 4}})
+
+
+IN_SYSTEM = {"all-local+zipf": ("5GiB", 200_000), "page_swap+hotcold": ("1GiB", 20_000)}
+
+
+@pytest.mark.parametrize("model", ["detailed", "fast"])
+@pytest.mark.parametrize("variant", list(IN_SYSTEM))
+def test_dram_model_in_system(benchmark, workloads, variant, model):
+    local, n = IN_SYSTEM[variant]
+    n = min(N, n)
+    c = _dram_system(model, local).compile("none")
+    cols = columns(workloads, variant, n)
+    engines = []
+
+    def setup():
+        engines.append(Engine(c, "compiled"))
+        return (engines[-1],) + cols, {}
+
+    benchmark.group = f"core-dram-in-system-{variant}"
+    benchmark.pedantic(lambda e, *x: e.run_chunk(*x), setup=setup, rounds=3, iterations=1)
+    assert engines[-1].state["counters"][0] == n
+    _report(benchmark, n, engines[-1])

@@ -122,6 +122,7 @@ def run_chunk(const int64_t[::1] p, const int64_t[::1] dl, const int64_t[::1] db
                 copy_rows(rows, log.rows, log.n)
             dram_log.append(rows)
     finally:
+        ctl_settle()                  # the DRAMs live for this call only: no run-ahead may be kept past it
         free(c.locals)
         if c.log != NULL:
             free(log.rows)
@@ -200,7 +201,10 @@ def run_functional(const int64_t[::1] p, dict st, const int64_t[::1] t_col, cons
             ran = 0
         elif not p[P_VIRTUAL]:
             with nogil:
-                ran = func_loop(&c, &fx, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], n)
+                if func_loop_fits(&c):
+                    ran = func_loop_paged(&c, &fx, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], n)
+                else:
+                    ran = func_loop(&c, &fx, &t_col[0], &addr[0], &op[0], &vm[0], &vm_base[0], n)
         else:
             mach = <int64_t*>malloc(n * sizeof(int64_t))
             zero = <int64_t*>calloc(vm_base.shape[0], sizeof(int64_t))
@@ -208,7 +212,10 @@ def run_functional(const int64_t[::1] p, dict st, const int64_t[::1] t_col, cons
                 raise MemoryError("virtual addresses of a chunk")
             with nogil:
                 k = va_map(&c, &addr[0], &vm[0], &vm_base[0], mach, n, &why)
-                ran = func_loop(&c, &fx, &t_col[0], <const uint64_t*>mach, &op[0], &vm[0], zero, k)
+                if func_loop_fits(&c):
+                    ran = func_loop_paged(&c, &fx, &t_col[0], <const uint64_t*>mach, &op[0], &vm[0], zero, k)
+                else:
+                    ran = func_loop(&c, &fx, &t_col[0], <const uint64_t*>mach, &op[0], &vm[0], zero, k)
             if ran == k < n and not c.sc[S_ERROR]:
                 if why == VA_TABLE_FULL:
                     c.sc[S_GROW] = 1

@@ -18,13 +18,22 @@ def percentile_ps(hist: np.ndarray, q: float, max_ps: int, shift: int = 0) -> fl
     """Nearest-rank percentile from the log-linear histogram: the midpoint of the bin holding it
     (bins are under 0.8% wide; 2**shift of them merged in per-VM histograms), never above the
     exact maximum."""
+    return percentiles_ps(hist, (q,), max_ps, shift)[0]
+
+
+def percentiles_ps(hist: np.ndarray, qs, max_ps: int, shift: int = 0) -> list:
+    """percentile_ps for each of `qs`, the histogram summed up once."""
     total = int(hist.sum())
     if total == 0:
-        return 0.0
-    rank = max(1, int(np.ceil(q / 100 * total)))
-    b = int(np.searchsorted(np.cumsum(hist), rank))
-    lo, hi = L.hist_bin_bounds(b << shift)[0], L.hist_bin_bounds(((b + 1) << shift) - 1)[1]
-    return float(min((lo + hi - 1) / 2, max_ps))
+        return [0.0] * len(qs)
+    cum = np.cumsum(hist)
+    out = []
+    for q in qs:
+        rank = max(1, int(np.ceil(q / 100 * total)))
+        b = int(np.searchsorted(cum, rank))
+        lo, hi = L.hist_bin_bounds(b << shift)[0], L.hist_bin_bounds(((b + 1) << shift) - 1)[1]
+        out.append(float(min((lo + hi - 1) / 2, max_ps)))
+    return out
 
 
 @dataclass

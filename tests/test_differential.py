@@ -241,3 +241,30 @@ def test_detailed_dram_in_the_system_backends_agree_and_resume(tmp_path, policy,
         assert runs["compiled"][1:] == runs["reference"][1:]
     cnt = runs["compiled"][2]
     assert cnt["local_read_cmds"] > 0 and (policy == "static" or cnt["blade_read_cmds"] + cnt["blade_write_cmds"] > 0)
+
+
+# The compiled core keeps an answer's run-ahead when the next request to that channel cannot change
+# it (core/dram_ctrl.pxi, ctl_segment); the twin always rolls back. Keeping must not change a
+# thing: checked against the compiled core rolling back, on page swaps (two DRAMs alternate, two
+# blade channels) the twin is too slow for, in chunks, with epochs (each epoch row settles the runs).
+@pytest.mark.parametrize("policy", ["page_swap", "subpage_swap", "fgra"])
+def test_kept_run_aheads_change_nothing(policy):
+    from hwmodel import _core
+    system = detailed_system(policy)
+    trace = random_trace(np.random.default_rng(11), 3000, timed=False)     # closed loop: not overloaded
+    c = system.compile(trace["timing"], epoch_ps=2_000_000)
+    cols = [trace[k] for k in ("time", "addr", "op", "vm")]
+    runs = []
+    try:
+        for keep in (True, False):
+            _core._keep_runs(keep)
+            e = Engine(c, "compiled")
+            done = np.concatenate([e.run_chunk(*[x[a:a + 700] for x in cols], want_completions=True)
+                                   for a in range(0, len(cols[0]), 700)])
+            e.finish()
+            runs.append((done, state_digest(e.state), counters(e.state), np.concatenate(e.epoch_rows)))
+    finally:
+        _core._keep_runs(True)
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][3], runs[1][3])
+    assert runs[0][1:3] == runs[1][1:3]
+    assert runs[0][2]["blade_read_cmds"] > 0 and len(runs[0][3]) > 10

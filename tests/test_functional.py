@@ -183,3 +183,40 @@ def test_functional_needs_no_dram():
     for k in f.state:
         if k.endswith("counters") and k != "counters":
             assert not f.state[k].any(), k
+
+
+@pytest.mark.parametrize("victim", ["lru", "clock", "fifo", "random"])
+@pytest.mark.parametrize("timing", ["gap", "timestamp"])
+@pytest.mark.parametrize("vms", [1, 2])
+def test_functional_common_loop_compiled_equals_twin(victim, timing, vms):
+    """The compiled functional mode's loop for the common configuration (paging, one compute
+    blade, no LLC, no time-driven events: func_loop_paged, one per victim policy x closed loop x
+    one VM) leaves the twin's state bit for bit: run in pieces of many lengths (its counts and
+    completion ring are written at the end of each), from a state that starts small (it stops
+    for the engine to grow it in the middle of pieces), with swaps from the blade and from storage."""
+    from hwmodel.core.engine import new_state
+    system = _small(compute={"local_memory": "256KiB", "vms": [{"name": f"vm{i}", "memory": "1MiB"}
+                                                                for i in range(vms)]},
+                    hypervisor={"victim": victim, "placement": "first_touch"},
+                    memory_blade={"capacity": "512KiB", "super_page": "256KiB"}, storage={"device": "nvme-gen4"})
+    t, addr, op, vm = _trace(n=3000)
+    vm = vm % vms
+    cols = (np.diff(t, prepend=0) if timing == "gap" else t, addr, op, vm)
+    c = system.compile(timing)
+    pieces = [1, 2, 3, 4, 5, 7, 64, 1, 500, 3, 1000]
+    digests = []
+    for backend in ("compiled", "reference"):
+        e = Engine(c, backend, state=new_state(c, growable.SMALL))
+        e.run_chunk(*(x[:200] for x in cols))
+        a = 200
+        for k in pieces:
+            e.run_functional(*(x[a:a + k] for x in cols), stall_ps=30_000, latency_ps=250_000)
+            a += k
+        e.run_functional(*(x[a:2800] for x in cols), stall_ps=7_000, latency_ps=90_000)
+        digests.append(state_digest(e.state, c))      # (the detailed stretch after rewrites the ring)
+        e.run_chunk(*(x[2800:] for x in cols))
+        e.finish()
+        s = e.state["counters"]
+        assert s[L.C["faults"]] > 100 and s[L.C["storage_reads"]] > 0, "the trace swaps from the blade and storage"
+        digests.append(state_digest(e.state, c))
+    assert digests[:2] == digests[2:]

@@ -303,6 +303,7 @@ def dram_answer(const int64_t[::1] d, dict st, str prefix, int64_t addr, int64_t
             done = dram_line(&m, addr, t, w)
         else:
             done = dram_block(&m, addr, nbytes, t, w)
+        ctl_settle()          # m lives for this call only: no run-ahead may be kept past it
     return done
 
 

@@ -2,10 +2,11 @@
 # controller simulated cycle by cycle where anything can happen. Semantics: the docstring of
 # core/dram_ctrl.py, whose functions these mirror one for one (same names, ctl_ prefix);
 # completions, counters and state match bit for bit. An in-system answer runs ahead and is
-# undone: the channel's small records (banks, bank groups, ranks, the channel record, queue
-# lengths, read queue, write buffer, counters) are copied before and written back after
-# (ctl_small_save); every write to the large ones (slots, command queues, the pending-address
-# table, held requests, rank activity) goes through jset / jmax / jadd and its undo journal.
+# undone (at once in the twin; here when a later request needs it, see ctl_segment): the channel's
+# small records (banks, bank groups, ranks, the channel record, queue lengths, read queue, write
+# buffer) are copied before and written back after (ctl_small_save); every write to the large
+# ones (slots, command queues, the pending-address table, held requests, rank activity) goes
+# through jset / jmax / jadd and its undo journal; counters go to scratch while running ahead.
 
 cdef enum:
     K_ACT = 0                # command kinds (the twin's ACT, RD, WR, PRE, REF, REFB, NONE)
@@ -22,67 +23,15 @@ cdef uint64_t CTL_HMUL = 0x9E3779B97F4A7C15ULL
 
 
 # -- the undo journal -------------------------------------------------------------------------
-# A per-thread buffer, grown as needed and kept for the thread's life (one answer runs ahead at a
-# time on a thread; the core frees nothing of a Dram, so a Dram-owned buffer would leak).
-cdef extern from *:
-    """
-    #include <stdlib.h>
-    static __thread void* hw_dram_jmem = 0;
-    static __thread size_t hw_dram_jbytes = 0;
-    static void* hw_dram_journal(size_t bytes) {
-        if (bytes > hw_dram_jbytes) {
-            void* p = realloc(hw_dram_jmem, bytes);
-            if (!p) return 0;
-            hw_dram_jmem = p;
-            hw_dram_jbytes = bytes;
-        }
-        return hw_dram_jmem;
-    }
-    """
-    void* hw_dram_journal(size_t nbytes) noexcept nogil
-
-
 cdef void ctl_jgrow(Dram* m) noexcept nogil:
+    # m.jbuf is the buffer of the keeper running ahead (see ctl_segment), grown in place
     cdef int64_t cap = 2 * m.jcap if m.jcap else 1 << 14
-    cdef JEntry* p = <JEntry*>hw_dram_journal(cap * sizeof(JEntry))
+    cdef JEntry* p = <JEntry*>realloc(m.jbuf, cap * sizeof(JEntry))
     if p == NULL:
         fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's undo journal\n")
         abort()
     m.jbuf = p
     m.jcap = cap
-
-
-cdef extern from *:
-    """
-    static __thread int64_t* hw_dram_cmem = 0;
-    static __thread size_t hw_dram_cn = 0;
-    static int64_t* hw_dram_cache_mem(size_t n) {
-        if (n > hw_dram_cn) {
-            int64_t* p = (int64_t*)realloc(hw_dram_cmem, n * sizeof(int64_t));
-            if (!p) return 0;
-            hw_dram_cmem = p;
-            hw_dram_cn = n;
-        }
-        return hw_dram_cmem;
-    }
-    """
-    int64_t* hw_dram_cache_mem(size_t n) noexcept nogil
-
-cdef extern from *:
-    """
-    static __thread int64_t* hw_dram_smem = 0;
-    static __thread size_t hw_dram_sn = 0;
-    static int64_t* hw_dram_small_mem(size_t n) {
-        if (n > hw_dram_sn) {
-            int64_t* p = (int64_t*)realloc(hw_dram_smem, n * sizeof(int64_t));
-            if (!p) return 0;
-            hw_dram_smem = p;
-            hw_dram_sn = n;
-        }
-        return hw_dram_smem;
-    }
-    """
-    int64_t* hw_dram_small_mem(size_t n) noexcept nogil
 
 
 cdef void ctl_jrec(Dram* m, int64_t* p) noexcept nogil:
@@ -610,13 +559,15 @@ cdef inline void ctl_copy(int64_t* dst, const int64_t* src, int64_t n) noexcept 
     memcpy(dst, src, n * sizeof(int64_t))
 
 
-cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
-    # the caches of the channel being simulated, kept while an answer runs ahead (they are not
-    # state: rolling the state back must bring them back too); rebuilding them costs more
+cdef inline int64_t ctl_cache_words(Dram* m) noexcept nogil:
+    return 7 * m.nq + 6 * ((m.nq + 63) >> 6) + 2 * m.qsize + 8
+
+
+cdef void ctl_cache_save(Dram* m, int64_t* b) noexcept nogil:
+    # the caches of the channel being simulated (into b, ctl_cache_words long), kept while an
+    # answer runs ahead (they are not state: rolling the state back must bring them back too);
+    # rebuilding them costs more
     cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
-    cdef int64_t* b = hw_dram_cache_mem(7 * nq + 6 * nw + 2 * q + 8)
-    if b == NULL:
-        return NULL
     ctl_copy(b, m.qrd, nq)
     ctl_copy(b + nq, m.qwr, nq)
     ctl_copy(b + 2 * nq, m.qpre, nq)
@@ -636,7 +587,6 @@ cdef int64_t* ctl_cache_save(Dram* m) noexcept nogil:
     ctl_copy(b + q, m.wrb_q, q)
     b += 2 * q
     b[0], b[1], b[2], b[3], b[4], b[5], b[6] = m.cache_ch, m.movable_rd, m.movable_wr, m.tq_dirty, m.tfe_dirty, m.t_q, m.t_fe
-    return hw_dram_cache_mem(0)
 
 
 cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
@@ -666,13 +616,14 @@ cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
     m.cache_ch, m.movable_rd, m.movable_wr, m.tq_dirty, m.tfe_dirty, m.t_q, m.t_fe = b[0], b[1], b[2], b[3], b[4], b[5], b[6]
 
 
-cdef int64_t* ctl_small_save(Dram* m, int64_t ch) noexcept nogil:
-    # channel ch's small records, copied before an answer runs ahead (see the top of this file)
+cdef inline int64_t ctl_small_words(Dram* m) noexcept nogil:
+    return m.n_banks * N_KB + m.nbg * N_KG + m.n_ranks * N_KR + N_KH + m.n_banks + m.nq + 2 * m.qsize
+
+
+cdef void ctl_small_save(Dram* m, int64_t ch, int64_t* b) noexcept nogil:
+    # channel ch's small records (into b, ctl_small_words long), copied before an answer runs
+    # ahead (see the top of this file); not the counters, which a run ahead does not touch
     cdef int64_t nb = m.n_banks * N_KB, ng = m.nbg * N_KG, nr = m.n_ranks * N_KR
-    cdef int64_t* b = hw_dram_small_mem(nb + ng + nr + N_KH + m.n_banks + m.nq + 2 * m.qsize + N_DRAM_COUNTERS)
-    if b == NULL:
-        fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's copy of its records\n")
-        abort()
     ctl_copy(b, m.b_bank, nb)
     ctl_copy(b + nb, m.b_bg, ng)
     ctl_copy(b + nb + ng, m.b_rank, nr)
@@ -683,8 +634,6 @@ cdef int64_t* ctl_small_save(Dram* m, int64_t ch) noexcept nogil:
     ctl_copy(b, m.b_cqn, m.nq)
     ctl_copy(b + m.nq, m.k_rdq + ch * m.qsize, m.qsize)
     ctl_copy(b + m.nq + m.qsize, m.k_wrb + ch * m.qsize, m.qsize)
-    ctl_copy(b + m.nq + 2 * m.qsize, m.cnt, N_DRAM_COUNTERS)
-    return hw_dram_small_mem(0)
 
 
 cdef void ctl_small_load(Dram* m, int64_t ch, const int64_t* b) noexcept nogil:
@@ -699,7 +648,6 @@ cdef void ctl_small_load(Dram* m, int64_t ch, const int64_t* b) noexcept nogil:
     ctl_copy(m.b_cqn, b, m.nq)
     ctl_copy(m.k_rdq + ch * m.qsize, b + m.nq, m.qsize)
     ctl_copy(m.k_wrb + ch * m.qsize, b + m.nq + m.qsize, m.qsize)
-    ctl_copy(m.cnt, b + m.nq + 2 * m.qsize, N_DRAM_COUNTERS)
 
 
 cdef inline void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
@@ -1489,13 +1437,178 @@ cdef int64_t ctl_horizon(Dram* m) noexcept nogil:
     return h
 
 
+# An answer runs its channel ahead of the committed state until the request is done. The next
+# request to that channel seldom changes the run: when it arrives at or after the cycle the run
+# reached, or behind a request the front end still holds there, every cycle simulated so far is the
+# same with it. The run is then kept and continued instead of rolled back and simulated again. A
+# thread keeps up to KEEPERS runs (a page swap alternates between two DRAMs); any other use of a
+# kept channel settles it first: roll back, put its kept requests into the committed front end,
+# where answering them one by one would have put them (none was late, so in the same order), and
+# commit as far as that would have. Results equal always rolling back, which the twin does (the
+# tests compare the two). A run ahead counts into scratch counters: only committed cycles count.
+cdef enum:
+    KEEPERS = 8
+    KEEP_JOURNAL = 1 << 19      # journal entries (8 MiB) past which a kept run is settled
+
+cdef extern from *:
+    """
+    typedef struct {
+        void* m;                /* the Dram whose run is kept (NULL: a free keeper) */
+        int64_t ch;             /* its channel */
+        int64_t seq;            /* the channel's next ticket */
+        int64_t cyc;            /* the committed cycle answering one by one would have reached */
+        int64_t fe;             /* requests in the committed front end (not counting rows) */
+        int64_t n, cap;         /* requests answered on the kept run (rows of 6), room for them */
+        int64_t* rows;
+        int64_t* small;         /* copies the run rolls back to, and their room */
+        int64_t* saved;
+        int64_t nsmall, nsaved, has_saved;
+        void* jbuf;             /* the run's undo journal */
+        int64_t jn, jcap;
+        int64_t used;           /* when last used (the least recent is settled for a new run) */
+    } HwKeep;
+    static __thread HwKeep hw_keep[8];
+    static __thread int64_t hw_keep_clock = 0;
+    static __thread int64_t hw_keep_cnt[256];    /* a run ahead's counters, discarded */
+    """
+    ctypedef struct HwKeep:
+        void* m
+        int64_t ch, seq, cyc, fe, n, cap
+        int64_t* rows
+        int64_t* small
+        int64_t* saved
+        int64_t nsmall, nsaved, has_saved
+        void* jbuf
+        int64_t jn, jcap
+        int64_t used
+    HwKeep hw_keep[8]
+    int64_t hw_keep_clock
+    int64_t hw_keep_cnt[256]
+
+assert N_DRAM_COUNTERS <= 256 and KEEPERS == 8
+cdef bint keep_runs = True
+
+
+def _keep_runs(bint on):
+    """Whether answers keep their run-ahead (the default); off, every answer rolls back as the twin
+    does. For the tests, which compare the two where the twin is too slow to run."""
+    global keep_runs
+    keep_runs = on
+
+
+cdef int64_t* ctl_room(int64_t* p, int64_t* have, int64_t n) noexcept nogil:
+    # p grown to hold n int64 (have: what it holds)
+    if n <= have[0]:
+        return p
+    p = <int64_t*>realloc(p, n * sizeof(int64_t))
+    if p == NULL:
+        fprintf(stderr, b"hwmodel: out of memory for the DRAM controller's kept run\n")
+        abort()
+    have[0] = n
+    return p
+
+
+cdef void ctl_run_ahead(Dram* m, int64_t ch, HwKeep* k, int64_t ticket) noexcept nogil:
+    # run channel ch ahead until request `ticket` is done, journaled into keeper k (the journal
+    # on: m.jon and k's buffer in m)
+    global hw_keep_clock
+    cdef int64_t* cnt = m.cnt
+    m.cnt = hw_keep_cnt
+    m.target = ticket
+    m.target_done = -1
+    ctl_advance(m, ch, CTL_FAR, 1)
+    m.target = -1
+    m.cnt = cnt
+    k.jbuf, k.jn, k.jcap = <void*>m.jbuf, m.jn, m.jcap
+    m.jon = False
+    hw_keep_clock += 1
+    k.used = hw_keep_clock
+
+
+cdef void ctl_settle_one(HwKeep* k) noexcept nogil:
+    """Roll back keeper k's run, hand its requests to the committed front end and commit up to
+    the latest horizon, as answering each request from the committed state would have."""
+    cdef Dram* m = <Dram*>k.m
+    cdef int64_t ch = k.ch, i
+    cdef int64_t* r
+    if m == NULL:
+        return
+    k.m = NULL
+    ctl_channel(m, ch)
+    m.jbuf, m.jn = <JEntry*>k.jbuf, k.jn
+    ctl_rollback(m)
+    k.jn = 0
+    ctl_small_load(m, ch, k.small)
+    if k.has_saved:
+        ctl_cache_load(m, k.saved)
+    elif m.cache_ch == ch:
+        m.cache_ch = -1       # rebuilt when next needed
+    KHp(m, ch)[KH_SEQ] = k.seq
+    for i in range(k.n):
+        r = k.rows + 6 * i
+        ctl_fe_insert(m, ch, r[0], r[1], r[2], r[3], r[4], r[5])
+    k.n = 0
+    ctl_advance(m, ch, k.cyc, 0)
+
+
+cdef void ctl_settle() noexcept nogil:
+    """Settle every run the thread keeps (before the state is read or handed back)."""
+    cdef int64_t i
+    for i in range(KEEPERS):
+        ctl_settle_one(&hw_keep[i])
+
+
+cdef bint ctl_keep_holds(Dram* m, int64_t ch, HwKeep* k, int64_t t, int64_t x, int64_t h) noexcept nogil:
+    # keeper k's run answers a request arriving at t (cycle x; horizon at cycle h) as rolling back
+    # would: not late for the committed state, which would have had front-end room, and nothing
+    # simulated changes
+    cdef int64_t* c = KHp(m, ch)
+    if not keep_runs or x < imax(k.cyc, h) or k.fe + k.n >= m.fes or k.jn > KEEP_JOURNAL:
+        return False
+    if x >= c[KH_CYC]:
+        return True
+    return c[KH_FE_N] > 0 and m.k_fe[(ch * m.fes + c[KH_FE_HEAD]) * N_KF + KF_T] <= t
+
+
 cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w) noexcept nogil:
-    cdef int64_t ch, b, row, ticket, done
+    cdef int64_t ch, b, row, ticket, h, i
     cdef int64_t* c
+    cdef int64_t* r
+    cdef HwKeep* k = NULL
     ctl_decode(m, addr, &ch, &b, &row)
     c = KHp(m, ch)
     m.src.ring = True
-    ctl_advance(m, ch, ctl_ceil(m, ctl_horizon(m)), 0)
+    h = ctl_ceil(m, ctl_horizon(m))
+    for i in range(KEEPERS):
+        if hw_keep[i].m == <void*>m and hw_keep[i].ch == ch:
+            k = &hw_keep[i]
+            break
+    if k != NULL and ctl_keep_holds(m, ch, k, t, ctl_ceil(m, t), h):
+        # answered on the kept run: the request joins it (and the rows to hand over when settled)
+        k.cyc = imax(k.cyc, h)
+        ticket = k.seq
+        k.seq = ticket + 1
+        c[KH_SEQ] = ticket + 1
+        k.rows = ctl_room(k.rows, &k.cap, 6 * (k.n + 1))
+        r = k.rows + 6 * k.n
+        r[0], r[1], r[2], r[3], r[4], r[5] = t, addr, nb, m.burst_bytes, w, ticket
+        k.n += 1
+        m.jbuf, m.jn, m.jcap, m.jon = <JEntry*>k.jbuf, k.jn, k.jcap, True
+        ctl_fe_insert(m, ch, t, addr, nb, m.burst_bytes, w, ticket)
+        ctl_run_ahead(m, ch, k, ticket)
+        return m.target_done
+    if k == NULL:             # a keeper for this channel: a free one, else the least recently used
+        k = &hw_keep[0]
+        for i in range(KEEPERS):
+            if hw_keep[i].m == NULL:
+                k = &hw_keep[i]
+                break
+            if hw_keep[i].used < k.used:
+                k = &hw_keep[i]
+    ctl_settle_one(k)
+    # answered from the committed state: commit up to the horizon (and until the front end has
+    # room), take the request, then run ahead
+    ctl_advance(m, ch, h, 0)
     while c[KH_FE_N] >= m.fes:
         ctl_advance(m, ch, c[KH_CYC] + 1, 0)
     ticket = c[KH_SEQ]
@@ -1503,21 +1616,16 @@ cdef int64_t ctl_segment(Dram* m, int64_t addr, int64_t t, int64_t nb, int64_t w
     if ctl_ceil(m, t) < c[KH_CYC]:
         m.cnt[DC_LATE_ARRIVALS] += 1
     ctl_fe_insert(m, ch, t, addr, nb, m.burst_bytes, w, ticket)
-    cdef int64_t* saved = ctl_cache_save(m) if m.cache_ch == ch else NULL
-    cdef int64_t* small = ctl_small_save(m, ch)
-    m.jon = True
-    m.jn = 0
-    m.jbuf, m.jcap = NULL, 0     # the thread's buffer, fetched on the first write (another Dram may have moved it)
-    m.target = ticket
-    m.target_done = -1
-    ctl_advance(m, ch, CTL_FAR, 1)
-    done = m.target_done
-    ctl_rollback(m)
-    ctl_small_load(m, ch, small)
-    ctl_cache_load(m, saved)     # the caches as they were (or rebuilt next time)
-    m.jon = False
-    m.target = -1
-    return done
+    k.m, k.ch, k.seq, k.cyc, k.fe, k.n, k.jn = <void*>m, ch, ticket + 1, c[KH_CYC], c[KH_FE_N], 0, 0
+    k.small = ctl_room(k.small, &k.nsmall, ctl_small_words(m))
+    ctl_small_save(m, ch, k.small)
+    k.has_saved = m.cache_ch == ch
+    if k.has_saved:
+        k.saved = ctl_room(k.saved, &k.nsaved, ctl_cache_words(m))
+        ctl_cache_save(m, k.saved)
+    m.jbuf, m.jn, m.jcap, m.jon = <JEntry*>k.jbuf, 0, k.jcap, True
+    ctl_run_ahead(m, ch, k, ticket)
+    return m.target_done
 
 
 cdef int64_t ctl_request(Dram* m, int64_t addr, int64_t t, int64_t nbytes, int w) noexcept nogil:

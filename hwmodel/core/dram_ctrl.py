@@ -1021,6 +1021,10 @@ def request(m, addr, t, nbytes, is_write, posted):
 
 
 def _segment(m, addr, t, nb, w):
+    """One request to one channel, answered from the committed state: commit up to the horizon,
+    take the request, simulate until it is done, undo. (The compiled core keeps that run-ahead
+    while later requests to the channel cannot change it and undoes it when one can: the same
+    results, checked by tests/test_differential.py.)"""
     ch, _, _ = _decode(m, addr)
     c = _chan(m, ch)
     ring = _Ring(m, ch)

@@ -383,3 +383,306 @@ cdef Py_ssize_t func_loop(Core* c, Func* fx, const int64_t* t_col, const uint64_
             return i + 1
     cnt[C_LAST_COMPLETION_PS] = last_completion
     return n
+
+
+DEF F_LOC = 12      # func_loop_paged's prefetch stages (accesses ahead): page-table entry, its
+DEF F_FRAME = 6     # frame's records, the frame's LRU neighbours (or a fault's victim: its records
+DEF F_NEAR = 3      # and page-table entry)
+DEF F_RING = 16     # > F_LOC, a power of two
+DEF F_VICTIMS = 4   # a swap's hints reach this many victims ahead
+
+
+cdef inline Py_ssize_t paged_flush(Core* c, const int64_t* t_col, const uint8_t* op, const uint16_t* vm, Py_ssize_t k,
+                                   int64_t n_local, int64_t last_completion, int64_t last_issue, int64_t last_arr,
+                                   int64_t stall, int64_t lat, bint closed, bint one_vm) noexcept nogil:
+    """func_loop_paged's registers back to the state after its k accesses; returns k. What the loop
+    did not write as it went, written now as func_loop writes it: the counts of accesses, reads
+    and writes (and one VM's), and closed loop, the completion ring: each access's completion
+    (arrival + lat) in turn, of which the last `window` stay (the arrivals, recomputed backwards
+    from the last: each is the one before plus its gap plus the stall)."""
+    cdef int64_t* sc = c.sc
+    cdef int64_t window = c.p[P_WINDOW]
+    cdef int64_t n_writes = 0, ridx, arr
+    cdef Py_ssize_t i, m
+    for i in range(k):
+        n_writes += op[i]
+    c.cnt[C_ACCESSES] += k
+    c.cnt[C_WRITES] += n_writes
+    c.cnt[C_READS] += k - n_writes
+    c.cnt[C_LOCAL_ACCESSES] += n_local
+    if one_vm:
+        c.vm_stats[vm[0] * VSW + VS_ACCESSES] += k
+        c.vm_stats[vm[0] * VSW + VS_WRITES] += n_writes
+    c.cnt[C_LAST_COMPLETION_PS] = last_completion
+    sc[S_LAST_ISSUE_PS] = last_issue
+    sc[S_LAST_ARRIVAL_PS] = last_arr
+    if closed and k:
+        ridx = (sc[S_RING_IDX] + k) % window     # where the next access's completion goes
+        m = min(k, window)
+        arr = last_arr
+        i = k - 1
+        while m > 0:
+            ridx = ridx - 1 if ridx > 0 else window - 1
+            c.ring[ridx] = arr + lat
+            arr -= t_col[i] + stall
+            i -= 1
+            m -= 1
+        sc[S_RING_IDX] = (sc[S_RING_IDX] + k) % window
+    return k
+
+
+# func_loop_paged's specialisations: each flag a type, so that Cython compiles one loop per
+# combination, with the flag a constant the C compiler folds (and drops what the others need)
+ctypedef fused LruK:          # exact LRU: int64_t; any other victim policy: uint64_t
+    int64_t
+    uint64_t
+ctypedef fused ClosedK:       # closed loop: int32_t; open: uint16_t
+    int32_t
+    uint16_t
+ctypedef fused OneVmK:        # one VM: uint8_t; more: double
+    uint8_t
+    double
+
+
+cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
+                           const uint16_t* vm, const int64_t* vm_base, Py_ssize_t n,
+                           LruK lru_k, ClosedK closed_k, OneVmK one_vm_k) noexcept nogil:
+    """func_loop_paged for one combination of (exact LRU, closed loop, one VM)."""
+    cdef bint lru = LruK is int64_t
+    cdef bint closed = ClosedK is int32_t
+    cdef bint one_vm = OneVmK is uint8_t
+    cdef const int64_t* p = c.p
+    cdef int64_t* sc = c.sc
+    cdef int64_t stall = fx.stall, lat = fx.lat
+    cdef int64_t last_completion = c.cnt[C_LAST_COMPLETION_PS]
+    cdef int64_t last_issue = sc[S_LAST_ISSUE_PS], last_arr = sc[S_LAST_ARRIVAL_PS]
+    cdef int64_t* vstats = c.vm_stats
+    cdef int64_t vb0 = vm_base[0]
+    cdef int64_t n_local = 0
+    cdef int64_t ushift = c.ushift, smask = c.smask
+    cdef const int32_t* pt_dir = c.pt_dir
+    cdef int32_t* pt_leaf = c.pt_leaf
+    cdef int32_t* prev = c.prev
+    cdef int32_t* nxt = c.nxt
+    cdef int32_t* head = c.head
+    cdef int32_t* tail = c.tail
+    cdef uint8_t* dirty = c.dirty
+    cdef uint8_t* ref = c.ref
+    cdef int victim = c.victim
+    cdef bint swaps = p[P_POLICY] >= 2
+    cdef bint fast_fault = lru and swaps and c.sp_identity
+    cdef int64_t* cnt = c.cnt
+    cdef int64_t* vs
+    cdef int32_t* used = c.used
+    cdef int64_t wire_req = p[P_WIRE_REQ_B], wire_unit = p[P_WIRE_UNIT_B]
+    cdef Py_ssize_t i
+    cdef int64_t arr, m, k, g, j, slot, gi
+    cdef int w, v
+    cdef int32_t l, a, b, u, f
+    cdef int hop
+    cdef int64_t pfg[F_RING]      # accesses ahead: where their page-table entries are
+    if sc[S_GROW] or n == 0:
+        return 0
+    if not sc[S_STARTED]:         # as func_loop at the first access (its arrival is the same below)
+        arr = t_col[0] if not closed else last_issue + t_col[0] + stall
+        sc[S_STARTED] = 1
+        cnt[C_FIRST_ARRIVAL_PS] = arr
+        c.cks_base[K_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
+    for i in range(min(F_LOC, n)):
+        g = ((vb0 if one_vm else vm_base[vm[i]]) + <int64_t>addr[i]) >> ushift
+        pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+    for i in range(n):
+        # hints only (no effect on results), as func_loop: the page-table entry F_LOC accesses
+        # ahead, then its frame's records, its LRU neighbours, a fault's victim's entry
+        if i + F_LOC < n:
+            g = ((vb0 if one_vm else vm_base[vm[i + F_LOC]]) + <int64_t>addr[i + F_LOC]) >> ushift
+            g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+            pfg[(i + F_LOC) & (F_RING - 1)] = g
+            hw_prefetch(pt_leaf + g)
+        if i + F_FRAME < n:
+            l = pt_leaf[pfg[(i + F_FRAME) & (F_RING - 1)]]
+            if l >= 0:
+                if lru:
+                    hw_prefetch(prev + l)
+                    hw_prefetch(nxt + l)
+                else:
+                    hw_prefetch(ref + l)
+                hw_prefetch(dirty + l)
+            elif l < -1 and l != ON_STORAGE:
+                hw_prefetch(c.slot_page + (-2 - <int64_t>l))
+        if lru and i + F_NEAR < n:
+            l = pt_leaf[pfg[(i + F_NEAR) & (F_RING - 1)]]
+            if l >= 0:
+                a = prev[l]
+                b = nxt[l]
+                if a >= 0:
+                    hw_prefetch(nxt + a)
+                if b >= 0:
+                    hw_prefetch(prev + b)
+            elif swaps:     # a fault ahead: its set's victim (the LRU tail) leaves
+                k = tail[((vb0 if one_vm else vm_base[vm[i + F_NEAR]]) + <int64_t>addr[i + F_NEAR]) >> ushift & smask]
+                if k >= 0:
+                    prefetch_frame(c, <int32_t>k)
+                    u = c.frame_page[k]
+                    if u >= 0:
+                        hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
+        if closed:
+            arr = last_issue + t_col[i] + stall
+            last_issue = arr
+        else:
+            arr = t_col[i]
+        w = op[i]
+        v = 0 if one_vm else vm[i]     # (one VM: the engine checked every id is 0)
+        gi = pfg[i & (F_RING - 1)]      # its page-table entry, as looked up F_LOC accesses ago:
+        if gi < (1 << PT_LEAF_SHIFT):   # its range had no leaf then (it may have one now)
+            g = (vm_base[v] + <int64_t>addr[i]) >> ushift
+            gi = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+        l = pt_leaf[gi]
+        if l >= 0:
+            n_local += 1
+            if lru:         # touch
+                j = l & smask
+                if head[j] != l:
+                    a = prev[l]
+                    b = nxt[l]
+                    if a >= 0:
+                        nxt[a] = b
+                    else:
+                        head[j] = b
+                    if b >= 0:
+                        prev[b] = a
+                    else:
+                        tail[j] = a
+                    prev[l] = -1
+                    nxt[l] = head[j]
+                    if head[j] >= 0:
+                        prev[head[j]] = l
+                    else:
+                        tail[j] = l
+                    head[j] = l
+            elif victim == 1:
+                ref[l] = 1
+            dirty[l] |= <uint8_t>w       # mark_written without a checkpoint regime (no branch on w: a
+            #                              read or a write is as good as random to the branch predictor)
+        else:
+            m = vm_base[v] + <int64_t>addr[i]
+            g = m >> ushift
+            if (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= c.ways and tail[g & smask] >= 0
+                    and c.frame_page[tail[g & smask]] >= 0
+                    and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
+                # f_swap_in's usual case, in line (the same changes in the same order): a fault on a
+                # page in the blade (its super page given, identity mapping) with no free frame; the
+                # LRU victim goes to the slot the page leaves
+                slot = -2 - <int64_t>l
+                j = g & smask
+                f = tail[j]
+                cnt[C_FAULTS] += 1
+                # pick_victim: the tail to the head
+                a = prev[f]
+                b = nxt[f]
+                if a >= 0:
+                    nxt[a] = b
+                else:
+                    head[j] = b
+                if b >= 0:
+                    prev[b] = a
+                else:
+                    tail[j] = a
+                prev[f] = -1
+                nxt[f] = head[j]
+                if head[j] >= 0:
+                    prev[head[j]] = f
+                else:
+                    tail[j] = f
+                head[j] = f
+                # the next victims, up the list from the new tail (hints: each fault reaches one
+                # step further than the last, so what it reads came with an earlier fault's hints):
+                # the page-table entry of the (F_VICTIMS - 1)th, the records of the F_VICTIMSth
+                k = tail[j]
+                for hop in range(F_VICTIMS - 2):
+                    if k < 0:
+                        break
+                    k = prev[k]
+                if k >= 0:
+                    u = c.frame_page[k]
+                    if u >= 0:
+                        hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
+                    k = prev[k]
+                    if k >= 0:
+                        prefetch_frame(c, <int32_t>k)
+                # the fetch (a request out, the unit back), then the victim into the slot it leaves
+                vs = vstats + v * VSW
+                cnt[C_LINK_BYTES_OUT] += wire_req + wire_unit
+                cnt[C_LINK_BYTES_IN] += wire_unit
+                if c.sw:
+                    cnt[C_PORT_BYTES_OUT] += wire_req + wire_unit
+                    cnt[C_PORT_BYTES_IN] += wire_unit
+                vs[VS_LINK_BYTES] += wire_req + 2 * wire_unit
+                vs[VS_LINK_MSGS] += 3
+                u = c.frame_page[f]
+                pt_leaf[(<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)] = <int32_t>(-2 - slot)
+                c.slot_page[slot] = u
+                cnt[C_SWAP_OUTS] += 1
+                cnt[C_DIRTY_VICTIMS] += dirty[f]
+                c.frame_ready[f] = arr
+                c.frame_page[f] = <int32_t>g
+                pt_leaf[gi] = f
+                dirty[f] = <uint8_t>w
+                cnt[C_SWAP_INS] += 1
+            else:
+                c.cur_q = v
+                f_memory_access(c, arr, m, w)
+                if sc[S_GROW] or sc[S_ERROR]:
+                    if not one_vm:
+                        vstats[v * VSW + VS_ACCESSES] += 1
+                        vstats[v * VSW + VS_WRITES] += w
+                    last_arr = arr
+                    if arr + lat > last_completion:
+                        last_completion = arr + lat
+                    return paged_flush(c, t_col, op, vm, i + 1, n_local, last_completion, last_issue, last_arr,
+                                       stall, lat, closed, one_vm)
+        if not one_vm:
+            vstats[v * VSW + VS_ACCESSES] += 1
+            vstats[v * VSW + VS_WRITES] += w
+        if arr + lat > last_completion:
+            last_completion = arr + lat
+        last_arr = arr
+    return paged_flush(c, t_col, op, vm, n, n_local, last_completion, last_issue, last_arr, stall, lat, closed, one_vm)
+
+
+cdef Py_ssize_t func_loop_paged(Core* c, Func* fx, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,
+                                const uint16_t* vm, const int64_t* vm_base, Py_ssize_t n) noexcept nogil:
+    """func_loop for the common configuration (func_loop_fits): paging (policy >= 1), one compute
+    blade, no LLC, no time-driven event (checkpoints, a failure, SLA or permission changes,
+    epochs). The same results: an access to a local page (the usual case) and, with exact LRU, a
+    swap from the blade are handled here, with the counts and clocks kept in registers until the
+    end (paged_flush); every other access goes through f_memory_access as in func_loop. Without
+    a checkpoint regime no copy is ever in progress: the estimates are always (stall, lat)."""
+    cdef int64_t lru_on = 0
+    cdef uint64_t lru_off = 0
+    cdef int32_t closed_on = 0
+    cdef uint16_t closed_off = 0
+    cdef uint8_t one_on = 0
+    cdef double one_off = 0
+    if c.victim == 0:
+        if c.p[P_TIMING] == 1:
+            if c.bg == 1:
+                return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_on, closed_on, one_on)
+            return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_on, closed_on, one_off)
+        if c.bg == 1:
+            return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_on, closed_off, one_on)
+        return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_on, closed_off, one_off)
+    if c.p[P_TIMING] == 1:
+        if c.bg == 1:
+            return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_off, closed_on, one_on)
+        return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_off, closed_on, one_off)
+    if c.bg == 1:
+        return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_off, closed_off, one_on)
+    return paged_body(c, fx, t_col, addr, op, vm, vm_base, n, lru_off, closed_off, one_off)
+
+
+cdef inline bint func_loop_fits(Core* c) noexcept nogil:
+    """func_loop_paged runs this configuration."""
+    cdef const int64_t* p = c.p
+    return (p[P_POLICY] != 0 and c.cache_sets == 0 and c.nb == 1 and not c.ck_regime and p[P_FAIL_AT_PS] < 0
+            and p[P_QOS_NEV] == 0 and p[P_PERM_NEV] == 0 and p[P_EPOCH_PS] == 0)

@@ -19,6 +19,7 @@ cdef inline int64_t hist_bin(int64_t v) noexcept nogil:
 
 cdef inline void epoch_row(Core* c, int64_t t) noexcept nogil:
     """Append (t, all counters) to the epoch buffer: the state of the run as of time t."""
+    ctl_settle()              # the DRAM counters as committed, not as a kept run-ahead has them
     cdef int64_t k, b, base = c.sc[S_EPOCH_ROWS] * (1 + N_COUNTERS + 2 * N_DRAM_COUNTERS)
     c.epoch_buf[base] = t
     for k in range(N_COUNTERS):

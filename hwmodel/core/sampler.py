@@ -131,9 +131,12 @@ def _var(d) -> float:
     return float(np.var(np.asarray(d, np.float64), ddof=1))
 
 
-def _dram_counters(state: dict) -> np.ndarray:
-    """The local (every compute blade's together), blade and peer DRAM counters, concatenated."""
-    local = sum(v for k, v in state.items() if k.startswith("local") and k.endswith("_counters"))
+def _dram_counters(state: dict, local_keys=None) -> np.ndarray:
+    """The local (every compute blade's together), blade and peer DRAM counters, concatenated
+    (`local_keys`: the state's local DRAM counter arrays' names, in its order, if known)."""
+    if local_keys is None:
+        local_keys = [k for k in state if k.startswith("local") and k.endswith("_counters")]
+    local = sum(state[k] for k in local_keys)
     return np.concatenate([local, state["blade_counters"], state["peer_counters"]]).astype(np.int64)
 
 
@@ -172,6 +175,8 @@ class Sampler:
         self.nb = engine.c.param("N_CB")
         self.vm_w = len(L.VM_STAT_NAMES)
         self.units = []          # per measured unit: its counter deltas, then its DRAM counter deltas
+        self._ua = None          # (float64 rows of the units so far, how many): _units_array
+        self._local_keys = None  # the state's local DRAM counter arrays (_snap)
         self.busy = []           # per measured unit: a checkpoint was being copied when it began
         self.lag = []            # per measured unit: how much its backlog grew, and its time span (ps)
         self.pcts = []           # per measured unit: read and write p50, p95, p99 (ps; nan: none)
@@ -202,14 +207,20 @@ class Sampler:
     def segments(self, start: int, n: int):
         """[(mode, a, b)] covering accesses start..start+n-1, a and b relative to `start`; a
         measured unit is never merged with its neighbours."""
-        u, w = self.cfg.unit, self.cfg.warmup
+        u, w, p = self.cfg.unit, self.cfg.warmup, self.cfg.period
         cuts = {start, start + n}
         if w and start < w:
             cuts.add(w)
-        for k in range(start // u, (start + n - 1) // u + 1):
+        # each unit's ends and the start of its last `w` accesses, but only where they change
+        # the result: about measured units (which never merge) and where a warm-up begins (the
+        # other units' cuts would only split stretches that merge again)
+        k0, k1 = start // u, (start + n - 1) // u + 1
+        for k in range(k0 + (self.off - k0) % p, k1, p):              # k % p == off: measured
             cuts.add(k * u)
             cuts.add((k + 1) * u - w)
             cuts.add((k + 1) * u)
+        for k in range(k0 + (self.off - 1 - k0) % p, k1, p):          # (k + 1) % p == off
+            cuts.add((k + 1) * u - w)
         cuts = sorted(c for c in cuts if start <= c <= start + n)
         out = []
         for a, b in zip(cuts, cuts[1:]):
@@ -257,7 +268,9 @@ class Sampler:
     def _snap(self) -> dict:
         st = self.engine.state
         sc = st["scalars"]
-        return {"cnt": st["counters"].copy(), "dram": _dram_counters(st), "hist": st["hist"].copy(),
+        if self._local_keys is None:
+            self._local_keys = [k for k in st if k.startswith("local") and k.endswith("_counters")]
+        return {"cnt": st["counters"].copy(), "dram": _dram_counters(st, self._local_keys), "hist": st["hist"].copy(),
                 "clock": np.array([sc[L.S["last_arrival_ps"]], st["counters"][_C["last_completion_ps"]]], np.int64),
                 "vm_hist": st["vm_hist"].copy(), "vm_stats": st["vm_stats"].copy(),
                 "blade_dram": _blade_dram(st, self.nb)}
@@ -278,10 +291,10 @@ class Sampler:
         self.vm_hist += end["vm_hist"] - start["vm_hist"]
         self.vm_stats += end["vm_stats"] - start["vm_stats"]
         self.blade_dram += end["blade_dram"] - start["blade_dram"]
-        from ..stats import percentile_ps
+        from ..stats import percentiles_ps
         h = dh.reshape(2, -1)
-        self.pcts.append([percentile_ps(h[w], q, 1 << 62) if h[w].any() else math.nan
-                          for w in (0, 1) for q in (50, 95, 99)])
+        self.pcts.append([x for w in (0, 1) for x in (percentiles_ps(h[w], (50, 95, 99), 1 << 62) if h[w].any()
+                                                      else [math.nan] * 3)])
         self._update_estimates()
 
     def _update_estimates(self):
@@ -290,7 +303,7 @@ class Sampler:
         was being copied (the copies slow the accesses around them: with one estimate for all, the
         functional stretches would put too many accesses into checkpoint time, and the measured
         units would fall there too often), each class falling back on all units until it has one."""
-        u = np.asarray(self.units, np.float64)
+        u = self._units_array()
         busy = np.asarray(self.busy, bool)
 
         def per_access(rows):
@@ -300,6 +313,24 @@ class Sampler:
         idle = per_access(u[~busy]) if (~busy).any() else every
         copying = per_access(u[busy]) if busy.any() else every
         self.est = idle + copying
+
+    def _units_array(self) -> np.ndarray:
+        """np.asarray(self.units, np.float64), kept up to date as units are added (converting the
+        whole list at every measured unit made a long run's sampler quadratic)."""
+        k = len(self.units)
+        buf, done = self._ua if self._ua is not None else (None, 0)
+        if buf is None or done > k or len(buf) < k:
+            cap = max(64, 2 * k)
+            new = np.empty((cap, len(self.units[0]) if k else _NC + 3 * _ND), np.float64)
+            if buf is not None and done <= k:
+                new[:done] = buf[:done]
+            else:
+                done = 0
+            buf = new
+        if done < k:
+            buf[done:k] = np.asarray(self.units[done:k], np.float64)
+        self._ua = (buf, k)
+        return buf[:k]
 
     def estimates(self) -> tuple:
         """(stall, latency, stall while a checkpoint is copied, latency then) in ps per access for
