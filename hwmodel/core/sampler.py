@@ -232,13 +232,14 @@ class Sampler:
         return out
 
     # -- running -------------------------------------------------------------------------------
-    def run_chunk(self, t_ps, addr, op, vm, where, first_record: int):
-        """Run one chunk (its times already in ps: arrivals, or gaps closed loop) in sampled mode."""
+    def run_chunk(self, t_ps, addr, op, vm, where, first_record: int, t_const=None):
+        """Run one chunk (its times already in ps: arrivals, or gaps closed loop) in sampled mode
+        (`t_const`: every time is this value, Engine.check_chunk)."""
         e = self.engine
         # checked once: the checks of the whole chunk bound its pieces (the clock's too)
-        t_ps, addr, op, vm = e.check_chunk(t_ps, addr, op, vm, where)
+        t_ps, addr, op, vm = e.check_chunk(t_ps, addr, op, vm, where, t_const)
         if self.closed:
-            self.gap_sum_ps += int(t_ps.sum(dtype=np.int64))
+            self.gap_sum_ps += t_const * len(t_ps) if t_const is not None else int(t_ps.sum(dtype=np.int64))
         for m, a, b in self.segments(first_record, len(addr)):
             i = first_record + a
             w = (lambda j, a=a: where(j + a))
