@@ -356,6 +356,19 @@ def new_state(c: Compiled, start: str = growable.DEFAULT) -> dict:
     return st
 
 
+def _pt_range(st, a: int, b: int):
+    """Where guest pages a..b-1's entries are in state["pt_leaf"]: a slice when their leaves are
+    consecutive (as claim_leaves numbers them at boot), else growable.pt_index's indices."""
+    if b <= a:
+        return slice(0, 0)
+    sh = L.PT_LEAF_SHIFT
+    d = st["pt_dir"][a >> sh:((b - 1) >> sh) + 1].astype(np.int64)
+    if len(d) == 1 or bool((np.diff(d) == 1).all()):
+        i = (int(d[0]) << sh) | (a & (L.PT_LEAF - 1))
+        return slice(i, i + b - a)
+    return growable.pt_index(st, np.arange(a, b, dtype=np.int64))
+
+
 def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     """Blade k's guest units g0..g1-1 in address order: the first `frames` are local (unit i in
     frame i), the next ones on the memory blade in order (slot i), the rest on storage.
@@ -374,7 +387,7 @@ def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     fo, sl = growable.base(st, k, "FRAME"), growable.base(st, k, "SLOT")
     so = k * n_sets
     loc = st["pt_leaf"]
-    at = lambda a, b: growable.pt_index(st, np.arange(a, b, dtype=np.int64))
+    at = lambda a, b: _pt_range(st, a, b)
     idx = np.arange(n_local, dtype=np.int32)
     loc[at(g0, g0 + n_local)] = idx
     st["frame_page"][fo:fo + n_local] = g0 + idx
