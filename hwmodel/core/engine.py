@@ -356,6 +356,19 @@ def new_state(c: Compiled, start: str = growable.DEFAULT) -> dict:
     return st
 
 
+def _pt_range(st, a: int, b: int):
+    """Where guest pages a..b-1's entries are in state["pt_leaf"]: a slice when their leaves are
+    consecutive (as claim_leaves numbers them at boot), else growable.pt_index's indices."""
+    if b <= a:
+        return slice(0, 0)
+    sh = L.PT_LEAF_SHIFT
+    d = st["pt_dir"][a >> sh:((b - 1) >> sh) + 1].astype(np.int64)
+    if len(d) == 1 or bool((np.diff(d) == 1).all()):
+        i = (int(d[0]) << sh) | (a & (L.PT_LEAF - 1))
+        return slice(i, i + b - a)
+    return growable.pt_index(st, np.arange(a, b, dtype=np.int64))
+
+
 def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     """Blade k's guest units g0..g1-1 in address order: the first `frames` are local (unit i in
     frame i), the next ones on the memory blade in order (slot i), the rest on storage.
@@ -374,7 +387,7 @@ def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     fo, sl = growable.base(st, k, "FRAME"), growable.base(st, k, "SLOT")
     so = k * n_sets
     loc = st["pt_leaf"]
-    at = lambda a, b: growable.pt_index(st, np.arange(a, b, dtype=np.int64))
+    at = lambda a, b: _pt_range(st, a, b)
     idx = np.arange(n_local, dtype=np.int32)
     loc[at(g0, g0 + n_local)] = idx
     st["frame_page"][fo:fo + n_local] = g0 + idx
@@ -526,6 +539,13 @@ def _read_member(zf, name) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+# empty trace columns (finish runs the core on none); read-only: the core takes them as const
+_EMPTY = tuple(np.zeros(0, d) for d in (np.int64, np.uint64, np.uint8, np.uint16))
+for _a in _EMPTY:
+    _a.flags.writeable = False
+_EMPTY_OUT = np.zeros(0, np.int64)    # the completions of none (the core's `out` is writable)
+
+
 class Engine:
     """Runs chunks of (time, address, op, vm) through one backend, keeping the state between them."""
 
@@ -538,18 +558,19 @@ class Engine:
         self.virtual = bool(compiled.param("VIRTUAL"))
         self._vm_bytes = compiled.vm_bytes
         self.epoch_rows = []    # drained epoch rows (arrays of EPOCH_WIDTH), in time order
+        self._dram = None       # the DRAM module of the backend (finish)
 
     def run_chunk(self, t_ps, addr, op, vm, want_completions=False, where=None, first_record=0, dram_log=None,
-                  check=True):
+                  check=True, t_const=None):
         """Run one chunk; returns completion times (int64 ps) when asked, else None.
 
         `where(i)` names record i for error messages (file and line); `first_record` is the index of
         row 0 in the whole trace; `dram_log` (a list) receives the requests every DRAM received
         (arrays of _layout.LOG_FIELDS rows). `check=False`: the caller has checked these accesses
-        (check_chunk) as part of a chunk that holds them.
+        (check_chunk) as part of a chunk that holds them. `t_const`: as check_chunk's.
         """
         where = where or (lambda i: f"record {first_record + i}")
-        t_ps, addr, op, vm = self._columns(t_ps, addr, op, vm, where, check)
+        t_ps, addr, op, vm = self._columns(t_ps, addr, op, vm, where, check, t_const)
         n = len(addr)
         out = np.empty(n if want_completions else 0, np.int64)
         done = 0
@@ -622,10 +643,12 @@ class Engine:
         """End of the run: carry out the victim write-backs still held back (their link and DRAM
         bytes count; no access waits for them), then let every DRAM serve what it holds (the
         detailed model commits its requests only up to the core's horizon while the run goes on)."""
-        e = np.zeros(0, np.int64)
-        self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, e, np.zeros(0, np.uint64),
-                            np.zeros(0, np.uint8), np.zeros(0, np.uint16), self.c.vm_base, e, dram_log)
-        dram = select_backend(self.backend, compiled="_core", reference="core.dram")
+        e = _EMPTY
+        self.core.run_chunk(self.c.p, self.c.dl, self.c.db, self.c.dp, self.state, e[0], e[1], e[2], e[3],
+                            self.c.vm_base, _EMPTY_OUT, dram_log)
+        if self._dram is None:     # a sampled run finishes at every measured unit's end: looked up once
+            self._dram = select_backend(self.backend, compiled="_core", reference="core.dram")
+        dram = self._dram
         nd = len(DRAM_NAMES)
         for k in range(len(self.c.dl) // nd):
             dram.dram_finish(self.c.dl[k * nd:(k + 1) * nd], self.state, local_prefix(k))
@@ -655,22 +678,23 @@ class Engine:
         self.drain_epochs()
         return np.concatenate(self.epoch_rows) if self.epoch_rows else np.zeros((0, EPOCH_WIDTH), np.int64)
 
-    def check_chunk(self, t_ps, addr, op, vm, where):
+    def check_chunk(self, t_ps, addr, op, vm, where, t_const=None):
         """The checks run_chunk makes, once for a chunk its caller then runs in pieces (sampling);
-        returns the columns in the core's dtypes."""
-        return self._columns(t_ps, addr, op, vm, where, True)
+        returns the columns in the core's dtypes. `t_const`: every time is this value (the runner's
+        gaps of an untimed trace), so the time checks need not read the column."""
+        return self._columns(t_ps, addr, op, vm, where, True, t_const)
 
-    def _columns(self, t_ps, addr, op, vm, where, check):
+    def _columns(self, t_ps, addr, op, vm, where, check, t_const=None):
         """The trace columns in the core's dtypes, contiguous, of one length; checked if `check`."""
         cols = (np.ascontiguousarray(t_ps, dtype=np.int64), np.ascontiguousarray(addr, dtype=np.uint64),
                 np.ascontiguousarray(op, dtype=np.uint8), np.ascontiguousarray(vm, dtype=np.uint16))
         if not (len(cols[0]) == len(cols[2]) == len(cols[3]) == len(cols[1])):
             raise ValueError("trace columns differ in length")
         if check:
-            self._check(*cols, where)
+            self._check(*cols, where, t_const)
         return cols
 
-    def _check(self, t, addr, op, vm, where):
+    def _check(self, t, addr, op, vm, where, t_const=None):
         if len(addr) == 0:
             return
         # each check is one reduction over the chunk; the offending record is looked for only
@@ -703,7 +727,9 @@ class Engine:
                                  f"({int(self._vm_bytes[vm[i]])} bytes); give the VM more memory "
                                  f"(-p {path}=...), or if the trace's addresses are virtual, say so "
                                  f"(-p core.addresses=virtual)")
-        bad = np.flatnonzero((t < 0) | (t > MAX_TIME_PS)) if t.min() < 0 or t.max() > MAX_TIME_PS else ()
+        # the column's extremes (and, when small enough, its sum) read once, or known (t_const)
+        t_lo, t_hi = (t_const, t_const) if t_const is not None else (int(t.min()), int(t.max()))
+        bad = np.flatnonzero((t < 0) | (t > MAX_TIME_PS)) if t_lo < 0 or t_hi > MAX_TIME_PS else ()
         if len(bad):
             raise ValueError(f"{where(bad[0])}: time {t[bad[0]]} ps is negative or more than 2**60 ps "
                              f"(the longest simulated time, about 13 days)")
@@ -716,16 +742,29 @@ class Engine:
                 raise ValueError(f"{where(bad[0])}: timestamp goes backwards ({t[bad[0]]} ps after "
                                  f"{prev[bad[0]]} ps); open-loop traces must be sorted by time")
         self._check_control_ticks(t, where)
-        self._check_clock(t, where)
+        self._check_clock(t, where, t_const, t_hi)
 
-    def _check_clock(self, t, where):
+    def _check_clock(self, t, where, t_const=None, t_hi=None):
         """Refuse a chunk that could carry the core's clock past CLOCK_LIMIT (its arithmetic would
-        wrap): the latest time so far plus an upper bound of what the chunk can add."""
+        wrap): the latest time so far plus an upper bound of what the chunk can add. `t_hi`: the
+        column's largest value if known (every value is >= 0), `t_const`: its only value."""
         check_time_sums(self.state)       # what the previous chunks did
         if not hasattr(self, "_step"):
             self._step = clock_step_bound(self.c)
         sc = self.state["scalars"]
-        last = float(t.max()) if self.open_loop else float(sc[L.S["last_issue_ps"]]) + float(t.sum(dtype=np.float64))
+        if t_hi is None:
+            t_hi = int(t.max())
+        if self.open_loop:
+            last = float(t_hi)
+        else:
+            # the float64 sum of values >= 0 whose total is below 2**53 is exact (every partial sum
+            # is an integer it holds): the int64 sum (or the constant times n) is the same number
+            # at a fifth of the cost (no cast per element)
+            if t_hi * len(t) < 1 << 53:
+                total = float(t_const * len(t) if t_const is not None else int(t.sum(dtype=np.int64)))
+            else:
+                total = float(t.sum(dtype=np.float64))
+            last = float(sc[L.S["last_issue_ps"]]) + total
         clock = max(float(self.state["counters"][L.C["last_completion_ps"]]), last)
         step, background = self._step
         if clock + len(t) * float(step) + float(background) >= CLOCK_LIMIT:

@@ -431,6 +431,29 @@ cdef inline Py_ssize_t paged_flush(Core* c, const int64_t* t_col, const uint8_t*
     return k
 
 
+cdef inline void paged_swaps(Core* c, int64_t n_swaps, int64_t n_dirty, int64_t* vs) noexcept nogil:
+    """What func_loop_paged's in-line swaps counted in registers, added to the state (every one is
+    only ever added to, nothing in the loop reads it): each swap is a fault, a swap in and a swap
+    out, a request and a unit out (the victim), a unit in; `n_dirty` of the victims were dirty;
+    `vs`: the one VM's statistics (the swaps of more VMs count as they go)."""
+    cdef const int64_t* p = c.p
+    cdef int64_t wire_req = p[P_WIRE_REQ_B], wire_unit = p[P_WIRE_UNIT_B]
+    if n_swaps == 0:
+        return
+    c.cnt[C_FAULTS] += n_swaps
+    c.cnt[C_LINK_BYTES_OUT] += n_swaps * (wire_req + wire_unit)
+    c.cnt[C_LINK_BYTES_IN] += n_swaps * wire_unit
+    if c.sw:
+        c.cnt[C_PORT_BYTES_OUT] += n_swaps * (wire_req + wire_unit)
+        c.cnt[C_PORT_BYTES_IN] += n_swaps * wire_unit
+    if vs != NULL:
+        vs[VS_LINK_BYTES] += n_swaps * (wire_req + 2 * wire_unit)
+        vs[VS_LINK_MSGS] += 3 * n_swaps
+    c.cnt[C_SWAP_OUTS] += n_swaps
+    c.cnt[C_DIRTY_VICTIMS] += n_dirty
+    c.cnt[C_SWAP_INS] += n_swaps
+
+
 # func_loop_paged's specialisations: each flag a type, so that Cython compiles one loop per
 # combination, with the flag a constant the C compiler folds (and drops what the others need)
 ctypedef fused LruK:          # exact LRU: int64_t; any other victim policy: uint64_t
@@ -458,7 +481,8 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int64_t last_issue = sc[S_LAST_ISSUE_PS], last_arr = sc[S_LAST_ARRIVAL_PS]
     cdef int64_t* vstats = c.vm_stats
     cdef int64_t vb0 = vm_base[0]
-    cdef int64_t n_local = 0
+    cdef int64_t n_other = 0      # accesses that were not local hits (n_local: the others)
+    cdef int64_t n_swaps = 0, n_dirty = 0   # one VM: the in-line swaps, and their dirty victims (paged_swaps)
     cdef int64_t ushift = c.ushift, smask = c.smask
     cdef const int32_t* pt_dir = c.pt_dir
     cdef int32_t* pt_leaf = c.pt_leaf
@@ -474,6 +498,13 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int64_t* cnt = c.cnt
     cdef int64_t* vs
     cdef int32_t* used = c.used
+    # the records a swap in line changes, in registers (as the lists above: f_memory_access may
+    # re-point them, so they are read again after it)
+    cdef int32_t* frame_page = c.frame_page
+    cdef int32_t* slot_page = c.slot_page
+    cdef int32_t* sp_map = c.sp_map
+    cdef int64_t* frame_ready = c.frame_ready
+    cdef int64_t ways = c.ways, sp_shift = c.sp_shift
     cdef int64_t wire_req = p[P_WIRE_REQ_B], wire_unit = p[P_WIRE_UNIT_B]
     cdef Py_ssize_t i
     cdef int64_t arr, m, k, g, j, slot, gi
@@ -481,6 +512,8 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int32_t l, a, b, u, f
     cdef int hop
     cdef int64_t pfg[F_RING]      # accesses ahead: where their page-table entries are
+    cdef int32_t pfl[F_RING]      # ... and what those held F_FRAME accesses ahead (hints only)
+    cdef int32_t h
     if sc[S_GROW] or n == 0:
         return 0
     if not sc[S_STARTED]:         # as func_loop at the first access (its arrival is the same below)
@@ -488,9 +521,16 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
         sc[S_STARTED] = 1
         cnt[C_FIRST_ARRIVAL_PS] = arr
         c.cks_base[K_CK_NEXT] = arr + p[P_CK_INTERVAL_PS]
+    # the rings hold valid entries from the start (an entry of leaf 0, nothing), so the later
+    # stages run unchecked past the chunk's end (what they read there only makes hints)
+    for i in range(F_RING):
+        pfg[i] = 0
+        pfl[i] = -1
     for i in range(min(F_LOC, n)):
         g = ((vb0 if one_vm else vm_base[vm[i]]) + <int64_t>addr[i]) >> ushift
         pfg[i] = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
+    for i in range(min(F_FRAME, n)):
+        pfl[i] = pt_leaf[pfg[i]]
     for i in range(n):
         # hints only (no effect on results), as func_loop: the page-table entry F_LOC accesses
         # ahead, then its frame's records, its LRU neighbours, a fault's victim's entry
@@ -499,19 +539,19 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             g = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
             pfg[(i + F_LOC) & (F_RING - 1)] = g
             hw_prefetch(pt_leaf + g)
-        if i + F_FRAME < n:
-            l = pt_leaf[pfg[(i + F_FRAME) & (F_RING - 1)]]
-            if l >= 0:
-                if lru:
-                    hw_prefetch(prev + l)
-                    hw_prefetch(nxt + l)
-                else:
-                    hw_prefetch(ref + l)
-                hw_prefetch(dirty + l)
-            elif l < -1 and l != ON_STORAGE:
-                hw_prefetch(c.slot_page + (-2 - <int64_t>l))
-        if lru and i + F_NEAR < n:
-            l = pt_leaf[pfg[(i + F_NEAR) & (F_RING - 1)]]
+        l = pt_leaf[pfg[(i + F_FRAME) & (F_RING - 1)]]
+        pfl[(i + F_FRAME) & (F_RING - 1)] = l
+        if l >= 0:
+            if lru:
+                hw_prefetch(prev + l)
+                hw_prefetch(nxt + l)
+            else:
+                hw_prefetch(ref + l)
+            hw_prefetch(dirty + l)
+        elif l < -1 and l != ON_STORAGE:
+            hw_prefetch(slot_page + (-2 - <int64_t>l))
+        if lru:
+            l = pfl[(i + F_NEAR) & (F_RING - 1)]     # as it was F_FRAME - F_NEAR accesses ago (a hint)
             if l >= 0:
                 a = prev[l]
                 b = nxt[l]
@@ -519,11 +559,11 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                     hw_prefetch(nxt + a)
                 if b >= 0:
                     hw_prefetch(prev + b)
-            elif swaps:     # a fault ahead: its set's victim (the LRU tail) leaves
+            elif swaps and i + F_NEAR < n:     # a fault ahead: its set's victim (the LRU tail) leaves
                 k = tail[((vb0 if one_vm else vm_base[vm[i + F_NEAR]]) + <int64_t>addr[i + F_NEAR]) >> ushift & smask]
                 if k >= 0:
                     prefetch_frame(c, <int32_t>k)
-                    u = c.frame_page[k]
+                    u = frame_page[k]
                     if u >= 0:
                         hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
         if closed:
@@ -539,24 +579,25 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             gi = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
         l = pt_leaf[gi]
         if l >= 0:
-            n_local += 1
-            if lru:         # touch
+            if lru:         # touch (the head read once: the lists' arrays are apart)
                 j = l & smask
-                if head[j] != l:
+                h = head[j]
+                if h != l:
                     a = prev[l]
                     b = nxt[l]
                     if a >= 0:
                         nxt[a] = b
                     else:
                         head[j] = b
+                        h = b
                     if b >= 0:
                         prev[b] = a
                     else:
                         tail[j] = a
                     prev[l] = -1
-                    nxt[l] = head[j]
-                    if head[j] >= 0:
-                        prev[head[j]] = l
+                    nxt[l] = h
+                    if h >= 0:
+                        prev[h] = l
                     else:
                         tail[j] = l
                     head[j] = l
@@ -565,18 +606,20 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             dirty[l] |= <uint8_t>w       # mark_written without a checkpoint regime (no branch on w: a
             #                              read or a write is as good as random to the branch predictor)
         else:
+            n_other += 1
             m = vm_base[v] + <int64_t>addr[i]
             g = m >> ushift
-            if (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= c.ways and tail[g & smask] >= 0
-                    and c.frame_page[tail[g & smask]] >= 0
-                    and c.sp_map[((-2 - <int64_t>l) << ushift) >> c.sp_shift] >= 0):
+            if (fast_fault and l < -1 and l != ON_STORAGE and used[g & smask] >= ways and tail[g & smask] >= 0
+                    and frame_page[tail[g & smask]] >= 0
+                    and sp_map[((-2 - <int64_t>l) << ushift) >> sp_shift] >= 0):
                 # f_swap_in's usual case, in line (the same changes in the same order): a fault on a
                 # page in the blade (its super page given, identity mapping) with no free frame; the
                 # LRU victim goes to the slot the page leaves
                 slot = -2 - <int64_t>l
                 j = g & smask
                 f = tail[j]
-                cnt[C_FAULTS] += 1
+                if not one_vm:
+                    cnt[C_FAULTS] += 1
                 # pick_victim: the tail to the head
                 a = prev[f]
                 b = nxt[f]
@@ -604,34 +647,41 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                         break
                     k = prev[k]
                 if k >= 0:
-                    u = c.frame_page[k]
+                    u = frame_page[k]
                     if u >= 0:
                         hw_prefetch(pt_leaf + ((<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)))
                     k = prev[k]
                     if k >= 0:
                         prefetch_frame(c, <int32_t>k)
                 # the fetch (a request out, the unit back), then the victim into the slot it leaves
-                vs = vstats + v * VSW
-                cnt[C_LINK_BYTES_OUT] += wire_req + wire_unit
-                cnt[C_LINK_BYTES_IN] += wire_unit
-                if c.sw:
-                    cnt[C_PORT_BYTES_OUT] += wire_req + wire_unit
-                    cnt[C_PORT_BYTES_IN] += wire_unit
-                vs[VS_LINK_BYTES] += wire_req + 2 * wire_unit
-                vs[VS_LINK_MSGS] += 3
-                u = c.frame_page[f]
+                # (one VM: counted in registers, paged_swaps adds them up at the end)
+                if not one_vm:
+                    vs = vstats + v * VSW
+                    cnt[C_LINK_BYTES_OUT] += wire_req + wire_unit
+                    cnt[C_LINK_BYTES_IN] += wire_unit
+                    if c.sw:
+                        cnt[C_PORT_BYTES_OUT] += wire_req + wire_unit
+                        cnt[C_PORT_BYTES_IN] += wire_unit
+                    vs[VS_LINK_BYTES] += wire_req + 2 * wire_unit
+                    vs[VS_LINK_MSGS] += 3
+                u = frame_page[f]
                 pt_leaf[(<int64_t>pt_dir[u >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (u & PT_MASK)] = <int32_t>(-2 - slot)
-                c.slot_page[slot] = u
-                cnt[C_SWAP_OUTS] += 1
-                cnt[C_DIRTY_VICTIMS] += dirty[f]
-                c.frame_ready[f] = arr
-                c.frame_page[f] = <int32_t>g
+                slot_page[slot] = u
+                if one_vm:
+                    n_swaps += 1
+                    n_dirty += dirty[f]
+                else:
+                    cnt[C_SWAP_OUTS] += 1
+                    cnt[C_DIRTY_VICTIMS] += dirty[f]
+                    cnt[C_SWAP_INS] += 1
+                frame_ready[f] = arr
+                frame_page[f] = <int32_t>g
                 pt_leaf[gi] = f
                 dirty[f] = <uint8_t>w
-                cnt[C_SWAP_INS] += 1
             else:
                 c.cur_q = v
                 f_memory_access(c, arr, m, w)
+                frame_page, slot_page, sp_map, frame_ready = c.frame_page, c.slot_page, c.sp_map, c.frame_ready
                 if sc[S_GROW] or sc[S_ERROR]:
                     if not one_vm:
                         vstats[v * VSW + VS_ACCESSES] += 1
@@ -639,15 +689,25 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                     last_arr = arr
                     if arr + lat > last_completion:
                         last_completion = arr + lat
-                    return paged_flush(c, t_col, op, vm, i + 1, n_local, last_completion, last_issue, last_arr,
-                                       stall, lat, closed, one_vm)
+                    if one_vm:
+                        paged_swaps(c, n_swaps, n_dirty, vstats)     # (v = 0)
+                    return paged_flush(c, t_col, op, vm, i + 1, i + 1 - n_other, last_completion, last_issue,
+                                       last_arr, stall, lat, closed, one_vm)
         if not one_vm:
             vstats[v * VSW + VS_ACCESSES] += 1
             vstats[v * VSW + VS_WRITES] += w
-        if arr + lat > last_completion:
-            last_completion = arr + lat
-        last_arr = arr
-    return paged_flush(c, t_col, op, vm, n, n_local, last_completion, last_issue, last_arr, stall, lat, closed, one_vm)
+        if not closed:
+            if arr + lat > last_completion:
+                last_completion = arr + lat
+            last_arr = arr
+    if closed:      # arrivals never go back (gaps and the stall are >= 0): the last one's completes last
+        last_arr = last_issue
+        if last_arr + lat > last_completion:
+            last_completion = last_arr + lat
+    if one_vm:
+        paged_swaps(c, n_swaps, n_dirty, vstats)     # (v = 0)
+    return paged_flush(c, t_col, op, vm, n, n - n_other, last_completion, last_issue, last_arr, stall, lat, closed,
+                       one_vm)
 
 
 cdef Py_ssize_t func_loop_paged(Core* c, Func* fx, const int64_t* t_col, const uint64_t* addr, const uint8_t* op,

@@ -42,7 +42,8 @@ def _from_arrays(data: dict, chunk_records: int, name="(arrays)") -> _Source:
     op = np.asarray(data.get("op", np.zeros(n, np.uint8)))
     vm = np.asarray(data.get("vm", np.zeros(n, np.uint16)))
     time = np.asarray(data["time"]) if data.get("time") is not None else np.zeros(n, np.int64)
-    timing = data.get("timing") or ("timestamp" if np.any(time) else "none")
+    # no time column: untimed (its zeros are not read)
+    timing = data.get("timing") or ("timestamp" if data.get("time") is not None and np.any(time) else "none")
     unit = data.get("time_unit") or "ps"
     addresses = data.get("addresses") or "physical"
     if addresses not in ("physical", "virtual"):
@@ -116,11 +117,20 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
     from ..units import MAX_TIME_PS, parse_time, times_to_ps
     gap_ps = parse_time(core.gap, "core.gap") if source.timing == "none" else 0
     state = {"issue": 0}    # closed loop: the sum of the gaps so far (the earliest issue time)
+    untimed = {}            # untimed: the column of n gaps (the same for every chunk of n; read-only)
 
     def f(raw, n, where=None):
         where = where or (lambda i: f"{source.name}: record {i}")
         if source.timing == "none":
-            t = np.full(n, gap_ps, np.int64)
+            t = untimed.get(n)
+            if t is None:
+                t = np.full(n, gap_ps, np.int64)
+                t.flags.writeable = False
+                untimed.clear()
+                untimed[n] = t
+            if closed and n and state["issue"] + gap_ps * n <= MAX_TIME_PS:
+                state["issue"] += gap_ps * n     # its max times n, and its sum, as below
+                return t
         else:
             t = times_to_ps(raw, factor, where)
             if closed and source.timing == "timestamp":   # gaps from consecutive timestamps
@@ -145,6 +155,7 @@ def _times(source: _Source, factor: Fraction, closed: bool, core, carry: list):
                                  f"(the longest simulated time, about 13 days)")
             state["issue"] = int(issue[-1])
         return t
+    f.constant = gap_ps if source.timing == "none" else None   # every time f returns is this value
     return f
 
 
@@ -216,10 +227,10 @@ def run_system(system, trace, *, backend=None, completions=False, slowdown=False
                 records, n = base, len(addr)
             logs = [] if log is not None else None
             if sampler is not None:
-                out = sampler.run_chunk(to_ps(t, n, where), addr, op, vm, where, records)
+                out = sampler.run_chunk(to_ps(t, n, where), addr, op, vm, where, records, to_ps.constant)
             else:
                 out = engine.run_chunk(to_ps(t, n, where), addr, op, vm, want_completions=completions, where=where,
-                                       first_record=records, dram_log=logs)
+                                       first_record=records, dram_log=logs, t_const=to_ps.constant)
             if log is not None:
                 log.add(logs, engine.log_horizon())
             if completions:

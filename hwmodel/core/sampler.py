@@ -176,6 +176,9 @@ class Sampler:
         self.vm_w = len(L.VM_STAT_NAMES)
         self.units = []          # per measured unit: its counter deltas, then its DRAM counter deltas
         self._ua = None          # (float64 rows of the units so far, how many): _units_array
+        self._sums = [[0] * 4, [0] * 4]   # per class (idle, copying): units, accesses, stall, latency sums
+        self._summed = 0         # ... over the first this many units
+        self._exact = True       # ... all of their values >= 0 (_update_estimates)
         self._local_keys = None  # the state's local DRAM counter arrays (_snap)
         self.busy = []           # per measured unit: a checkpoint was being copied when it began
         self.lag = []            # per measured unit: how much its backlog grew, and its time span (ps)
@@ -232,13 +235,14 @@ class Sampler:
         return out
 
     # -- running -------------------------------------------------------------------------------
-    def run_chunk(self, t_ps, addr, op, vm, where, first_record: int):
-        """Run one chunk (its times already in ps: arrivals, or gaps closed loop) in sampled mode."""
+    def run_chunk(self, t_ps, addr, op, vm, where, first_record: int, t_const=None):
+        """Run one chunk (its times already in ps: arrivals, or gaps closed loop) in sampled mode
+        (`t_const`: every time is this value, Engine.check_chunk)."""
         e = self.engine
         # checked once: the checks of the whole chunk bound its pieces (the clock's too)
-        t_ps, addr, op, vm = e.check_chunk(t_ps, addr, op, vm, where)
+        t_ps, addr, op, vm = e.check_chunk(t_ps, addr, op, vm, where, t_const)
         if self.closed:
-            self.gap_sum_ps += int(t_ps.sum(dtype=np.int64))
+            self.gap_sum_ps += t_const * len(t_ps) if t_const is not None else int(t_ps.sum(dtype=np.int64))
         for m, a, b in self.segments(first_record, len(addr)):
             i = first_record + a
             w = (lambda j, a=a: where(j + a))
@@ -257,7 +261,7 @@ class Sampler:
             if m == "measure" and (i + b - a) % self.cfg.unit == 0 and self.open is not None:
                 if self.mode(i + b - a) == "func":
                     e.finish()     # its held-back write-backs are the unit's (their link and DRAM time)
-                self._close(self._snap())
+                self._close(self._snap(copy=False))
 
     def _busy(self) -> int:
         """1 when a compute blade's checkpoint is being copied (the functional mode's choice of estimates)."""
@@ -265,14 +269,17 @@ class Sampler:
             return 0
         return int(self.engine.state["ck_sc"].reshape(self.nb, -1)[:, L.K["ck_active"]].any())
 
-    def _snap(self) -> dict:
+    def _snap(self, copy: bool = True) -> dict:
+        """The counters a measured unit takes the differences of; `copy=False`: the state's own
+        arrays where they are kept as they are (a unit's end, read before the run goes on)."""
         st = self.engine.state
         sc = st["scalars"]
         if self._local_keys is None:
             self._local_keys = [k for k in st if k.startswith("local") and k.endswith("_counters")]
-        return {"cnt": st["counters"].copy(), "dram": _dram_counters(st, self._local_keys), "hist": st["hist"].copy(),
+        keep = np.copy if copy else (lambda a: a)
+        return {"cnt": keep(st["counters"]), "dram": _dram_counters(st, self._local_keys), "hist": keep(st["hist"]),
                 "clock": np.array([sc[L.S["last_arrival_ps"]], st["counters"][_C["last_completion_ps"]]], np.int64),
-                "vm_hist": st["vm_hist"].copy(), "vm_stats": st["vm_stats"].copy(),
+                "vm_hist": keep(st["vm_hist"]), "vm_stats": keep(st["vm_stats"]),
                 "blade_dram": _blade_dram(st, self.nb)}
 
     def _close(self, end: dict):
@@ -303,6 +310,28 @@ class Sampler:
         was being copied (the copies slow the accesses around them: with one estimate for all, the
         functional stretches would put too many accesses into checkpoint time, and the measured
         units would fall there too often), each class falling back on all units until it has one."""
+        # the units' accesses, stalls and latencies summed as they come, per class (idle, copying):
+        # exact integers; while every sum is below 2**53, the float64 sums of the rows below are
+        # exact too (the values are >= 0: every partial sum is an integer a float64 holds), so the
+        # same numbers without building and indexing the units' array
+        sums, k = self._sums, len(self.units)
+        ia, ist, ilat = _C["accesses"], _C["stall_ps"], _C["latency_sum_ps"]
+        for j in range(self._summed, k):
+            row, s = self.units[j], sums[1 if self.busy[j] else 0]
+            s[0] += 1
+            for x, col in enumerate((ia, ist, ilat), 1):
+                if row[col] < 0:
+                    self._exact = False
+                s[x] += row[col]
+        self._summed = k
+        both = [a + b for a, b in zip(sums[0], sums[1])]
+        if self._exact and max(both[1:]) < 1 << 53 and all(s[1] for s in (both, *sums) if s[0]):
+            def per_sum(s):
+                n = float(s[1])
+                return (int(round(float(s[2]) / n)), int(round(float(s[3]) / n)))
+            every = per_sum(both)
+            self.est = (per_sum(sums[0]) if sums[0][0] else every) + (per_sum(sums[1]) if sums[1][0] else every)
+            return
         u = self._units_array()
         busy = np.asarray(self.busy, bool)
 
@@ -398,7 +427,7 @@ class Sampler:
         scaled from the measured units, and `result.sampling` holds every estimate with its 95%
         interval, what is exact, and advice when the sample is too small."""
         if self.open is not None:     # the trace ended inside a measured unit: a shorter unit
-            self._close(self._snap())
+            self._close(self._snap(copy=False))
         c = result.counters
         n_all = c["accesses"]
         if not self.units:
