@@ -528,6 +528,51 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     m.qdirty[i] &= keep
 
 
+cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    # a transaction was appended to per-bank command queue q (now n long): its readiness updated
+    # in place when it was exact before (ctl_q_recompute's result for the longer queue), else q is
+    # marked dirty. Behind other commands the new one changes nothing unless it hits the open row
+    # (FR-FCFS): it adds a READ / WRITE candidate and, a hit now being queued, takes the PRE away
+    cdef int64_t n = m.b_cqn[q], i = q >> 6, sh = q & 63, j, burst, row, rd, wr, pre
+    cdef uint64_t bit = (<uint64_t>1) << sh
+    cdef int64_t* bk
+    cdef int64_t* e
+    cdef int64_t* tx
+    cdef int64_t* u
+    if m.per_rank or n < 2 or (m.qdirty[i] & bit):
+        ctl_dirty(m, q)
+        return
+    bk = KBp(m, ch, q)
+    row = bk[KB_ROW]
+    if row < 0 or not m.frfcfs:
+        return
+    e = CQp(m, ch, q)
+    tx = KTp(m, ch, e[n - 1])
+    if tx[KT_ROW] != row:
+        return
+    rd, wr, pre = m.qrd[q], m.qwr[q], m.qpre[q]
+    if tx[KT_W] & 1:
+        if wr >= CTL_FAR:
+            burst = tx[KT_ADDR] >> m.burst_shift
+            for j in range(n - 1):
+                u = KTp(m, ch, e[j])
+                if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
+                    break
+            else:
+                wr = ctl_col_ready(m, ch, q, 1)
+                m.qwr[q] = wr
+                m.qwrm[i] |= bit
+    elif rd >= CTL_FAR:
+        rd = ctl_col_ready(m, ch, q, 0)
+        m.qrd[q] = rd
+        m.qrdm[i] |= bit
+    if pre < CTL_FAR and bk[KB_HITS] < 4:
+        pre = CTL_FAR
+        m.qpre[q] = pre
+    m.qmin[q] = imin(imin(rd, wr), imin(pre, m.qact[q]))
+    m.tq_dirty = True
+
+
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
     # the caches from channel ch's state: every queue dirty, the masks and the waiting counts
     cdef int64_t i, q, n
@@ -1170,7 +1215,7 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         jset(m, &CQp(m, ch, q)[m.b_cqn[q]], s)
         m.b_cqn[q] += 1
         if m.cache_ch == ch:
-            ctl_dirty(m, q)
+            ctl_q_arrive(m, ch, q)
             ctl_cache_wait(m, ch, q, writes, -1)
             ctl_cache_qlen(m, ch, q, m.b_cqn[q] - 1, m.b_cqn[q])
         for j in range(k, n - 1):
