@@ -838,12 +838,25 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
 
 cdef inline void ctl_cache_bank(Dram* m, int64_t ch, int64_t b) noexcept nogil:
     # bank b's own state changed (PRE, refresh): its queue is recomputed
+    cdef int64_t i = b >> 6, sh = b & 63, act = CTL_FAR
+    cdef uint64_t keep = ~((<uint64_t>1) << sh)
     if m.cache_ch != ch:
         return
     if m.per_rank:
         ctl_all_dirty(m)
-    else:
+    elif KBp(m, ch, b)[KB_ROW] >= 0:
         ctl_dirty(m, b)
+    else:
+        # a closed bank: ctl_q_recompute's answer without looking at the queue (an ACT, if any)
+        if m.b_cqn[b]:
+            act = ctl_act_ready(m, ch, b)
+        m.qrd[b] = m.qwr[b] = m.qpre[b] = CTL_FAR
+        m.qact[b] = m.qmin[b] = act
+        m.qrdm[i] &= keep
+        m.qwrm[i] &= keep
+        m.qactm[i] = (m.qactm[i] & keep) | ((<uint64_t>(act < CTL_FAR)) << sh)
+        m.qdirty[i] &= keep
+        m.tq_dirty = True
 
 
 # -- refresh ----------------------------------------------------------------------------------
