@@ -531,19 +531,42 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
 cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     # a transaction was appended to per-bank command queue q (now n long): its readiness updated
     # in place when it was exact before (ctl_q_recompute's result for the longer queue), else q is
-    # marked dirty. Behind other commands the new one changes nothing unless it hits the open row
+    # marked dirty. Alone, its kind and time are set; behind other commands the new one changes nothing unless it hits the open row
     # (FR-FCFS): it adds a READ / WRITE candidate and, a hit now being queued, takes the PRE away
-    cdef int64_t n = m.b_cqn[q], i = q >> 6, sh = q & 63, j, burst, row, rd, wr, pre
+    cdef int64_t n = m.b_cqn[q], i = q >> 6, sh = q & 63, j, burst, row, rd, wr, pre, act
     cdef uint64_t bit = (<uint64_t>1) << sh
     cdef int64_t* bk
     cdef int64_t* e
     cdef int64_t* tx
     cdef int64_t* u
-    if m.per_rank or n < 2 or (m.qdirty[i] & bit):
+    if m.per_rank or (n > 1 and (m.qdirty[i] & bit)):
         ctl_dirty(m, q)
         return
     bk = KBp(m, ch, q)
     row = bk[KB_ROW]
+    if n == 1:
+        # the queue was empty: its one command is an ACT (bank closed), a READ / WRITE (a hit, which
+        # nothing ahead of it can block) or a PRE (no hit queued)
+        e = CQp(m, ch, q)
+        tx = KTp(m, ch, e[0])
+        rd = wr = pre = act = CTL_FAR
+        if row < 0:
+            act = ctl_act_ready(m, ch, q)
+        elif tx[KT_ROW] == row:
+            if tx[KT_W] & 1:
+                wr = ctl_col_ready(m, ch, q, 1)
+            else:
+                rd = ctl_col_ready(m, ch, q, 0)
+        else:
+            pre = bk[KB_T_PRE]
+        m.qrd[q], m.qwr[q], m.qpre[q], m.qact[q] = rd, wr, pre, act
+        m.qmin[q] = imin(imin(rd, wr), imin(pre, act))
+        m.qrdm[i] = (m.qrdm[i] & ~bit) | ((<uint64_t>(rd < CTL_FAR)) << sh)
+        m.qwrm[i] = (m.qwrm[i] & ~bit) | ((<uint64_t>(wr < CTL_FAR)) << sh)
+        m.qactm[i] = (m.qactm[i] & ~bit) | ((<uint64_t>(act < CTL_FAR)) << sh)
+        m.qdirty[i] &= ~bit
+        m.tq_dirty = True
+        return
     if row < 0 or not m.frfcfs:
         return
     e = CQp(m, ch, q)
