@@ -416,6 +416,7 @@ cdef void ctl_queue_remove(Dram* m, int64_t ch, int64_t q, int64_t k) noexcept n
     for j in range(k, n[0] - 1):
         jset(m, &e[j], e[j + 1])
     n[0] -= 1
+    m.tq_dirty = True
     ctl_cache_qlen(m, ch, q, n[0] + 1, n[0])
 
 
@@ -438,7 +439,10 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
 # command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
 # table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
 # WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
-# one is exact. Per-rank queues are recomputed after every command. Masks (64 queues a word) say
+# one is exact. A PRE or refresh that leaves a per-bank queue's bank closed, and a transaction
+# entering a per-bank queue, set that queue's readiness in place (ctl_cache_bank, ctl_q_arrive), and
+# an arrival lowers t_q to the queue's new readiness rather than making every queue's be looked at
+# again. Per-rank queues are recomputed after every command. Masks (64 queues a word) say
 # which queues hold commands (qne), are skipped for a refresh (qblk) and have candidates of a kind;
 # the scans walk their bits. The transaction scheduler keeps how many leading read-queue /
 # write-buffer entries wait for full command queues (skip_rd, skip_wr; 0 whenever a command queue
@@ -565,7 +569,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         m.qwrm[i] = (m.qwrm[i] & ~bit) | ((<uint64_t>(wr < CTL_FAR)) << sh)
         m.qactm[i] = (m.qactm[i] & ~bit) | ((<uint64_t>(act < CTL_FAR)) << sh)
         m.qdirty[i] &= ~bit
-        m.tq_dirty = True
+        m.t_q = imin(m.t_q, m.qmin[q])
         return
     if row < 0 or not m.frfcfs:
         return
@@ -593,7 +597,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         pre = CTL_FAR
         m.qpre[q] = pre
     m.qmin[q] = imin(imin(rd, wr), imin(pre, m.qact[q]))
-    m.tq_dirty = True
+    m.t_q = imin(m.t_q, m.qmin[q])
 
 
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
@@ -748,7 +752,6 @@ cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int
     if m.cache_ch != ch:
         return
     ctl_setbit(m.qne, q, n > 0)
-    m.tq_dirty = True
     m.tfe_dirty = True
     if was < m.cqsize and n == m.cqsize:
         m.movable_rd -= m.wait_rd[q]
