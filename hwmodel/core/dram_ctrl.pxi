@@ -416,6 +416,7 @@ cdef void ctl_queue_remove(Dram* m, int64_t ch, int64_t q, int64_t k) noexcept n
     for j in range(k, n[0] - 1):
         jset(m, &e[j], e[j + 1])
     n[0] -= 1
+    m.tq_dirty = True
     ctl_cache_qlen(m, ch, q, n[0] + 1, n[0])
 
 
@@ -438,7 +439,10 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
 # command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
 # table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
 # WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
-# one is exact. Per-rank queues are recomputed after every command. Masks (64 queues a word) say
+# one is exact. A PRE or refresh that leaves a per-bank queue's bank closed, and a transaction
+# entering a per-bank queue, set that queue's readiness in place (ctl_cache_bank, ctl_q_arrive), and
+# an arrival lowers t_q to the queue's new readiness rather than making every queue's be looked at
+# again. Per-rank queues are recomputed after every command. Masks (64 queues a word) say
 # which queues hold commands (qne), are skipped for a refresh (qblk) and have candidates of a kind;
 # the scans walk their bits. The transaction scheduler keeps how many leading read-queue /
 # write-buffer entries wait for full command queues (skip_rd, skip_wr; 0 whenever a command queue
@@ -526,6 +530,74 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     m.qwrm[i] = (m.qwrm[i] & keep) | ((<uint64_t>(wr < CTL_FAR)) << sh)
     m.qactm[i] = (m.qactm[i] & keep) | ((<uint64_t>(act < CTL_FAR)) << sh)
     m.qdirty[i] &= keep
+
+
+cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+    # a transaction was appended to per-bank command queue q (now n long): its readiness updated
+    # in place when it was exact before (ctl_q_recompute's result for the longer queue), else q is
+    # marked dirty. Alone, its kind and time are set; behind other commands the new one changes nothing unless it hits the open row
+    # (FR-FCFS): it adds a READ / WRITE candidate and, a hit now being queued, takes the PRE away
+    cdef int64_t n = m.b_cqn[q], i = q >> 6, sh = q & 63, j, burst, row, rd, wr, pre, act
+    cdef uint64_t bit = (<uint64_t>1) << sh
+    cdef int64_t* bk
+    cdef int64_t* e
+    cdef int64_t* tx
+    cdef int64_t* u
+    if m.per_rank or (n > 1 and (m.qdirty[i] & bit)):
+        ctl_dirty(m, q)
+        return
+    bk = KBp(m, ch, q)
+    row = bk[KB_ROW]
+    if n == 1:
+        # the queue was empty: its one command is an ACT (bank closed), a READ / WRITE (a hit, which
+        # nothing ahead of it can block) or a PRE (no hit queued)
+        e = CQp(m, ch, q)
+        tx = KTp(m, ch, e[0])
+        rd = wr = pre = act = CTL_FAR
+        if row < 0:
+            act = ctl_act_ready(m, ch, q)
+        elif tx[KT_ROW] == row:
+            if tx[KT_W] & 1:
+                wr = ctl_col_ready(m, ch, q, 1)
+            else:
+                rd = ctl_col_ready(m, ch, q, 0)
+        else:
+            pre = bk[KB_T_PRE]
+        m.qrd[q], m.qwr[q], m.qpre[q], m.qact[q] = rd, wr, pre, act
+        m.qmin[q] = imin(imin(rd, wr), imin(pre, act))
+        m.qrdm[i] = (m.qrdm[i] & ~bit) | ((<uint64_t>(rd < CTL_FAR)) << sh)
+        m.qwrm[i] = (m.qwrm[i] & ~bit) | ((<uint64_t>(wr < CTL_FAR)) << sh)
+        m.qactm[i] = (m.qactm[i] & ~bit) | ((<uint64_t>(act < CTL_FAR)) << sh)
+        m.qdirty[i] &= ~bit
+        m.t_q = imin(m.t_q, m.qmin[q])
+        return
+    if row < 0 or not m.frfcfs:
+        return
+    e = CQp(m, ch, q)
+    tx = KTp(m, ch, e[n - 1])
+    if tx[KT_ROW] != row:
+        return
+    rd, wr, pre = m.qrd[q], m.qwr[q], m.qpre[q]
+    if tx[KT_W] & 1:
+        if wr >= CTL_FAR:
+            burst = tx[KT_ADDR] >> m.burst_shift
+            for j in range(n - 1):
+                u = KTp(m, ch, e[j])
+                if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
+                    break
+            else:
+                wr = ctl_col_ready(m, ch, q, 1)
+                m.qwr[q] = wr
+                m.qwrm[i] |= bit
+    elif rd >= CTL_FAR:
+        rd = ctl_col_ready(m, ch, q, 0)
+        m.qrd[q] = rd
+        m.qrdm[i] |= bit
+    if pre < CTL_FAR and bk[KB_HITS] < 4:
+        pre = CTL_FAR
+        m.qpre[q] = pre
+    m.qmin[q] = imin(imin(rd, wr), imin(pre, m.qact[q]))
+    m.t_q = imin(m.t_q, m.qmin[q])
 
 
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
@@ -680,7 +752,6 @@ cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int
     if m.cache_ch != ch:
         return
     ctl_setbit(m.qne, q, n > 0)
-    m.tq_dirty = True
     m.tfe_dirty = True
     if was < m.cqsize and n == m.cqsize:
         m.movable_rd -= m.wait_rd[q]
@@ -793,12 +864,25 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
 
 cdef inline void ctl_cache_bank(Dram* m, int64_t ch, int64_t b) noexcept nogil:
     # bank b's own state changed (PRE, refresh): its queue is recomputed
+    cdef int64_t i = b >> 6, sh = b & 63, act = CTL_FAR
+    cdef uint64_t keep = ~((<uint64_t>1) << sh)
     if m.cache_ch != ch:
         return
     if m.per_rank:
         ctl_all_dirty(m)
-    else:
+    elif KBp(m, ch, b)[KB_ROW] >= 0:
         ctl_dirty(m, b)
+    else:
+        # a closed bank: ctl_q_recompute's answer without looking at the queue (an ACT, if any)
+        if m.b_cqn[b]:
+            act = ctl_act_ready(m, ch, b)
+        m.qrd[b] = m.qwr[b] = m.qpre[b] = CTL_FAR
+        m.qact[b] = m.qmin[b] = act
+        m.qrdm[i] &= keep
+        m.qwrm[i] &= keep
+        m.qactm[i] = (m.qactm[i] & keep) | ((<uint64_t>(act < CTL_FAR)) << sh)
+        m.qdirty[i] &= keep
+        m.tq_dirty = True
 
 
 # -- refresh ----------------------------------------------------------------------------------
@@ -1170,7 +1254,7 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         jset(m, &CQp(m, ch, q)[m.b_cqn[q]], s)
         m.b_cqn[q] += 1
         if m.cache_ch == ch:
-            ctl_dirty(m, q)
+            ctl_q_arrive(m, ch, q)
             ctl_cache_wait(m, ch, q, writes, -1)
             ctl_cache_qlen(m, ch, q, m.b_cqn[q] - 1, m.b_cqn[q])
         for j in range(k, n - 1):
