@@ -175,10 +175,8 @@ class Sampler:
         self.nb = engine.c.param("N_CB")
         self.vm_w = len(L.VM_STAT_NAMES)
         self.units = []          # per measured unit: its counter deltas, then its DRAM counter deltas
-        self._ua = None          # (float64 rows of the units so far, how many): _units_array
         self._sums = [[0] * 4, [0] * 4]   # per class (idle, copying): units, accesses, stall, latency sums
         self._summed = 0         # ... over the first this many units
-        self._exact = True       # ... all of their values >= 0 (_update_estimates)
         self._local_keys = None  # the state's local DRAM counter arrays (_snap)
         self.busy = []           # per measured unit: a checkpoint was being copied when it began
         self.lag = []            # per measured unit: how much its backlog grew, and its time span (ps)
@@ -310,56 +308,17 @@ class Sampler:
         was being copied (the copies slow the accesses around them: with one estimate for all, the
         functional stretches would put too many accesses into checkpoint time, and the measured
         units would fall there too often), each class falling back on all units until it has one."""
-        # the units' accesses, stalls and latencies summed as they come, per class (idle, copying):
-        # exact integers; while every sum is below 2**53, the float64 sums of the rows below are
-        # exact too (the values are >= 0: every partial sum is an integer a float64 holds), so the
-        # same numbers without building and indexing the units' array
-        sums, k = self._sums, len(self.units)
-        ia, ist, ilat = _C["accesses"], _C["stall_ps"], _C["latency_sum_ps"]
-        for j in range(self._summed, k):
+        # the units' accesses, stalls and latencies summed as they come, per class (idle, copying)
+        sums, ia, ist, ilat = self._sums, _C["accesses"], _C["stall_ps"], _C["latency_sum_ps"]
+        for j in range(self._summed, len(self.units)):
             row, s = self.units[j], sums[1 if self.busy[j] else 0]
-            s[0] += 1
-            for x, col in enumerate((ia, ist, ilat), 1):
-                if row[col] < 0:
-                    self._exact = False
-                s[x] += row[col]
-        self._summed = k
-        both = [a + b for a, b in zip(sums[0], sums[1])]
-        if self._exact and max(both[1:]) < 1 << 53 and all(s[1] for s in (both, *sums) if s[0]):
-            def per_sum(s):
-                n = float(s[1])
-                return (int(round(float(s[2]) / n)), int(round(float(s[3]) / n)))
-            every = per_sum(both)
-            self.est = (per_sum(sums[0]) if sums[0][0] else every) + (per_sum(sums[1]) if sums[1][0] else every)
-            return
-        u = self._units_array()
-        busy = np.asarray(self.busy, bool)
+            s[0], s[1], s[2], s[3] = s[0] + 1, s[1] + row[ia], s[2] + row[ist], s[3] + row[ilat]
+        self._summed = len(self.units)
 
-        def per_access(rows):
-            n = rows[:, _C["accesses"]].sum()
-            return (int(round(rows[:, _C["stall_ps"]].sum() / n)), int(round(rows[:, _C["latency_sum_ps"]].sum() / n)))
-        every = per_access(u)
-        idle = per_access(u[~busy]) if (~busy).any() else every
-        copying = per_access(u[busy]) if busy.any() else every
-        self.est = idle + copying
-
-    def _units_array(self) -> np.ndarray:
-        """np.asarray(self.units, np.float64), kept up to date as units are added (converting the
-        whole list at every measured unit made a long run's sampler quadratic)."""
-        k = len(self.units)
-        buf, done = self._ua if self._ua is not None else (None, 0)
-        if buf is None or done > k or len(buf) < k:
-            cap = max(64, 2 * k)
-            new = np.empty((cap, len(self.units[0]) if k else _NC + 3 * _ND), np.float64)
-            if buf is not None and done <= k:
-                new[:done] = buf[:done]
-            else:
-                done = 0
-            buf = new
-        if done < k:
-            buf[done:k] = np.asarray(self.units[done:k], np.float64)
-        self._ua = (buf, k)
-        return buf[:k]
+        def per_access(s):
+            return (int(round(float(s[2]) / float(s[1]))), int(round(float(s[3]) / float(s[1]))))
+        every = per_access([a + b for a, b in zip(*sums)])
+        self.est = (per_access(sums[0]) if sums[0][0] else every) + (per_access(sums[1]) if sums[1][0] else every)
 
     def estimates(self) -> tuple:
         """(stall, latency, stall while a checkpoint is copied, latency then) in ps per access for
@@ -404,6 +363,7 @@ class Sampler:
         try:
             units = _unpack(d["units"], (-1, _NC + 3 * _ND), np.int64)
             self.units = units.tolist()
+            self._sums, self._summed = [[0] * 4, [0] * 4], 0     # summed again from these
             self.pcts = _unpack(d["pcts"], (-1, 6), np.float64).tolist()
             self.hist = _unpack(d["hist"], self.hist.shape, np.int64)
             self.vm_hist = _unpack(d["vm_hist"], self.vm_hist.shape, np.int64)
