@@ -488,7 +488,6 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int32_t* pt_leaf = c.pt_leaf
     cdef int32_t* prev = c.prev
     cdef int32_t* nxt = c.nxt
-    cdef int32_t* head = c.head
     cdef int32_t* tail = c.tail
     cdef uint8_t* dirty = c.dirty
     cdef uint8_t* ref = c.ref
@@ -513,7 +512,6 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
     cdef int hop
     cdef int64_t pfg[F_RING]      # accesses ahead: where their page-table entries are
     cdef int32_t pfl[F_RING]      # ... and what those held F_FRAME accesses ahead (hints only)
-    cdef int32_t h
     if sc[S_GROW] or n == 0:
         return 0
     if not sc[S_STARTED]:         # as func_loop at the first access (its arrival is the same below)
@@ -579,28 +577,11 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
             gi = (<int64_t>pt_dir[g >> PT_LEAF_SHIFT] << PT_LEAF_SHIFT) | (g & PT_MASK)
         l = pt_leaf[gi]
         if l >= 0:
-            if lru:         # touch (the head read once: the lists' arrays are apart)
+            if lru:         # touch
                 j = l & smask
-                h = head[j]
-                if h != l:
-                    a = prev[l]
-                    b = nxt[l]
-                    if a >= 0:
-                        nxt[a] = b
-                    else:
-                        head[j] = b
-                        h = b
-                    if b >= 0:
-                        prev[b] = a
-                    else:
-                        tail[j] = a
-                    prev[l] = -1
-                    nxt[l] = h
-                    if h >= 0:
-                        prev[h] = l
-                    else:
-                        tail[j] = l
-                    head[j] = l
+                if c.head[j] != l:
+                    lru_remove(c, l, j)
+                    lru_push(c, l, j)
             elif victim == 1:
                 ref[l] = 1
             dirty[l] |= <uint8_t>w       # mark_written without a checkpoint regime (no branch on w: a
@@ -620,24 +601,8 @@ cdef Py_ssize_t paged_body(Core* c, Func* fx, const int64_t* t_col, const uint64
                 f = tail[j]
                 if not one_vm:
                     cnt[C_FAULTS] += 1
-                # pick_victim: the tail to the head
-                a = prev[f]
-                b = nxt[f]
-                if a >= 0:
-                    nxt[a] = b
-                else:
-                    head[j] = b
-                if b >= 0:
-                    prev[b] = a
-                else:
-                    tail[j] = a
-                prev[f] = -1
-                nxt[f] = head[j]
-                if head[j] >= 0:
-                    prev[head[j]] = f
-                else:
-                    tail[j] = f
-                head[j] = f
+                lru_remove(c, f, j)         # pick_victim: the tail to the head
+                lru_push(c, f, j)
                 # the next victims, up the list from the new tail (hints: each fault reaches one
                 # step further than the last, so what it reads came with an earlier fault's hints):
                 # the page-table entry of the (F_VICTIMS - 1)th, the records of the F_VICTIMSth
