@@ -105,6 +105,7 @@ future (in-system), wait for room (DRAMsim3's have no bound). Several channels e
 front end (DRAMsim3's trace reader is one for all: a request to a full channel holds back the
 others).
 """
+from .dram_fast import decode
 from .._dram_layout import (KB, KB_FIELDS, KG, KG_FIELDS, KH, KH_FIELDS, KR, KR_FIELDS, D, DA, ACT_FIELDS, DC,
                            KF, KF_FIELDS, RA_MARKS, KQ, KQ_FIELDS, KT, KT_FIELDS)
 
@@ -199,13 +200,7 @@ def _queue_of(m, b):
 
 def _decode(m, addr):
     """(channel, bank within the channel, row) of a byte address."""
-    d = m.d
-    ch = (addr >> d[D["CH_SHIFT"]]) & d[D["CH_MASK"]]
-    bg = ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]]) ^ ((addr >> d[D["BG_XSHIFT"]]) & d[D["BG_XMASK"]])
-    ba = ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]]) ^ ((addr >> d[D["BA_XSHIFT"]]) & d[D["BA_XMASK"]])
-    bank = (((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << m.bgbits) | bg) << m.babits) | ba
-    row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
-    return ch, bank, row
+    return decode(m.d, addr)
 
 
 def _ceil_cycle(m, t):

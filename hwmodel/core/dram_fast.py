@@ -121,6 +121,17 @@ _STATE = ("open_row", "bank", "cq", "bg_act", "rank", "chan", "bus", "tq", "wb",
 _FAR = NO_MARK   # a time no run reaches
 
 
+
+def decode(d, addr):
+    """(channel, bank within the channel, row) of a byte address under parameter vector d (the
+    address map: dram_decode's twin, for both DRAM models)."""
+    ch = (addr >> d[D["CH_SHIFT"]]) & d[D["CH_MASK"]]
+    bg = ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]]) ^ ((addr >> d[D["BG_XSHIFT"]]) & d[D["BG_XMASK"]])
+    ba = ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]]) ^ ((addr >> d[D["BA_XSHIFT"]]) & d[D["BA_XMASK"]])
+    bank = (((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << d[D["BG_BITS"]]) | bg) << d[D["BA_BITS"]]) | ba
+    row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
+    return ch, bank, row
+
 class Dram:
     """Timing of one DRAM subsystem (see the module docstring), on lists; `save()` writes back.
 
@@ -160,12 +171,7 @@ class Dram:
     # -- decode ----------------------------------------------------------------------------
     def _decode(self, addr):
         """(channel, global bank, row) of a byte address."""
-        d = self.d
-        ch = (addr >> d[D["CH_SHIFT"]]) & d[D["CH_MASK"]]
-        bg = ((addr >> d[D["BG_SHIFT"]]) & d[D["BG_MASK"]]) ^ ((addr >> d[D["BG_XSHIFT"]]) & d[D["BG_XMASK"]])
-        ba = ((addr >> d[D["BA_SHIFT"]]) & d[D["BA_MASK"]]) ^ ((addr >> d[D["BA_XSHIFT"]]) & d[D["BA_XMASK"]])
-        bank = (((((addr >> d[D["RA_SHIFT"]]) & d[D["RA_MASK"]]) << self.bgbits) | bg) << self.babits) | ba
-        row = (addr >> d[D["RO_SHIFT"]]) & d[D["RO_MASK"]]
+        ch, bank, row = decode(self.d, addr)
         return ch, ch * self.nbanks + bank, row
 
     # -- rank activity (energy) -------------------------------------------------------------
