@@ -394,20 +394,19 @@ def _place_low(st, c, g0, g1, n_sets, r, k, victim):
     slots = np.arange(n_blade, dtype=np.int32)
     loc[at(g0 + frames, g0 + frames + n_blade)] = -2 - slots
     st["slot_page"][sl:sl + n_blade] = g0 + frames + slots
-    # slots and frames dealt to the sets in turn (bincount: np.add.at is ~50x slower)
-    st["blade_next"][so:so + n_sets] += np.bincount(slots % n_sets, minlength=n_sets).astype(np.int32)
+    # slots and frames dealt to the sets in turn: set j gets those numbered j, j + S, j + 2S, ...
+    per_set_of = lambda count: np.maximum(count - np.arange(n_sets) + n_sets - 1, 0) // n_sets
+    st["blade_next"][so:so + n_sets] += per_set_of(n_blade).astype(np.int32)
     loc[at(g0 + frames + n_blade, g1)] = L.ON_STORAGE
-    st["set_used"][so:so + n_sets] = np.bincount(idx % n_sets, minlength=n_sets)
+    st["set_used"][so:so + n_sets] = per_set_of(n_local)
     if victim == L.VICTIMS["lru"]:
         # per set, frames j, j+S, j+2S, ... pushed to the head in that order: lowest is LRU
-        for j in range(n_sets):
-            members = np.arange(j, n_local, n_sets, dtype=np.int32)
-            if len(members) == 0:
-                continue
-            st["lru_next"][fo + members[1:]] = members[:-1]
-            st["lru_prev"][fo + members[:-1]] = members[1:]
-            st["lru_next"][fo + members[0]] = -1
-            st["lru_prev"][fo + members[-1]] = -1
+        nxt, prv = st["lru_next"][fo:fo + n_local], st["lru_prev"][fo:fo + n_local]
+        for j in range(min(n_sets, n_local)):
+            members = idx[j::n_sets]
+            nxt[j + n_sets::n_sets] = members[:-1]
+            prv[j:n_local - n_sets:n_sets] = members[1:]
+            nxt[j], prv[members[-1]] = -1, -1
             st["set_head"][so + j] = members[-1]
             st["set_tail"][so + j] = members[0]
     if victim == L.VICTIMS["clock"]:
