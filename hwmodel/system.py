@@ -158,13 +158,20 @@ class System:
         names = self.blade_names
         if len(set(names)) != len(names):
             raise ValueError(f"compute: compute-blade names must be unique, got {names}")
+        if any(not vm.name for vm in self.vms):     # unnamed VMs: vm<trace VM id>
+            ids = iter(range(len(self.vms)))
+            named = tuple(dataclasses.replace(b, vms=tuple(vm if vm.name else dataclasses.replace(vm, name=f"vm{i}")
+                                               for vm, i in zip(b.vms, ids))) for b in blades)
+            object.__setattr__(self, "compute", named if isinstance(self.compute, tuple) else named[0])
+            blades = named
         for i, b in enumerate(blades[1:], 1):
             if b.page_size != blades[0].page_size:
                 raise ValueError(f"compute[{i}].page_size: {b.page_size} differs from compute[0]'s "
                                  f"{blades[0].page_size}; the hypervisor pages every blade alike")
         vms = [vm.name for vm in self.vms]
         if len(set(vms)) != len(vms):
-            raise ValueError(f"compute: VM names must be unique over all compute blades, got {vms}")
+            raise ValueError(f"compute: VM names must be unique over all compute blades, got {vms} (an unnamed "
+                             f"VM is named vm<its trace VM id>)")
         if len(vms) > 65535:
             raise ValueError("compute: at most 65535 VMs in all (trace VM ids are 16-bit)")
         if self.service.fail_blade and self.service.fail_blade not in names:

@@ -177,6 +177,18 @@ def test_another_blades_super_page_is_never_served(backend):
     assert r.counters["blade_row_hits"] + r.counters["blade_row_misses"] + r.counters["blade_row_conflicts"] == 1
 
 
+def test_unnamed_vms_are_named_by_trace_vm_id():
+    # a list of VMs without names is the usual way to write several guests: each is vm<trace id>,
+    # numbered over every compute blade, and per-VM results and snic.vms use those names
+    s = System.from_dict({"compute": [{"vms": [{"memory": "1GiB"}, {"memory": "1GiB", "name": "db"}]},
+                                      {"vms": [{"memory": "1GiB"}]}],
+                          "snic": {"vms": {"vm2": {"priority": 1}}}})
+    assert [vm.name for vm in s.vms] == ["vm0", "db", "vm2"]
+    assert System.from_dict(s.to_dict()).vms == s.vms
+    with pytest.raises(ValueError, match=r"got \['vm1', 'vm1'\] \(an unnamed VM is named vm<its trace VM id>\)"):
+        System.from_dict({"compute": {"vms": [{"name": "vm1"}, {}]}})
+
+
 @pytest.mark.parametrize("data,match", [
     ({"compute": [{"vms": [{"name": "a"}]}, {"vms": [{"name": "a"}]}]}, "VM names must be unique over all"),
     ({"compute": [{"name": "x", "vms": [{"name": "a"}]}, {"name": "x", "vms": [{"name": "b"}]}]},

@@ -98,7 +98,7 @@ class VM:
     its compute blade's local memory and share of the memory blade hold (or without bound with a
     storage tier); the run stops with an error naming what to enlarge when it touches more."""
     SECTION = "vm"
-    name: str = "vm0"        # label in per-VM results
+    name: str = ""           # label in per-VM results; default vm0, vm1, ... by trace VM id
     memory: str = "4GiB"     # guest-physical memory (physical trace addresses fall below it), or auto
     qos: int = 0             # QoS class (0 = highest priority)
 
@@ -116,7 +116,7 @@ class VM:
     @property
     def memory_bytes(self) -> int:
         if self.auto:
-            raise ValueError(f"vm.memory: VM {self.name!r} is auto-sized; it has no declared size")
+            raise ValueError(f"vm.memory: VM {self.name or '(unnamed)'} is auto-sized; it has no declared size")
         return parse_size(self.memory, "vm.memory")
 
 
@@ -144,9 +144,10 @@ class ComputeBlade:
                              f"{self.page_size} pages")
         if not self.vms:
             raise ValueError("compute.vms: a compute blade needs at least one VM")
-        names = [vm.name for vm in self.vms]
+        names = [vm.name for vm in self.vms if vm.name]     # (unnamed ones are named by System)
         if len(set(names)) != len(names):
-            raise ValueError(f"compute.vms: VM names must be unique, got {names}")
+            raise ValueError(f"compute.vms: VM names must be unique, got {names} (an unnamed VM is named vm<its "
+                             f"trace VM id>)")
         if len(self.vms) > 65535:
             raise ValueError("compute.vms: at most 65535 VMs (trace VM ids are 16-bit)")
         need = self.local_bytes + self.page_bytes
