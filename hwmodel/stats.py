@@ -352,6 +352,12 @@ class Result:
             lines.append(f"  WARNING             {self.skipped_lines:,} malformed trace lines were skipped")
         if c["stall_ps"]:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
+        span, behind = self.last_arrival_ps - c["first_arrival_ps"], c["last_completion_ps"] - self.last_arrival_ps
+        if self.timing == "open" and self.sampling is None and span > 0 and behind > span / 4:
+            # (a sampled run says this in its advice, from the backlog's growth per measured unit)
+            lines.append(f"  note                the last access completed {behind / 1e9:.4f} ms after the last arrival "
+                         f"(the arrivals span {span / 1e9:.4f} ms): the system fell behind this open-loop trace, "
+                         f"and the latencies include the queue that built up")
         if self.trace_format in DRAM_LEVEL_FORMATS and hv.get("policy") != "static":
             lines.append(f"  note                a {self.trace_format} trace holds DRAM addresses, but here the hypervisor "
                          f"places its pages ({hv.get('placement')}): the DRAM sees other rows; "

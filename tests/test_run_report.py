@@ -47,3 +47,16 @@ def test_a_dram_level_trace_run_through_the_hypervisor_says_what_the_dram_sees(t
     assert r.trace_format == "dramsim3" and "the DRAM sees other rows" in r.summary()
     r = System.from_dict({}, ["hypervisor.policy=static"]).run(str(src))
     assert "the DRAM sees other rows" not in r.summary()
+
+
+def test_an_open_loop_trace_the_system_cannot_keep_up_with_is_said_so():
+    # half the accesses remote over one link, arriving every 2 ns: the link is the bottleneck and
+    # the queue grows through the run; every 200 ns the same system keeps up
+    import numpy as np
+    ch = generate("uniform", 20000, 2 << 30, seed=1)
+    system = System.from_dict({"hypervisor": {"policy": "static"}, "compute": {"vms": [{"memory": "2GiB"}]}})
+    for gap, behind in ((2000, True), (200_000, False)):
+        r = system.run({"time": np.arange(20000, dtype=np.int64) * gap, "addr": ch.addr, "op": ch.op, "vm": ch.vm})
+        assert r.timing == "open"
+        assert ("the system fell behind this open-loop trace" in r.summary()) == behind
+        assert (r.counters["last_completion_ps"] - r.last_arrival_ps > (r.last_arrival_ps - r.counters["first_arrival_ps"]) / 4) == behind
