@@ -181,6 +181,13 @@ class Result:
         """From the first arrival to the last completion."""
         return max(0, self.counters["last_completion_ps"] - self.counters["first_arrival_ps"])
 
+    def fell_behind(self) -> bool:
+        """Open loop: the last access completed more than a quarter of the trace's arrival span after
+        the last arrival; the accesses came faster than they were served, and the latencies are
+        mostly the queue that built up."""
+        span = self.last_arrival_ps - self.counters["first_arrival_ps"]
+        return self.timing == "open" and span > 0 and self.counters["last_completion_ps"] - self.last_arrival_ps > span / 4
+
     def latency_ns(self, kind: str = "read") -> dict:
         """Mean, p50/p95/p99 and max latency in ns of the reads, the writes or all accesses
         (`kind`: read | write | all). A write's latency is when the processor may consider it
@@ -352,10 +359,10 @@ class Result:
             lines.append(f"  WARNING             {self.skipped_lines:,} malformed trace lines were skipped")
         if c["stall_ps"]:
             lines.append(f"  window stall        {c['stall_ps'] / 1e9:.4f} ms")
-        span, behind = self.last_arrival_ps - c["first_arrival_ps"], c["last_completion_ps"] - self.last_arrival_ps
-        if self.timing == "open" and self.sampling is None and span > 0 and behind > span / 4:
-            # (a sampled run says this in its advice, from the backlog's growth per measured unit)
-            lines.append(f"  note                the last access completed {behind / 1e9:.4f} ms after the last arrival "
+        if self.fell_behind() and self.sampling is None:    # (a sampled run's advice says it per measured unit)
+            span = self.last_arrival_ps - c["first_arrival_ps"]
+            lines.append(f"  note                the last access completed "
+                         f"{(c['last_completion_ps'] - self.last_arrival_ps) / 1e9:.4f} ms after the last arrival "
                          f"(the arrivals span {span / 1e9:.4f} ms): the system fell behind this open-loop trace, "
                          f"and the latencies include the queue that built up")
         if self.trace_format in DRAM_LEVEL_FORMATS and hv.get("policy") != "static":

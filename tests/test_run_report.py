@@ -55,8 +55,15 @@ def test_an_open_loop_trace_the_system_cannot_keep_up_with_is_said_so():
     import numpy as np
     ch = generate("uniform", 20000, 2 << 30, seed=1)
     system = System.from_dict({"hypervisor": {"policy": "static"}, "compute": {"vms": [{"memory": "2GiB"}]}})
+    from hwmodel.study.compare import arrival_note
+    runs = []
     for gap, behind in ((2000, True), (200_000, False)):
         r = system.run({"time": np.arange(20000, dtype=np.int64) * gap, "addr": ch.addr, "op": ch.op, "vm": ch.vm})
-        assert r.timing == "open"
+        assert r.timing == "open" and r.fell_behind() == behind
         assert ("the system fell behind this open-loop trace" in r.summary()) == behind
-        assert (r.counters["last_completion_ps"] - r.last_arrival_ps > (r.last_arrival_ps - r.counters["first_arrival_ps"]) / 4) == behind
+        assert (r.counters["last_completion_ps"] - r.last_arrival_ps
+                > (r.last_arrival_ps - r.counters["first_arrival_ps"]) / 4) == behind
+        runs.append(r)
+    assert arrival_note(runs, ["fast", "slow"]).endswith("; fast fell behind them (the latencies are mostly the "
+                                                         "queue that built up)")
+    assert "fell behind" not in arrival_note(runs[1:], ["slow"])
