@@ -21,6 +21,7 @@ import numpy as np
 
 from .dram import DRAM
 from .memctrl import LINE_BYTES
+from .units import plural
 
 BLOCK_BYTES = 4 << 20     # text read and scanned per step (a pipeline stage)
 PIECE = 1 << 18           # requests per piece the scanner fills (buffers are reused)
@@ -131,7 +132,7 @@ class RequestStream:
         limit = (1 << 62) // self.scale
         if time.max() > limit:
             i = int(np.argmax(time > limit))
-            raise ValueError(f"{self.path}:{line[i]}: time {time[i]} {self.time_unit}s is beyond what the model holds")
+            raise ValueError(f"{self.path}:{line[i]}: time {time[i]} {plural(self.time_unit)} is beyond what the model holds")
         t = time * self.scale
         prev = np.empty_like(t)
         prev[1:] = t[:-1]

@@ -46,6 +46,11 @@ BANDWIDTH_UNITS = {  # bytes per second
 FREQ_UNITS = {"Hz": Fraction(1), "kHz": Fraction(10**3), "MHz": Fraction(10**6), "GHz": Fraction(10**9)}
 
 
+def plural(unit: str) -> str:
+    """A trace time unit in the plural, for prose: cycles, instructions; ps and ns stay as they are."""
+    return unit if unit in TIME_UNITS_PS else unit + "s"
+
+
 def show(value, limit: int = 80) -> str:
     """repr of a value for an error message, cut to `limit` characters (a YAML value can be huge)."""
     import reprlib

@@ -127,7 +127,13 @@ def test_trace_gen_info_convert(tmp_path, capsys):
     assert main(["trace", "convert", str(out), str(txt), "--to", "dramsim3"]) == 0
     assert main(["trace", "info", str(txt)]) == 0
     text = capsys.readouterr().out
-    assert "dramsim3 (gzip)" in text and "5,000" in text
+    assert "dramsim3 (gzip)" in text and "5,000" in text and "timing timestamp in cycles" in text
+    ns = tmp_path / "ns.npz"
+    assert main(["trace", "gen", "uniform", str(ns), "-n", "10", "--interval", "5", "--time-unit", "ns"]) == 0
+    capsys.readouterr()
+    assert main(["trace", "info", str(ns)]) == 0      # ns stays ns (it once read 'nss')
+    text = capsys.readouterr().out
+    assert "timing timestamp in ns\n" in text and "45 ns\n" in text
 
 
 def test_skip_bad_lines_is_reported(tmp_path, capsys):

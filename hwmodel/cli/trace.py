@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..units import parse_size
+from ..units import parse_size, plural
 
 
 def cmd_info(args):
@@ -14,14 +14,14 @@ def cmd_info(args):
         return 0
     unit = info.get("time_unit", "")
     print(f"{args.trace}: {info['format']} ({info.get('compression') or 'uncompressed'}), "
-          f"timing {info['timing']}" + (f" in {unit}s" if info["timing"] != "none" else ""))
+          f"timing {info['timing']}" + (f" in {plural(unit)}" if info["timing"] != "none" else ""))
     print(f"  records          {info['records']:>16,}   reads {info['reads']:,}  writes {info['writes']:,}")
     print(f"  distinct pages   {info['distinct_pages']:>16,}   (4 KiB)")
     print(f"  footprint        {info['footprint_bytes'] / 2**20:>16,.2f} MiB   (distinct 64 B lines)")
     if info["records"]:
         print(f"  address range    {info['addr_min']:#x} .. {info['addr_max']:#x}")
     if info["timing"] != "none":
-        print(f"  duration         {info['duration']:>16,} {unit}s")
+        print(f"  duration         {info['duration']:>16,} {plural(unit)}")
     for key in ("skipped_lines", "ignored_records", "instruction_fetches"):
         if info.get(key):
             print(f"  {key.replace('_', ' '):<16} {info[key]:>16,}")

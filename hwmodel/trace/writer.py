@@ -12,6 +12,7 @@ import numpy as np
 
 from . import native
 from ._io import open_output
+from ..units import plural
 from ._types import DEFAULT_SIZE, TIME_UNITS, TIMINGS, Chunk, TraceError
 
 # how to accept the loss, in the Python API and on the command line (trace convert, merge, gen)
@@ -98,7 +99,7 @@ def write_trace(path, chunks_or_chunk, format="native", timing=None, time_unit=N
             raise TraceError(f"format {format!r} has no time column: the {timing} times would be lost "
                              f"({_LOSSY} to drop them)")
         if need_timing != "none" and (timing != need_timing or time_unit not in units):
-            raise TraceError(f"format {format!r} holds {need_timing}s in {units[0]}s; these chunks have "
+            raise TraceError(f"format {format!r} holds {need_timing}s in {plural(units[0])}; these chunks have "
                              f"timing={timing!r} time_unit={time_unit!r} (convert them first, or {_LOSSY[:-1]})")
     holds_size = format in ("text", "gem5", "prospero")
     n = 0
