@@ -251,6 +251,7 @@ class Result:
             "arrivals_ns": {"first": c["first_arrival_ps"] / 1000, "last": self.last_arrival_ps / 1000},
             "sim_time_ns": self.sim_time_ps / 1000,
             "duration_ns": self.duration_ps / 1000,
+            "fell_behind": self.fell_behind(),     # open loop: the queue built up over the trace
             # the simulated system's accesses per simulated second (not the simulator's speed)
             "simulated_throughput_maccess_per_s": n / self.duration_ps * 1e6 if self.duration_ps else 0.0,
             # the simulator: wall-clock seconds of the run and simulated accesses per wall second

@@ -123,7 +123,8 @@ def _print_table(rows) -> None:
         sd = r.get("slowdown.sim_time")
         print(f"  {r['key']}  {name:<16} {label}  read mean {r['latency_ns.read.mean']:.1f} ns  "
               f"p99 {r['latency_ns.read.p99']:.1f} ns  sim {r['sim_time_ns'] / 1e6:.4f} ms"
-              + (f"  slowdown {sd:.3f}x" if sd is not None else ""))
+              + (f"  slowdown {sd:.3f}x" if sd is not None else "")
+              + ("  (fell behind the trace: latencies are mostly queueing)" if r.get("fell_behind") else ""))
     if len(rows) > SHOW_ROWS:
         print(f"  ... {len(rows) - SHOW_ROWS} more")
 
