@@ -26,10 +26,20 @@ def _system(config, overrides):
     return System.from_yaml(config, overrides)
 
 
-def default_workload():
-    """The built-in workload of `hwmodel run` with no trace: a seeded zipf over a 4 GiB VM."""
+def default_workload(system):
+    """The built-in workload of `hwmodel run` with no trace, and its description: a seeded zipf of
+    1 M accesses (70% reads) over the smallest VM's memory (at most 4 GiB; an auto-sized VM counts
+    as 4 GiB), the system's VMs taking turns (one VM: every access)."""
+    import numpy as np
+
     from ..trace import generate
-    return generate(**DEFAULT_WORKLOAD)
+    from ..units import format_size
+    vms = system.vms
+    footprint = min(min(4 << 30, vm.memory_bytes) if not vm.auto else 4 << 30 for vm in vms)
+    chunk = generate(**{**DEFAULT_WORKLOAD, "footprint_bytes": footprint})
+    chunk.vm = (np.arange(len(chunk)) % len(vms)).astype(np.uint16)
+    who = f", {len(vms)} VMs in turn" if len(vms) > 1 else ""
+    return chunk, f"built-in zipf workload (1M accesses over {format_size(footprint)}{who})"
 
 
 def _split_positionals(paths):
@@ -61,7 +71,7 @@ def cmd_run(args):
     if not traces:
         if args.resume or args.save_state:
             raise InputError("--save-state/--resume need a trace file")
-        trace_obj = default_workload()
+        trace_obj, builtin = default_workload(system)
     elif len(traces) == 1:
         trace_obj = traces[0]
     else:   # several traces: merged by time, trace i as VM i
@@ -74,7 +84,7 @@ def cmd_run(args):
                         save_state_to=args.save_state, resume_from=args.resume,
                         dram_trace=args.dram_trace, dram_trace_format=args.dram_trace_format)
     if not traces:
-        result.trace = "built-in zipf workload (1M accesses over 4 GiB)"
+        result.trace = builtin
     if args.json:
         if args.json == "-":
             print(result.to_json())
