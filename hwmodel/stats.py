@@ -327,7 +327,8 @@ class Result:
             f"({100 * d['local_fraction']:.2f}% local)",
             f"  faults              {c['faults']:>14,}   ({100 * d['fault_rate']:.3f}% of accesses)",
             f"  swaps in / out      {c['swap_ins']:>14,} / {c['swap_outs']:,}   dirty victims {c['dirty_victims']:,}",
-            f"  first touch         {c['first_touch_local']:>14,} local / {c['first_touch_remote']:,} remote",
+            f"  first touch         {c['first_touch_local']:>14,} local / {c['first_touch_remote']:,} remote"
+            + (f" / {c['first_touch_storage']:,} storage" if c["first_touch_storage"] else ""),
             _latency_line("read latency (ns)", lat["read"], c["reads"], "from arrival to the data"),
             _latency_line("write latency (ns)", lat["write"], c["writes"],
                           "until the write is taken (posted: by the controller's write buffer)"),

@@ -137,3 +137,13 @@ def test_slowdown_baseline_of_a_system_with_storage_and_checkpoints(backend):
     assert r.slowdown()["sim_time"] > 2
     b = r.baseline.counters
     assert b["storage_reads"] == b["faults"] == b["checkpoints"] == 0
+
+
+def test_the_summary_counts_first_touches_on_storage():
+    # more distinct pages than local memory and the blade hold: the rest are first touched on storage
+    from hwmodel.trace import generate
+    system = System.from_dict({"compute": {"local_memory": "1MiB", "vms": [{"memory": "64MiB"}]},
+                               "memory_blade": {"capacity": "16MiB"}, "storage": {"device": "nvme-gen4"}})
+    r = system.run(generate("uniform", 40000, 64 << 20, seed=1))
+    n = r.counters["first_touch_storage"]
+    assert n > 0 and f" / {n:,} storage" in r.summary()
