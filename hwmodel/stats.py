@@ -225,6 +225,16 @@ class Result:
     def _local_memory(self) -> str:
         return _local_memory_of(self.config.get("compute"))
 
+    def _dram_models(self) -> str:
+        """Which DRAM model (README, DRAM model) each DRAM ran: 'DRAM model fast', or per DRAM."""
+        compute = self.config.get("compute") or {}
+        blades = compute if isinstance(compute, list) else [compute]
+        models = {"local": sorted({str((b.get("dram") or {}).get("model")) for b in blades}),
+                  "blade": [str(((self.config.get("memory_blade") or {}).get("dram") or {}).get("model"))]}
+        if len({m for v in models.values() for m in v}) == 1:
+            return f"DRAM model {models['local'][0]}"
+        return "DRAM model " + ", ".join(f"{'/'.join(v)} ({k})" for k, v in models.items())
+
     def _rate(self, nbytes: int) -> float:
         """GB/s over the run's duration."""
         return nbytes / self.duration_ps * 1000 if self.duration_ps else 0.0
@@ -320,7 +330,7 @@ class Result:
             + (f" | 1 {self.trace_time_unit} = {self.ps_per_trace_unit:g} ps" if self.trace_time_unit else "")
             + (" | virtual addresses" if self.addresses == "virtual" else ""),
             f"policy {hv.get('policy')} (victim {hv.get('victim')}, placement {hv.get('placement')}), "
-            f"local memory {self._local_memory()}, swap unit {self.unit_bytes} B",
+            f"local memory {self._local_memory()}, swap unit {self.unit_bytes} B, {self._dram_models()}",
             "",
             f"  accesses            {c['accesses']:>14,}   reads {c['reads']:,}  writes {c['writes']:,}",
             f"  local / remote      {c['local_accesses']:>14,} / {c['remote_accesses']:,} line accesses "

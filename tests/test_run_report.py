@@ -67,3 +67,12 @@ def test_an_open_loop_trace_the_system_cannot_keep_up_with_is_said_so():
     assert arrival_note(runs, ["fast", "slow"]).endswith("; fast fell behind them (the latencies are mostly the "
                                                          "queue that built up)")
     assert "fell behind" not in arrival_note(runs[1:], ["slow"])
+
+
+def test_the_summary_names_the_dram_model_each_dram_ran():
+    # a whole system runs the fast DRAM model unless told; a latency quoted from it should say so
+    from hwmodel.trace import generate
+    ch = generate("uniform", 2000, 1 << 20, seed=1)
+    assert "swap unit 4096 B, DRAM model fast\n" in System().run(ch).summary()
+    r = System.from_dict({"compute": {"dram": {"model": "detailed"}, "vms": [{"memory": "1GiB"}]}}).run(ch)
+    assert "DRAM model detailed (local), fast (blade)\n" in r.summary()
