@@ -187,7 +187,7 @@ def arrival_note(results, names) -> str:
     r = results[0]
     if not r.trace_time_unit:
         return "untimed trace: every column issues it through its own core model"
-    behind = [n for n, x in zip(names, results) if hasattr(x, "fell_behind") and x.fell_behind()]
+    behind = [n for n, x in zip(names, results) if x.fell_behind()]
     return (f"one {r.trace_time_unit} of the trace = {r.ps_per_trace_unit:g} ps in every column "
             f"(the scale of {names[0]}): all columns replay the same arrivals"
             + (f"; {'every column' if len(behind) == len(names) else ', '.join(behind)} fell behind them (the "
