@@ -292,7 +292,8 @@ cdef inline int64_t ctl_tx_alloc(Dram* m, int64_t ch) noexcept nogil:
 
 cdef inline void ctl_tx_free(Dram* m, int64_t ch, int64_t s) noexcept nogil:
     cdef int64_t* c = KHp(m, ch)
-    m.tfe_dirty = True
+    if c[KH_TX_FREE] < 0:
+        m.tfe_dirty = True      # the front end may have waited for a slot (t_fe: see ctl_fe_next)
     jset(m, &KTp(m, ch, s)[KT_NEXT], c[KH_TX_FREE])
     c[KH_TX_FREE] = s
 
@@ -330,7 +331,8 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
     if ticket == m.target:
         m.target_done = done
     c = KHp(m, ch)
-    m.tfe_dirty = True
+    if c[KH_REQ_FREE] < 0:
+        m.tfe_dirty = True      # the front end may have waited for a request slot
     c[KH_LIVE] += -1
     jset(m, &rq[KQ_NEXT], c[KH_REQ_FREE])
     c[KH_REQ_FREE] = r
@@ -752,7 +754,6 @@ cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int
     if m.cache_ch != ch:
         return
     ctl_setbit(m.qne, q, n > 0)
-    m.tfe_dirty = True
     if was < m.cqsize and n == m.cqsize:
         m.movable_rd -= m.wait_rd[q]
         m.movable_wr -= m.wait_wr[q]
@@ -1262,7 +1263,8 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
             if cached:
                 tq[j] = tq[j + 1]
         c[KH_WB_N if writes else KH_RQ_N] = n - 1
-        m.tfe_dirty = True
+        if n >= m.qsize:
+            m.tfe_dirty = True  # the front end may have waited for room
         changed = 1
         break
     c[KH_SCHED] = changed
@@ -1424,6 +1426,8 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 
 cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    # t_fe (x = 0): recomputed when the front end's head changes, and when a slot or queue place it
+    # may have waited for is freed (a free while it had room changes nothing; early only costs a visit)
     cdef int64_t t, addr, nb, step, w, ticket
     if not ctl_src_peek(m, ch, &t, &addr, &nb, &step, &w, &ticket) or not ctl_fe_room(m, ch, w):
         return CTL_FAR
@@ -1458,8 +1462,10 @@ cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x, int64_t limit) noexc
     cdef int64_t y = c[KH_REF_NEXT], v, wdr
     if c[KH_SCHED] and x < limit:
         # the twin tries the scheduler at x; when that can move nothing nor start or stop a
-        # drain, its cycle x does nothing but clear SCHED (every other step has its own time)
-        ctl_cache_sync(m, ch)
+        # drain, its cycle x does nothing but clear SCHED (every other step has its own time); the
+        # waiting counts and masks it reads are kept exact whatever queues are dirty
+        if m.cache_ch != ch:
+            ctl_cache_build(m, ch)
         wdr = c[KH_WDRAIN]
         if wdr < 0 or (wdr == 0 and (c[KH_WB_N] >= m.qsize or (c[KH_WB_N] > m.wb_lo and ctl_cmdq_empty(m, ch)))) \
                 or (m.movable_wr if wdr > 0 else m.movable_rd) > 0:
