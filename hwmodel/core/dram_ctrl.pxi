@@ -438,7 +438,8 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
 # -- readiness caches (compiled only) ----------------------------------------------------------
 # The twin finds the next cycle a command may issue by evaluating every queued command; here each
 # command queue keeps the earliest cycle its READ, WRITE, PRE and ACT candidates may issue. A
-# command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
+# command changes them for its own queue (an ACT, READ or WRITE recomputes it at once; other changes
+# mark it dirty for the next sync) and, by DRAMsim3's timing
 # table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
 # WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
 # one is exact. A PRE or refresh that leaves a per-bank queue's bank closed, and a transaction
@@ -821,7 +822,9 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
             v = ctl_pick(bit, gm, gm, lg, lg, lo)
             m.qact[q] = imax(m.qact[q], v)
             m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
-    ctl_dirty(m, b)
+    # b's own queue at once (its bank's state is final): cheaper than marking it for the next sync
+    ctl_q_recompute(m, ch, b)
+    m.tq_dirty = True
 
 
 cdef inline void ctl_raise2(Dram* m, uint64_t bits, int64_t base, int64_t vr, int64_t vw) noexcept nogil:
@@ -836,8 +839,9 @@ cdef inline void ctl_raise2(Dram* m, uint64_t bits, int64_t base, int64_t vr, in
 
 
 cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
-    # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table (a queue
-    # without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both kinds)
+    # a READ / WRITE to bank b at x: every other queue's column candidates by DRAMsim3's table (a
+    # queue without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both
+    # kinds); b's own queue is recomputed at the end of ctl_issue_col
     cdef int64_t r, g, i, q, vr, vw
     cdef int64_t brd, bwr, rrd, rwr, ord_, owr
     cdef uint64_t bits, gm, rm, bit
@@ -853,6 +857,8 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
     r, g = b >> m.bpr_shift, b >> m.ba_bits
     for i in range(m.nw):
         bits = m.qrdm[i] | m.qwrm[i]
+        if i == b >> 6:
+            bits &= ~((<uint64_t>1) << (b & 63))
         if not bits:
             continue
         gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)      # b's bank group
@@ -860,7 +866,7 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
         ctl_raise2(m, bits & gm, i << 6, x + brd, x + bwr)
         ctl_raise2(m, bits & rm & ~gm, i << 6, x + rrd, x + rwr)
         ctl_raise2(m, bits & ~rm, i << 6, x + ord_, x + owr)
-    ctl_dirty(m, b)
+    m.tq_dirty = True
 
 
 cdef inline void ctl_cache_bank(Dram* m, int64_t ch, int64_t b) noexcept nogil:
@@ -1090,6 +1096,8 @@ cdef inline void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_
         bk[KB_CONFLICT] = 0
         ctl_ra_change(m, ch, b >> m.bpr_shift, x, -1)
     KHp(m, ch)[KH_SCHED] = 1
+    if m.cache_ch == ch and not m.per_rank:
+        ctl_q_recompute(m, ch, q)       # see ctl_cache_col
 
 
 cdef inline uint64_t ctl_range_bits(int64_t i, int64_t lo, int64_t hi) noexcept nogil:
