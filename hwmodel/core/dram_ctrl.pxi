@@ -535,6 +535,14 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     m.qdirty[i] &= keep
 
 
+cdef inline void ctl_lower_tq(Dram* m, int64_t q) noexcept nogil:
+    # queue q's readiness was set in place: t_q no later than it (and, q being ready as early,
+    # which queue round robin tries first at t_q is no longer known)
+    if m.qmin[q] <= m.t_q:
+        m.t_q = m.qmin[q]
+        m.t_qq = -1
+
+
 cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     # a transaction was appended to per-bank command queue q (now n long): its readiness updated
     # in place when it was exact before (ctl_q_recompute's result for the longer queue), else q is
@@ -572,7 +580,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         m.qwrm[i] = (m.qwrm[i] & ~bit) | ((<uint64_t>(wr < CTL_FAR)) << sh)
         m.qactm[i] = (m.qactm[i] & ~bit) | ((<uint64_t>(act < CTL_FAR)) << sh)
         m.qdirty[i] &= ~bit
-        m.t_q = imin(m.t_q, m.qmin[q])
+        ctl_lower_tq(m, q)
         return
     if row < 0 or not m.frfcfs:
         return
@@ -600,7 +608,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         pre = CTL_FAR
         m.qpre[q] = pre
     m.qmin[q] = imin(imin(rd, wr), imin(pre, m.qact[q]))
-    m.t_q = imin(m.t_q, m.qmin[q])
+    ctl_lower_tq(m, q)
 
 
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
@@ -608,6 +616,7 @@ cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t i, q, n
     cdef int64_t* c = KHp(m, ch)
     m.cache_ch = ch
+    m.t_qq = -1
     ctl_all_dirty(m)
     for i in range(CTL_QWORDS):
         m.qne[i] = 0
@@ -667,6 +676,7 @@ cdef void ctl_cache_save(Dram* m, int64_t* b) noexcept nogil:
 cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
     cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
     m.skip_rd = m.skip_wr = 0
+    m.t_qq = -1
     if b == NULL:
         m.cache_ch = -1
         return
@@ -1136,6 +1146,11 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef int64_t q, lo, hi, part, i
     cdef uint64_t bits, cand, first
     cdef int64_t t, best = CTL_FAR
+    if not m.tq_dirty and m.t_q == x and m.t_qq >= 0 and m.cache_ch == ch:
+        # the scan that found t_q (ctl_queues_next) saw the queue round robin reaches first among
+        # those ready at t_q, and nothing has changed since (no queue is dirty): it is the one
+        if ctl_queue_issue(m, ch, m.t_qq, x):
+            return True
     ctl_cache_sync(m, ch)
     if start >= m.nq:
         start = 0
@@ -1155,6 +1170,7 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
                 best = t if t < best else best
         if best > x:        # none was ready: the earliest is when one may be (queues_next)
             m.t_q = best
+            m.t_qq = -1
             m.tq_dirty = False
         return False
     for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
@@ -1173,10 +1189,30 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 
 cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
-    cdef int64_t q, t, best = CTL_FAR
+    # the earliest readiness of the queues not blocked; with one mask word, walked in round-robin
+    # order (as ctl_queue_command walks them) to note in t_qq the first queue that reaches it
+    cdef int64_t q, t, best = CTL_FAR, bq = -1, start, part
     cdef int64_t i
-    cdef uint64_t bits
+    cdef uint64_t bits, cand, first
     ctl_cache_sync(m, ch)
+    if m.nw == 1:
+        start = KHp(m, ch)[KH_RR] + 1
+        if start >= m.nq:
+            start = 0
+        cand = m.qne[0] & ~m.qblk[0]
+        first = cand & (~(<uint64_t>0) << start)
+        cand &= ~first
+        for part in range(2):
+            bits = first if part == 0 else cand
+            while bits:
+                q = hw_ctz64(bits)
+                bits &= bits - 1
+                t = m.qmin[q]
+                bq = q if t < best else bq
+                best = t if t < best else best
+        m.t_qq = bq
+        return best
+    m.t_qq = -1
     for i in range(m.nw):
         bits = m.qne[i] & ~m.qblk[i]
         while bits:
