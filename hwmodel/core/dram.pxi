@@ -170,6 +170,7 @@ cdef struct Dram:
     int64_t t_qq                     # the queue round robin would try first at t_q (-1: not known)
     int64_t t_fe                     # cycle the front end's next transaction arrives, CTL_FAR: no room
     # the channel being simulated: its records' first entries
+    int64_t* b_chan
     int64_t* b_bank
     int64_t* b_bg
     int64_t* b_rank

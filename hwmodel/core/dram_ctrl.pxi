@@ -42,6 +42,14 @@ cdef void ctl_jrec(Dram* m, int64_t* p) noexcept nogil:
     m.jn += 1
 
 
+cdef inline void ctl_jrec_n(Dram* m, int64_t* p, int64_t n) noexcept nogil:
+    # the n words from p journaled (one test of m.jon for a record written whole)
+    cdef int64_t i
+    if m.jon:
+        for i in range(n):
+            ctl_jrec(m, p + i)
+
+
 cdef inline void jset(Dram* m, int64_t* p, int64_t v) noexcept nogil:
     if m.jon:
         ctl_jrec(m, p)
@@ -75,6 +83,7 @@ cdef void ctl_rollback(Dram* m) noexcept nogil:
 # simulation starts (every access below happens inside it, for that channel; ch is kept in the
 # signatures as the twin has it).
 cdef inline void ctl_channel(Dram* m, int64_t ch) noexcept nogil:
+    m.b_chan = m.k_chan + ch * N_KH
     m.b_bank = m.k_bank + ch * m.n_banks * N_KB
     m.b_bg = m.k_bg + ch * m.nbg * N_KG
     m.b_rank = m.k_rank + ch * m.n_ranks * N_KR
@@ -98,6 +107,11 @@ cdef inline int64_t* KRp(Dram* m, int64_t ch, int64_t r) noexcept nogil:
 
 cdef inline int64_t* KHp(Dram* m, int64_t ch) noexcept nogil:
     return m.k_chan + ch * N_KH
+
+
+cdef inline int64_t* KHc(Dram* m) noexcept nogil:
+    # KHp for the channel being simulated (one load)
+    return m.b_chan
 
 
 cdef inline int64_t* KTp(Dram* m, int64_t ch, int64_t s) noexcept nogil:
@@ -284,14 +298,14 @@ cdef void ctl_pend_del(Dram* m, int64_t ch, int64_t addr, int64_t w) noexcept no
 
 # -- slots ------------------------------------------------------------------------------------
 cdef inline int64_t ctl_tx_alloc(Dram* m, int64_t ch) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t s = c[KH_TX_FREE]
     c[KH_TX_FREE] = KTp(m, ch, s)[KT_NEXT]
     return s
 
 
 cdef inline void ctl_tx_free(Dram* m, int64_t ch, int64_t s) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     if c[KH_TX_FREE] < 0:
         m.tfe_dirty = True      # the front end may have waited for a slot (t_fe: see ctl_fe_next)
     jset(m, &KTp(m, ch, s)[KT_NEXT], c[KH_TX_FREE])
@@ -299,7 +313,7 @@ cdef inline void ctl_tx_free(Dram* m, int64_t ch, int64_t s) noexcept nogil:
 
 
 cdef inline int64_t ctl_req_alloc(Dram* m, int64_t ch) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t s = c[KH_REQ_FREE]
     c[KH_REQ_FREE] = KQp(m, ch, s)[KQ_NEXT]
     return s
@@ -330,7 +344,7 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
         m.sk_n += 1
     if ticket == m.target:
         m.target_done = done
-    c = KHp(m, ch)
+    c = KHc(m)
     if c[KH_REQ_FREE] < 0:
         m.tfe_dirty = True      # the front end may have waited for a request slot
     c[KH_LIVE] += -1
@@ -1105,7 +1119,7 @@ cdef inline void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_
         bk[KB_HITS] = 0
         bk[KB_CONFLICT] = 0
         ctl_ra_change(m, ch, b >> m.bpr_shift, x, -1)
-    KHp(m, ch)[KH_SCHED] = 1
+    KHc(m)[KH_SCHED] = 1
     if m.cache_ch == ch and not m.per_rank:
         ctl_q_recompute(m, ch, q)       # see ctl_cache_col
 
@@ -1127,7 +1141,7 @@ cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noex
     k = ctl_queue_first(m, ch, q, x, &kind)
     if k < 0:
         return False
-    KHp(m, ch)[KH_RR] = q
+    KHc(m)[KH_RR] = q
     tx = KTp(m, ch, CQp(m, ch, q)[k])
     b = tx[KT_BANK]
     if kind == K_ACT:
@@ -1142,7 +1156,7 @@ cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noex
 cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # round robin over the command queues from the one after the queue served last; a queue whose
     # cached readiness is later than x has nothing ready (the twin evaluates every command)
-    cdef int64_t start = KHp(m, ch)[KH_RR] + 1
+    cdef int64_t start = KHc(m)[KH_RR] + 1
     cdef int64_t q, lo, hi, part, i
     cdef uint64_t bits, cand, first
     cdef int64_t t, best = CTL_FAR
@@ -1196,7 +1210,7 @@ cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
     cdef uint64_t bits, cand, first
     ctl_cache_sync(m, ch)
     if m.nw == 1:
-        start = KHp(m, ch)[KH_RR] + 1
+        start = KHc(m)[KH_RR] + 1
         if start >= m.nq:
             start = 0
         cand = m.qne[0] & ~m.qblk[0]
@@ -1239,14 +1253,14 @@ cdef bint ctl_cmdq_empty(Dram* m, int64_t ch) noexcept nogil:
 
 cdef bint ctl_in_read_queue(Dram* m, int64_t ch, int64_t s) noexcept nogil:
     cdef int64_t k
-    for k in range(KHp(m, ch)[KH_RQ_N]):
+    for k in range(KHc(m)[KH_RQ_N]):
         if m.k_rdq[ch * m.qsize + k] == s:
             return True
     return False
 
 
 cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t changed = 0
     cdef int64_t wb_n = c[KH_WB_N], rq_n = c[KH_RQ_N]
     cdef int64_t* queue
@@ -1322,7 +1336,7 @@ cdef bint ctl_src_peek(Dram* m, int64_t ch, int64_t* t, int64_t* addr, int64_t* 
     cdef int64_t* c
     cdef int64_t* f
     if s.ring:
-        c = KHp(m, ch)
+        c = KHc(m)
         if not c[KH_FE_N]:
             return False
         f = m.k_fe + (ch * m.fes + c[KH_FE_HEAD]) * N_KF
@@ -1340,7 +1354,7 @@ cdef bint ctl_src_peek(Dram* m, int64_t ch, int64_t* t, int64_t* addr, int64_t* 
 cdef void ctl_src_pop(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t* c
     if m.src.ring:
-        c = KHp(m, ch)
+        c = KHc(m)
         c[KH_FE_HEAD] = (c[KH_FE_HEAD] + 1) % m.fes
         c[KH_FE_N] += -1
     else:
@@ -1375,7 +1389,7 @@ cdef void ctl_fe_insert(Dram* m, int64_t ch, int64_t t, int64_t addr, int64_t nb
 
 
 cdef inline bint ctl_fe_room(Dram* m, int64_t ch, int64_t w) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     if c[KH_WB_N if w & 1 else KH_RQ_N] >= m.qsize:
         return False
     if c[KH_TX_FREE] < 0:
@@ -1393,12 +1407,8 @@ cdef int64_t ctl_new_tx(Dram* m, int64_t ch, int64_t addr, int64_t b, int64_t ro
                         int64_t rs) noexcept nogil:
     cdef int64_t s = ctl_tx_alloc(m, ch)
     cdef int64_t* tx = KTp(m, ch, s)
-    jset(m, &tx[KT_ADDR], addr)
-    jset(m, &tx[KT_BANK], b)
-    jset(m, &tx[KT_ROW], row)
-    jset(m, &tx[KT_W], w)
-    jset(m, &tx[KT_REQ], rs)
-    jset(m, &tx[KT_NEXT], -1)
+    ctl_jrec_n(m, tx, 6)        # KT_ADDR .. KT_NEXT, then written as jset would
+    tx[KT_ADDR], tx[KT_BANK], tx[KT_ROW], tx[KT_W], tx[KT_REQ], tx[KT_NEXT] = addr, b, row, w, rs, -1
     return s
 
 
@@ -1408,7 +1418,7 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         return
     if ctl_ceil(m, t) > x or not ctl_fe_room(m, ch, w):
         return
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t i = c[KH_FE_TAKEN]
     cdef int64_t wr = w & 1, rs, taddr, ch2, b, row, s, head
     cdef int64_t* rq
@@ -1416,13 +1426,8 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     if i == 0:
         rs = ctl_req_alloc(m, ch)
         rq = KQp(m, ch, rs)
-        jset(m, &rq[KQ_TICKET], ticket)
-        jset(m, &rq[KQ_T], t)
-        jset(m, &rq[KQ_ACC], x + 1)
-        jset(m, &rq[KQ_DONE], 0)
-        jset(m, &rq[KQ_REMAIN], nb)
-        jset(m, &rq[KQ_W], w)
-        jset(m, &rq[KQ_NEXT], -1)
+        ctl_jrec_n(m, rq, 7)    # KQ_TICKET .. KQ_NEXT, then written as jset would
+        rq[KQ_TICKET], rq[KQ_T], rq[KQ_ACC], rq[KQ_DONE], rq[KQ_REMAIN], rq[KQ_W], rq[KQ_NEXT] = ticket, t, x + 1, 0, nb, w, -1
         c[KH_FE_REQ] = rs
         c[KH_LIVE] += 1
         m.cnt[DC_WRITES if wr else DC_READS] += 1
@@ -1481,7 +1486,7 @@ cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 # -- the loop ---------------------------------------------------------------------------------
 cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # the twin's cycle; a step whose cached time is later than x has nothing to do and is skipped
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef bint issued = False
     if x == c[KH_REF_NEXT]:
         ctl_refresh_insert(m, ch, x)
@@ -1502,7 +1507,7 @@ cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x, int64_t limit) noexcept nogil:
     # (limit: the run stops before it, so the twin never gets to cycle x's scheduler)
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t y = c[KH_REF_NEXT], v, wdr
     if c[KH_SCHED] and x < limit:
         # the twin tries the scheduler at x; when that can move nothing nor start or stop a
