@@ -822,7 +822,8 @@ cdef inline int64_t ctl_pick(uint64_t bit, uint64_t gm, uint64_t rm, int64_t vg,
 
 
 cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
-    # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
+    # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for the other ACT
+    # candidates of its rank
     cdef int64_t r, lo, lg, g, i, q, v
     cdef int64_t* rk
     cdef uint64_t bits, gm, bit
@@ -838,6 +839,8 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
     g = b >> m.ba_bits
     for i in range((r << m.bpr_shift) >> 6, (((r + 1) << m.bpr_shift) + 63) >> 6):
         bits = m.qactm[i] & ctl_span_bits(m, i, r << m.bpr_shift, m.bpr)
+        if i == b >> 6:
+            bits &= ~((<uint64_t>1) << (b & 63))     # b's own queue: recomputed below
         gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)
         while bits:
             bit = bits & (~bits + 1)
