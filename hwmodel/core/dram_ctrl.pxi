@@ -1267,7 +1267,7 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef int64_t changed = 0
     cdef int64_t wb_n = c[KH_WB_N], rq_n = c[KH_RQ_N]
     cdef int64_t* queue
-    cdef int64_t n, k, s, q, qi, j, r
+    cdef int64_t n, k, s, q, j, r
     cdef int64_t* tx
     cdef bint writes
     if c[KH_WDRAIN] < 0:
@@ -1296,16 +1296,11 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         else:
             m.skip_rd = k0
     for k in range(k0, n):
-        if cached:
-            q = tq[k]
-            if m.b_cqn[q] >= m.cqsize:
-                continue
-        s = queue[k]
-        tx = KTp(m, ch, s)
-        q = ctl_queue_of(m, tx[KT_BANK])
-        qi = ch * m.nq + q
+        q = tq[k] if cached else ctl_queue_of(m, KTp(m, ch, queue[k])[KT_BANK])
         if m.b_cqn[q] >= m.cqsize:
             continue
+        s = queue[k]
+        tx = KTp(m, ch, s)
         if writes:
             r = ctl_pend_find(m, ch, tx[KT_ADDR], 0)
             if r >= 0:
