@@ -167,8 +167,10 @@ cdef struct Dram:
     #                                  command queues (0 whenever a command queue gets room)
     int64_t tq_dirty, tfe_dirty      # t_q / t_fe need recomputing
     int64_t t_q                      # earliest cycle a queued command may be ready (not blocked)
+    int64_t t_qq                     # the queue round robin would try first at t_q (-1: not known)
     int64_t t_fe                     # cycle the front end's next transaction arrives, CTL_FAR: no room
     # the channel being simulated: its records' first entries
+    int64_t* b_chan
     int64_t* b_bank
     int64_t* b_bg
     int64_t* b_rank

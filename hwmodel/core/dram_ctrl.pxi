@@ -42,6 +42,14 @@ cdef void ctl_jrec(Dram* m, int64_t* p) noexcept nogil:
     m.jn += 1
 
 
+cdef inline void ctl_jrec_n(Dram* m, int64_t* p, int64_t n) noexcept nogil:
+    # the n words from p journaled (one test of m.jon for a record written whole)
+    cdef int64_t i
+    if m.jon:
+        for i in range(n):
+            ctl_jrec(m, p + i)
+
+
 cdef inline void jset(Dram* m, int64_t* p, int64_t v) noexcept nogil:
     if m.jon:
         ctl_jrec(m, p)
@@ -75,6 +83,7 @@ cdef void ctl_rollback(Dram* m) noexcept nogil:
 # simulation starts (every access below happens inside it, for that channel; ch is kept in the
 # signatures as the twin has it).
 cdef inline void ctl_channel(Dram* m, int64_t ch) noexcept nogil:
+    m.b_chan = m.k_chan + ch * N_KH
     m.b_bank = m.k_bank + ch * m.n_banks * N_KB
     m.b_bg = m.k_bg + ch * m.nbg * N_KG
     m.b_rank = m.k_rank + ch * m.n_ranks * N_KR
@@ -98,6 +107,11 @@ cdef inline int64_t* KRp(Dram* m, int64_t ch, int64_t r) noexcept nogil:
 
 cdef inline int64_t* KHp(Dram* m, int64_t ch) noexcept nogil:
     return m.k_chan + ch * N_KH
+
+
+cdef inline int64_t* KHc(Dram* m) noexcept nogil:
+    # KHp for the channel being simulated (one load)
+    return m.b_chan
 
 
 cdef inline int64_t* KTp(Dram* m, int64_t ch, int64_t s) noexcept nogil:
@@ -284,21 +298,22 @@ cdef void ctl_pend_del(Dram* m, int64_t ch, int64_t addr, int64_t w) noexcept no
 
 # -- slots ------------------------------------------------------------------------------------
 cdef inline int64_t ctl_tx_alloc(Dram* m, int64_t ch) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t s = c[KH_TX_FREE]
     c[KH_TX_FREE] = KTp(m, ch, s)[KT_NEXT]
     return s
 
 
 cdef inline void ctl_tx_free(Dram* m, int64_t ch, int64_t s) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
-    m.tfe_dirty = True
+    cdef int64_t* c = KHc(m)
+    if c[KH_TX_FREE] < 0:
+        m.tfe_dirty = True      # the front end may have waited for a slot (t_fe: see ctl_fe_next)
     jset(m, &KTp(m, ch, s)[KT_NEXT], c[KH_TX_FREE])
     c[KH_TX_FREE] = s
 
 
 cdef inline int64_t ctl_req_alloc(Dram* m, int64_t ch) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t s = c[KH_REQ_FREE]
     c[KH_REQ_FREE] = KQp(m, ch, s)[KQ_NEXT]
     return s
@@ -329,8 +344,9 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
         m.sk_n += 1
     if ticket == m.target:
         m.target_done = done
-    c = KHp(m, ch)
-    m.tfe_dirty = True
+    c = KHc(m)
+    if c[KH_REQ_FREE] < 0:
+        m.tfe_dirty = True      # the front end may have waited for a request slot
     c[KH_LIVE] += -1
     jset(m, &rq[KQ_NEXT], c[KH_REQ_FREE])
     c[KH_REQ_FREE] = r
@@ -436,7 +452,8 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
 # -- readiness caches (compiled only) ----------------------------------------------------------
 # The twin finds the next cycle a command may issue by evaluating every queued command; here each
 # command queue keeps the earliest cycle its READ, WRITE, PRE and ACT candidates may issue. A
-# command changes them for its own queue (recomputed: marked dirty) and, by DRAMsim3's timing
+# command changes them for its own queue (an ACT, READ or WRITE recomputes it at once; other changes
+# mark it dirty for the next sync) and, by DRAMsim3's timing
 # table, raises the ACT candidates of its rank (ACT) or every queue's column candidates (READ,
 # WRITE) by a known amount, applied in place: every constraint only grows, so max() with the new
 # one is exact. A PRE or refresh that leaves a per-bank queue's bank closed, and a transaction
@@ -532,6 +549,14 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     m.qdirty[i] &= keep
 
 
+cdef inline void ctl_lower_tq(Dram* m, int64_t q) noexcept nogil:
+    # queue q's readiness was set in place: t_q no later than it (and, q being ready as early,
+    # which queue round robin tries first at t_q is no longer known)
+    if m.qmin[q] <= m.t_q:
+        m.t_q = m.qmin[q]
+        m.t_qq = -1
+
+
 cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     # a transaction was appended to per-bank command queue q (now n long): its readiness updated
     # in place when it was exact before (ctl_q_recompute's result for the longer queue), else q is
@@ -569,7 +594,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         m.qwrm[i] = (m.qwrm[i] & ~bit) | ((<uint64_t>(wr < CTL_FAR)) << sh)
         m.qactm[i] = (m.qactm[i] & ~bit) | ((<uint64_t>(act < CTL_FAR)) << sh)
         m.qdirty[i] &= ~bit
-        m.t_q = imin(m.t_q, m.qmin[q])
+        ctl_lower_tq(m, q)
         return
     if row < 0 or not m.frfcfs:
         return
@@ -597,7 +622,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         pre = CTL_FAR
         m.qpre[q] = pre
     m.qmin[q] = imin(imin(rd, wr), imin(pre, m.qact[q]))
-    m.t_q = imin(m.t_q, m.qmin[q])
+    ctl_lower_tq(m, q)
 
 
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
@@ -605,6 +630,7 @@ cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t i, q, n
     cdef int64_t* c = KHp(m, ch)
     m.cache_ch = ch
+    m.t_qq = -1
     ctl_all_dirty(m)
     for i in range(CTL_QWORDS):
         m.qne[i] = 0
@@ -664,6 +690,7 @@ cdef void ctl_cache_save(Dram* m, int64_t* b) noexcept nogil:
 cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
     cdef int64_t nq = m.nq, nw = (m.nq + 63) >> 6, q = m.qsize
     m.skip_rd = m.skip_wr = 0
+    m.t_qq = -1
     if b == NULL:
         m.cache_ch = -1
         return
@@ -752,7 +779,6 @@ cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int
     if m.cache_ch != ch:
         return
     ctl_setbit(m.qne, q, n > 0)
-    m.tfe_dirty = True
     if was < m.cqsize and n == m.cqsize:
         m.movable_rd -= m.wait_rd[q]
         m.movable_wr -= m.wait_wr[q]
@@ -796,7 +822,8 @@ cdef inline int64_t ctl_pick(uint64_t bit, uint64_t gm, uint64_t rm, int64_t vg,
 
 
 cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
-    # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for its rank's ACTs
+    # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for the other ACT
+    # candidates of its rank
     cdef int64_t r, lo, lg, g, i, q, v
     cdef int64_t* rk
     cdef uint64_t bits, gm, bit
@@ -812,6 +839,8 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
     g = b >> m.ba_bits
     for i in range((r << m.bpr_shift) >> 6, (((r + 1) << m.bpr_shift) + 63) >> 6):
         bits = m.qactm[i] & ctl_span_bits(m, i, r << m.bpr_shift, m.bpr)
+        if i == b >> 6:
+            bits &= ~((<uint64_t>1) << (b & 63))     # b's own queue: recomputed below
         gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)
         while bits:
             bit = bits & (~bits + 1)
@@ -820,7 +849,9 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
             v = ctl_pick(bit, gm, gm, lg, lg, lo)
             m.qact[q] = imax(m.qact[q], v)
             m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], m.qact[q]))
-    ctl_dirty(m, b)
+    # b's own queue at once (its bank's state is final): cheaper than marking it for the next sync
+    ctl_q_recompute(m, ch, b)
+    m.tq_dirty = True
 
 
 cdef inline void ctl_raise2(Dram* m, uint64_t bits, int64_t base, int64_t vr, int64_t vw) noexcept nogil:
@@ -835,8 +866,9 @@ cdef inline void ctl_raise2(Dram* m, uint64_t bits, int64_t base, int64_t vr, in
 
 
 cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_t x) noexcept nogil:
-    # a READ / WRITE to bank b at x: every queue's column candidates by DRAMsim3's table (a queue
-    # without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both kinds)
+    # a READ / WRITE to bank b at x: every other queue's column candidates by DRAMsim3's table (a
+    # queue without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both
+    # kinds); b's own queue is recomputed at the end of ctl_issue_col
     cdef int64_t r, g, i, q, vr, vw
     cdef int64_t brd, bwr, rrd, rwr, ord_, owr
     cdef uint64_t bits, gm, rm, bit
@@ -852,6 +884,8 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
     r, g = b >> m.bpr_shift, b >> m.ba_bits
     for i in range(m.nw):
         bits = m.qrdm[i] | m.qwrm[i]
+        if i == b >> 6:
+            bits &= ~((<uint64_t>1) << (b & 63))
         if not bits:
             continue
         gm = ctl_span_bits(m, i, g << m.ba_bits, m.bpg)      # b's bank group
@@ -859,7 +893,7 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
         ctl_raise2(m, bits & gm, i << 6, x + brd, x + bwr)
         ctl_raise2(m, bits & rm & ~gm, i << 6, x + rrd, x + rwr)
         ctl_raise2(m, bits & ~rm, i << 6, x + ord_, x + owr)
-    ctl_dirty(m, b)
+    m.tq_dirty = True
 
 
 cdef inline void ctl_cache_bank(Dram* m, int64_t ch, int64_t b) noexcept nogil:
@@ -1088,7 +1122,9 @@ cdef inline void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_
         bk[KB_HITS] = 0
         bk[KB_CONFLICT] = 0
         ctl_ra_change(m, ch, b >> m.bpr_shift, x, -1)
-    KHp(m, ch)[KH_SCHED] = 1
+    KHc(m)[KH_SCHED] = 1
+    if m.cache_ch == ch and not m.per_rank:
+        ctl_q_recompute(m, ch, q)       # see ctl_cache_col
 
 
 cdef inline uint64_t ctl_range_bits(int64_t i, int64_t lo, int64_t hi) noexcept nogil:
@@ -1108,7 +1144,7 @@ cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noex
     k = ctl_queue_first(m, ch, q, x, &kind)
     if k < 0:
         return False
-    KHp(m, ch)[KH_RR] = q
+    KHc(m)[KH_RR] = q
     tx = KTp(m, ch, CQp(m, ch, q)[k])
     b = tx[KT_BANK]
     if kind == K_ACT:
@@ -1123,10 +1159,15 @@ cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noex
 cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # round robin over the command queues from the one after the queue served last; a queue whose
     # cached readiness is later than x has nothing ready (the twin evaluates every command)
-    cdef int64_t start = KHp(m, ch)[KH_RR] + 1
+    cdef int64_t start = KHc(m)[KH_RR] + 1
     cdef int64_t q, lo, hi, part, i
     cdef uint64_t bits, cand, first
     cdef int64_t t, best = CTL_FAR
+    if not m.tq_dirty and m.t_q == x and m.t_qq >= 0 and m.cache_ch == ch:
+        # the scan that found t_q (ctl_queues_next) saw the queue round robin reaches first among
+        # those ready at t_q, and nothing has changed since (no queue is dirty): it is the one
+        if ctl_queue_issue(m, ch, m.t_qq, x):
+            return True
     ctl_cache_sync(m, ch)
     if start >= m.nq:
         start = 0
@@ -1146,6 +1187,7 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
                 best = t if t < best else best
         if best > x:        # none was ready: the earliest is when one may be (queues_next)
             m.t_q = best
+            m.t_qq = -1
             m.tq_dirty = False
         return False
     for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
@@ -1164,10 +1206,30 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 
 cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
-    cdef int64_t q, t, best = CTL_FAR
+    # the earliest readiness of the queues not blocked; with one mask word, walked in round-robin
+    # order (as ctl_queue_command walks them) to note in t_qq the first queue that reaches it
+    cdef int64_t q, t, best = CTL_FAR, bq = -1, start, part
     cdef int64_t i
-    cdef uint64_t bits
+    cdef uint64_t bits, cand, first
     ctl_cache_sync(m, ch)
+    if m.nw == 1:
+        start = KHc(m)[KH_RR] + 1
+        if start >= m.nq:
+            start = 0
+        cand = m.qne[0] & ~m.qblk[0]
+        first = cand & (~(<uint64_t>0) << start)
+        cand &= ~first
+        for part in range(2):
+            bits = first if part == 0 else cand
+            while bits:
+                q = hw_ctz64(bits)
+                bits &= bits - 1
+                t = m.qmin[q]
+                bq = q if t < best else bq
+                best = t if t < best else best
+        m.t_qq = bq
+        return best
+    m.t_qq = -1
     for i in range(m.nw):
         bits = m.qne[i] & ~m.qblk[i]
         while bits:
@@ -1194,18 +1256,18 @@ cdef bint ctl_cmdq_empty(Dram* m, int64_t ch) noexcept nogil:
 
 cdef bint ctl_in_read_queue(Dram* m, int64_t ch, int64_t s) noexcept nogil:
     cdef int64_t k
-    for k in range(KHp(m, ch)[KH_RQ_N]):
+    for k in range(KHc(m)[KH_RQ_N]):
         if m.k_rdq[ch * m.qsize + k] == s:
             return True
     return False
 
 
 cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t changed = 0
     cdef int64_t wb_n = c[KH_WB_N], rq_n = c[KH_RQ_N]
     cdef int64_t* queue
-    cdef int64_t n, k, s, q, qi, j, r
+    cdef int64_t n, k, s, q, j, r
     cdef int64_t* tx
     cdef bint writes
     if c[KH_WDRAIN] < 0:
@@ -1234,16 +1296,11 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         else:
             m.skip_rd = k0
     for k in range(k0, n):
-        if cached:
-            q = tq[k]
-            if m.b_cqn[q] >= m.cqsize:
-                continue
-        s = queue[k]
-        tx = KTp(m, ch, s)
-        q = ctl_queue_of(m, tx[KT_BANK])
-        qi = ch * m.nq + q
+        q = tq[k] if cached else ctl_queue_of(m, KTp(m, ch, queue[k])[KT_BANK])
         if m.b_cqn[q] >= m.cqsize:
             continue
+        s = queue[k]
+        tx = KTp(m, ch, s)
         if writes:
             r = ctl_pend_find(m, ch, tx[KT_ADDR], 0)
             if r >= 0:
@@ -1262,7 +1319,8 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
             if cached:
                 tq[j] = tq[j + 1]
         c[KH_WB_N if writes else KH_RQ_N] = n - 1
-        m.tfe_dirty = True
+        if n >= m.qsize:
+            m.tfe_dirty = True  # the front end may have waited for room
         changed = 1
         break
     c[KH_SCHED] = changed
@@ -1276,7 +1334,7 @@ cdef bint ctl_src_peek(Dram* m, int64_t ch, int64_t* t, int64_t* addr, int64_t* 
     cdef int64_t* c
     cdef int64_t* f
     if s.ring:
-        c = KHp(m, ch)
+        c = KHc(m)
         if not c[KH_FE_N]:
             return False
         f = m.k_fe + (ch * m.fes + c[KH_FE_HEAD]) * N_KF
@@ -1294,7 +1352,7 @@ cdef bint ctl_src_peek(Dram* m, int64_t ch, int64_t* t, int64_t* addr, int64_t* 
 cdef void ctl_src_pop(Dram* m, int64_t ch) noexcept nogil:
     cdef int64_t* c
     if m.src.ring:
-        c = KHp(m, ch)
+        c = KHc(m)
         c[KH_FE_HEAD] = (c[KH_FE_HEAD] + 1) % m.fes
         c[KH_FE_N] += -1
     else:
@@ -1329,7 +1387,7 @@ cdef void ctl_fe_insert(Dram* m, int64_t ch, int64_t t, int64_t addr, int64_t nb
 
 
 cdef inline bint ctl_fe_room(Dram* m, int64_t ch, int64_t w) noexcept nogil:
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     if c[KH_WB_N if w & 1 else KH_RQ_N] >= m.qsize:
         return False
     if c[KH_TX_FREE] < 0:
@@ -1347,12 +1405,8 @@ cdef int64_t ctl_new_tx(Dram* m, int64_t ch, int64_t addr, int64_t b, int64_t ro
                         int64_t rs) noexcept nogil:
     cdef int64_t s = ctl_tx_alloc(m, ch)
     cdef int64_t* tx = KTp(m, ch, s)
-    jset(m, &tx[KT_ADDR], addr)
-    jset(m, &tx[KT_BANK], b)
-    jset(m, &tx[KT_ROW], row)
-    jset(m, &tx[KT_W], w)
-    jset(m, &tx[KT_REQ], rs)
-    jset(m, &tx[KT_NEXT], -1)
+    ctl_jrec_n(m, tx, 6)        # KT_ADDR .. KT_NEXT, then written as jset would
+    tx[KT_ADDR], tx[KT_BANK], tx[KT_ROW], tx[KT_W], tx[KT_REQ], tx[KT_NEXT] = addr, b, row, w, rs, -1
     return s
 
 
@@ -1362,7 +1416,7 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         return
     if ctl_ceil(m, t) > x or not ctl_fe_room(m, ch, w):
         return
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t i = c[KH_FE_TAKEN]
     cdef int64_t wr = w & 1, rs, taddr, ch2, b, row, s, head
     cdef int64_t* rq
@@ -1370,13 +1424,8 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     if i == 0:
         rs = ctl_req_alloc(m, ch)
         rq = KQp(m, ch, rs)
-        jset(m, &rq[KQ_TICKET], ticket)
-        jset(m, &rq[KQ_T], t)
-        jset(m, &rq[KQ_ACC], x + 1)
-        jset(m, &rq[KQ_DONE], 0)
-        jset(m, &rq[KQ_REMAIN], nb)
-        jset(m, &rq[KQ_W], w)
-        jset(m, &rq[KQ_NEXT], -1)
+        ctl_jrec_n(m, rq, 7)    # KQ_TICKET .. KQ_NEXT, then written as jset would
+        rq[KQ_TICKET], rq[KQ_T], rq[KQ_ACC], rq[KQ_DONE], rq[KQ_REMAIN], rq[KQ_W], rq[KQ_NEXT] = ticket, t, x + 1, 0, nb, w, -1
         c[KH_FE_REQ] = rs
         c[KH_LIVE] += 1
         m.cnt[DC_WRITES if wr else DC_READS] += 1
@@ -1424,6 +1473,8 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 
 cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
+    # t_fe (x = 0): recomputed when the front end's head changes, and when a slot or queue place it
+    # may have waited for is freed (a free while it had room changes nothing; early only costs a visit)
     cdef int64_t t, addr, nb, step, w, ticket
     if not ctl_src_peek(m, ch, &t, &addr, &nb, &step, &w, &ticket) or not ctl_fe_room(m, ch, w):
         return CTL_FAR
@@ -1433,7 +1484,7 @@ cdef int64_t ctl_fe_next(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 # -- the loop ---------------------------------------------------------------------------------
 cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # the twin's cycle; a step whose cached time is later than x has nothing to do and is skipped
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef bint issued = False
     if x == c[KH_REF_NEXT]:
         ctl_refresh_insert(m, ch, x)
@@ -1454,12 +1505,14 @@ cdef void ctl_cycle(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 cdef int64_t ctl_next_cycle(Dram* m, int64_t ch, int64_t x, int64_t limit) noexcept nogil:
     # (limit: the run stops before it, so the twin never gets to cycle x's scheduler)
-    cdef int64_t* c = KHp(m, ch)
+    cdef int64_t* c = KHc(m)
     cdef int64_t y = c[KH_REF_NEXT], v, wdr
     if c[KH_SCHED] and x < limit:
         # the twin tries the scheduler at x; when that can move nothing nor start or stop a
-        # drain, its cycle x does nothing but clear SCHED (every other step has its own time)
-        ctl_cache_sync(m, ch)
+        # drain, its cycle x does nothing but clear SCHED (every other step has its own time); the
+        # waiting counts and masks it reads are kept exact whatever queues are dirty
+        if m.cache_ch != ch:
+            ctl_cache_build(m, ch)
         wdr = c[KH_WDRAIN]
         if wdr < 0 or (wdr == 0 and (c[KH_WB_N] >= m.qsize or (c[KH_WB_N] > m.wb_lo and ctl_cmdq_empty(m, ch)))) \
                 or (m.movable_wr if wdr > 0 else m.movable_rd) > 0:
