@@ -192,3 +192,19 @@ def test_run_says_when_the_detailed_dram_controller_will_be_slow(tmp_path, capsy
     assert "dram.model detailed (DRAMsim3's controller) on cb0 (compute.dram)" in capsys.readouterr().err
     assert main(["run", str(trace)]) == 0
     assert "dram.model detailed" not in capsys.readouterr().err
+
+
+def test_two_traces_need_two_vms_and_the_error_says_how(tmp_path, capsys):
+    files = []
+    for i, kind in enumerate(("zipf", "stream")):
+        files.append(str(tmp_path / f"{kind}.npz"))
+        assert main(["trace", "gen", kind, files[-1], "-n", "2000", "--footprint", "16MiB", "--interval", "30",
+                     "--time-unit", "ns", "--seed", str(i)]) == 0
+    capsys.readouterr()
+    assert main(["run", "--quiet", *files]) == 1
+    err = capsys.readouterr().err
+    hint = "-p 'compute.vms=[{memory: 4GiB}, {memory: 4GiB}]'"
+    assert "VM id 1 but the system has 1 VM(s)" in err and hint in err
+    assert main(["run", "--quiet", "-p", hint[4:-1], *files]) == 0     # the hint, as given, runs
+    out = capsys.readouterr().out
+    assert "vm vm0" in out and "vm vm1" in out

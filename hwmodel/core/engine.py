@@ -703,8 +703,9 @@ class Engine:
             raise ValueError(f"{where(bad[0])}: operation {op[bad[0]]} is not 0 (read) or 1 (write)")
         bad = np.flatnonzero(vm >= len(self._vm_bytes)) if vm.max() >= len(self._vm_bytes) else ()
         if len(bad):
-            raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the system has "
-                             f"{len(self._vm_bytes)} VM(s)")
+            raise ValueError(f"{where(bad[0])}: VM id {vm[bad[0]]} but the system has {len(self._vm_bytes)} VM(s); "
+                             f"list one per VM id in compute.vms (several trace files: one per file), e.g. "
+                             f"-p 'compute.vms=[{{memory: 4GiB}}, {{memory: 4GiB}}]'")
         if self.virtual:    # the guest's page tables take any virtual page below the limit
             bits = self.c.param("UNIT_SHIFT") + L.VA_PAGE_BITS
             limit = np.uint64(1 << bits) if bits < 64 else None     # 64 bits and more: any address fits
