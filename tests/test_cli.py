@@ -208,3 +208,17 @@ def test_two_traces_need_two_vms_and_the_error_says_how(tmp_path, capsys):
     assert main(["run", "--quiet", "-p", hint[4:-1], *files]) == 0     # the hint, as given, runs
     out = capsys.readouterr().out
     assert "vm vm0" in out and "vm vm1" in out
+
+
+def test_convert_turns_ns_times_into_a_dram_clock_s_cycles(tmp_path, capsys):
+    # DRAMsim3's trace counts its DRAM's cycles: a ns-stamped trace needs its clock to be written
+    src, out = tmp_path / "ns.npz", tmp_path / "out.trace"
+    assert main(["trace", "gen", "stream", str(src), "-n", "4", "--interval", "30", "--time-unit", "ns"]) == 0
+    assert main(["trace", "convert", str(src), str(out), "--to", "dramsim3"]) == 1
+    assert "trace convert --cycle TIME" in capsys.readouterr().err
+    assert main(["trace", "convert", str(src), str(out), "--to", "dramsim3", "--cycle", "0.833ns"]) == 0
+    assert [line.split()[2] for line in out.read_text().splitlines()] == ["0", "36", "72", "108"]
+    bad = tmp_path / "cyc.npz"      # already in cycles: --cycle has nothing to turn
+    assert main(["trace", "gen", "stream", str(bad), "-n", "4", "--interval", "30"]) == 0
+    assert main(["trace", "convert", str(bad), str(out), "--to", "dramsim3", "--cycle", "1ns"]) == 1
+    assert "this trace's are in cycles" in capsys.readouterr().err

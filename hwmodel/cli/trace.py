@@ -28,10 +28,33 @@ def cmd_info(args):
     return 0
 
 
+def in_cycles(chunks, unit: str, cycle: str):
+    """The chunks with their ps or ns times as cycles of `cycle` (a time, e.g. 0.833ns), rounded to
+    the nearest: a trace for a simulator that counts its DRAM's clock (dramsim3, dramsim2)."""
+    import dataclasses
+
+    from ..units import MAX_TIME_PS, TIME_UNITS_PS, parse_time
+    cyc = parse_time(cycle, "--cycle")
+    if cyc <= 0:
+        raise ValueError(f"--cycle {cycle}: must be > 0")
+    if unit not in TIME_UNITS_PS:
+        raise ValueError(f"--cycle turns ps or ns times into cycles; this trace's are in {plural(unit)}")
+    per = int(TIME_UNITS_PS[unit])       # ps per trace unit (exact: 1 or 1000)
+    for ch in chunks:
+        if len(ch) and int(ch.time.max()) > MAX_TIME_PS // per:
+            raise ValueError(f"record {ch.first_line + int(ch.time.argmax())}: time {int(ch.time.max())} {unit} is "
+                             f"beyond the longest simulated time")
+        yield dataclasses.replace(ch, time=(ch.time * per + cyc // 2) // cyc)
+
+
 def cmd_convert(args):
     from ..trace import open_trace, write_trace
     reader = open_trace(args.input, format=args.format, skip_bad_lines=args.skip_bad_lines)
-    n = write_trace(args.output, reader, format=args.to, lossy=args.lossy)
+    if args.cycle:
+        n = write_trace(args.output, in_cycles(reader, reader.time_unit, args.cycle), format=args.to,
+                        timing=reader.timing, time_unit="cycle", lossy=args.lossy)
+    else:
+        n = write_trace(args.output, reader, format=args.to, lossy=args.lossy)
     print(f"{args.input} ({reader.format}) -> {args.output} ({args.to}): {n:,} records"
           + (f", {reader.skipped_lines:,} bad lines skipped" if reader.skipped_lines else ""))
     return 0
@@ -114,6 +137,8 @@ def add_commands(subparsers) -> None:
     conv.add_argument("--to", default="native", help="output format (default native)")
     conv.add_argument("--lossy", action="store_true", help="allow dropping columns the target cannot hold")
     conv.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines (they are counted)")
+    conv.add_argument("--cycle", metavar="TIME", help="write ps/ns times as cycles of this clock, e.g. 0.833ns "
+                      "(dramsim3 and dramsim2 count their DRAM's cycles)")
     conv.set_defaults(func=cmd_convert)
 
     mrg = sub.add_parser("merge", help="merge timestamped traces by time, trace i as VM i")

@@ -100,7 +100,8 @@ def write_trace(path, chunks_or_chunk, format="native", timing=None, time_unit=N
                              f"({_LOSSY} to drop them)")
         if need_timing != "none" and (timing != need_timing or time_unit not in units):
             raise TraceError(f"format {format!r} holds {need_timing}s in {plural(units[0])}; these chunks have "
-                             f"timing={timing!r} time_unit={time_unit!r} (convert them first, or {_LOSSY[:-1]})")
+                             f"timing={timing!r} time_unit={time_unit!r} (hwmodel trace convert --cycle TIME turns ps/ns times "
+                             f"into cycles; or {_LOSSY[:-1]})")
     holds_size = format in ("text", "gem5", "prospero")
     n = 0
     tmp = os.fspath(path) + ".part"
