@@ -144,6 +144,6 @@ def test_the_summary_counts_first_touches_on_storage():
     from hwmodel.trace import generate
     system = System.from_dict({"compute": {"local_memory": "1MiB", "vms": [{"memory": "64MiB"}]},
                                "memory_blade": {"capacity": "16MiB"}, "storage": {"device": "nvme-gen4"}})
-    r = system.run(generate("uniform", 40000, 64 << 20, seed=1))
+    r = system.run(generate("uniform", 40000, 64 << 20, seed=1), backend="compiled")   # (what the summary says)
     n = r.counters["first_touch_storage"]
     assert n > 0 and f" / {n:,} storage" in r.summary()
