@@ -50,7 +50,9 @@ def test_latency_cdf_from_a_results_file(swept, tmp_path):
         assert ys[0] == 0 and ys[-1] == 1 and np.all(np.diff(ys) >= 0)
         assert line.get_xdata()[-1] == pytest.approx(row["latency_ns.read.max"])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[0] == "policy=fgra, local_memory=256KiB, a.npz"
+    assert labels[0].startswith("policy=fgra, local_memory=256KiB, a.npz")
+    # a point whose system fell behind its open-loop trace says so
+    assert [label.endswith(" (fell behind the trace)") for label in labels] == [r["fell_behind"] for r in rows]
 
 
 def test_latency_cdf_from_results_is_exact_to_the_bin(tmp_path):
@@ -123,6 +125,12 @@ def test_bandwidth_latency_curve_over_a_load_sweep(tmp_path):
     for line in lines:
         xs = line.get_xdata()
         assert len(xs) == 4 and list(xs) == sorted(xs)
+    # the offered loads the system cannot keep up with are ringed: their latency is the queue's
+    from hwmodel.study.plot import _num
+    behind = sorted((_num(r, "dram_GBps"), _num(r, "latency_ns.read.mean")) for r in rows if r["fell_behind"])
+    assert behind and len(behind) < len(rows)
+    rings = [c for c in ax.collections if c.get_label().startswith("fell behind the trace")]
+    assert len(rings) == 1 and sorted(map(tuple, rings[0].get_offsets().tolist())) == behind
     p99 = plot(rows, kind="bandwidth", x="link_GBps.in", y="latency_ns.write.p99")
     assert p99.axes[0].get_xlabel() == "link bandwidth, blade to compute (GB/s)"
     assert p99.axes[0].get_ylabel() == "p99 write latency (ns)"

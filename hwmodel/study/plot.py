@@ -259,6 +259,10 @@ def time_series(rows, out=None, title=None):
     return _finish(fig, top, 0, out, title)
 
 
+def _cdf_label(row, keys) -> str:
+    return point_label(row, keys) + (" (fell behind the trace)" if row.get("fell_behind") else "")
+
+
 def latency_cdf(rows, out=None, title=None):
     """One CDF line per row: exact steps from a histogram, else the stored quantiles."""
     import numpy as np
@@ -272,12 +276,12 @@ def latency_cdf(rows, out=None, title=None):
             bins = np.nonzero(hist)[0]
             xs = np.array([L.hist_bin_bounds(int(b))[1] for b in bins]) / 1000
             ys = np.cumsum(hist[bins]) / hist.sum()
-            ax.step(xs, ys, where="post", label=point_label(r, keys))
+            ax.step(xs, ys, where="post", label=_cdf_label(r, keys))
         else:
             cdf = r.get("latency_cdf")
             if not isinstance(cdf, dict) or not cdf.get("ns"):
                 raise ValueError(f"plot: point {r.get('key')} has no latency quantiles (latency_cdf)")
-            ax.plot(cdf["ns"], np.asarray(cdf["q"], float) / 100, label=point_label(r, keys))
+            ax.plot(cdf["ns"], np.asarray(cdf["q"], float) / 100, label=_cdf_label(r, keys))
     ax.set_xscale("log")
     ax.set_xlabel(CDF_X)
     ax.set_ylabel(CDF_Y)
@@ -310,6 +314,10 @@ def _curves(rows, xname, yname, groups, out, title, split_traces):
             ax.errorbar(xs, ys, yerr=[e or 0.0 for e in err], marker="o", capsize=3, label=label)
         else:
             ax.plot(xs, ys, marker="o", label=label)
+    behind = [(_num(r, xname), _num(r, yname)) for pts in lines.values() for r in pts if r.get("fell_behind")]
+    if behind:      # an overloaded open-loop point's latency is its queue's, not the hardware's
+        ax.scatter(*zip(*behind), s=160, facecolors="none", edgecolors="red", zorder=3,
+                   label="fell behind the trace (latency mostly queueing)")
     ax.set_xlabel(LABELS.get(xname, xname))
     ax.set_ylabel(LABELS.get(yname, yname))
-    return _finish(fig, ax, len(lines), out, title)
+    return _finish(fig, ax, len(lines) + bool(behind), out, title)
