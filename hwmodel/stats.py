@@ -184,7 +184,11 @@ class Result:
     def fell_behind(self) -> bool:
         """Open loop: the last access completed more than a quarter of the trace's arrival span after
         the last arrival; the accesses came faster than they were served, and the latencies are
-        mostly the queue that built up."""
+        mostly the queue that built up. A sampled run's functional stretches keep no queue: there
+        the measured units' backlog growth says it (sampler.BACKLOG_LIMIT)."""
+        if self.sampling is not None:
+            from .core.sampler import BACKLOG_LIMIT
+            return self.timing == "open" and self.sampling.get("backlog_growth", 0.0) > BACKLOG_LIMIT
         span = self.last_arrival_ps - self.counters["first_arrival_ps"]
         return self.timing == "open" and span > 0 and self.counters["last_completion_ps"] - self.last_arrival_ps > span / 4
 

@@ -76,3 +76,17 @@ def test_the_summary_names_the_dram_model_each_dram_ran():
     assert "swap unit 4096 B, DRAM model fast\n" in System().run(ch).summary()
     r = System.from_dict({"compute": {"dram": {"model": "detailed"}, "vms": [{"memory": "1GiB"}]}}).run(ch)
     assert "DRAM model detailed (local), fast (blade)\n" in r.summary()
+
+
+def test_a_sampled_run_falls_behind_by_its_measured_units_backlog():
+    # the functional stretches keep no queue (their completions are estimates): the measured
+    # units' backlog growth is what says a sampled run fell behind, as its advice does
+    import numpy as np
+    ch = generate("uniform", 20000, 2 << 30, seed=1)
+    system = System.from_dict({"hypervisor": {"policy": "static"}, "compute": {"vms": [{"memory": "2GiB"}]},
+                               "sampling": {"unit": 500, "period": 4}})
+    for gap, behind in ((2000, True), (200_000, False)):
+        r = system.run({"time": np.arange(20000, dtype=np.int64) * gap, "addr": ch.addr, "op": ch.op, "vm": ch.vm},
+                       backend="compiled")
+        assert r.fell_behind() == behind == r.sampling["advice"].startswith("sampling: the system falls behind")
+        assert r.to_dict()["fell_behind"] == behind
