@@ -72,3 +72,22 @@ def test_readme_yaml_examples_are_valid_systems():
     assert blocks
     for b in blocks:
         System.from_dict(yaml.safe_load(b)).compile()
+
+
+def test_readme_python_quick_start_runs(tmp_path, monkeypatch, capsys):
+    # README's Python example, on a configuration and a trace of its file names
+    import re
+
+    from hwmodel.trace import generate, write_trace
+    text = (REPO / "README.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    assert "System.from_yaml" in block and "to_dict()" in block
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my_system.yaml").write_text("compute: {local_memory: 64MiB, vms: [{memory: 256MiB}]}\n")
+    write_trace(tmp_path / "my.trace", generate("zipf", 2000, 256 << 20, seed=1), format="text")
+    scope = {}
+    exec(block, scope)
+    d = scope["d"]
+    for key in re.findall(r'd(\["[a-z_]+"\](?:\["[a-z0-9_]+"\])*)', block):     # the keys its comment names
+        eval("d" + key, {"d": d})
+    assert "accesses" in capsys.readouterr().out
