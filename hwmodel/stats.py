@@ -381,6 +381,9 @@ class Result:
                          f"{(c['last_completion_ps'] - self.last_arrival_ps) / 1e9:.4f} ms after the last arrival "
                          f"(the arrivals span {span / 1e9:.4f} ms): the system fell behind this open-loop trace, "
                          f"and the latencies include the queue that built up")
+        if self.dram_traces:
+            lines.append("  DRAM traces         " + ", ".join(f"{k} -> {v}" for k, v in self.dram_traces.items())
+                         + "   (a DRAM that received no request has no file)")
         if self.trace_format in DRAM_LEVEL_FORMATS and hv.get("policy") != "static":
             lines.append(f"  note                a {self.trace_format} trace holds DRAM addresses, but here the hypervisor "
                          f"places its pages ({hv.get('placement')}): the DRAM sees other rows; "

@@ -33,6 +33,7 @@ def test_each_dram_gets_a_time_ordered_trace_that_reads_back(tmp_path, backend):
     c = r.counters
     assert c["faults"] > 0 and c["swap_outs"] > 0          # page swaps: blocks out of time order
     assert set(r.dram_traces) == {"local", "blade"}
+    assert f"DRAM traces         local -> {r.dram_traces['local']}, blade -> {r.dram_traces['blade']}" in r.summary()
     timing, unit, local = _read(r.dram_traces["local"])
     blade = read_all(r.dram_traces["blade"])
     assert (timing, unit) == ("timestamp", "cycle")
