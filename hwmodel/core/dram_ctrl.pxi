@@ -1156,6 +1156,15 @@ cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noex
     return True
 
 
+cdef inline uint64_t ctl_rr_split(Dram* m, int64_t start, uint64_t* rest) noexcept nogil:
+    # one mask word: the queues with commands and not blocked, in round-robin order from `start`:
+    # those from start (returned), then those before it (*rest)
+    cdef uint64_t cand = m.qne[0] & ~m.qblk[0]
+    cdef uint64_t first = cand & (~(<uint64_t>0) << start)
+    rest[0] = cand & ~first
+    return first
+
+
 cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     # round robin over the command queues from the one after the queue served last; a queue whose
     # cached readiness is later than x has nothing ready (the twin evaluates every command)
@@ -1173,9 +1182,7 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         start = 0
     if m.nw == 1:
         # one word: the queues from start, then those before it
-        cand = m.qne[0] & ~m.qblk[0]
-        first = cand & (~(<uint64_t>0) << start)
-        cand &= ~first
+        first = ctl_rr_split(m, start, &cand)
         for part in range(2):
             bits = first if part == 0 else cand
             while bits:
@@ -1214,11 +1221,7 @@ cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
     ctl_cache_sync(m, ch)
     if m.nw == 1:
         start = KHc(m)[KH_RR] + 1
-        if start >= m.nq:
-            start = 0
-        cand = m.qne[0] & ~m.qblk[0]
-        first = cand & (~(<uint64_t>0) << start)
-        cand &= ~first
+        first = ctl_rr_split(m, start if start < m.nq else 0, &cand)
         for part in range(2):
             bits = first if part == 0 else cand
             while bits:
@@ -1405,7 +1408,7 @@ cdef int64_t ctl_new_tx(Dram* m, int64_t ch, int64_t addr, int64_t b, int64_t ro
                         int64_t rs) noexcept nogil:
     cdef int64_t s = ctl_tx_alloc(m, ch)
     cdef int64_t* tx = KTp(m, ch, s)
-    ctl_jrec_n(m, tx, 6)        # KT_ADDR .. KT_NEXT, then written as jset would
+    ctl_jrec_n(m, tx, N_KT)     # the whole record, then written as jset would
     tx[KT_ADDR], tx[KT_BANK], tx[KT_ROW], tx[KT_W], tx[KT_REQ], tx[KT_NEXT] = addr, b, row, w, rs, -1
     return s
 
@@ -1424,7 +1427,7 @@ cdef void ctl_accept(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     if i == 0:
         rs = ctl_req_alloc(m, ch)
         rq = KQp(m, ch, rs)
-        ctl_jrec_n(m, rq, 7)    # KQ_TICKET .. KQ_NEXT, then written as jset would
+        ctl_jrec_n(m, rq, N_KQ)     # the whole record, then written as jset would
         rq[KQ_TICKET], rq[KQ_T], rq[KQ_ACC], rq[KQ_DONE], rq[KQ_REMAIN], rq[KQ_W], rq[KQ_NEXT] = ticket, t, x + 1, 0, nb, w, -1
         c[KH_FE_REQ] = rs
         c[KH_LIVE] += 1
