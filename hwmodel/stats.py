@@ -232,12 +232,12 @@ class Result:
     def _dram_models(self) -> str:
         """Which DRAM model (README, DRAM model) each DRAM ran: 'DRAM model fast', or per DRAM."""
         compute = self.config.get("compute") or {}
-        blades = compute if isinstance(compute, list) else [compute]
-        models = {"local": sorted({str((b.get("dram") or {}).get("model")) for b in blades}),
-                  "blade": [str(((self.config.get("memory_blade") or {}).get("dram") or {}).get("model"))]}
-        if len({m for v in models.values() for m in v}) == 1:
-            return f"DRAM model {models['local'][0]}"
-        return "DRAM model " + ", ".join(f"{'/'.join(v)} ({k})" for k, v in models.items())
+        local = sorted({str((b.get("dram") or {}).get("model"))
+                        for b in (compute if isinstance(compute, list) else [compute])})
+        blade = str(((self.config.get("memory_blade") or {}).get("dram") or {}).get("model"))
+        if local == [blade]:
+            return f"DRAM model {blade}"
+        return f"DRAM model {'/'.join(local)} (local), {blade} (blade)"
 
     def _rate(self, nbytes: int) -> float:
         """GB/s over the run's duration."""
