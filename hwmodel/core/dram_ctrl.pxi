@@ -894,6 +894,16 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
     else:
         brd, bwr, rrd, rwr, ord_, owr = m.k_rrl, m.k_r2w, m.k_rrs, m.k_r2w, m.k_rro, m.k_r2wo
     r, g = b >> m.bpr_shift, b >> m.ba_bits
+    if m.nw == 1:
+        # one mask word (up to 64 queues, the usual case): no word loop, fewer values live at once
+        bits = (m.qrdm[0] | m.qwrm[0]) & ~((<uint64_t>1) << b)
+        gm = (~(<uint64_t>0) >> (64 - m.bpg)) << (g << m.ba_bits)
+        rm = (~(<uint64_t>0) >> (64 - m.bpr)) << (r << m.bpr_shift)
+        ctl_raise2(m, bits & gm, 0, x + brd, x + bwr)
+        ctl_raise2(m, bits & rm & ~gm, 0, x + rrd, x + rwr)
+        ctl_raise2(m, bits & ~rm, 0, x + ord_, x + owr)
+        m.tq_dirty = True
+        return
     for i in range(m.nw):
         bits = m.qrdm[i] | m.qwrm[i]
         if i == b >> 6:
