@@ -833,6 +833,17 @@ cdef inline int64_t ctl_pick(uint64_t bit, uint64_t gm, uint64_t rm, int64_t vg,
     return vo + (inr & (vr - vo)) + (ing & (vg - vr))
 
 
+cdef inline void ctl_raise_act(Dram* m, uint64_t bits, int64_t v) noexcept nogil:
+    # the queues of mask word 0's bits set: ACT candidates at least v
+    cdef int64_t q, act
+    while bits:
+        q = hw_ctz64(bits)
+        bits &= bits - 1
+        act = imax(m.qact[q], v)
+        m.qact[q] = act
+        m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], act))
+
+
 cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for the other ACT
     # candidates of its rank
@@ -849,6 +860,16 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
     lo = imax(x + m.k_a2as, rk[KR_FAW0 + rk[KR_FAW_I]] + m.k_faw)
     lg = imax(lo, x + m.k_a2al)
     g = b >> m.ba_bits
+    if m.nw == 1:
+        # one mask word (as in ctl_cache_col): the rank's other ACT candidates, its bank group's
+        # raised to lg, the rest to lo
+        bits = m.qactm[0] & ((~(<uint64_t>0) >> (64 - m.bpr)) << (r << m.bpr_shift)) & ~((<uint64_t>1) << b)
+        gm = (~(<uint64_t>0) >> (64 - m.bpg)) << (g << m.ba_bits)
+        ctl_raise_act(m, bits & gm, lg)
+        ctl_raise_act(m, bits & ~gm, lo)
+        ctl_q_recompute(m, ch, b)
+        m.tq_dirty = True
+        return
     for i in range((r << m.bpr_shift) >> 6, (((r + 1) << m.bpr_shift) + 63) >> 6):
         bits = m.qactm[i] & ctl_span_bits(m, i, r << m.bpr_shift, m.bpr)
         if i == b >> 6:
