@@ -561,6 +561,17 @@ cdef void ctl_q_recompute(Dram* m, int64_t ch, int64_t q) noexcept nogil:
     m.qdirty[i] &= keep
 
 
+cdef inline void ctl_q_none(Dram* m, int64_t q) noexcept nogil:
+    # ctl_q_recompute's answer for an empty queue q: no candidate of any kind
+    cdef int64_t i = q >> 6
+    cdef uint64_t keep = ~((<uint64_t>1) << (q & 63))
+    m.qrd[q] = m.qwr[q] = m.qpre[q] = m.qact[q] = m.qmin[q] = CTL_FAR
+    m.qrdm[i] &= keep
+    m.qwrm[i] &= keep
+    m.qactm[i] &= keep
+    m.qdirty[i] &= keep
+
+
 cdef inline void ctl_lower_tq(Dram* m, int64_t q) noexcept nogil:
     # queue q's readiness was set in place: t_q no later than it (and, q being ready as early,
     # which queue round robin tries first at t_q is no longer known)
@@ -1167,7 +1178,10 @@ cdef inline void ctl_issue_col(Dram* m, int64_t ch, int64_t q, int64_t k, int64_
         ctl_ra_change(m, ch, b >> m.bpr_shift, x, -1)
     KHc(m)[KH_SCHED] = 1
     if m.cache_ch == ch and not m.per_rank:
-        ctl_q_recompute(m, ch, q)       # see ctl_cache_col
+        if m.b_cqn[q]:
+            ctl_q_recompute(m, ch, q)   # see ctl_cache_col
+        else:
+            ctl_q_none(m, q)            # the queue emptied (often): its answer without the call
 
 
 cdef inline uint64_t ctl_range_bits(int64_t i, int64_t lo, int64_t hi) noexcept nogil:
