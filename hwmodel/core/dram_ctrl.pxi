@@ -844,17 +844,6 @@ cdef inline int64_t ctl_pick(uint64_t bit, uint64_t gm, uint64_t rm, int64_t vg,
     return vo + (inr & (vr - vo)) + (ing & (vg - vr))
 
 
-cdef inline void ctl_raise_act(Dram* m, uint64_t bits, int64_t v) noexcept nogil:
-    # the queues of mask word 0's bits set: ACT candidates at least v
-    cdef int64_t q, act
-    while bits:
-        q = hw_ctz64(bits)
-        bits &= bits - 1
-        act = imax(m.qact[q], v)
-        m.qact[q] = act
-        m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], act))
-
-
 cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexcept nogil:
     # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for the other ACT
     # candidates of its rank
@@ -876,8 +865,13 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
         # raised to lg, the rest to lo
         bits = m.qactm[0] & ((~(<uint64_t>0) >> (64 - m.bpr)) << (r << m.bpr_shift)) & ~((<uint64_t>1) << b)
         gm = (~(<uint64_t>0) >> (64 - m.bpg)) << (g << m.ba_bits)
-        ctl_raise_act(m, bits & gm, lg)
-        ctl_raise_act(m, bits & ~gm, lo)
+        lg -= lo
+        while bits:         # one loop (one exit to predict), the value picked without a branch
+            q = hw_ctz64(bits)
+            bits &= bits - 1
+            v = imax(m.qact[q], lo + (-<int64_t>((gm >> q) & 1) & lg))
+            m.qact[q] = v
+            m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], v))
         ctl_q_recompute(m, ch, b)
         m.tq_dirty = True
         return
@@ -913,7 +907,7 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
     # a READ / WRITE to bank b at x: every other queue's column candidates by DRAMsim3's table (a
     # queue without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both
     # kinds); b's own queue is recomputed at the end of ctl_issue_col
-    cdef int64_t r, g, i, q, vr, vw
+    cdef int64_t r, g, i, q, vr, vw, ing, inr
     cdef int64_t brd, bwr, rrd, rwr, ord_, owr
     cdef uint64_t bits, gm, rm, bit
     if m.cache_ch != ch:
@@ -931,9 +925,20 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
         bits = (m.qrdm[0] | m.qwrm[0]) & ~((<uint64_t>1) << b)
         gm = (~(<uint64_t>0) >> (64 - m.bpg)) << (g << m.ba_bits)
         rm = (~(<uint64_t>0) >> (64 - m.bpr)) << (r << m.bpr_shift)
-        ctl_raise2(m, bits & gm, 0, x + brd, x + bwr)
-        ctl_raise2(m, bits & rm & ~gm, 0, x + rrd, x + rwr)
-        ctl_raise2(m, bits & ~rm, 0, x + ord_, x + owr)
+        # one loop over the three sets (one exit to predict), each queue's values picked without
+        # a branch: x + ord_ / owr, + (rrd - ord_) in b's rank, + (brd - rrd) in its bank group
+        brd, bwr, rrd, rwr = brd - rrd, bwr - rwr, rrd - ord_, rwr - owr
+        ord_, owr = x + ord_, x + owr
+        while bits:
+            q = hw_ctz64(bits)
+            bits &= bits - 1
+            ing = -<int64_t>((gm >> q) & 1)
+            inr = -<int64_t>((rm >> q) & 1)
+            vr = imax(m.qrd[q], ord_ + (inr & rrd) + (ing & brd))
+            vw = imax(m.qwr[q], owr + (inr & rwr) + (ing & bwr))
+            m.qrd[q] = vr
+            m.qwr[q] = vw
+            m.qmin[q] = imin(imin(vr, vw), imin(m.qpre[q], m.qact[q]))
         m.tq_dirty = True
         return
     for i in range(m.nw):
