@@ -1275,25 +1275,29 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
 
 
 cdef int64_t ctl_queues_next(Dram* m, int64_t ch) noexcept nogil:
-    # the earliest readiness of the queues not blocked; with one mask word, walked in round-robin
-    # order (as ctl_queue_command walks them) to note in t_qq the first queue that reaches it
-    cdef int64_t q, t, best = CTL_FAR, bq = -1, start, part
+    # the earliest readiness of the queues not blocked; with one mask word, also the queue that
+    # reaches it first in round-robin order (the one ctl_queue_command would try first), in t_qq
+    cdef int64_t q, t, best = CTL_FAR, bq = -1, start
     cdef int64_t i
-    cdef uint64_t bits, cand, first
+    cdef uint64_t bits, key, bkey
     ctl_cache_sync(m, ch)
     if m.nw == 1:
         start = KHc(m)[KH_RR] + 1
-        first = ctl_rr_split(m, start if start < m.nq else 0, &cand)
-        for part in range(2):
-            bits = first if part == 0 else cand
-            while bits:
-                q = hw_ctz64(bits)
-                bits &= bits - 1
-                t = m.qmin[q]
-                bq = q if t < best else bq
-                best = t if t < best else best
+        start = start if start < m.nq else 0
+        # one loop in queue order (one exit for the branch predictor to miss, where walking the
+        # round-robin order's two parts had two): the least key 2 t + (q < start) wins, so that of
+        # equally early queues those from start on come first, then the lowest (t <= CTL_FAR = 2^62:
+        # the key fits 64 bits unsigned)
+        bits = m.qne[0] & ~m.qblk[0]
+        bkey = 2 * <uint64_t>CTL_FAR
+        while bits:
+            q = hw_ctz64(bits)
+            bits &= bits - 1
+            key = 2 * <uint64_t>m.qmin[q] + <uint64_t>(q < start)
+            bq = q if key < bkey else bq
+            bkey = key if key < bkey else bkey
         m.t_qq = bq
-        return best
+        return <int64_t>(bkey >> 1)
     m.t_qq = -1
     for i in range(m.nw):
         bits = m.qne[i] & ~m.qblk[i]
