@@ -572,15 +572,19 @@ cdef inline void ctl_q_none(Dram* m, int64_t q) noexcept nogil:
     m.qdirty[i] &= keep
 
 
-cdef inline void ctl_lower_tq(Dram* m, int64_t q) noexcept nogil:
-    # queue q's readiness was set in place: t_q no later than it (and, q being ready as early,
-    # which queue round robin tries first at t_q is no longer known)
-    if m.qmin[q] <= m.t_q:
-        m.t_q = m.qmin[q]
-        m.t_qq = -1
+cdef inline void ctl_lower_tq(Dram* m, int64_t q, int64_t x) noexcept nogil:
+    # queue q's readiness was set in place by the scheduler at cycle x, after this cycle's command
+    # step: t_q no later than it or x + 1, whichever is later. Which queue round robin tries first
+    # at t_q (t_qq, for ctl_queue_command's shortcut) is q when q alone is that early (one mask
+    # word, q not blocked), else no longer known
+    cdef int64_t t = imax(m.qmin[q], x + 1)
+    if t > m.t_q:
+        return
+    m.t_qq = q if t < m.t_q and m.nw == 1 and not (m.qblk[0] >> q) & 1 else -1
+    m.t_q = t
 
 
-cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
+cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q, int64_t x) noexcept nogil:
     # a transaction was appended to per-bank command queue q (now n long): its readiness updated
     # in place when it was exact before (ctl_q_recompute's result for the longer queue), else q is
     # marked dirty. Alone, its kind and time are set; behind other commands the new one changes nothing unless it hits the open row
@@ -617,7 +621,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         m.qwrm[i] = (m.qwrm[i] & ~bit) | ((<uint64_t>(wr < CTL_FAR)) << sh)
         m.qactm[i] = (m.qactm[i] & ~bit) | ((<uint64_t>(act < CTL_FAR)) << sh)
         m.qdirty[i] &= ~bit
-        ctl_lower_tq(m, q)
+        ctl_lower_tq(m, q, x)
         return
     if row < 0 or not m.frfcfs:
         return
@@ -645,7 +649,7 @@ cdef inline void ctl_q_arrive(Dram* m, int64_t ch, int64_t q) noexcept nogil:
         pre = CTL_FAR
         m.qpre[q] = pre
     m.qmin[q] = imin(imin(rd, wr), imin(pre, m.qact[q]))
-    ctl_lower_tq(m, q)
+    ctl_lower_tq(m, q, x)
 
 
 cdef void ctl_cache_build(Dram* m, int64_t ch) noexcept nogil:
@@ -1233,7 +1237,7 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef int64_t start = KHc(m)[KH_RR] + 1
     cdef int64_t q, lo, hi, part, i
     cdef uint64_t bits, cand, first
-    cdef int64_t t, best = CTL_FAR
+    cdef int64_t t, best = CTL_FAR, bq = -1
     if not m.tq_dirty and m.t_q == x and m.t_qq >= 0 and m.cache_ch == ch:
         # the scan that found t_q (ctl_queues_next) saw the queue round robin reaches first among
         # those ready at t_q, and nothing has changed since (no queue is dirty): it is the one
@@ -1253,10 +1257,11 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
                 t = m.qmin[q]
                 if t <= x and ctl_queue_issue(m, ch, q, x):
                     return True
+                bq = q if t < best else bq
                 best = t if t < best else best
-        if best > x:        # none was ready: the earliest is when one may be (queues_next)
+        if best > x:        # none was ready: the earliest is when one may be (as queues_next)
             m.t_q = best
-            m.t_qq = -1
+            m.t_qq = bq
             m.tq_dirty = False
         return False
     for part in range(2):       # queues start .. nq - 1, then 0 .. start - 1
@@ -1380,7 +1385,7 @@ cdef void ctl_schedule(Dram* m, int64_t ch, int64_t x) noexcept nogil:
         jset(m, &CQp(m, ch, q)[m.b_cqn[q]], s)
         m.b_cqn[q] += 1
         if m.cache_ch == ch:
-            ctl_q_arrive(m, ch, q)
+            ctl_q_arrive(m, ch, q, x)
             ctl_cache_wait(m, ch, q, writes, -1)
             ctl_cache_qlen(m, ch, q, m.b_cqn[q] - 1, m.b_cqn[q])
         for j in range(k, n - 1):
