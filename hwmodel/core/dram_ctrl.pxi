@@ -911,8 +911,10 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
     # a READ / WRITE to bank b at x: every other queue's column candidates by DRAMsim3's table (a
     # queue without a READ candidate has qrd = CTL_FAR, which max() leaves: one pass raises both
     # kinds); b's own queue is recomputed at the end of ctl_issue_col
-    cdef int64_t r, g, i, q, vr, vw, ing, inr
+    cdef int64_t r, g, i, q, vr, vw, k
     cdef int64_t brd, bwr, rrd, rwr, ord_, owr
+    cdef int64_t vrt[3]
+    cdef int64_t vwt[3]
     cdef uint64_t bits, gm, rm, bit
     if m.cache_ch != ch:
         return
@@ -929,17 +931,16 @@ cdef inline void ctl_cache_col(Dram* m, int64_t ch, int64_t b, int64_t w, int64_
         bits = (m.qrdm[0] | m.qwrm[0]) & ~((<uint64_t>1) << b)
         gm = (~(<uint64_t>0) >> (64 - m.bpg)) << (g << m.ba_bits)
         rm = (~(<uint64_t>0) >> (64 - m.bpr)) << (r << m.bpr_shift)
-        # one loop over the three sets (one exit to predict), each queue's values picked without
-        # a branch: x + ord_ / owr, + (rrd - ord_) in b's rank, + (brd - rrd) in its bank group
-        brd, bwr, rrd, rwr = brd - rrd, bwr - rwr, rrd - ord_, rwr - owr
-        ord_, owr = x + ord_, x + owr
+        # one loop over the three sets (one exit to predict), each queue's values looked up by
+        # its class without a branch: 0 another rank, 1 b's rank, 2 b's bank group
+        vrt[0], vrt[1], vrt[2] = x + ord_, x + rrd, x + brd
+        vwt[0], vwt[1], vwt[2] = x + owr, x + rwr, x + bwr
         while bits:
             q = hw_ctz64(bits)
             bits &= bits - 1
-            ing = -<int64_t>((gm >> q) & 1)
-            inr = -<int64_t>((rm >> q) & 1)
-            vr = imax(m.qrd[q], ord_ + (inr & rrd) + (ing & brd))
-            vw = imax(m.qwr[q], owr + (inr & rwr) + (ing & bwr))
+            k = ((rm >> q) & 1) + ((gm >> q) & 1)
+            vr = imax(m.qrd[q], vrt[k])
+            vw = imax(m.qwr[q], vwt[k])
             m.qrd[q] = vr
             m.qwr[q] = vw
             m.qmin[q] = imin(imin(vr, vw), imin(m.qpre[q], m.qact[q]))
