@@ -852,6 +852,7 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
     # an ACT to bank b at x: tRRD_S (tRRD_L in its bank group) and tFAW for the other ACT
     # candidates of its rank
     cdef int64_t r, lo, lg, g, i, q, v
+    cdef int64_t vt[2]
     cdef int64_t* rk
     cdef uint64_t bits, gm, bit
     if m.cache_ch != ch:
@@ -869,11 +870,11 @@ cdef inline void ctl_cache_act(Dram* m, int64_t ch, int64_t b, int64_t x) noexce
         # raised to lg, the rest to lo
         bits = m.qactm[0] & ((~(<uint64_t>0) >> (64 - m.bpr)) << (r << m.bpr_shift)) & ~((<uint64_t>1) << b)
         gm = (~(<uint64_t>0) >> (64 - m.bpg)) << (g << m.ba_bits)
-        lg -= lo
-        while bits:         # one loop (one exit to predict), the value picked without a branch
+        vt[0], vt[1] = lo, lg
+        while bits:         # one loop (one exit to predict), the value looked up without a branch
             q = hw_ctz64(bits)
             bits &= bits - 1
-            v = imax(m.qact[q], lo + (-<int64_t>((gm >> q) & 1) & lg))
+            v = imax(m.qact[q], vt[(gm >> q) & 1])
             m.qact[q] = v
             m.qmin[q] = imin(imin(m.qrd[q], m.qwr[q]), imin(m.qpre[q], v))
         ctl_q_recompute(m, ch, b)
