@@ -166,6 +166,7 @@ cdef struct Dram:
     int64_t skip_rd, skip_wr         # leading read-queue / write-buffer entries known to wait for full
     #                                  command queues (0 whenever a command queue gets room)
     int64_t tq_dirty, tfe_dirty      # t_q / t_fe need recomputing
+    int64_t q_dirty                  # a qdirty bit may be set (False: none is)
     int64_t t_q                      # earliest cycle a queued command may be ready (not blocked)
     int64_t t_qq                     # the queue round robin would try first at t_q (-1: not known)
     int64_t t_fe                     # cycle the front end's next transaction arrives, CTL_FAR: no room

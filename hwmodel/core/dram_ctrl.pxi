@@ -489,14 +489,14 @@ cdef inline int64_t imin(int64_t a, int64_t b) noexcept nogil:
 
 cdef inline void ctl_dirty(Dram* m, int64_t q) noexcept nogil:
     m.qdirty[q >> 6] |= (<uint64_t>1) << (q & 63)
-    m.tq_dirty = True
+    m.q_dirty = m.tq_dirty = True
 
 
 cdef inline void ctl_all_dirty(Dram* m) noexcept nogil:
     cdef int64_t i
     for i in range((m.nq + 63) >> 6):
         m.qdirty[i] = ~(<uint64_t>0)
-    m.tq_dirty = True
+    m.q_dirty = m.tq_dirty = True
 
 
 cdef inline void ctl_setbit(uint64_t* mask, int64_t q, bint on) noexcept nogil:
@@ -730,6 +730,7 @@ cdef void ctl_cache_load(Dram* m, const int64_t* b) noexcept nogil:
     ctl_copy(m.wait_wr, b + 6 * nq, nq)
     b += 7 * nq
     memcpy(m.qdirty, b, nw * 8)
+    m.q_dirty = True        # (whether any bit is set: the next sync looks)
     memcpy(m.qrdm, b + nw, nw * 8)
     memcpy(m.qwrm, b + 2 * nw, nw * 8)
     memcpy(m.qactm, b + 3 * nw, nw * 8)
@@ -777,14 +778,12 @@ cdef void ctl_small_load(Dram* m, int64_t ch, const int64_t* b) noexcept nogil:
 
 
 cdef inline void ctl_cache_sync(Dram* m, int64_t ch) noexcept nogil:
-    # make every queue's readiness exact for channel ch (most calls find nothing to do)
-    cdef int64_t i
+    # make every queue's readiness exact for channel ch (most calls find nothing to do: q_dirty
+    # says whether a queue may have been marked since the last sync, one test for all the words)
     if m.cache_ch != ch:
         ctl_cache_build(m, ch)
-    for i in range(m.nw):
-        if m.qdirty[i]:
-            ctl_cache_sync_dirty(m, ch)
-            return
+    if m.q_dirty:
+        ctl_cache_sync_dirty(m, ch)
 
 
 cdef void ctl_cache_sync_dirty(Dram* m, int64_t ch) noexcept nogil:
@@ -798,6 +797,7 @@ cdef void ctl_cache_sync_dirty(Dram* m, int64_t ch) noexcept nogil:
             if q < m.nq:
                 ctl_q_recompute(m, ch, q)
         m.qdirty[i] = 0
+    m.q_dirty = False
 
 
 cdef inline void ctl_cache_qlen(Dram* m, int64_t ch, int64_t q, int64_t was, int64_t n) noexcept nogil:
