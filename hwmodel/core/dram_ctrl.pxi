@@ -353,6 +353,17 @@ cdef void ctl_req_done(Dram* m, int64_t ch, int64_t r, int64_t x) noexcept nogil
 
 
 # -- command queues ---------------------------------------------------------------------------
+cdef inline bint ctl_write_held(Dram* m, int64_t ch, int64_t* e, int64_t k, int64_t addr) noexcept nogil:
+    # a WRITE to addr at entry k of command queue e waits for a READ of its burst queued before it
+    cdef int64_t burst = addr >> m.burst_shift, j
+    cdef int64_t* u
+    for j in range(k):
+        u = KTp(m, ch, e[j])
+        if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
+            return True
+    return False
+
+
 cdef inline int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t* t) noexcept nogil:
     # the kind of command entry k of queue q needs next, and in t the earliest cycle (K_NONE: a
     # rule holds it back whatever the cycle)
@@ -362,19 +373,15 @@ cdef inline int64_t ctl_entry(Dram* m, int64_t ch, int64_t q, int64_t k, int64_t
     cdef int64_t b = tx[KT_BANK], row = tx[KT_ROW], w = tx[KT_W] & 1
     cdef int64_t* bk = KBp(m, ch, b)
     cdef int64_t open_row = bk[KB_ROW]
-    cdef int64_t j, burst
+    cdef int64_t j
     cdef int64_t* u
     if open_row < 0:
         t[0] = ctl_act_ready(m, ch, b)
         return K_ACT
     if row == open_row:
-        if w:
-            burst = tx[KT_ADDR] >> m.burst_shift
-            for j in range(k):
-                u = KTp(m, ch, e[j])
-                if not (u[KT_W] & 1) and (u[KT_ADDR] >> m.burst_shift) == burst:
-                    t[0] = CTL_FAR
-                    return K_NONE
+        if w and ctl_write_held(m, ch, e, k, tx[KT_ADDR]):
+            t[0] = CTL_FAR
+            return K_NONE
         t[0] = ctl_col_ready(m, ch, b, w)
         return K_RD + w
     for j in range(k):
@@ -1205,11 +1212,48 @@ cdef inline uint64_t ctl_range_bits(int64_t i, int64_t lo, int64_t hi) noexcept 
     return (~(<uint64_t>0) >> (64 - z)) & (~(<uint64_t>0) << a)
 
 
+cdef inline int64_t ctl_queue_first_cached(Dram* m, int64_t ch, int64_t q, int64_t x, int64_t* kind) noexcept nogil:
+    # ctl_queue_first for a per-bank queue whose readiness is cached and not dirty: the kind that
+    # is ready comes from the cache (an ACT or a PRE is the first entry's, a READ / WRITE the first
+    # hit's of a ready kind), checked against the bank's timing; -2: ask ctl_queue_first
+    cdef int64_t* e
+    cdef int64_t* tx
+    cdef int64_t k, n, row
+    cdef bint rd_ok, wr_ok
+    if m.qact[q] <= x:
+        kind[0] = K_ACT
+        return 0 if ctl_act_ready(m, ch, q) <= x else -2
+    if m.qpre[q] <= x:
+        kind[0] = K_PRE
+        return 0 if KBp(m, ch, q)[KB_T_PRE] <= x else -2
+    rd_ok, wr_ok = m.qrd[q] <= x, m.qwr[q] <= x
+    e = CQp(m, ch, q)
+    n = ctl_queue_len(m, ch, q)
+    row = KBp(m, ch, q)[KB_ROW]
+    for k in range(n):
+        tx = KTp(m, ch, e[k])
+        if tx[KT_ROW] != row:
+            continue
+        if tx[KT_W] & 1:
+            if not wr_ok:
+                continue
+            if not ctl_write_held(m, ch, e, k, tx[KT_ADDR]):
+                kind[0] = K_WR
+                return k if ctl_col_ready(m, ch, q, 1) <= x else -2
+        elif rd_ok:
+            kind[0] = K_RD
+            return k if ctl_col_ready(m, ch, q, 0) <= x else -2
+    return -2
+
+
 cdef inline bint ctl_queue_issue(Dram* m, int64_t ch, int64_t q, int64_t x) noexcept nogil:
     # queue q's first command ready at x issues (False: none is)
-    cdef int64_t k, kind, b
+    cdef int64_t k = -2, kind, b
     cdef int64_t* tx
-    k = ctl_queue_first(m, ch, q, x, &kind)
+    if m.cache_ch == ch and not m.per_rank and not (m.qdirty[q >> 6] >> (q & 63)) & 1 and m.b_cqn[q]:
+        k = ctl_queue_first_cached(m, ch, q, x, &kind)
+    if k == -2:
+        k = ctl_queue_first(m, ch, q, x, &kind)
     if k < 0:
         return False
     KHc(m)[KH_RR] = q
