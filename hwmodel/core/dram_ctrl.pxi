@@ -466,7 +466,8 @@ cdef bint ctl_has_hit(Dram* m, int64_t ch, int64_t b) noexcept nogil:
 # one is exact. A PRE or refresh that leaves a per-bank queue's bank closed, and a transaction
 # entering a per-bank queue, set that queue's readiness in place (ctl_cache_bank, ctl_q_arrive), and
 # an arrival lowers t_q to the queue's new readiness rather than making every queue's be looked at
-# again. Per-rank queues are recomputed after every command. Masks (64 queues a word) say
+# again (and, when that queue alone is the earliest, names it in t_qq, the queue the next command
+# step tries first). Per-rank queues are recomputed after every command. Masks (64 queues a word) say
 # which queues hold commands (qne), are skipped for a refresh (qblk) and have candidates of a kind;
 # the scans walk their bits. The transaction scheduler keeps how many leading read-queue /
 # write-buffer entries wait for full command queues (skip_rd, skip_wr; 0 whenever a command queue
@@ -1285,8 +1286,9 @@ cdef bint ctl_queue_command(Dram* m, int64_t ch, int64_t x) noexcept nogil:
     cdef uint64_t bits, cand, first
     cdef int64_t t, best = CTL_FAR, bq = -1
     if not m.tq_dirty and m.t_q == x and m.t_qq >= 0 and m.cache_ch == ch:
-        # the scan that found t_q (ctl_queues_next) saw the queue round robin reaches first among
-        # those ready at t_q, and nothing has changed since (no queue is dirty): it is the one
+        # t_qq is the queue round robin reaches first among those ready at t_q (as ctl_queues_next,
+        # an unsuccessful scan or an arrival found it), and nothing has changed since (no queue is
+        # dirty): it is the one
         if ctl_queue_issue(m, ch, m.t_qq, x):
             return True
     ctl_cache_sync(m, ch)
