@@ -126,7 +126,6 @@ def test_cli_param_applies_to_all(files, tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["{swap}", "{trace}"], "need at least 2 configurations"),
-    (["{swap}", "{fgra}"], "the last argument must be the trace"),
     (["{swap}", "{fgra}", "{tmp}/missing.npz"], "missing.npz: no such trace file"),
     (["{swap}", "{tmp}/nope.yaml", "{trace}"], "nope.yaml: no such configuration file"),
     (["{swap}", "{swap}", "{trace}"], "more than one configuration is named 'swap'"),
@@ -139,6 +138,24 @@ def test_cli_bad_input(files, tmp_path, argv, message):
     argv = [a.format(swap=paths["swap"], fgra=paths["fgra"], trace=trace, tmp=tmp_path) for a in argv]
     with pytest.raises(ValueError, match=message):
         cli(["compare", *argv])
+
+
+def test_cli_without_a_trace_runs_the_built_in_workload(files, tmp_path, capsys):
+    """As `hwmodel run`: no trace, the built-in workload (sized by the first column's system), the
+    same in every column; two configurations or a --vary alone (it once demanded a trace)."""
+    trace, paths = files
+    out = tmp_path / "o.json"
+    assert cli(["compare", str(paths["swap"]), str(paths["fgra"]), "--backend", "compiled", "--quiet",
+                "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["trace"].startswith("built-in zipf workload (1M accesses over 64MiB")
+    assert [r["accesses"] for r in doc["results"].values()] == [1_000_000] * 2
+    assert capsys.readouterr().out.startswith("trace built-in zipf workload (1M accesses over 64MiB)")
+    assert cli(["compare", "--vary", "hypervisor.victim=lru,fifo", "-p", "compute.local_memory=1GiB",
+                "-p", "compute.vms=[{memory: 2GiB}]", "--backend", "compiled", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("trace built-in zipf workload (1M accesses over 2GiB)")
+    assert "victim=fifo (vs victim=lru)" in text
 
 
 def test_cli_main_exit_code(files, capsys):
