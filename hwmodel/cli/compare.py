@@ -89,8 +89,8 @@ def cmd_compare(args) -> int:
 def add_commands(subparsers) -> None:
     cp = subparsers.add_parser(
         "compare", help="run several configurations on one trace and tabulate them side by side",
-        description="Run each CONFIG on TRACE (default: hwmodel run's built-in workload) and print one table: rows are metrics, columns are "
-                    "configurations (file stem, or NAME from NAME=path.yaml; or the values of --vary); "
+        description="Run each CONFIG on TRACE (default: hwmodel run's built-in workload) and print one "
+                    "table: rows are metrics, columns are configurations (file stem, or NAME from NAME=path.yaml; or the values of --vary); "
                     "every column after the first shows its difference to the first, absolute and in "
                     "percent. Every column replays the same arrivals: the trace's times are converted "
                     "with the first column's scale (--cycle overrides it for cycle-stamped traces).")
